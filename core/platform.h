@@ -1,0 +1,150 @@
+/*
+ * core/platform.h - the only door from kvmsim's core algorithms to the world.
+ *
+ * core/ includes nothing but core/ headers and the C library; everything it
+ * needs from outside comes through these calls.  Two implementations exist:
+ *
+ *   sim/   deterministic: simulated threads are fibers on one OS thread,
+ *          time is virtual, every call below is a scheduling point, every
+ *          fallible call is a fault site, every choice comes from the tape.
+ *   host/  real pthreads, the real clock and real atomics, for
+ *          ThreadSanitizer stress runs and host benchmarks.
+ *
+ * Conventions: errors are negative errno values; names passed to the
+ * platform (locks, threads, trace points) must be string literals or
+ * otherwise outlive the object, and are compared by content, never by
+ * address.  Locks and eventfds are embedded by value in core objects, so
+ * initialising them cannot fail.
+ */
+#ifndef KVMSIM_CORE_PLATFORM_H
+#define KVMSIM_CORE_PLATFORM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/fault.h"
+#include "core/work.h"
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* Uninitialised / zeroed allocation.  NULL on failure (fault site
+ * PLAT_FAULT_ALLOC); size 0 is treated as 1. */
+void *plat_alloc(size_t size);
+void *plat_zalloc(size_t size);
+/* NULL is accepted.  In the simulator freed memory is poisoned. */
+void plat_free(void *p);
+
+/* ---- locks ------------------------------------------------------------- */
+
+enum plat_lock_kind {
+    PLAT_LOCK_SPIN,  /* waiters keep their CPU busy while they wait */
+    PLAT_LOCK_MUTEX, /* waiters sleep; their CPU is free for others */
+};
+
+/* Opaque storage; each implementation checks that its state fits. */
+struct plat_lock {
+    _Alignas(16) unsigned char opaque[96];
+};
+
+void plat_lock_init(struct plat_lock *l, enum plat_lock_kind kind,
+                    const char *name);
+/* The lock must be unlocked. */
+void plat_lock_destroy(struct plat_lock *l);
+void plat_lock(struct plat_lock *l);
+void plat_unlock(struct plat_lock *l);
+/* True when the calling thread holds l (for assertions in core code). */
+bool plat_lock_held(const struct plat_lock *l);
+
+/* ---- threads ----------------------------------------------------------- */
+
+struct plat_thread;
+
+/* Start fn(arg) on a new thread named name.  On success *out is the handle
+ * that plat_thread_join() consumes.  Fails with -EAGAIN (fault site
+ * PLAT_FAULT_THREAD_CREATE) or -ENOMEM; then fn is never called. */
+int plat_thread_create(struct plat_thread **out, const char *name,
+                       void (*fn)(void *arg), void *arg);
+/* Wait for the thread to finish and release its handle. */
+void plat_thread_join(struct plat_thread *t);
+
+/* An explicit exploration point: lets the scheduler run someone else. */
+void plat_yield(void);
+
+/* ---- atomics ----------------------------------------------------------- */
+
+/* The atomics whose interleavings matter.  Each is a scheduling point in the
+ * simulator; all are sequentially consistent. */
+typedef struct {
+    _Atomic uint64_t v;
+} plat_atomic64;
+
+typedef struct {
+    void *_Atomic p;
+} plat_atomic_ptr;
+
+uint64_t plat_atomic_load(plat_atomic64 *a);
+void plat_atomic_store(plat_atomic64 *a, uint64_t v);
+uint64_t plat_atomic_fetch_add(plat_atomic64 *a, uint64_t v);
+uint64_t plat_atomic_fetch_sub(plat_atomic64 *a, uint64_t v);
+/* On failure *expected receives the current value. */
+bool plat_atomic_cmpxchg(plat_atomic64 *a, uint64_t *expected,
+                         uint64_t desired);
+void *plat_atomic_load_ptr(plat_atomic_ptr *a);
+void plat_atomic_store_ptr(plat_atomic_ptr *a, void *p);
+
+/* ---- read-side grace periods (RCU) ------------------------------------- */
+
+/* Readers may nest.  Pointers published with plat_atomic_store_ptr() and
+ * read inside a read-side section stay valid until plat_rcu_synchronize()
+ * returns in the updater. */
+void plat_rcu_read_lock(void);
+void plat_rcu_read_unlock(void);
+/* Waits until every read-side section that had begun when it was called
+ * has ended.  Must not be called inside a read-side section. */
+void plat_rcu_synchronize(void);
+
+/* ---- eventfds ---------------------------------------------------------- */
+
+struct plat_eventfd {
+    _Alignas(16) unsigned char opaque[160];
+};
+
+void plat_eventfd_init(struct plat_eventfd *e, const char *name);
+void plat_eventfd_destroy(struct plat_eventfd *e);
+/* Adds one to the counter and wakes waiters. */
+void plat_eventfd_signal(struct plat_eventfd *e);
+/* Reads and zeroes the counter; true when it was non-zero. */
+bool plat_eventfd_test_and_clear(struct plat_eventfd *e);
+/* Blocks until the counter is non-zero; does not clear it. */
+void plat_eventfd_wait(struct plat_eventfd *e);
+
+/* ---- CPU and time ------------------------------------------------------ */
+
+/* The (simulated) physical CPU the caller runs on. */
+unsigned plat_cpu_id(void);
+/* Nanoseconds on the platform clock (virtual in the simulator). */
+uint64_t plat_now_ns(void);
+/* Spend ns of CPU time on the caller's CPU (no-op on the host). */
+void plat_spend_ns(uint64_t ns);
+/* Perform `units` of modelled work of one kind; the simulator charges the
+ * cost model's price for it, the host does nothing (real work costs real
+ * time there). */
+void plat_work(enum plat_work_kind kind, uint64_t units);
+
+/* ---- trace and faults -------------------------------------------------- */
+
+/* A named span on the calling thread; spans nest. */
+void plat_trace_begin(const char *name);
+void plat_trace_end(void);
+/* A point event with one integer argument. */
+void plat_trace_instant(const char *name, int64_t arg);
+/* A counter track value. */
+void plat_trace_counter(const char *name, int64_t value);
+
+/* True when this call of a fallible operation at `site` must fail.  Core code
+ * calls it once per fallible operation and turns true into its error. */
+bool plat_fault(enum plat_fault_site site);
+
+#endif

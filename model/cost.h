@@ -1,0 +1,31 @@
+/*
+ * model/cost.h - the calibrated cost model: what modelled work and simulated
+ * synchronisation cost in virtual nanoseconds.
+ *
+ * Each constant says where it comes from: a host measurement, a figure
+ * fitted on one column of a seed's table (named), or an assumption.  A
+ * scenario may override any of them through its [cost] keys; the seed
+ * comparisons print which constants were fitted and which figures were
+ * predicted.
+ */
+#ifndef KVMSIM_MODEL_COST_H
+#define KVMSIM_MODEL_COST_H
+
+#include <stdint.h>
+
+#include "core/work.h"
+
+struct cost_model {
+    uint64_t work_ns[PLAT_WORK_NR]; /* price of one unit of each work kind */
+    uint64_t lock_ns;          /* uncontended acquire + release */
+    uint64_t lock_handoff_ns;  /* passing a contended lock to a waiter */
+    uint64_t atomic_ns;        /* one atomic read-modify-write */
+    uint64_t wakeup_ns;        /* waking a sleeping thread (eventfd, join) */
+    uint64_t thread_create_ns; /* creating a thread */
+    uint64_t rcu_sync_ns;      /* a grace period with no reader in flight */
+};
+
+/* The defaults documented in model/cost.c. */
+void cost_model_default(struct cost_model *m);
+
+#endif

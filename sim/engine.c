@@ -1,0 +1,676 @@
+/*
+ * sim/engine.c - simulated threads, simulated CPUs and the scheduler.
+ *
+ * A discrete-event simulation: each thread carries its own virtual time and
+ * runs until its next platform call (a scheduling point); then the
+ * scheduler resumes the runnable thread chosen by the strategy.  Under
+ * `time`, that is the thread with the smallest virtual time, so events
+ * happen in time order; equal times are broken by the tape.  A thread that
+ * spends CPU time occupies its CPU: a second thread on the same CPU starts
+ * its slice when the first one ends.
+ *
+ * The scheduler runs on the stack of the thread that reached the
+ * scheduling point and switches directly to the next thread; the OS
+ * thread's own context (main_fiber) is resumed only when the run ends.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/internal.h"
+#include "sim/tape.h"
+
+struct sim *sim_active;
+static struct sim *sim_last_created;
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SIM_BIG_STACKS 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SIM_BIG_STACKS 1
+#endif
+
+void sim_options_default(struct sim_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->ncpus = 4;
+    o->strategy = SIM_STRATEGY_TIME;
+    o->pct_depth = 3;
+    o->pct_steps = 20000;
+    o->step_limit = 50000000;
+#ifdef SIM_BIG_STACKS
+    o->stack_size = 1024 * 1024;
+#else
+    o->stack_size = 256 * 1024;
+#endif
+    o->record_trace = false;
+}
+
+const char *sim_result_name(enum sim_result r)
+{
+    switch (r) {
+    case SIM_OK:
+        return "ok";
+    case SIM_DEADLOCK:
+        return "deadlock";
+    case SIM_STEP_LIMIT:
+        return "step limit";
+    case SIM_STOPPED:
+        return "stopped";
+    }
+    return "?";
+}
+
+_Noreturn void sim_panic(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("kvmsim: engine: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    abort();
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape)
+{
+    struct sim *s = calloc(1, sizeof(*s));
+
+    if (!s) {
+        return NULL;
+    }
+    s->opt = *o;
+    if (s->opt.ncpus == 0) {
+        s->opt.ncpus = 1;
+    }
+    if (s->opt.pct_depth == 0) {
+        s->opt.pct_depth = 1;
+    }
+    if (s->opt.stack_size < 64 * 1024) {
+        s->opt.stack_size = 64 * 1024;
+    }
+    s->tape = tape;
+    cost_model_default(&s->cost);
+    s->cpus = calloc(s->opt.ncpus, sizeof(*s->cpus));
+    s->trace = sim_trace_create(o->record_trace, 4u << 20);
+    if (!s->cpus || !s->trace) {
+        sim_destroy(s);
+        return NULL;
+    }
+    sim_trace_set_ncpus(s->trace, s->opt.ncpus);
+    if (s->opt.strategy == SIM_STRATEGY_PCT && s->opt.pct_depth > 1) {
+        s->pct_nchange = s->opt.pct_depth - 1;
+        s->pct_change = calloc(s->pct_nchange, sizeof(uint64_t));
+        if (!s->pct_change) {
+            sim_destroy(s);
+            return NULL;
+        }
+        for (uint32_t i = 0; i < s->pct_nchange; i++) {
+            s->pct_change[i] = 1 + sim_tape_below(tape, s->opt.pct_steps);
+        }
+        qsort(s->pct_change, s->pct_nchange, sizeof(uint64_t), cmp_u64);
+    }
+    sim_last_created = s;
+    return s;
+}
+
+void sim_destroy(struct sim *s)
+{
+    if (!s) {
+        return;
+    }
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        if (s->threads[i]->fiber) {
+            sim_fiber_destroy(s->threads[i]->fiber);
+            free(s->threads[i]->fiber);
+        }
+        free(s->threads[i]);
+    }
+    for (uint32_t i = 0; i < s->nfree_fibers; i++) {
+        sim_fiber_destroy(s->free_fibers[i]);
+        free(s->free_fibers[i]);
+    }
+    free(s->free_fibers);
+    free(s->threads);
+    free(s->runq);
+    free(s->cpus);
+    free(s->pct_change);
+    sim_trace_destroy(s->trace);
+    if (sim_last_created == s) {
+        sim_last_created = NULL;
+    }
+    free(s);
+}
+
+struct sim *sim_current(void)
+{
+    return sim_active;
+}
+
+uint64_t sim_now_ns(const struct sim *s)
+{
+    return s->now;
+}
+
+uint64_t sim_steps(const struct sim *s)
+{
+    return s->steps;
+}
+
+uint64_t sim_switches(const struct sim *s)
+{
+    return s->switches;
+}
+
+unsigned sim_ncpus(const struct sim *s)
+{
+    return s->opt.ncpus;
+}
+
+struct sim_trace *sim_get_trace(struct sim *s)
+{
+    return s->trace;
+}
+
+uint64_t sim_trace_hash(const struct sim *s)
+{
+    return sim_trace_hash_value(s->trace);
+}
+
+void sim_stop(struct sim *s)
+{
+    s->stop_requested = true;
+}
+
+/* ---- run queue ---- */
+
+static void runq_add(struct sim *s, struct sim_thread *t)
+{
+    if (t->runq_idx >= 0) {
+        return;
+    }
+    t->runq_idx = (int)s->nrunq;
+    s->runq[s->nrunq++] = t;
+}
+
+static void runq_del(struct sim *s, struct sim_thread *t)
+{
+    uint32_t i;
+
+    if (t->runq_idx < 0) {
+        return;
+    }
+    /* Keep the queue in insertion order: a removal shifts the tail, so
+     * the order never depends on anything but the run's own history. */
+    i = (uint32_t)t->runq_idx;
+    memmove(&s->runq[i], &s->runq[i + 1],
+            (s->nrunq - i - 1) * sizeof(s->runq[0]));
+    s->nrunq--;
+    for (; i < s->nrunq; i++) {
+        s->runq[i]->runq_idx = (int)i;
+    }
+    t->runq_idx = -1;
+}
+
+/* ---- tracing ---- */
+
+void sim_emit(struct sim *s, uint8_t kind, const char *name, int64_t arg,
+              uint64_t dur)
+{
+    struct sim_thread *t = s->cur;
+    struct sim_event e = {
+        .ts = t ? t->t - dur : s->now,
+        .dur = dur,
+        .arg = arg,
+        .name = name,
+        .tid = t ? t->id : 0,
+        .cpu = t ? t->cpu : 0,
+        .kind = kind,
+    };
+
+    sim_trace_add(s->trace, &e);
+}
+
+static void cpu_flush_slice(struct sim *s, struct sim_cpu *c, uint32_t cpu)
+{
+    struct sim_event e;
+
+    if (!c->slice_open) {
+        return;
+    }
+    e = (struct sim_event){
+        .ts = c->slice_start,
+        .dur = c->slice_end - c->slice_start,
+        .tid = c->slice_tid,
+        .cpu = cpu,
+        .kind = SIM_EV_RUN,
+    };
+    sim_trace_add(s->trace, &e);
+    c->slice_open = false;
+}
+
+/* ---- threads ---- */
+
+static void thread_entry(void *arg);
+
+static void reclaim_zombie(struct sim *s)
+{
+    struct sim_thread *z = s->zombie;
+
+    if (!z || z == s->cur) {
+        return;
+    }
+    s->zombie = NULL;
+    if (s->nfree_fibers < s->free_cap) {
+        s->free_fibers[s->nfree_fibers++] = z->fiber;
+        z->fiber = NULL;
+    }
+}
+
+static int sim_grow_threads(struct sim *s)
+{
+    uint32_t cap = s->threads_cap ? s->threads_cap * 2 : 16;
+    struct sim_thread **th = realloc(s->threads, cap * sizeof(*th));
+    struct sim_thread **rq;
+    struct sim_fiber **ff;
+
+    if (!th) {
+        return -ENOMEM;
+    }
+    s->threads = th;
+    rq = realloc(s->runq, cap * sizeof(*rq));
+    if (!rq) {
+        return -ENOMEM;
+    }
+    s->runq = rq;
+    ff = realloc(s->free_fibers, cap * sizeof(*ff));
+    if (!ff) {
+        return -ENOMEM;
+    }
+    s->free_fibers = ff;
+    s->free_cap = cap;
+    s->threads_cap = cap;
+    return 0;
+}
+
+struct sim_thread *sim_spawn(struct sim *s, const char *name, unsigned cpu,
+                             void (*fn)(void *arg), void *arg)
+{
+    struct sim_thread *t;
+
+    if (s->finished) {
+        return NULL;
+    }
+    if (s->nthreads == s->threads_cap && sim_grow_threads(s) < 0) {
+        return NULL;
+    }
+    t = calloc(1, sizeof(*t));
+    if (!t) {
+        return NULL;
+    }
+    if (s->nfree_fibers > 0) {
+        t->fiber = s->free_fibers[--s->nfree_fibers];
+        sim_fiber_reset(t->fiber, thread_entry, t);
+    } else {
+        t->fiber = malloc(sizeof(*t->fiber));
+        if (!t->fiber || sim_fiber_create(t->fiber, s->opt.stack_size,
+                                          thread_entry, t) < 0) {
+            free(t->fiber);
+            free(t);
+            return NULL;
+        }
+    }
+    t->id = s->nthreads;
+    t->name = name ? name : "thread";
+    t->cpu = cpu % s->opt.ncpus;
+    t->t = s->cur ? s->cur->t : s->now;
+    t->fn = fn;
+    t->arg = arg;
+    t->runq_idx = -1;
+    if (s->opt.strategy == SIM_STRATEGY_PCT) {
+        /* Distinct priorities above every change-point priority. */
+        t->prio = ((sim_tape_below(s->tape, 1u << 16) << 24) | t->id) +
+                  s->opt.pct_depth + 1;
+    }
+    s->threads[s->nthreads++] = t;
+    s->live_nondaemon++;
+    runq_add(s, t);
+    sim_trace_name_thread(s->trace, t->id, t->name, t->cpu);
+    {
+        struct sim_event e = {
+            .ts = t->t, .tid = t->id, .cpu = t->cpu,
+            .kind = SIM_EV_THREAD_START, .name = t->name,
+        };
+        sim_trace_add(s->trace, &e);
+    }
+    return t;
+}
+
+void sim_thread_set_daemon(struct sim_thread *t, bool daemon)
+{
+    struct sim *s = sim_active ? sim_active : sim_last_created;
+
+    if (t->daemon == daemon || t->state == SIM_T_DONE) {
+        t->daemon = daemon;
+        return;
+    }
+    t->daemon = daemon;
+    if (s) {
+        if (daemon) {
+            s->live_nondaemon--;
+        } else {
+            s->live_nondaemon++;
+        }
+    }
+}
+
+static void thread_exit(struct sim *s, struct sim_thread *t)
+{
+    t->state = SIM_T_DONE;
+    runq_del(s, t);
+    if (!t->daemon) {
+        s->live_nondaemon--;
+    }
+    sim_emit(s, SIM_EV_THREAD_END, t->name, 0, 0);
+    if (t->joiner) {
+        sim_wake(s, t->joiner, t->t, s->cost.wakeup_ns);
+        t->joiner = NULL;
+    }
+    s->zombie = t;
+    t->fiber->dying = true;
+    sim_sched_point(s);
+    sim_panic("finished thread '%s' was resumed", t->name);
+}
+
+static void thread_entry(void *arg)
+{
+    struct sim_thread *t = arg;
+    struct sim *s = sim_active;
+
+    sim_fiber_started(t->fiber);
+    reclaim_zombie(s);
+    t->fn(t->arg);
+    thread_exit(s, t);
+}
+
+/* ---- scheduling ---- */
+
+static struct sim_thread *pick_time(struct sim *s)
+{
+    uint64_t best = UINT64_MAX;
+    uint32_t ties = 0;
+    uint64_t k;
+
+    for (uint32_t i = 0; i < s->nrunq; i++) {
+        uint64_t t = s->runq[i]->t;
+
+        if (t < best) {
+            best = t;
+            ties = 1;
+        } else if (t == best) {
+            ties++;
+        }
+    }
+    if (ties == 0) {
+        return NULL;
+    }
+    k = sim_tape_below(s->tape, ties);
+    for (uint32_t i = 0; i < s->nrunq; i++) {
+        if (s->runq[i]->t == best && k-- == 0) {
+            return s->runq[i];
+        }
+    }
+    return NULL;
+}
+
+static struct sim_thread *pick_pct(struct sim *s)
+{
+    struct sim_thread *best = NULL;
+
+    for (uint32_t i = 0; i < s->nrunq; i++) {
+        if (!best || s->runq[i]->prio > best->prio) {
+            best = s->runq[i];
+        }
+    }
+    return best;
+}
+
+static struct sim_thread *pick(struct sim *s)
+{
+    if (s->nrunq == 0) {
+        return NULL;
+    }
+    switch (s->opt.strategy) {
+    case SIM_STRATEGY_RANDOM:
+        return s->runq[sim_tape_below(s->tape, s->nrunq)];
+    case SIM_STRATEGY_PCT:
+        return pick_pct(s);
+    case SIM_STRATEGY_TIME:
+    default:
+        return pick_time(s);
+    }
+}
+
+static void run_end(struct sim *s, enum sim_result r)
+{
+    struct sim_thread *self = s->cur;
+
+    s->result = r;
+    s->finished = true;
+    s->cur = NULL;
+    sim_fiber_switch(self->fiber, &s->main_fiber);
+    sim_panic("thread '%s' resumed after the run ended", self->name);
+}
+
+static void switch_to(struct sim *s, struct sim_thread *next)
+{
+    struct sim_thread *prev = s->cur;
+    struct sim_event e;
+
+    if (next == prev) {
+        return;
+    }
+    s->switches++;
+    e = (struct sim_event){
+        .ts = next->t, .tid = next->id, .cpu = next->cpu,
+        .arg = (int64_t)s->steps, .kind = SIM_EV_SWITCH,
+    };
+    sim_trace_add(s->trace, &e);
+    if (next->t > s->now) {
+        s->now = next->t;
+    }
+    s->cur = next;
+    sim_fiber_switch(prev->fiber, next->fiber);
+    /* Resumed: s->cur is this thread again. */
+    reclaim_zombie(s);
+}
+
+void sim_sched_point(struct sim *s)
+{
+    struct sim_thread *next;
+
+    s->steps++;
+    if (s->steps > s->opt.step_limit) {
+        run_end(s, SIM_STEP_LIMIT);
+    }
+    if (s->stop_requested) {
+        run_end(s, SIM_STOPPED);
+    }
+    if (s->pct_next < s->pct_nchange &&
+        s->steps >= s->pct_change[s->pct_next]) {
+        /* Change point i demotes the running thread below everyone. */
+        s->cur->prio = s->pct_nchange - s->pct_next;
+        s->pct_next++;
+    }
+    if (s->live_nondaemon == 0) {
+        run_end(s, SIM_OK);
+    }
+    next = pick(s);
+    if (!next) {
+        run_end(s, SIM_DEADLOCK);
+    }
+    switch_to(s, next);
+}
+
+void sim_block(struct sim *s, enum sim_wait why, const void *obj,
+               const char *name)
+{
+    struct sim_thread *t = s->cur;
+    uint64_t since = t->t;
+
+    t->state = SIM_T_BLOCKED;
+    t->wait = why;
+    t->wait_obj = obj;
+    t->wait_name = name;
+    t->wait_since = since;
+    runq_del(s, t);
+    sim_sched_point(s);
+    /* Woken. */
+    t->wait = SIM_WAIT_NONE;
+    t->wait_obj = NULL;
+    if (t->t > since) {
+        sim_emit(s, SIM_EV_WAIT, name, why, t->t - since);
+    }
+}
+
+void sim_wake(struct sim *s, struct sim_thread *t, uint64_t at_ns,
+              uint64_t extra_ns)
+{
+    if (t->state != SIM_T_BLOCKED) {
+        return;
+    }
+    if (t->t < at_ns) {
+        t->t = at_ns;
+    }
+    t->t += extra_ns;
+    t->state = SIM_T_RUNNABLE;
+    runq_add(s, t);
+}
+
+void sim_charge(struct sim *s, uint64_t ns)
+{
+    struct sim_thread *t = s->cur;
+    struct sim_cpu *c = &s->cpus[t->cpu];
+    uint64_t start = t->t > c->busy_until ? t->t : c->busy_until;
+
+    t->t = start + ns;
+    c->busy_until = t->t;
+    if (ns) {
+        if (c->slice_open && c->slice_tid == t->id &&
+            c->slice_end == start) {
+            c->slice_end = t->t;
+        } else {
+            cpu_flush_slice(s, c, t->cpu);
+            c->slice_open = true;
+            c->slice_tid = t->id;
+            c->slice_start = start;
+            c->slice_end = t->t;
+        }
+    }
+    sim_sched_point(s);
+}
+
+uint32_t sim_pick_cpu(const struct sim *s)
+{
+    uint32_t best = 0;
+
+    for (uint32_t i = 1; i < s->opt.ncpus; i++) {
+        if (s->cpus[i].busy_until < s->cpus[best].busy_until) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+enum sim_result sim_run(struct sim *s)
+{
+    struct sim_thread *first;
+
+    if (s->running || s->finished || sim_active) {
+        return SIM_STOPPED;
+    }
+    s->running = true;
+    sim_active = s;
+    sim_fiber_init_main(&s->main_fiber);
+    first = s->live_nondaemon ? pick(s) : NULL;
+    if (!first) {
+        s->result = s->live_nondaemon ? SIM_DEADLOCK : SIM_OK;
+        s->finished = true;
+    } else {
+        if (first->t > s->now) {
+            s->now = first->t;
+        }
+        s->cur = first;
+        s->switches++;
+        sim_fiber_switch(&s->main_fiber, first->fiber);
+    }
+    /* Back on the OS thread's own stack: the run is over. */
+    for (uint32_t i = 0; i < s->opt.ncpus; i++) {
+        cpu_flush_slice(s, &s->cpus[i], i);
+        if (s->cpus[i].busy_until > s->now) {
+            s->now = s->cpus[i].busy_until;
+        }
+    }
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        if (s->threads[i]->t > s->now &&
+            s->threads[i]->state == SIM_T_DONE) {
+            s->now = s->threads[i]->t;
+        }
+    }
+    sim_trace_mix(s->trace, (uint64_t)s->result);
+    sim_trace_mix(s->trace, s->now);
+    s->running = false;
+    sim_active = NULL;
+    return s->result;
+}
+
+static const char *wait_name(enum sim_wait w)
+{
+    switch (w) {
+    case SIM_WAIT_LOCK:
+        return "lock";
+    case SIM_WAIT_EVENTFD:
+        return "eventfd";
+    case SIM_WAIT_JOIN:
+        return "join of thread";
+    case SIM_WAIT_RCU:
+        return "grace period";
+    case SIM_WAIT_NONE:
+        break;
+    }
+    return "nothing";
+}
+
+void sim_report(const struct sim *s, FILE *out)
+{
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        const struct sim_thread *t = s->threads[i];
+
+        if (t->state == SIM_T_DONE) {
+            continue;
+        }
+        fprintf(out, "  thread %" PRIu32 " '%s'%s on CPU %" PRIu32
+                " at %" PRIu64 " ns: ", t->id, t->name,
+                t->daemon ? " (daemon)" : "", t->cpu, t->t);
+        if (t->state == SIM_T_RUNNABLE) {
+            fprintf(out, "runnable\n");
+        } else {
+            fprintf(out, "waits on %s '%s' since %" PRIu64 " ns\n",
+                    wait_name(t->wait), t->wait_name ? t->wait_name : "?",
+                    t->wait_since);
+        }
+    }
+}

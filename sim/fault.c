@@ -1,0 +1,100 @@
+/*
+ * sim/fault.c - the fault-injection state behind plat_fault().
+ *
+ * Process-global so unit tests can arm a fault outside a run.  The order of
+ * checks is fixed: count the hit, then the nth-call settings, then the
+ * site's probability (the only one that reads the tape).
+ */
+#include "sim/fault.h"
+#include "sim/internal.h"
+#include "sim/tape.h"
+
+static struct {
+    double prob[PLAT_FAULT_NR];
+    uint64_t hits[PLAT_FAULT_NR];
+    int nth_site;          /* -1: none */
+    uint64_t nth;
+    bool nth_persist;
+    uint64_t any_nth;      /* 0: none */
+    bool any_persist;
+    uint64_t any_hits;
+    uint64_t injected;
+} F = {.nth_site = -1};
+
+void sim_fault_reset(void)
+{
+    for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
+        F.prob[i] = 0;
+        F.hits[i] = 0;
+    }
+    F.nth_site = -1;
+    F.nth = 0;
+    F.nth_persist = false;
+    F.any_nth = 0;
+    F.any_persist = false;
+    F.any_hits = 0;
+    F.injected = 0;
+}
+
+void sim_fault_set_prob(enum plat_fault_site site, double p)
+{
+    if ((unsigned)site >= PLAT_FAULT_NR) {
+        return;
+    }
+    F.prob[site] = p < 0 ? 0 : p > 1 ? 1 : p;
+}
+
+void sim_fault_fail_nth(enum plat_fault_site site, uint64_t n, bool persist)
+{
+    if ((unsigned)site >= PLAT_FAULT_NR) {
+        return;
+    }
+    F.nth_site = n ? (int)site : -1;
+    F.nth = n;
+    F.nth_persist = persist;
+    F.hits[site] = 0;
+}
+
+void sim_fault_fail_nth_any(uint64_t n, bool persist)
+{
+    F.any_nth = n;
+    F.any_persist = persist;
+    F.any_hits = 0;
+}
+
+uint64_t sim_fault_hits(enum plat_fault_site site)
+{
+    return (unsigned)site < PLAT_FAULT_NR ? F.hits[site] : 0;
+}
+
+uint64_t sim_fault_injected(void)
+{
+    return F.injected;
+}
+
+bool sim_fault_decide(enum plat_fault_site site)
+{
+    bool fail = false;
+    uint64_t h;
+
+    if ((unsigned)site >= PLAT_FAULT_NR) {
+        return false;
+    }
+    h = ++F.hits[site];
+    F.any_hits++;
+    if (F.nth_site == (int)site &&
+        (h == F.nth || (F.nth_persist && h > F.nth))) {
+        fail = true;
+    }
+    if (F.any_nth && (F.any_hits == F.any_nth ||
+                      (F.any_persist && F.any_hits > F.any_nth))) {
+        fail = true;
+    }
+    if (!fail && F.prob[site] > 0 && sim_active) {
+        fail = sim_tape_chance(sim_active->tape, F.prob[site]);
+    }
+    if (fail) {
+        F.injected++;
+    }
+    return fail;
+}

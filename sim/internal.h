@@ -1,0 +1,132 @@
+/*
+ * sim/internal.h - engine state shared by sim/engine.c (threads and the
+ * scheduler) and sim/platform_sim.c (core/platform.h on top of them).
+ *
+ * Not for use outside sim/.  Every field that influences a decision is
+ * updated in the same order on every run of a tape; pointers are used for
+ * identity only, never compared for order or hashed.
+ */
+#ifndef KVMSIM_SIM_INTERNAL_H
+#define KVMSIM_SIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/fault.h"
+#include "model/cost.h"
+#include "sim/fiber.h"
+#include "sim/sim.h"
+#include "sim/trace.h"
+
+enum sim_wait {
+    SIM_WAIT_NONE = 0,
+    SIM_WAIT_LOCK,
+    SIM_WAIT_EVENTFD,
+    SIM_WAIT_JOIN,
+    SIM_WAIT_RCU,
+};
+
+enum sim_tstate {
+    SIM_T_RUNNABLE = 0,
+    SIM_T_BLOCKED,
+    SIM_T_DONE,
+};
+
+#define SIM_SPAN_DEPTH 32
+
+struct sim_thread {
+    uint32_t id;             /* creation order: the stable identity */
+    const char *name;
+    uint32_t cpu;
+    uint64_t t;              /* the thread's virtual time */
+    enum sim_tstate state;
+    bool daemon;
+    bool joined;
+    struct sim_fiber *fiber;
+    void (*fn)(void *);
+    void *arg;
+    int runq_idx;            /* index in sim.runq, -1 when not runnable */
+    /* blocking */
+    enum sim_wait wait;
+    const void *wait_obj;
+    const char *wait_name;
+    uint64_t wait_since;
+    struct sim_thread *wait_next;   /* intrusive waiter list */
+    struct sim_thread *joiner;
+    /* read-side sections */
+    uint32_t rcu_nest;
+    uint64_t rcu_gen;
+    /* PCT priority: larger runs first */
+    uint64_t prio;
+    /* trace spans */
+    const char *span_name[SIM_SPAN_DEPTH];
+    uint64_t span_start[SIM_SPAN_DEPTH];
+    uint32_t nspans;
+};
+
+struct sim_cpu {
+    uint64_t busy_until;  /* end of the last slice run here */
+    /* open run slice, merged while one thread keeps running */
+    bool slice_open;
+    uint32_t slice_tid;
+    uint64_t slice_start, slice_end;
+};
+
+struct sim {
+    struct sim_options opt;
+    struct sim_tape *tape;
+    struct cost_model cost;
+    struct sim_trace *trace;
+    struct sim_cpu *cpus;
+    struct sim_thread **threads; /* by id */
+    uint32_t nthreads, threads_cap;
+    struct sim_thread **runq;    /* runnable threads */
+    uint32_t nrunq;
+    uint32_t live_nondaemon;     /* non-daemon threads not yet done */
+    struct sim_thread *cur;
+    struct sim_fiber main_fiber;
+    struct sim_fiber **free_fibers;
+    uint32_t nfree_fibers, free_cap;
+    struct sim_thread *zombie;   /* exited; its stack is reclaimable */
+    uint64_t steps, switches, now;
+    bool stop_requested;
+    bool running, finished;
+    enum sim_result result;
+    /* PCT */
+    uint64_t *pct_change;        /* sorted change-point steps */
+    uint32_t pct_nchange, pct_next;
+};
+
+/* The simulation whose thread is running, or NULL. */
+extern struct sim *sim_active;
+
+/* A scheduling point for the current thread (which may have blocked or
+ * finished): picks who runs next and switches.  Returns when the current
+ * thread is chosen again. */
+void sim_sched_point(struct sim *s);
+/* Block the current thread on obj and switch away; returns once woken. */
+void sim_block(struct sim *s, enum sim_wait why, const void *obj,
+               const char *name);
+/* Make t runnable at max(its time, at_ns) plus the wakeup cost. */
+void sim_wake(struct sim *s, struct sim_thread *t, uint64_t at_ns,
+              uint64_t extra_ns);
+/* Spend ns on the current thread's CPU, then a scheduling point. */
+void sim_charge(struct sim *s, uint64_t ns);
+/* Trace helper for the current thread. */
+void sim_emit(struct sim *s, uint8_t kind, const char *name, int64_t arg,
+              uint64_t dur);
+/* Re-check threads waiting for a grace period (after a reader left). */
+void sim_rcu_recheck(struct sim *s);
+/* Least-loaded CPU, lowest index on ties. */
+uint32_t sim_pick_cpu(const struct sim *s);
+
+/* Report a misuse of the platform by core code and abort: these are bugs
+ * in the code under test (double unlock, unlocking someone else's lock),
+ * which a fuzzer should see as a crash. */
+_Noreturn void sim_panic(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Fault decision used by plat_fault(); reads the active tape. */
+bool sim_fault_decide(enum plat_fault_site site);
+
+#endif

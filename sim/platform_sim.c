@@ -1,0 +1,688 @@
+/*
+ * sim/platform_sim.c - core/platform.h served by the deterministic engine.
+ *
+ * Inside sim_run() every call below is a scheduling point of the calling
+ * simulated thread and charges the cost model's price in virtual time.
+ * Outside a run the calls act as one thread at a private clock: locks only
+ * track ownership, eventfd waits and grace periods return at once, and a
+ * created thread runs to completion inside plat_thread_create().  Faults
+ * and allocation accounting apply in both modes.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/platform.h"
+#include "sim/fault.h"
+#include "sim/internal.h"
+#include "sim/tape.h"
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SIM_TSAN_SYNC 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define SIM_TSAN_SYNC 1
+#endif
+
+#ifdef SIM_TSAN_SYNC
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
+#define TSAN_RELEASE(p) __tsan_release((void *)(p))
+#else
+#define TSAN_ACQUIRE(p) ((void)(p))
+#define TSAN_RELEASE(p) ((void)(p))
+#endif
+
+/* Owner marker for locks taken outside a run. */
+static struct sim_thread outside_thread = {.name = "outside a run"};
+static uint64_t outside_now;
+
+static struct sim_thread *self(void)
+{
+    return sim_active ? sim_active->cur : &outside_thread;
+}
+
+/* ---- memory ---- */
+
+#define ALLOC_MAGIC 0x6b76616c6c6f6321ull
+#define ALLOC_POISON 0x6b
+
+struct alloc_hdr {
+    uint64_t magic;
+    uint64_t size;
+};
+
+static uint64_t alloc_live;
+
+uint64_t sim_alloc_live(void)
+{
+    return alloc_live;
+}
+
+void *plat_alloc(size_t size)
+{
+    struct alloc_hdr *h;
+
+    if (plat_fault(PLAT_FAULT_ALLOC)) {
+        return NULL;
+    }
+    if (size == 0) {
+        size = 1;
+    }
+    if (size > SIZE_MAX - sizeof(*h)) {
+        return NULL;
+    }
+    h = malloc(sizeof(*h) + size);
+    if (!h) {
+        return NULL;
+    }
+    h->magic = ALLOC_MAGIC;
+    h->size = size;
+    alloc_live++;
+    return h + 1;
+}
+
+void *plat_zalloc(size_t size)
+{
+    void *p = plat_alloc(size);
+
+    if (p) {
+        memset(p, 0, size);
+    }
+    return p;
+}
+
+void plat_free(void *p)
+{
+    struct alloc_hdr *h;
+
+    if (!p) {
+        return;
+    }
+    h = (struct alloc_hdr *)p - 1;
+    if (h->magic != ALLOC_MAGIC) {
+        sim_panic("plat_free of memory not from plat_alloc, or freed twice");
+    }
+    /* Poison so a use after free reads garbage even without ASan. */
+    memset(p, ALLOC_POISON, h->size);
+    h->magic = 0;
+    alloc_live--;
+    free(h);
+}
+
+/* ---- locks ---- */
+
+#define LOCK_MAGIC 0x4c6f636bu
+
+struct sim_lock {
+    uint32_t magic;
+    uint32_t kind;
+    const char *name;
+    struct sim_thread *owner;
+    struct sim_thread *head, *tail;  /* FIFO of waiters */
+    uint64_t contended;
+};
+_Static_assert(sizeof(struct sim_lock) <= sizeof(struct plat_lock),
+               "sim lock state must fit struct plat_lock");
+
+static struct sim_lock *lk(const struct plat_lock *l)
+{
+    struct sim_lock *x = (struct sim_lock *)(uintptr_t)l->opaque;
+
+    if (x->magic != LOCK_MAGIC) {
+        sim_panic("lock used before plat_lock_init or after destroy");
+    }
+    return x;
+}
+
+void plat_lock_init(struct plat_lock *l, enum plat_lock_kind kind,
+                    const char *name)
+{
+    struct sim_lock *x = (struct sim_lock *)(uintptr_t)l->opaque;
+
+    memset(l, 0, sizeof(*l));
+    x->magic = LOCK_MAGIC;
+    x->kind = kind;
+    x->name = name ? name : "lock";
+}
+
+void plat_lock_destroy(struct plat_lock *l)
+{
+    struct sim_lock *x = lk(l);
+
+    if (x->owner || x->head) {
+        sim_panic("lock '%s' destroyed while held or awaited", x->name);
+    }
+    x->magic = 0;
+}
+
+void plat_lock(struct plat_lock *l)
+{
+    struct sim_lock *x = lk(l);
+    struct sim *s = sim_active;
+    struct sim_thread *me = self();
+
+    if (x->owner == me) {
+        sim_panic("thread '%s' takes lock '%s' it already holds", me->name,
+                  x->name);
+    }
+    if (!s) {
+        x->owner = me;
+        return;
+    }
+    sim_sched_point(s);
+    if (!x->owner) {
+        x->owner = me;
+        TSAN_ACQUIRE(x);
+        sim_charge(s, s->cost.lock_ns);
+        return;
+    }
+    x->contended++;
+    me->wait_next = NULL;
+    if (x->tail) {
+        x->tail->wait_next = me;
+    } else {
+        x->head = me;
+    }
+    x->tail = me;
+    if (x->kind == PLAT_LOCK_SPIN) {
+        /* A spinner burns its CPU until the handoff. */
+        uint64_t since = me->t;
+
+        sim_block(s, SIM_WAIT_LOCK, x, x->name);
+        if (me->t > since) {
+            struct sim_cpu *c = &s->cpus[me->cpu];
+
+            if (c->busy_until < me->t) {
+                c->busy_until = me->t;
+            }
+        }
+    } else {
+        sim_block(s, SIM_WAIT_LOCK, x, x->name);
+    }
+    /* The unlocker handed the lock to us. */
+    if (x->owner != me) {
+        sim_panic("lock '%s' handoff lost", x->name);
+    }
+    TSAN_ACQUIRE(x);
+}
+
+void plat_unlock(struct plat_lock *l)
+{
+    struct sim_lock *x = lk(l);
+    struct sim *s = sim_active;
+    struct sim_thread *me = self();
+    struct sim_thread *w;
+
+    if (x->owner != me) {
+        sim_panic("thread '%s' unlocks lock '%s' held by '%s'", me->name,
+                  x->name, x->owner ? x->owner->name : "nobody");
+    }
+    TSAN_RELEASE(x);
+    if (!s) {
+        x->owner = NULL;
+        return;
+    }
+    w = x->head;
+    if (!w) {
+        x->owner = NULL;
+    } else {
+        x->head = w->wait_next;
+        if (!x->head) {
+            x->tail = NULL;
+        }
+        w->wait_next = NULL;
+        x->owner = w;
+        sim_wake(s, w, me->t,
+                 x->kind == PLAT_LOCK_SPIN ? s->cost.lock_handoff_ns
+                                            : s->cost.lock_handoff_ns +
+                                                  s->cost.wakeup_ns);
+    }
+    sim_sched_point(s);
+}
+
+bool plat_lock_held(const struct plat_lock *l)
+{
+    return lk(l)->owner == self();
+}
+
+/* ---- threads ---- */
+
+struct plat_thread {
+    struct sim_thread *t;     /* inside a run */
+};
+
+int plat_thread_create(struct plat_thread **out, const char *name,
+                       void (*fn)(void *arg), void *arg)
+{
+    struct sim *s = sim_active;
+    struct plat_thread *h;
+
+    if (plat_fault(PLAT_FAULT_THREAD_CREATE)) {
+        return -EAGAIN;
+    }
+    h = plat_alloc(sizeof(*h));
+    if (!h) {
+        return -ENOMEM;
+    }
+    if (!s) {
+        /* One thread outside a run: the new thread runs to completion. */
+        h->t = NULL;
+        fn(arg);
+        *out = h;
+        return 0;
+    }
+    sim_charge(s, s->cost.thread_create_ns);
+    h->t = sim_spawn(s, name, sim_pick_cpu(s), fn, arg);
+    if (!h->t) {
+        plat_free(h);
+        return -ENOMEM;
+    }
+    TSAN_RELEASE(h);
+    *out = h;
+    return 0;
+}
+
+void plat_thread_join(struct plat_thread *h)
+{
+    struct sim *s = sim_active;
+    struct sim_thread *t = h->t;
+
+    if (s && t) {
+        struct sim_thread *me = s->cur;
+
+        if (t->joined || t->joiner) {
+            sim_panic("thread '%s' joined twice", t->name);
+        }
+        sim_sched_point(s);
+        if (t->state != SIM_T_DONE) {
+            t->joiner = me;
+            sim_block(s, SIM_WAIT_JOIN, t, t->name);
+        } else if (me->t < t->t) {
+            me->t = t->t;
+        }
+        t->joined = true;
+    }
+    TSAN_ACQUIRE(h);
+    plat_free(h);
+}
+
+void plat_yield(void)
+{
+    if (sim_active) {
+        sim_sched_point(sim_active);
+    }
+}
+
+/* ---- atomics: each a scheduling point before the access ---- */
+
+static void atomic_point(void)
+{
+    if (sim_active) {
+        sim_charge(sim_active, sim_active->cost.atomic_ns);
+    }
+}
+
+uint64_t plat_atomic_load(plat_atomic64 *a)
+{
+    atomic_point();
+    return atomic_load(&a->v);
+}
+
+void plat_atomic_store(plat_atomic64 *a, uint64_t v)
+{
+    atomic_point();
+    atomic_store(&a->v, v);
+}
+
+uint64_t plat_atomic_fetch_add(plat_atomic64 *a, uint64_t v)
+{
+    atomic_point();
+    return atomic_fetch_add(&a->v, v);
+}
+
+uint64_t plat_atomic_fetch_sub(plat_atomic64 *a, uint64_t v)
+{
+    atomic_point();
+    return atomic_fetch_sub(&a->v, v);
+}
+
+bool plat_atomic_cmpxchg(plat_atomic64 *a, uint64_t *expected,
+                         uint64_t desired)
+{
+    atomic_point();
+    return atomic_compare_exchange_strong(&a->v, expected, desired);
+}
+
+void *plat_atomic_load_ptr(plat_atomic_ptr *a)
+{
+    atomic_point();
+    return atomic_load(&a->p);
+}
+
+void plat_atomic_store_ptr(plat_atomic_ptr *a, void *p)
+{
+    atomic_point();
+    TSAN_RELEASE(a);
+    atomic_store(&a->p, p);
+}
+
+/* ---- read-side grace periods ---- */
+
+static bool rcu_waiter_done(const struct sim *s, const struct sim_thread *w)
+{
+    /* The waiter recorded, per thread id, the section it must outlive:
+     * gen + 1 encodes "thread was in section gen", 0 "nothing to wait". */
+    const uint64_t *snap = w->wait_obj;
+
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        const struct sim_thread *t = s->threads[i];
+
+        if (snap[i] && t->state != SIM_T_DONE && t->rcu_nest > 0 &&
+            t->rcu_gen + 1 == snap[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void sim_rcu_recheck(struct sim *s)
+{
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        struct sim_thread *w = s->threads[i];
+
+        if (w->state == SIM_T_BLOCKED && w->wait == SIM_WAIT_RCU &&
+            rcu_waiter_done(s, w)) {
+            sim_wake(s, w, s->cur->t, 0);
+        }
+    }
+}
+
+void plat_rcu_read_lock(void)
+{
+    struct sim_thread *me = self();
+
+    me->rcu_nest++;
+    if (sim_active) {
+        sim_sched_point(sim_active);
+    }
+}
+
+void plat_rcu_read_unlock(void)
+{
+    struct sim_thread *me = self();
+
+    if (me->rcu_nest == 0) {
+        sim_panic("thread '%s' leaves a read-side section it is not in",
+                  me->name);
+    }
+    if (--me->rcu_nest == 0) {
+        me->rcu_gen++;
+        if (sim_active) {
+            sim_rcu_recheck(sim_active);
+        }
+    }
+    if (sim_active) {
+        sim_sched_point(sim_active);
+    }
+}
+
+void plat_rcu_synchronize(void)
+{
+    struct sim *s = sim_active;
+    struct sim_thread *me = self();
+    uint64_t *snap;
+    bool any = false;
+
+    if (me->rcu_nest) {
+        sim_panic("thread '%s' waits for a grace period inside a read-side "
+                  "section", me->name);
+    }
+    if (!s) {
+        return;
+    }
+    snap = calloc(s->nthreads ? s->nthreads : 1, sizeof(*snap));
+    if (!snap) {
+        sim_panic("out of memory for a grace period");
+    }
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        struct sim_thread *t = s->threads[i];
+
+        if (t != me && t->state != SIM_T_DONE && t->rcu_nest > 0) {
+            snap[i] = t->rcu_gen + 1;
+            any = true;
+        }
+    }
+    sim_charge(s, s->cost.rcu_sync_ns);
+    if (any && !rcu_waiter_done(s, &(struct sim_thread){.wait_obj = snap})) {
+        sim_block(s, SIM_WAIT_RCU, snap, "grace period");
+    }
+    free(snap);
+}
+
+/* ---- eventfds ---- */
+
+#define EFD_MAGIC 0x45666421u
+
+struct sim_eventfd {
+    uint32_t magic;
+    const char *name;
+    uint64_t count;
+    struct sim_thread *waiters[8]; /* blocked in plat_eventfd_wait */
+    uint32_t nwaiters;
+};
+_Static_assert(sizeof(struct sim_eventfd) <= sizeof(struct plat_eventfd),
+               "sim eventfd state must fit struct plat_eventfd");
+
+static struct sim_eventfd *efd(struct plat_eventfd *e)
+{
+    struct sim_eventfd *x = (struct sim_eventfd *)(uintptr_t)e->opaque;
+
+    if (x->magic != EFD_MAGIC) {
+        sim_panic("eventfd used before plat_eventfd_init or after destroy");
+    }
+    return x;
+}
+
+void plat_eventfd_init(struct plat_eventfd *e, const char *name)
+{
+    struct sim_eventfd *x = (struct sim_eventfd *)(uintptr_t)e->opaque;
+
+    memset(e, 0, sizeof(*e));
+    x->magic = EFD_MAGIC;
+    x->name = name ? name : "eventfd";
+}
+
+void plat_eventfd_destroy(struct plat_eventfd *e)
+{
+    struct sim_eventfd *x = efd(e);
+
+    if (x->nwaiters) {
+        sim_panic("eventfd '%s' destroyed with waiters", x->name);
+    }
+    x->magic = 0;
+}
+
+void plat_eventfd_signal(struct plat_eventfd *e)
+{
+    struct sim_eventfd *x = efd(e);
+    struct sim *s = sim_active;
+
+    if (s) {
+        sim_sched_point(s);
+    }
+    x->count++;
+    TSAN_RELEASE(x);
+    if (s) {
+        for (uint32_t i = 0; i < x->nwaiters; i++) {
+            sim_wake(s, x->waiters[i], s->cur->t, s->cost.wakeup_ns);
+        }
+        x->nwaiters = 0;
+    }
+}
+
+bool plat_eventfd_test_and_clear(struct plat_eventfd *e)
+{
+    struct sim_eventfd *x = efd(e);
+    bool was;
+
+    if (sim_active) {
+        sim_sched_point(sim_active);
+    }
+    was = x->count != 0;
+    x->count = 0;
+    if (was) {
+        TSAN_ACQUIRE(x);
+    }
+    return was;
+}
+
+void plat_eventfd_wait(struct plat_eventfd *e)
+{
+    struct sim_eventfd *x = efd(e);
+    struct sim *s = sim_active;
+
+    if (!s) {
+        return;
+    }
+    sim_sched_point(s);
+    while (x->count == 0) {
+        if (x->nwaiters == sizeof(x->waiters) / sizeof(x->waiters[0])) {
+            sim_panic("eventfd '%s': too many waiters", x->name);
+        }
+        x->waiters[x->nwaiters++] = s->cur;
+        sim_block(s, SIM_WAIT_EVENTFD, x, x->name);
+    }
+    TSAN_ACQUIRE(x);
+}
+
+/* ---- CPU and time ---- */
+
+unsigned plat_cpu_id(void)
+{
+    return sim_active ? sim_active->cur->cpu : 0;
+}
+
+uint64_t plat_now_ns(void)
+{
+    return sim_active ? sim_active->cur->t : outside_now;
+}
+
+void plat_spend_ns(uint64_t ns)
+{
+    if (sim_active) {
+        sim_charge(sim_active, ns);
+    } else {
+        outside_now += ns;
+    }
+}
+
+void plat_work(enum plat_work_kind kind, uint64_t units)
+{
+    struct sim *s = sim_active;
+
+    if (!s) {
+        return;
+    }
+    if ((unsigned)kind >= PLAT_WORK_NR) {
+        sim_panic("unknown work kind %u", (unsigned)kind);
+    }
+    sim_charge(s, s->cost.work_ns[kind] * units);
+}
+
+void sim_sleep_ns(uint64_t ns)
+{
+    struct sim *s = sim_active;
+
+    if (!s) {
+        outside_now += ns;
+        return;
+    }
+    s->cur->t += ns;
+    sim_sched_point(s);
+}
+
+uint64_t sim_jitter(uint64_t lo, uint64_t hi)
+{
+    if (!sim_active || hi <= lo) {
+        return lo;
+    }
+    return lo + sim_tape_below(sim_active->tape, hi - lo + 1);
+}
+
+/* ---- trace ---- */
+
+void plat_trace_begin(const char *name)
+{
+    struct sim_thread *me;
+
+    if (!sim_active) {
+        return;
+    }
+    me = sim_active->cur;
+    if (me->nspans < SIM_SPAN_DEPTH) {
+        me->span_name[me->nspans] = name;
+        me->span_start[me->nspans] = me->t;
+    }
+    me->nspans++;
+}
+
+void plat_trace_end(void)
+{
+    struct sim_thread *me;
+
+    if (!sim_active) {
+        return;
+    }
+    me = sim_active->cur;
+    if (me->nspans == 0) {
+        sim_panic("plat_trace_end without plat_trace_begin on '%s'",
+                  me->name);
+    }
+    me->nspans--;
+    if (me->nspans < SIM_SPAN_DEPTH) {
+        sim_emit(sim_active, SIM_EV_SPAN, me->span_name[me->nspans], 0,
+                 me->t - me->span_start[me->nspans]);
+    }
+}
+
+void plat_trace_instant(const char *name, int64_t arg)
+{
+    if (sim_active) {
+        sim_emit(sim_active, SIM_EV_INSTANT, name, arg, 0);
+    }
+}
+
+void plat_trace_counter(const char *name, int64_t value)
+{
+    if (sim_active) {
+        sim_emit(sim_active, SIM_EV_COUNTER, name, value, 0);
+    }
+}
+
+bool plat_fault(enum plat_fault_site site)
+{
+    bool fail = sim_fault_decide(site);
+
+    if (fail && sim_active) {
+        sim_emit(sim_active, SIM_EV_FAULT, plat_fault_site_name(site),
+                 (int64_t)site, 0);
+    }
+    return fail;
+}
+
+/* ---- cost model access ---- */
+
+void sim_set_cost_model(struct sim *s, const struct cost_model *m)
+{
+    s->cost = *m;
+}
+
+const struct cost_model *sim_cost_model(const struct sim *s)
+{
+    return &s->cost;
+}

@@ -1,0 +1,105 @@
+/*
+ * sim/sim.h - the deterministic engine: virtual clock, simulated CPUs,
+ * simulated threads (fibers), the scheduler and run results.
+ *
+ * One simulation runs at a time on the calling OS thread; while it runs,
+ * core/platform.h calls made by simulated threads are served by it.  Outside
+ * a run, platform calls behave as one thread at time 0 (so unit tests can
+ * call core code directly); faults and allocation accounting still apply.
+ *
+ * Every choice the engine makes comes from the decision tape (sim/tape.h):
+ * equal-time ties under the `time` strategy, every step under `random`,
+ * priorities and change points under `pct`, and jitter.
+ */
+#ifndef KVMSIM_SIM_SIM_H
+#define KVMSIM_SIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct sim;
+struct sim_thread;
+struct sim_tape;
+struct sim_trace;
+
+enum sim_strategy {
+    SIM_STRATEGY_TIME = 0, /* smallest virtual time first; ties from tape */
+    SIM_STRATEGY_RANDOM,   /* any runnable thread, chosen by the tape */
+    SIM_STRATEGY_PCT,      /* priorities with depth-1 change points */
+};
+
+enum sim_result {
+    SIM_OK = 0,         /* every non-daemon thread finished */
+    SIM_DEADLOCK = 1,   /* nothing runnable while threads wait */
+    SIM_STEP_LIMIT = 2, /* step bound hit: a livelock or a runaway run */
+    SIM_STOPPED = 3,    /* sim_stop() was called */
+};
+
+struct sim_options {
+    unsigned ncpus;            /* simulated physical CPUs (>= 1) */
+    enum sim_strategy strategy;
+    unsigned pct_depth;        /* PCT bug depth d (>= 1); d-1 change points */
+    uint64_t pct_steps;        /* PCT: steps over which change points fall */
+    uint64_t step_limit;       /* scheduling steps before SIM_STEP_LIMIT */
+    size_t stack_size;         /* bytes per simulated thread stack */
+    bool record_trace;         /* keep events for export (hash is always on) */
+};
+
+/* Defaults: 4 CPUs, time strategy, depth 3, 20000 PCT steps, 50M steps,
+ * 256 KiB stacks (1 MiB under sanitizers), no recording. */
+void sim_options_default(struct sim_options *o);
+
+/* The tape is borrowed and must outlive the simulation.  NULL on ENOMEM. */
+struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape);
+void sim_destroy(struct sim *s);
+
+/* Create a simulated thread pinned to `cpu` (taken modulo ncpus).  It starts
+ * at the current virtual time.  Callable before sim_run() and from inside.
+ * A daemon thread does not keep the run alive: when only daemons remain,
+ * blocked or not, the run ends with SIM_OK. */
+struct sim_thread *sim_spawn(struct sim *s, const char *name, unsigned cpu,
+                             void (*fn)(void *arg), void *arg);
+void sim_thread_set_daemon(struct sim_thread *t, bool daemon);
+
+/* Run until every non-daemon thread has finished, a deadlock, the step
+ * bound, or sim_stop().  Call once per simulation. */
+enum sim_result sim_run(struct sim *s);
+
+/* From inside a simulated thread: end the run after the current step. */
+void sim_stop(struct sim *s);
+
+/* The running simulation, or NULL outside sim_run(). */
+struct sim *sim_current(void);
+
+/* Virtual time of the latest event (the run's length once it returns). */
+uint64_t sim_now_ns(const struct sim *s);
+uint64_t sim_steps(const struct sim *s);
+uint64_t sim_switches(const struct sim *s);
+unsigned sim_ncpus(const struct sim *s);
+
+/* Tape-decided uniform value in [lo, hi]; lo when the tape is exhausted. */
+uint64_t sim_jitter(uint64_t lo, uint64_t hi);
+
+/* Block the calling simulated thread for ns without using its CPU. */
+void sim_sleep_ns(uint64_t ns);
+
+/* The trace of the run (always present; events only if record_trace). */
+struct sim_trace *sim_get_trace(struct sim *s);
+/* 64-bit hash of everything the run did, in order. */
+uint64_t sim_trace_hash(const struct sim *s);
+
+/* After SIM_DEADLOCK or SIM_STEP_LIMIT: one line per live thread naming
+ * what it waits on. */
+void sim_report(const struct sim *s, FILE *out);
+
+/* Replace the cost model (copied); sim_create() starts from the defaults. */
+struct cost_model;
+void sim_set_cost_model(struct sim *s, const struct cost_model *m);
+const struct cost_model *sim_cost_model(const struct sim *s);
+
+/* Name of a result for messages. */
+const char *sim_result_name(enum sim_result r);
+
+#endif

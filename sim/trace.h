@@ -1,0 +1,69 @@
+/*
+ * sim/trace.h - the record of a simulated run: a running 64-bit hash of
+ * every event, and (when recording) the events themselves for export as
+ * Chrome Trace Event JSON, which the Perfetto UI opens.
+ *
+ * The hash covers each event's kind, time, duration, thread, CPU, argument
+ * and name text (never a pointer value), so two runs hash alike exactly when
+ * they did the same things at the same virtual times.
+ */
+#ifndef KVMSIM_SIM_TRACE_H
+#define KVMSIM_SIM_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum sim_ev_kind {
+    SIM_EV_SPAN = 1,     /* a named operation on a thread: ts, dur */
+    SIM_EV_INSTANT,      /* a point event with arg */
+    SIM_EV_COUNTER,      /* counter `name` takes value arg */
+    SIM_EV_FAULT,        /* fault injected at site arg */
+    SIM_EV_RUN,          /* thread ran on its CPU for [ts, ts+dur) */
+    SIM_EV_SWITCH,       /* scheduler resumed thread tid (arg = step) */
+    SIM_EV_THREAD_START, /* thread created */
+    SIM_EV_THREAD_END,   /* thread finished */
+    SIM_EV_WAIT,         /* thread waited dur ns on object `name` */
+    SIM_EV_INVARIANT,    /* an invariant failed: name, arg */
+};
+
+struct sim_event {
+    uint64_t ts;
+    uint64_t dur;
+    int64_t arg;
+    const char *name;   /* static text, may be NULL */
+    uint32_t tid;
+    uint32_t cpu;
+    uint8_t kind;
+};
+
+struct sim_trace;
+
+/* NULL on ENOMEM.  `record` keeps events (up to `max_events`). */
+struct sim_trace *sim_trace_create(bool record, size_t max_events);
+void sim_trace_destroy(struct sim_trace *t);
+
+/* Hash the event and, when recording, keep a copy. */
+void sim_trace_add(struct sim_trace *t, const struct sim_event *e);
+/* Fold a value that is not an event (for example a run's result). */
+void sim_trace_mix(struct sim_trace *t, uint64_t v);
+uint64_t sim_trace_hash_value(const struct sim_trace *t);
+uint64_t sim_trace_events_seen(const struct sim_trace *t);
+
+/* Names for tracks; names are copied. */
+int sim_trace_name_thread(struct sim_trace *t, uint32_t tid,
+                          const char *name, uint32_t cpu);
+void sim_trace_set_ncpus(struct sim_trace *t, uint32_t ncpus);
+
+const struct sim_event *sim_trace_events(const struct sim_trace *t,
+                                         size_t *n);
+bool sim_trace_truncated(const struct sim_trace *t);
+
+/* Chrome Trace Event JSON: process 1 "CPUs" has a track per simulated CPU
+ * (what ran there), process 2 "threads" a track per simulated thread
+ * (spans, waits, instants), counters are "C" events and faults "i" events.
+ * Timestamps are microseconds with nanosecond decimals. -errno on error. */
+int sim_trace_write_json(const struct sim_trace *t, FILE *out);
+
+#endif
