@@ -125,6 +125,7 @@ struct sim_lock {
     struct sim_thread *owner;
     struct sim_thread *head, *tail;  /* FIFO of waiters */
     uint64_t contended;
+    uint64_t release_t;  /* time of the last release (causality) */
 };
 _Static_assert(sizeof(struct sim_lock) <= sizeof(struct plat_lock),
                "sim lock state must fit struct plat_lock");
@@ -177,6 +178,12 @@ void plat_lock(struct plat_lock *l)
     sim_sched_point(s);
     if (!x->owner) {
         x->owner = me;
+        /* Under `random` and `pct` the acquirer may be behind the last
+         * releaser in virtual time; it cannot have taken the lock earlier
+         * than it was released.  (A no-op under `time`.) */
+        if (me->t < x->release_t) {
+            me->t = x->release_t;
+        }
         TSAN_ACQUIRE(x);
         sim_charge(s, s->cost.lock_ns);
         return;
@@ -227,6 +234,7 @@ void plat_unlock(struct plat_lock *l)
         x->owner = NULL;
         return;
     }
+    x->release_t = me->t;
     w = x->head;
     if (!w) {
         x->owner = NULL;
@@ -472,6 +480,7 @@ struct sim_eventfd {
     uint32_t magic;
     const char *name;
     uint64_t count;
+    uint64_t signal_t;             /* time of the last signal (causality) */
     struct sim_thread *waiters[8]; /* blocked in plat_eventfd_wait */
     uint32_t nwaiters;
 };
@@ -516,6 +525,7 @@ void plat_eventfd_signal(struct plat_eventfd *e)
         sim_sched_point(s);
     }
     x->count++;
+    x->signal_t = self()->t;
     TSAN_RELEASE(x);
     if (s) {
         for (uint32_t i = 0; i < x->nwaiters; i++) {
@@ -536,6 +546,11 @@ bool plat_eventfd_test_and_clear(struct plat_eventfd *e)
     was = x->count != 0;
     x->count = 0;
     if (was) {
+        struct sim_thread *me = self();
+
+        if (me->t < x->signal_t) {
+            me->t = x->signal_t;
+        }
         TSAN_ACQUIRE(x);
     }
     return was;
@@ -556,6 +571,9 @@ void plat_eventfd_wait(struct plat_eventfd *e)
         }
         x->waiters[x->nwaiters++] = s->cur;
         sim_block(s, SIM_WAIT_EVENTFD, x, x->name);
+    }
+    if (s->cur->t < x->signal_t) {
+        s->cur->t = x->signal_t;
     }
     TSAN_ACQUIRE(x);
 }

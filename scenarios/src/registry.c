@@ -1,0 +1,13 @@
+/*
+ * scenarios/src/registry.c - every scenario driver, in `kvmsim list` order.
+ */
+#include <stddef.h>
+
+#include "scenarios/src/scenario.h"
+
+extern const struct scn_driver scn_demo_driver;
+
+const struct scn_driver *const scn_drivers[] = {
+    &scn_demo_driver,
+    NULL,
+};

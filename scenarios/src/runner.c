@@ -1,0 +1,784 @@
+/*
+ * scenarios/src/runner.c - scenario loading, runs, replays, comparisons,
+ * saved tapes and the metrics file.
+ *
+ * Saved tape format (text header, then the raw tape):
+ *     KVMSIM-TAPE 1
+ *     scenario NAME-OR-PATH
+ *     set section.key=value        (one per override, in order)
+ *     bytes N
+ *     <N raw bytes>
+ * A file without the first line is a raw tape (a fuzzer input) and needs
+ * --scenario.  Replaying a saved tape reads exactly the bytes the original
+ * run consumed, so the replay makes the same decisions and ends with the
+ * same trace hash.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/platform.h"
+#include "scenarios/src/builtin.h"
+#include "scenarios/src/runner.h"
+#include "sim/fault.h"
+#include "sim/tape.h"
+#include "sim/trace.h"
+
+#define TAPE_MAGIC "KVMSIM-TAPE 1\n"
+
+/* ---- helpers for drivers ---- */
+
+int scn_sim_create(struct scn_run *r)
+{
+    r->sim = sim_create(&r->sim_opt, r->tape);
+    if (!r->sim) {
+        fprintf(stderr, "kvmsim: out of memory creating the simulation\n");
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+enum sim_result scn_simulate(struct scn_run *r)
+{
+    r->result = sim_run(r->sim);
+    r->simulated = true;
+    return r->result;
+}
+
+bool scn_check(struct scn_run *r, bool ok, const char *invariant,
+               const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    r->checks++;
+    if (ok) {
+        return true;
+    }
+    if (r->failures++ == 0) {
+        n = snprintf(r->first_failure, sizeof(r->first_failure), "%s: ",
+                     invariant);
+        if (n > 0 && (size_t)n < sizeof(r->first_failure)) {
+            va_start(ap, fmt);
+            vsnprintf(r->first_failure + n, sizeof(r->first_failure) - n,
+                      fmt, ap);
+            va_end(ap);
+        }
+        r->failure_ns = sim_current() ? plat_now_ns()
+                                      : (r->sim ? sim_now_ns(r->sim) : 0);
+    }
+    if (r->sim) {
+        struct sim_event e = {
+            .ts = r->failure_ns, .kind = SIM_EV_INVARIANT, .name = invariant,
+            .arg = (int64_t)r->failures,
+        };
+        sim_trace_add(sim_get_trace(r->sim), &e);
+    }
+    return false;
+}
+
+static struct scn_metric *metric_slot(struct scn_run *r, const char *name)
+{
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        if (strcmp(r->metrics[i].name, name) == 0) {
+            free(r->metrics[i].v);
+            r->metrics[i].v = NULL;
+            return &r->metrics[i];
+        }
+    }
+    if (r->nmetrics == SCN_MAX_METRICS) {
+        return NULL;
+    }
+    r->metrics[r->nmetrics].name = name;
+    return &r->metrics[r->nmetrics++];
+}
+
+void scn_metric_array(struct scn_run *r, const char *name, const double *v,
+                      size_t n)
+{
+    struct scn_metric *m = metric_slot(r, name);
+
+    if (!m) {
+        return;
+    }
+    if (n > SCN_MAX_VALUES) {
+        n = SCN_MAX_VALUES;
+    }
+    m->v = malloc((n ? n : 1) * sizeof(double));
+    m->n = m->v ? n : 0;
+    m->array = true;
+    if (m->v && n) {
+        memcpy(m->v, v, n * sizeof(double));
+    }
+}
+
+void scn_metric(struct scn_run *r, const char *name, double v)
+{
+    scn_metric_array(r, name, &v, 1);
+    if (r->nmetrics) {
+        struct scn_metric *m = (struct scn_metric *)scn_metric_find(r, name);
+
+        if (m) {
+            m->array = false;
+        }
+    }
+}
+
+const struct scn_metric *scn_metric_find(const struct scn_run *r,
+                                         const char *name)
+{
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        if (strcmp(r->metrics[i].name, name) == 0) {
+            return &r->metrics[i];
+        }
+    }
+    return NULL;
+}
+
+double scn_metric_get(const struct scn_run *r, const char *name)
+{
+    const struct scn_metric *m = scn_metric_find(r, name);
+
+    return m && !m->array && m->n == 1 ? m->v[0] : NAN;
+}
+
+void scn_config_error(const struct scn_run *r, const char *section,
+                      const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", cfg_where(r->cfg, section, key));
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+const struct scn_driver *scn_driver_find(const char *name)
+{
+    for (size_t i = 0; scn_drivers[i]; i++) {
+        if (strcmp(scn_drivers[i]->name, name) == 0) {
+            return scn_drivers[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- loading ---- */
+
+char *scn_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+
+    if (!f) {
+        return NULL;
+    }
+    for (;;) {
+        size_t got;
+
+        if (n + 4096 + 1 > cap) {
+            char *nb;
+
+            cap = cap ? cap * 2 : 8192;
+            nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                errno = ENOMEM;
+                return NULL;
+            }
+            buf = nb;
+        }
+        got = fread(buf + n, 1, 4096, f);
+        n += got;
+        if (got < 4096) {
+            break;
+        }
+    }
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        errno = EIO;
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len) {
+        *len = n;
+    }
+    return buf;
+}
+
+/* The scenario text and the name used in messages ("scenarios/x.ini" for
+ * a built-in).  *owned is set when the text was read from a file. */
+static const char *scenario_text(const char *scenario, char *origin,
+                                 size_t originlen, char **owned)
+{
+    *owned = NULL;
+    for (size_t i = 0; scn_builtin_files[i].name; i++) {
+        if (strcmp(scn_builtin_files[i].name, scenario) == 0) {
+            snprintf(origin, originlen, "scenarios/%s.ini", scenario);
+            return scn_builtin_files[i].text;
+        }
+    }
+    if (!strchr(scenario, '/') && !strstr(scenario, ".ini")) {
+        fprintf(stderr, "kvmsim: unknown scenario '%s' (kvmsim list shows "
+                "the built-in ones; a file path must contain '/' or end in "
+                ".ini)\n", scenario);
+        return NULL;
+    }
+    *owned = scn_read_file(scenario, NULL);
+    if (!*owned) {
+        fprintf(stderr, "%s:0: cannot read: %s\n", scenario,
+                strerror(errno));
+        return NULL;
+    }
+    snprintf(origin, originlen, "%s", scenario);
+    return *owned;
+}
+
+static int strategy_from_name(const char *s, enum sim_strategy *out)
+{
+    if (strcmp(s, "time") == 0) {
+        *out = SIM_STRATEGY_TIME;
+    } else if (strcmp(s, "random") == 0) {
+        *out = SIM_STRATEGY_RANDOM;
+    } else if (strcmp(s, "pct") == 0) {
+        *out = SIM_STRATEGY_PCT;
+    } else {
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int scn_prepare(const struct scn_request *q, struct scn_run *r)
+{
+    char origin[512], driver[64], err[512];
+    char *owned = NULL;
+    const char *text;
+    const struct cfg_key *tables[3];
+    const char *variant;
+    int site;
+    uint64_t nth;
+
+    text = scenario_text(q->scenario, origin, sizeof(origin), &owned);
+    if (!text) {
+        return KVMSIM_EXIT_USAGE;
+    }
+    if (cfg_peek_driver(origin, text, driver, sizeof(driver), err,
+                        sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        free(owned);
+        return KVMSIM_EXIT_USAGE;
+    }
+    r->drv = scn_driver_find(driver);
+    if (!r->drv) {
+        fprintf(stderr, "%s: unknown driver '%s' in [scenario] driver\n",
+                origin, driver);
+        free(owned);
+        return KVMSIM_EXIT_USAGE;
+    }
+    tables[0] = cfg_common_keys;
+    tables[1] = r->drv->keys;
+    tables[2] = NULL;
+    r->cfg = cfg_create(tables);
+    if (!r->cfg) {
+        fprintf(stderr, "kvmsim: out of memory\n");
+        free(owned);
+        return KVMSIM_EXIT_USAGE;
+    }
+    if (cfg_load_text(r->cfg, origin, text, err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        free(owned);
+        return KVMSIM_EXIT_USAGE;
+    }
+    free(owned);
+    for (unsigned i = 0; i < q->nsets; i++) {
+        if (cfg_set(r->cfg, q->sets[i], i + 1, err, sizeof(err)) < 0) {
+            fprintf(stderr, "%s\n", err);
+            return KVMSIM_EXIT_USAGE;
+        }
+    }
+    r->scenario = q->scenario;
+    r->quiet = q->quiet;
+    variant = cfg_str(r->cfg, "run", "variant");
+    r->variant = r->drv->variants[0];
+    r->variant_index = 0;
+    if (variant[0]) {
+        size_t i;
+
+        for (i = 0; r->drv->variants[i]; i++) {
+            if (strcmp(r->drv->variants[i], variant) == 0) {
+                break;
+            }
+        }
+        if (!r->drv->variants[i]) {
+            fprintf(stderr, "%s: unknown variant '%s' of %s (one of:",
+                    cfg_where(r->cfg, "run", "variant"), variant,
+                    r->drv->name);
+            for (i = 0; r->drv->variants[i]; i++) {
+                fprintf(stderr, " %s", r->drv->variants[i]);
+            }
+            fprintf(stderr, ")\n");
+            return KVMSIM_EXIT_USAGE;
+        }
+        r->variant = r->drv->variants[i];
+        r->variant_index = (unsigned)i;
+    }
+    r->seed = (uint64_t)cfg_int(r->cfg, "run", "seed");
+    sim_options_default(&r->sim_opt);
+    r->sim_opt.ncpus = (unsigned)cfg_int(r->cfg, "vm", "cpus");
+    strategy_from_name(cfg_str(r->cfg, "run", "strategy"),
+                       &r->sim_opt.strategy);
+    r->sim_opt.pct_depth = (unsigned)cfg_int(r->cfg, "run", "pct_depth");
+    r->sim_opt.pct_steps = (uint64_t)cfg_int(r->cfg, "run", "pct_steps");
+    r->sim_opt.step_limit = (uint64_t)cfg_int(r->cfg, "run", "step_limit");
+    r->sim_opt.record_trace = q->trace_path != NULL;
+
+    sim_fault_reset();
+    for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
+        sim_fault_set_prob(i, cfg_fault_prob(r->cfg, i));
+    }
+    cfg_fault_nth(r->cfg, &site, &nth);
+    if (site >= 0) {
+        sim_fault_fail_nth((enum plat_fault_site)site, nth, false);
+    }
+    if (q->tape) {
+        r->tape = sim_tape_from_bytes(q->tape, q->tape_len);
+    } else {
+        r->tape = sim_tape_from_seed(r->seed);
+    }
+    if (!r->tape) {
+        fprintf(stderr, "kvmsim: out of memory\n");
+        return KVMSIM_EXIT_USAGE;
+    }
+    return KVMSIM_EXIT_OK;
+}
+
+void scn_run_release(struct scn_run *r)
+{
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        free(r->metrics[i].v);
+    }
+    sim_destroy(r->sim);
+    sim_tape_destroy(r->tape);
+    cfg_destroy(r->cfg);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- outputs ---- */
+
+static void json_escape(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+
+        if (c == '"' || c == '\\') {
+            fprintf(f, "\\%c", c);
+        } else if (c < 0x20) {
+            fprintf(f, "\\u%04x", c);
+        } else {
+            fputc(c, f);
+        }
+    }
+    fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+    if (isfinite(v)) {
+        fprintf(f, "%.17g", v);
+    } else {
+        fputs("null", f);
+    }
+}
+
+static int write_metrics(const struct scn_run *r, const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f) {
+        fprintf(stderr, "%s:0: cannot write metrics: %s\n", path,
+                strerror(errno));
+        return -errno;
+    }
+    fputs("{\"scenario\": ", f);
+    json_escape(f, r->scenario);
+    fputs(", \"driver\": ", f);
+    json_escape(f, r->drv->name);
+    fputs(", \"variant\": ", f);
+    json_escape(f, r->variant);
+    fprintf(f, ", \"seed\": %" PRIu64 ", \"trace_hash\": \"%016" PRIx64
+            "\", \"virtual_ns\": %" PRIu64 ", \"result\": \"%s\""
+            ", \"invariant_checks\": %u, \"invariant_failures\": %u",
+            r->seed, r->sim ? sim_trace_hash(r->sim) : 0,
+            r->sim ? sim_now_ns(r->sim) : 0,
+            r->failures ? "invariant" : sim_result_name(r->result),
+            r->checks, r->failures);
+    fputs(", \"metrics\": {", f);
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        const struct scn_metric *m = &r->metrics[i];
+
+        fprintf(f, "%s\n  ", i ? "," : "");
+        json_escape(f, m->name);
+        fputs(": ", f);
+        if (!m->array) {
+            json_number(f, m->n ? m->v[0] : NAN);
+            continue;
+        }
+        fputc('[', f);
+        for (size_t j = 0; j < m->n; j++) {
+            if (j) {
+                fputs(", ", f);
+            }
+            json_number(f, m->v[j]);
+        }
+        fputc(']', f);
+    }
+    fputs("}}\n", f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "%s:0: cannot write metrics\n", path);
+        return -EIO;
+    }
+    return 0;
+}
+
+static int write_trace(const struct scn_run *r, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    int rc;
+
+    if (!f) {
+        fprintf(stderr, "%s:0: cannot write trace: %s\n", path,
+                strerror(errno));
+        return -errno;
+    }
+    rc = sim_trace_write_json(sim_get_trace(r->sim), f);
+    if (fclose(f) != 0 || rc < 0) {
+        fprintf(stderr, "%s:0: cannot write trace\n", path);
+        return -EIO;
+    }
+    return 0;
+}
+
+static int save_tape(const struct scn_request *q, const struct scn_run *r,
+                     const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    size_t n = sim_tape_used(r->tape);
+
+    if (!f) {
+        fprintf(stderr, "%s:0: cannot save tape: %s\n", path,
+                strerror(errno));
+        return -errno;
+    }
+    fputs(TAPE_MAGIC, f);
+    fprintf(f, "scenario %s\n", q->scenario);
+    for (unsigned i = 0; i < q->nsets; i++) {
+        fprintf(f, "set %s\n", q->sets[i]);
+    }
+    fprintf(f, "bytes %zu\n", n);
+    if (n) {
+        fwrite(sim_tape_consumed(r->tape), 1, n, f);
+    }
+    if (fclose(f) != 0) {
+        return -EIO;
+    }
+    return 0;
+}
+
+static void print_value(FILE *out, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(out, "%.0f", v);
+    } else {
+        fprintf(out, "%.4g", v);
+    }
+}
+
+static void print_summary(const struct scn_run *r, FILE *out)
+{
+    fprintf(out, "kvmsim: %s [%s] variant %s, seed %" PRIu64
+            ", strategy %s\n", r->scenario, r->drv->name, r->variant,
+            r->seed, cfg_str(r->cfg, "run", "strategy"));
+    if (r->sim) {
+        fprintf(out, "  virtual time %.3f ms, %" PRIu64 " steps, %" PRIu64
+                " switches, %" PRIu64 " faults injected\n",
+                (double)sim_now_ns(r->sim) / 1e6, sim_steps(r->sim),
+                sim_switches(r->sim), sim_fault_injected());
+    }
+    for (size_t i = 0; i < r->nmetrics; i++) {
+        const struct scn_metric *m = &r->metrics[i];
+
+        fprintf(out, "  %-28s ", m->name);
+        if (!m->array) {
+            print_value(out, m->n ? m->v[0] : NAN);
+        } else {
+            fputc('[', out);
+            for (size_t j = 0; j < m->n && j < 16; j++) {
+                if (j) {
+                    fputs(", ", out);
+                }
+                print_value(out, m->v[j]);
+            }
+            fputs(m->n > 16 ? ", ...]" : "]", out);
+        }
+        fputc('\n', out);
+    }
+    fprintf(out, "  invariants: %u checked, %u failed\n", r->checks,
+            r->failures);
+    if (r->sim) {
+        fprintf(out, "  trace hash %016" PRIx64 "\n", sim_trace_hash(r->sim));
+    }
+}
+
+static void print_replay_hint(const struct scn_request *q,
+                              const struct scn_run *r, const char *tape)
+{
+    fprintf(stderr, "reproduce with: kvmsim replay %s\n", tape);
+    if (!q->tape) {
+        fprintf(stderr, "            or: kvmsim run %s", q->scenario);
+        for (unsigned i = 0; i < q->nsets; i++) {
+            fprintf(stderr, " --set %s", q->sets[i]);
+        }
+        fputc('\n', stderr);
+    }
+    (void)r;
+}
+
+int scn_execute(const struct scn_request *q, struct scn_run *r)
+{
+    int rc = r->drv->run(r);
+    int code = KVMSIM_EXIT_OK;
+    char tape_path[600];
+
+    if (rc < 0) {
+        return rc == -EINVAL ? KVMSIM_EXIT_USAGE : KVMSIM_EXIT_STUCK;
+    }
+    if (!r->quiet) {
+        print_summary(r, stdout);
+    }
+    if (q->metrics_path && write_metrics(r, q->metrics_path) < 0) {
+        code = KVMSIM_EXIT_USAGE;
+    }
+    if (q->trace_path && r->sim && write_trace(r, q->trace_path) < 0) {
+        code = KVMSIM_EXIT_USAGE;
+    }
+    if (r->simulated && r->result != SIM_OK) {
+        fprintf(stderr, "kvmsim: %s: %s at %" PRIu64 " ns after %" PRIu64
+                " steps\n", r->scenario, sim_result_name(r->result),
+                sim_now_ns(r->sim), sim_steps(r->sim));
+        sim_report(r->sim, stderr);
+        code = KVMSIM_EXIT_STUCK;
+    } else if (r->failures) {
+        fprintf(stderr, "kvmsim: %s: invariant failed: %s\n", r->scenario,
+                r->first_failure);
+        code = KVMSIM_EXIT_INVARIANT;
+    }
+    if (code == KVMSIM_EXIT_STUCK || code == KVMSIM_EXIT_INVARIANT) {
+        if (q->save_tape) {
+            snprintf(tape_path, sizeof(tape_path), "%s", q->save_tape);
+        } else {
+            snprintf(tape_path, sizeof(tape_path),
+                     "kvmsim-fail-%s-%s-%" PRIu64 ".tape", r->drv->name,
+                     r->variant, r->seed);
+        }
+        if (save_tape(q, r, tape_path) == 0) {
+            print_replay_hint(q, r, tape_path);
+        }
+    }
+    return code;
+}
+
+int scn_run_main(const struct scn_request *q)
+{
+    struct scn_run r;
+    int code;
+
+    memset(&r, 0, sizeof(r));
+    code = scn_prepare(q, &r);
+    if (code == KVMSIM_EXIT_OK) {
+        code = scn_execute(q, &r);
+    }
+    scn_run_release(&r);
+    return code;
+}
+
+/* ---- replay ---- */
+
+static int parse_tape_header(const char *path, char *buf, size_t len,
+                             struct scn_request *q, char **scenario_out)
+{
+    char *p = buf + strlen(TAPE_MAGIC);
+    char *end = buf + len;
+    unsigned line = 1;
+
+    *scenario_out = NULL;
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n;
+
+        line++;
+        if (!nl) {
+            fprintf(stderr, "%s:%u: unterminated header line\n", path, line);
+            return -EINVAL;
+        }
+        *nl = '\0';
+        if (strncmp(p, "scenario ", 9) == 0) {
+            *scenario_out = p + 9;
+        } else if (strncmp(p, "set ", 4) == 0) {
+            if (q->nsets == SCN_MAX_SETS) {
+                fprintf(stderr, "%s:%u: too many overrides\n", path, line);
+                return -EINVAL;
+            }
+            q->sets[q->nsets++] = p + 4;
+        } else if (sscanf(p, "bytes %zu", &n) == 1) {
+            char *data = nl + 1;
+
+            if ((size_t)(end - data) != n) {
+                fprintf(stderr, "%s:%u: header says %zu tape bytes, file "
+                        "holds %zu\n", path, line, n, (size_t)(end - data));
+                return -EINVAL;
+            }
+            q->tape = (const uint8_t *)data;
+            q->tape_len = n;
+            if (!*scenario_out) {
+                fprintf(stderr, "%s:%u: no scenario line before the tape\n",
+                        path, line);
+                return -EINVAL;
+            }
+            return 0;
+        } else {
+            fprintf(stderr, "%s:%u: unknown header line '%s'\n", path, line,
+                    p);
+            return -EINVAL;
+        }
+        p = nl + 1;
+    }
+    fprintf(stderr, "%s:%u: no 'bytes N' line\n", path, line);
+    return -EINVAL;
+}
+
+int scn_replay_main(const char *path, struct scn_request *q)
+{
+    size_t len;
+    char *buf = scn_read_file(path, &len);
+    char *scenario = NULL;
+    int code;
+
+    if (!buf) {
+        fprintf(stderr, "%s:0: cannot read: %s\n", path, strerror(errno));
+        return KVMSIM_EXIT_USAGE;
+    }
+    if (len >= strlen(TAPE_MAGIC) &&
+        memcmp(buf, TAPE_MAGIC, strlen(TAPE_MAGIC)) == 0) {
+        /* Header sets go before any given on the command line. */
+        const char *cli[SCN_MAX_SETS];
+        unsigned ncli = q->nsets;
+
+        memcpy(cli, q->sets, sizeof(cli));
+        q->nsets = 0;
+        if (parse_tape_header(path, buf, len, q, &scenario) < 0) {
+            free(buf);
+            return KVMSIM_EXIT_USAGE;
+        }
+        for (unsigned i = 0; i < ncli && q->nsets < SCN_MAX_SETS; i++) {
+            q->sets[q->nsets++] = cli[i];
+        }
+        if (!q->scenario) {
+            q->scenario = scenario;
+        }
+    } else {
+        if (!q->scenario) {
+            fprintf(stderr, "%s:0: a raw tape needs --scenario NAME\n",
+                    path);
+            free(buf);
+            return KVMSIM_EXIT_USAGE;
+        }
+        q->tape = (const uint8_t *)buf;
+        q->tape_len = len;
+    }
+    code = scn_run_main(q);
+    free(buf);
+    return code;
+}
+
+/* ---- compare ---- */
+
+int scn_compare_main(const struct scn_request *q)
+{
+    struct scn_run first;
+    struct scn_run *runs[16];
+    size_t nruns = 0;
+    int code = KVMSIM_EXIT_OK;
+    struct scn_request vq;
+    char setbuf[16][96];
+
+    memset(&first, 0, sizeof(first));
+    code = scn_prepare(q, &first);
+    if (code != KVMSIM_EXIT_OK) {
+        scn_run_release(&first);
+        return code;
+    }
+    for (size_t v = 0; first.drv->variants[v] && nruns < 16; v++) {
+        struct scn_run *r = calloc(1, sizeof(*r));
+        int c;
+
+        if (!r) {
+            code = KVMSIM_EXIT_USAGE;
+            break;
+        }
+        vq = *q;
+        vq.quiet = true;
+        vq.trace_path = NULL;
+        vq.metrics_path = NULL;
+        snprintf(setbuf[v], sizeof(setbuf[v]), "run.variant=%s",
+                 first.drv->variants[v]);
+        if (vq.nsets < SCN_MAX_SETS) {
+            vq.sets[vq.nsets++] = setbuf[v];
+        }
+        c = scn_prepare(&vq, r);
+        if (c == KVMSIM_EXIT_OK) {
+            c = scn_execute(&vq, r);
+        }
+        if (c > code) {
+            code = c;
+        }
+        runs[nruns++] = r;
+    }
+    if (first.drv->compare) {
+        first.drv->compare(runs, nruns, stdout);
+    } else {
+        printf("%s: every variant, seed %" PRIu64 "\n", q->scenario,
+               first.seed);
+        printf("  %-28s", "metric");
+        for (size_t i = 0; i < nruns; i++) {
+            printf(" %14s", runs[i]->variant ? runs[i]->variant : "?");
+        }
+        printf("\n");
+        for (size_t m = 0; nruns && m < runs[0]->nmetrics; m++) {
+            if (runs[0]->metrics[m].array) {
+                continue;
+            }
+            printf("  %-28s", runs[0]->metrics[m].name);
+            for (size_t i = 0; i < nruns; i++) {
+                printf(" %14.6g",
+                       scn_metric_get(runs[i], runs[0]->metrics[m].name));
+            }
+            printf("\n");
+        }
+    }
+    for (size_t i = 0; i < nruns; i++) {
+        scn_run_release(runs[i]);
+        free(runs[i]);
+    }
+    scn_run_release(&first);
+    return code;
+}

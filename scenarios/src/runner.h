@@ -1,0 +1,59 @@
+/*
+ * scenarios/src/runner.h - loading, running, replaying and comparing
+ * scenarios: everything `kvmsim run|replay|compare` does below the
+ * argument parsing.
+ *
+ * Exit codes: KVMSIM_EXIT_OK all invariants held; KVMSIM_EXIT_INVARIANT an
+ * invariant failed (the tape is saved and a replay command printed);
+ * KVMSIM_EXIT_USAGE a usage or input error (file:line: message);
+ * KVMSIM_EXIT_STUCK deadlock, livelock or the step bound.
+ */
+#ifndef KVMSIM_SCN_RUNNER_H
+#define KVMSIM_SCN_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scenarios/src/scenario.h"
+
+enum {
+    KVMSIM_EXIT_OK = 0,
+    KVMSIM_EXIT_INVARIANT = 1,
+    KVMSIM_EXIT_USAGE = 2,
+    KVMSIM_EXIT_STUCK = 3,
+};
+
+#define SCN_MAX_SETS 64
+
+struct scn_request {
+    const char *scenario;            /* builtin name or path */
+    const char *sets[SCN_MAX_SETS];  /* "key=value" overrides, in order */
+    unsigned nsets;
+    const char *trace_path;          /* Chrome trace JSON, or NULL */
+    const char *metrics_path;        /* metrics JSON, or NULL */
+    const char *save_tape;           /* where a failing tape goes, or NULL */
+    const uint8_t *tape;             /* replay: tape bytes, else NULL */
+    size_t tape_len;
+    bool quiet;                      /* no human summary */
+};
+
+/* Load the scenario and its configuration into r (which the caller
+ * zeroes).  KVMSIM_EXIT_OK, or KVMSIM_EXIT_USAGE after printing the error. */
+int scn_prepare(const struct scn_request *q, struct scn_run *r);
+/* Run a prepared scenario; prints the summary and returns the exit code. */
+int scn_execute(const struct scn_request *q, struct scn_run *r);
+void scn_run_release(struct scn_run *r);
+
+/* `kvmsim run`: prepare + execute + release. */
+int scn_run_main(const struct scn_request *q);
+/* `kvmsim replay FILE`: a saved tape (with its header) or a raw tape with
+ * q->scenario set. */
+int scn_replay_main(const char *path, struct scn_request *q);
+/* `kvmsim compare`: every variant with the same seed, side by side. */
+int scn_compare_main(const struct scn_request *q);
+
+/* Read a whole file; NULL with errno set on failure. */
+char *scn_read_file(const char *path, size_t *len);
+
+#endif

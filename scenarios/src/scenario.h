@@ -1,0 +1,102 @@
+/*
+ * scenarios/src/scenario.h - what a scenario driver provides and what the
+ * runner gives it.
+ *
+ * A driver builds one simulated system from its configuration, runs it with
+ * scn_simulate(), checks its invariants with scn_check() and reports
+ * metrics.  The runner owns everything else: loading the scenario file,
+ * the tape, fault settings, the exit code, saving a failing tape, the
+ * trace and metrics files.  A driver never exits or aborts on bad input;
+ * it reports a configuration error with scn_config_error() and returns
+ * -EINVAL.
+ */
+#ifndef KVMSIM_SCN_SCENARIO_H
+#define KVMSIM_SCN_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "scenarios/src/config.h"
+#include "sim/sim.h"
+
+struct scn_run;
+
+struct scn_driver {
+    const char *name;
+    const char *summary;          /* one line for `kvmsim list` */
+    const char *const *variants;  /* NULL-terminated; the first is default */
+    const struct cfg_key *keys;   /* driver keys; NULL name ends the table */
+    /* Build, simulate, check.  0, or -errno for a setup failure that was
+     * already reported. */
+    int (*run)(struct scn_run *r);
+    /* Optional: print the comparison table for `kvmsim compare` from the
+     * finished runs of every variant (same order as variants). */
+    void (*compare)(struct scn_run *const *runs, size_t nruns, FILE *out);
+};
+
+#define SCN_MAX_METRICS 64
+#define SCN_MAX_VALUES 4096
+
+struct scn_metric {
+    const char *name;  /* static text */
+    size_t n;          /* 1 for a number, else an array */
+    double *v;
+    bool array;
+};
+
+struct scn_run {
+    const struct scn_driver *drv;
+    struct cfg *cfg;
+    const char *scenario;     /* as given: builtin name or path */
+    const char *variant;      /* resolved */
+    unsigned variant_index;
+    uint64_t seed;
+    struct sim_options sim_opt;
+    struct sim_tape *tape;
+    struct sim *sim;          /* created by scn_simulate() */
+    enum sim_result result;
+    bool simulated;
+    /* invariants */
+    unsigned checks;
+    unsigned failures;
+    char first_failure[512];
+    uint64_t failure_ns;
+    /* metrics, in report order */
+    struct scn_metric metrics[SCN_MAX_METRICS];
+    size_t nmetrics;
+    bool quiet;
+};
+
+/* Create the simulation from r->sim_opt and r->tape.  Drivers call this
+ * first, spawn their threads on r->sim, then call scn_simulate(). */
+int scn_sim_create(struct scn_run *r);
+/* Run the simulation; the result is kept in r->result. */
+enum sim_result scn_simulate(struct scn_run *r);
+
+/* Record one invariant check; a failure keeps the first message and
+ * marks the trace.  Returns ok. */
+bool scn_check(struct scn_run *r, bool ok, const char *invariant,
+               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Metrics: a number, or an array (copied). */
+void scn_metric(struct scn_run *r, const char *name, double v);
+void scn_metric_array(struct scn_run *r, const char *name, const double *v,
+                      size_t n);
+/* The value of a number metric, or NAN when absent. */
+double scn_metric_get(const struct scn_run *r, const char *name);
+const struct scn_metric *scn_metric_find(const struct scn_run *r,
+                                         const char *name);
+
+/* Report a value that is well-formed but unusable ("vm.vcpus must be at
+ * least workload.queues") at the key's origin, on stderr. */
+void scn_config_error(const struct scn_run *r, const char *section,
+                      const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The registry, NULL-terminated, in `kvmsim list` order. */
+extern const struct scn_driver *const scn_drivers[];
+const struct scn_driver *scn_driver_find(const char *name);
+
+#endif

@@ -1,0 +1,623 @@
+/*
+ * tests/test_engine.c - the deterministic engine: time ordering, CPU
+ * occupancy, lock waiting, determinism per seed, schedule exploration
+ * (random, PCT), deadlock and step-bound reports, exhausted tapes, the
+ * nth-call fault loop, threads, grace periods and eventfds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/platform.h"
+#include "sim/fault.h"
+#include "sim/sim.h"
+#include "sim/tape.h"
+
+/* ---- fixtures ---- */
+
+struct world {
+    struct sim_tape *tape;
+    struct sim *sim;
+};
+
+static void world_open(struct world *w, uint64_t seed,
+                       enum sim_strategy strat, unsigned ncpus)
+{
+    struct sim_options o;
+
+    sim_options_default(&o);
+    o.strategy = strat;
+    o.ncpus = ncpus;
+    o.pct_depth = 2;
+    o.pct_steps = 64;
+    w->tape = sim_tape_from_seed(seed);
+    assert_non_null(w->tape);
+    w->sim = sim_create(&o, w->tape);
+    assert_non_null(w->sim);
+}
+
+static void world_close(struct world *w)
+{
+    sim_destroy(w->sim);
+    sim_tape_destroy(w->tape);
+}
+
+static int reset_faults(void **state)
+{
+    (void)state;
+    sim_fault_reset();
+    return 0;
+}
+
+/* ---- time ordering ---- */
+
+#define LOG_MAX 256
+
+static struct {
+    uint64_t t[LOG_MAX];
+    unsigned n;
+} tlog;
+
+static void log_spender(void *arg)
+{
+    uint64_t step = (uint64_t)(uintptr_t)arg;
+
+    for (int i = 0; i < 20; i++) {
+        plat_spend_ns(step);
+        if (tlog.n < LOG_MAX) {
+            tlog.t[tlog.n++] = plat_now_ns();
+        }
+    }
+}
+
+static void sim_run_time_strategy_runs_events_in_time_order(void **state)
+{
+    struct world w;
+
+    (void)state;
+    tlog.n = 0;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 4);
+    sim_spawn(w.sim, "a", 0, log_spender, (void *)(uintptr_t)7);
+    sim_spawn(w.sim, "b", 1, log_spender, (void *)(uintptr_t)13);
+    sim_spawn(w.sim, "c", 2, log_spender, (void *)(uintptr_t)29);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    assert_int_equal(tlog.n, 60);
+    for (unsigned i = 1; i < tlog.n; i++) {
+        assert_true(tlog.t[i - 1] <= tlog.t[i]);
+    }
+    assert_int_equal(sim_now_ns(w.sim), 20 * 29);
+    world_close(&w);
+}
+
+static uint64_t end_time[4];
+
+static void spend_100(void *arg)
+{
+    plat_spend_ns(100);
+    end_time[(uintptr_t)arg] = plat_now_ns();
+}
+
+static void sim_spend_two_threads_one_cpu_serialise(void **state)
+{
+    struct world w;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    sim_spawn(w.sim, "a", 0, spend_100, (void *)0);
+    sim_spawn(w.sim, "b", 0, spend_100, (void *)1);
+    sim_spawn(w.sim, "c", 1, spend_100, (void *)2);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    /* a and b share CPU 0: one ends at 100, the other at 200. */
+    assert_int_equal(end_time[0] + end_time[1], 300);
+    assert_int_equal(end_time[2], 100);
+    world_close(&w);
+}
+
+static struct plat_lock test_lock;
+
+static void locked_spend(void *arg)
+{
+    plat_lock(&test_lock);
+    plat_spend_ns(1000);
+    plat_unlock(&test_lock);
+    end_time[(uintptr_t)arg] = plat_now_ns();
+}
+
+static void plat_lock_contention_shows_as_virtual_time(void **state)
+{
+    struct world w;
+    uint64_t first, second;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    plat_lock_init(&test_lock, PLAT_LOCK_MUTEX, "test lock");
+    sim_spawn(w.sim, "a", 0, locked_spend, (void *)0);
+    sim_spawn(w.sim, "b", 1, locked_spend, (void *)1);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    first = end_time[0] < end_time[1] ? end_time[0] : end_time[1];
+    second = end_time[0] < end_time[1] ? end_time[1] : end_time[0];
+    /* The loser waits for the whole critical section of the winner. */
+    assert_true(first >= 1000);
+    assert_true(second >= first + 1000);
+    plat_lock_destroy(&test_lock);
+    world_close(&w);
+}
+
+/* ---- determinism and exploration: a racy counter ---- */
+
+static plat_atomic64 racy_counter;
+
+static void racy_incr(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 5; i++) {
+        /* load + store: increments can be lost. */
+        uint64_t v = plat_atomic_load(&racy_counter);
+
+        plat_spend_ns(sim_jitter(0, 50));
+        plat_atomic_store(&racy_counter, v + 1);
+    }
+}
+
+static uint64_t racy_hash(uint64_t seed, enum sim_strategy strat,
+                          uint64_t *final)
+{
+    struct world w;
+    uint64_t h;
+
+    plat_atomic_store(&racy_counter, 0);
+    world_open(&w, seed, strat, 2);
+    sim_spawn(w.sim, "inc0", 0, racy_incr, NULL);
+    sim_spawn(w.sim, "inc1", 1, racy_incr, NULL);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    h = sim_trace_hash(w.sim);
+    if (final) {
+        *final = plat_atomic_load(&racy_counter);
+    }
+    world_close(&w);
+    return h;
+}
+
+static void sim_trace_hash_same_seed_twice_is_equal_100_seeds(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 100; seed++) {
+        for (int s = 0; s < 3; s++) {
+            uint64_t a = racy_hash(seed, (enum sim_strategy)s, NULL);
+            uint64_t b = racy_hash(seed, (enum sim_strategy)s, NULL);
+
+            assert_int_equal(a, b);
+        }
+    }
+}
+
+static void sim_trace_hash_different_seeds_explore_schedules(void **state)
+{
+    uint64_t hashes[32];
+    unsigned distinct = 0;
+    bool lost = false;
+    uint64_t finals_seen = 0; /* bit v: some seed ended with counter v */
+
+    (void)state;
+    for (uint64_t seed = 1; seed <= 32; seed++) {
+        uint64_t final;
+        uint64_t h = racy_hash(seed, SIM_STRATEGY_RANDOM, &final);
+        bool dup = false;
+
+        for (unsigned i = 0; i < distinct; i++) {
+            dup |= hashes[i] == h;
+        }
+        if (!dup) {
+            hashes[distinct++] = h;
+        }
+        lost |= final < 10;
+        finals_seen |= 1ull << (final & 63);
+    }
+    /* Different seeds give different schedules, with different outcomes:
+     * lost updates, and more than one final count. */
+    assert_true(distinct >= 16);
+    assert_true(lost);
+    assert_true(__builtin_popcountll(finals_seen) >= 2);
+}
+
+/* ---- PCT finds a depth-2 ordering bug ---- */
+
+static plat_atomic64 window_open;
+static bool bug_seen;
+
+static void opener(void *arg)
+{
+    (void)arg;
+    plat_atomic_store(&window_open, 1);
+    for (int i = 0; i < 8; i++) {
+        plat_yield();
+    }
+    plat_atomic_store(&window_open, 0);
+}
+
+static void observer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 4; i++) {
+        plat_yield();
+    }
+    /* The bug: observing the window needs observer to run after the open
+     * (ordering 1) and before the close (ordering 2). */
+    if (plat_atomic_load(&window_open) == 1) {
+        bug_seen = true;
+    }
+}
+
+static void sim_pct_depth2_finds_window_bug_within_100_runs(void **state)
+{
+    int found_at = -1;
+
+    (void)state;
+    for (uint64_t seed = 1; seed <= 100 && found_at < 0; seed++) {
+        struct world w;
+
+        bug_seen = false;
+        plat_atomic_store(&window_open, 0);
+        world_open(&w, seed, SIM_STRATEGY_PCT, 2);
+        sim_spawn(w.sim, "observer", 1, observer, NULL);
+        sim_spawn(w.sim, "opener", 0, opener, NULL);
+        assert_int_equal(sim_run(w.sim), SIM_OK);
+        world_close(&w);
+        if (bug_seen) {
+            found_at = (int)seed;
+        }
+    }
+    print_message("PCT(d=2) found the window bug at run %d\n", found_at);
+    assert_true(found_at > 0);
+}
+
+/* ---- deadlock and livelock ---- */
+
+static struct plat_lock lock_a, lock_b;
+
+static void take_ab(void *arg)
+{
+    (void)arg;
+    plat_lock(&lock_a);
+    plat_spend_ns(10);
+    plat_lock(&lock_b);
+}
+
+static void take_ba(void *arg)
+{
+    (void)arg;
+    plat_lock(&lock_b);
+    plat_spend_ns(10);
+    plat_lock(&lock_a);
+}
+
+static void sim_run_lock_order_inversion_reports_deadlock(void **state)
+{
+    struct world w;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    plat_lock_init(&lock_a, PLAT_LOCK_MUTEX, "lock A");
+    plat_lock_init(&lock_b, PLAT_LOCK_MUTEX, "lock B");
+    sim_spawn(w.sim, "first", 0, take_ab, NULL);
+    sim_spawn(w.sim, "second", 1, take_ba, NULL);
+    assert_int_equal(sim_run(w.sim), SIM_DEADLOCK);
+    f = open_memstream(&buf, &len);
+    sim_report(w.sim, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "'first'"));
+    assert_non_null(strstr(buf, "'second'"));
+    assert_non_null(strstr(buf, "waits on lock 'lock A'"));
+    assert_non_null(strstr(buf, "waits on lock 'lock B'"));
+    free(buf);
+    world_close(&w);
+}
+
+static plat_atomic64 never_set;
+
+static void spinner(void *arg)
+{
+    (void)arg;
+    while (plat_atomic_load(&never_set) == 0) {
+    }
+}
+
+static void sim_run_spin_forever_hits_step_limit(void **state)
+{
+    struct sim_options o;
+    struct sim_tape *tape = sim_tape_from_seed(1);
+    struct sim *s;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    (void)state;
+    sim_options_default(&o);
+    o.step_limit = 5000;
+    s = sim_create(&o, tape);
+    sim_spawn(s, "spinner", 0, spinner, NULL);
+    assert_int_equal(sim_run(s), SIM_STEP_LIMIT);
+    assert_true(sim_steps(s) >= 5000);
+    f = open_memstream(&buf, &len);
+    sim_report(s, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "'spinner'"));
+    assert_non_null(strstr(buf, "runnable"));
+    free(buf);
+    sim_destroy(s);
+    sim_tape_destroy(tape);
+}
+
+/* ---- exhausted tape ---- */
+
+static void sim_run_empty_tape_uses_defaults_and_completes(void **state)
+{
+    uint64_t h[2];
+
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        struct sim_options o;
+        struct sim_tape *tape = sim_tape_from_bytes(NULL, 0);
+        struct sim *s;
+
+        sim_options_default(&o);
+        o.strategy = SIM_STRATEGY_RANDOM;
+        s = sim_create(&o, tape);
+        plat_atomic_store(&racy_counter, 0);
+        sim_spawn(s, "inc0", 0, racy_incr, NULL);
+        sim_spawn(s, "inc1", 1, racy_incr, NULL);
+        assert_int_equal(sim_run(s), SIM_OK);
+        assert_true(sim_tape_exhausted(tape));
+        /* Default: always the first runnable thread, no jitter. */
+        assert_int_equal(plat_atomic_load(&racy_counter), 10);
+        h[i] = sim_trace_hash(s);
+        sim_destroy(s);
+        sim_tape_destroy(tape);
+    }
+    assert_int_equal(h[0], h[1]);
+}
+
+/* ---- the nth-call fault loop ---- */
+
+struct node {
+    struct node *next;
+};
+
+/* Allocates n nodes; on failure frees what it had and returns -ENOMEM. */
+static int build_list(unsigned n, struct node **out)
+{
+    struct node *head = NULL;
+
+    for (unsigned i = 0; i < n; i++) {
+        struct node *x = plat_alloc(sizeof(*x));
+
+        if (!x) {
+            while (head) {
+                struct node *next = head->next;
+
+                plat_free(head);
+                head = next;
+            }
+            return -12;
+        }
+        x->next = head;
+        head = x;
+    }
+    *out = head;
+    return 0;
+}
+
+static void free_list(struct node *h)
+{
+    while (h) {
+        struct node *next = h->next;
+
+        plat_free(h);
+        h = next;
+    }
+}
+
+static void plat_alloc_nth_call_loop_fails_each_call_then_succeeds(
+    void **state)
+{
+    for (int persist = 0; persist <= 1; persist++) {
+        uint64_t n;
+        struct node *list = NULL;
+        uint64_t live = sim_alloc_live();
+
+        for (n = 1;; n++) {
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
+            if (build_list(5, &list) == 0) {
+                break;
+            }
+            /* Every failure leaves nothing allocated. */
+            assert_int_equal(sim_alloc_live(), live);
+        }
+        /* Calls 1..5 each failed once; the sixth attempt went through. */
+        assert_int_equal(n, 6);
+        free_list(list);
+        assert_int_equal(sim_alloc_live(), live);
+        sim_fault_reset();
+    }
+    (void)state;
+}
+
+/* ---- threads, grace periods, eventfds ---- */
+
+static bool child_ran;
+
+static void child(void *arg)
+{
+    (void)arg;
+    plat_spend_ns(500);
+    child_ran = true;
+}
+
+static int create_rc;
+static uint64_t joined_at;
+
+/* Simulated threads record what they saw; the test asserts after the run
+ * (cmocka's failure jump must not leave a fiber stack). */
+static void parent(void *arg)
+{
+    struct plat_thread *t = NULL;
+
+    (void)arg;
+    joined_at = 0;
+    create_rc = plat_thread_create(&t, "child", child, NULL);
+    if (create_rc == 0) {
+        plat_thread_join(t);
+        joined_at = plat_now_ns();
+    }
+}
+
+static void plat_thread_create_fault_is_eagain_and_fn_not_called(
+    void **state)
+{
+    struct world w;
+
+    (void)state;
+    child_ran = false;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    sim_fault_fail_nth(PLAT_FAULT_THREAD_CREATE, 1, false);
+    sim_spawn(w.sim, "parent", 0, parent, NULL);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    assert_int_equal(create_rc, -11);
+    assert_false(child_ran);
+    world_close(&w);
+
+    sim_fault_reset();
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    sim_spawn(w.sim, "parent", 0, parent, NULL);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    assert_int_equal(create_rc, 0);
+    assert_true(child_ran);
+    /* Joining waits for the child's work. */
+    assert_true(joined_at >= 500);
+    world_close(&w);
+}
+
+static uint64_t reader_left_ns, sync_done_ns;
+
+static void reader(void *arg)
+{
+    (void)arg;
+    plat_rcu_read_lock();
+    plat_spend_ns(10000);
+    reader_left_ns = plat_now_ns();
+    plat_rcu_read_unlock();
+}
+
+static void updater(void *arg)
+{
+    (void)arg;
+    plat_spend_ns(100);
+    plat_rcu_synchronize();
+    sync_done_ns = plat_now_ns();
+}
+
+static void plat_rcu_synchronize_waits_for_reader_in_flight(void **state)
+{
+    struct world w;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    sim_spawn(w.sim, "reader", 0, reader, NULL);
+    sim_spawn(w.sim, "updater", 1, updater, NULL);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    assert_true(sync_done_ns >= reader_left_ns);
+    world_close(&w);
+}
+
+static struct plat_eventfd efd;
+static uint64_t woke_at;
+static bool first_clear, second_clear;
+
+static void efd_waiter(void *arg)
+{
+    (void)arg;
+    plat_eventfd_wait(&efd);
+    woke_at = plat_now_ns();
+    first_clear = plat_eventfd_test_and_clear(&efd);
+    second_clear = plat_eventfd_test_and_clear(&efd);
+}
+
+static void efd_signaller(void *arg)
+{
+    (void)arg;
+    plat_spend_ns(3000);
+    plat_eventfd_signal(&efd);
+}
+
+static void plat_eventfd_wait_sleeps_until_signal(void **state)
+{
+    struct world w;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    plat_eventfd_init(&efd, "efd");
+    sim_spawn(w.sim, "waiter", 0, efd_waiter, NULL);
+    sim_spawn(w.sim, "signaller", 1, efd_signaller, NULL);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    assert_true(woke_at >= 3000);
+    assert_true(first_clear);
+    assert_false(second_clear);
+    plat_eventfd_destroy(&efd);
+    world_close(&w);
+}
+
+static void daemon_forever(void *arg)
+{
+    (void)arg;
+    plat_eventfd_wait(&efd);
+}
+
+static void sim_run_blocked_daemon_does_not_deadlock(void **state)
+{
+    struct world w;
+    struct sim_thread *d;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    plat_eventfd_init(&efd, "never");
+    d = sim_spawn(w.sim, "daemon", 0, daemon_forever, NULL);
+    sim_thread_set_daemon(d, true);
+    sim_spawn(w.sim, "worker", 1, spend_100, (void *)3);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    world_close(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sim_run_time_strategy_runs_events_in_time_order),
+        cmocka_unit_test(sim_spend_two_threads_one_cpu_serialise),
+        cmocka_unit_test(plat_lock_contention_shows_as_virtual_time),
+        cmocka_unit_test(sim_trace_hash_same_seed_twice_is_equal_100_seeds),
+        cmocka_unit_test(sim_trace_hash_different_seeds_explore_schedules),
+        cmocka_unit_test(sim_pct_depth2_finds_window_bug_within_100_runs),
+        cmocka_unit_test(sim_run_lock_order_inversion_reports_deadlock),
+        cmocka_unit_test(sim_run_spin_forever_hits_step_limit),
+        cmocka_unit_test(sim_run_empty_tape_uses_defaults_and_completes),
+        cmocka_unit_test_setup_teardown(
+            plat_alloc_nth_call_loop_fails_each_call_then_succeeds,
+            reset_faults, reset_faults),
+        cmocka_unit_test_setup_teardown(
+            plat_thread_create_fault_is_eagain_and_fn_not_called,
+            reset_faults, reset_faults),
+        cmocka_unit_test(plat_rcu_synchronize_waits_for_reader_in_flight),
+        cmocka_unit_test(plat_eventfd_wait_sleeps_until_signal),
+        cmocka_unit_test(sim_run_blocked_daemon_does_not_deadlock),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

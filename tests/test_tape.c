@@ -1,0 +1,141 @@
+/*
+ * tests/test_tape.c - decision tapes: seed expansion, read widths,
+ * exhaustion defaults and the consumed log.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "sim/tape.h"
+
+static void sim_splitmix64_seed0_matches_reference(void **state)
+{
+    uint64_t s = 0;
+
+    (void)state;
+    /* Published first outputs of SplitMix64 from state 0. */
+    assert_int_equal(sim_splitmix64(&s), 0xe220a8397b1dcdafull);
+    assert_int_equal(sim_splitmix64(&s), 0x6e789e6aa1b965f4ull);
+}
+
+static void sim_tape_from_seed_same_seed_same_bytes(void **state)
+{
+    struct sim_tape *a = sim_tape_from_seed(42);
+    struct sim_tape *b = sim_tape_from_seed(42);
+    struct sim_tape *c = sim_tape_from_seed(43);
+    int differ = 0;
+
+    (void)state;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t x = sim_tape_below(a, 1000003);
+        uint64_t y = sim_tape_below(b, 1000003);
+        uint64_t z = sim_tape_below(c, 1000003);
+
+        assert_int_equal(x, y);
+        differ += x != z;
+    }
+    assert_true(differ > 900);
+    sim_tape_destroy(a);
+    sim_tape_destroy(b);
+    sim_tape_destroy(c);
+}
+
+static void sim_tape_below_reads_fewest_bytes(void **state)
+{
+    static const struct {
+        uint64_t n;
+        size_t bytes;
+    } rows[] = {
+        {0, 0}, {1, 0}, {2, 1}, {256, 1}, {257, 2}, {65536, 2},
+        {65537, 4}, {0x100000000ull, 4}, {0x100000001ull, 8},
+    };
+    uint8_t buf[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        buf[i] = (uint8_t)(i * 37 + 1);
+    }
+    for (size_t r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+        struct sim_tape *t = sim_tape_from_bytes(buf, sizeof(buf));
+        uint64_t v = sim_tape_below(t, rows[r].n);
+
+        assert_int_equal(sim_tape_used(t), rows[r].bytes);
+        if (rows[r].n > 1) {
+            assert_true(v < rows[r].n);
+        }
+        sim_tape_destroy(t);
+    }
+}
+
+static void sim_tape_below_little_endian_mod_n(void **state)
+{
+    const uint8_t bytes[] = {0x34, 0x12};
+    struct sim_tape *t = sim_tape_from_bytes(bytes, sizeof(bytes));
+
+    (void)state;
+    assert_int_equal(sim_tape_below(t, 1000), 0x1234 % 1000);
+    sim_tape_destroy(t);
+}
+
+static void sim_tape_exhausted_reads_return_defaults(void **state)
+{
+    const uint8_t one = 7;
+    struct sim_tape *t = sim_tape_from_bytes(&one, 1);
+
+    (void)state;
+    assert_int_equal(sim_tape_below(t, 10), 7);
+    assert_false(sim_tape_exhausted(t));
+    assert_int_equal(sim_tape_below(t, 10), 0);
+    assert_true(sim_tape_exhausted(t));
+    assert_false(sim_tape_chance(t, 0.99));
+    assert_int_equal(sim_tape_used(t), 1);
+    sim_tape_destroy(t);
+}
+
+static void sim_tape_chance_p0_and_p1_read_nothing(void **state)
+{
+    struct sim_tape *t = sim_tape_from_seed(1);
+
+    (void)state;
+    assert_false(sim_tape_chance(t, 0.0));
+    assert_true(sim_tape_chance(t, 1.0));
+    assert_int_equal(sim_tape_used(t), 0);
+    sim_tape_destroy(t);
+}
+
+static void sim_tape_consumed_replays_same_decisions(void **state)
+{
+    struct sim_tape *a = sim_tape_from_seed(9);
+    struct sim_tape *b;
+    uint64_t v[50];
+
+    (void)state;
+    for (int i = 0; i < 50; i++) {
+        v[i] = sim_tape_below(a, (uint64_t)i * 977 + 3);
+    }
+    b = sim_tape_from_bytes(sim_tape_consumed(a), sim_tape_used(a));
+    for (int i = 0; i < 50; i++) {
+        assert_int_equal(sim_tape_below(b, (uint64_t)i * 977 + 3), v[i]);
+    }
+    assert_false(sim_tape_exhausted(b));
+    sim_tape_destroy(a);
+    sim_tape_destroy(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sim_splitmix64_seed0_matches_reference),
+        cmocka_unit_test(sim_tape_from_seed_same_seed_same_bytes),
+        cmocka_unit_test(sim_tape_below_reads_fewest_bytes),
+        cmocka_unit_test(sim_tape_below_little_endian_mod_n),
+        cmocka_unit_test(sim_tape_exhausted_reads_return_defaults),
+        cmocka_unit_test(sim_tape_chance_p0_and_p1_read_nothing),
+        cmocka_unit_test(sim_tape_consumed_replays_same_decisions),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
