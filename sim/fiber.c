@@ -37,6 +37,7 @@ void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
 void __sanitizer_finish_switch_fiber(void *fake_stack_save,
                                      const void **bottom_old,
                                      size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #endif
 #ifdef SIM_TSAN
 void *__tsan_get_current_fiber(void);
@@ -131,6 +132,11 @@ int sim_fiber_create(struct sim_fiber *f, size_t size, void (*fn)(void *),
     mprotect(m, page, PROT_NONE);
     f->stack = m;
     f->stack_size = size;
+#ifdef SIM_ASAN
+    /* The mapping may reuse addresses whose shadow a dead fiber left
+     * poisoned. */
+    __asan_unpoison_memory_region((char *)m + page, size);
+#endif
 #ifdef SIM_TSAN
     f->tsan = __tsan_create_fiber(0);
 #endif
@@ -147,6 +153,12 @@ void sim_fiber_reset(struct sim_fiber *f, void (*fn)(void *), void *arg)
     f->tsan = __tsan_create_fiber(0);
 #endif
     f->asan_fake = NULL;
+#ifdef SIM_ASAN
+    /* The previous owner never returned from its frames, so their
+     * redzones are still poisoned. */
+    __asan_unpoison_memory_region((char *)f->stack + sysconf(_SC_PAGESIZE),
+                                  f->stack_size);
+#endif
     fiber_prepare(f, fn, arg);
 }
 
@@ -159,6 +171,10 @@ void sim_fiber_destroy(struct sim_fiber *f)
     if (f->tsan) {
         __tsan_destroy_fiber(f->tsan);
     }
+#endif
+#ifdef SIM_ASAN
+    __asan_unpoison_memory_region((char *)f->stack + sysconf(_SC_PAGESIZE),
+                                  f->stack_size);
 #endif
     munmap(f->stack, f->stack_size + (size_t)sysconf(_SC_PAGESIZE));
     f->stack = NULL;

@@ -381,12 +381,10 @@ void plat_atomic_store_ptr(plat_atomic_ptr *a, void *p)
 
 /* ---- read-side grace periods ---- */
 
-static bool rcu_waiter_done(const struct sim *s, const struct sim_thread *w)
+/* snap[i], per thread id, is the read-side section the waiter must
+ * outlive: gen + 1 for "thread i was in section gen", 0 for nothing. */
+static bool rcu_sections_done(const struct sim *s, const uint64_t *snap)
 {
-    /* The waiter recorded, per thread id, the section it must outlive:
-     * gen + 1 encodes "thread was in section gen", 0 "nothing to wait". */
-    const uint64_t *snap = w->wait_obj;
-
     for (uint32_t i = 0; i < s->nthreads; i++) {
         const struct sim_thread *t = s->threads[i];
 
@@ -404,7 +402,7 @@ void sim_rcu_recheck(struct sim *s)
         struct sim_thread *w = s->threads[i];
 
         if (w->state == SIM_T_BLOCKED && w->wait == SIM_WAIT_RCU &&
-            rcu_waiter_done(s, w)) {
+            rcu_sections_done(s, w->wait_obj)) {
             sim_wake(s, w, s->cur->t, 0);
         }
     }
@@ -466,7 +464,7 @@ void plat_rcu_synchronize(void)
         }
     }
     sim_charge(s, s->cost.rcu_sync_ns);
-    if (any && !rcu_waiter_done(s, &(struct sim_thread){.wait_obj = snap})) {
+    if (any && !rcu_sections_done(s, snap)) {
         sim_block(s, SIM_WAIT_RCU, snap, "grace period");
     }
     free(snap);
@@ -621,6 +619,12 @@ void sim_sleep_ns(uint64_t ns)
         return;
     }
     s->cur->t += ns;
+    if (s->opt.strategy == SIM_STRATEGY_PCT) {
+        /* PCT ignores time, so a thread polling with sleeps would starve
+         * everyone below it.  Sleeping means "let the others run first":
+         * the sleeper drops below every priority, change points included. */
+        s->cur->prio = 0;
+    }
     sim_sched_point(s);
 }
 

@@ -82,7 +82,9 @@ unsigned sim_ncpus(const struct sim *s);
 /* Tape-decided uniform value in [lo, hi]; lo when the tape is exhausted. */
 uint64_t sim_jitter(uint64_t lo, uint64_t hi);
 
-/* Block the calling simulated thread for ns without using its CPU. */
+/* Block the calling simulated thread for ns without using its CPU.  Under
+ * PCT the sleeper also drops to the lowest priority, so polling loops do
+ * not starve the threads they wait for. */
 void sim_sleep_ns(uint64_t ns);
 
 /* The trace of the run (always present; events only if record_trace). */

@@ -1,9 +1,14 @@
 # tests/scenarios.cmake - scenario runs as ctest cases (label scenario).
 # Each built-in scenario runs with a few seeds and every variant; the run
 # must exit 0 (all invariants held).  Added as scenarios land.
-set(KVMSIM_SCENARIO_RUNS "")
+set(KVMSIM_SCENARIO_RUNS
+    "demo --seed 1"
+    "demo --seed 2 --strategy random"
+    "demo --seed 3 --strategy pct"
+    "demo --seed 4 --set vm.vcpus=8 --set workload.items=500"
+    "demo --seed 5 --set faults.demo_submit=0.3")
 foreach(run IN LISTS KVMSIM_SCENARIO_RUNS)
-    string(REPLACE " " "_" tname "scenario_${run}")
+    string(REGEX REPLACE "[^A-Za-z0-9]+" "_" tname "scenario_${run}")
     separate_arguments(args UNIX_COMMAND "${run}")
     add_test(NAME ${tname} COMMAND kvmsim run ${args})
     set_tests_properties(${tname} PROPERTIES LABELS scenario)
