@@ -1,0 +1,23 @@
+#!/bin/sh
+# fuzz/smoke.sh - run one fuzzer for a bounded time from its seed corpus.
+# Usage: smoke.sh FUZZER FUZZDIR NAME SECONDS.  New inputs go to a scratch
+# directory, never into the checked-in corpus; regression inputs in
+# FUZZDIR/regress/NAME are replayed first.
+set -eu
+fuzzer=$1 dir=$2 name=$3 secs=$4
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if [ -d "$dir/regress/$name" ] && [ -n "$(ls -A "$dir/regress/$name")" ]; then
+    "$fuzzer" -runs=0 "$dir/regress/$name"/*
+fi
+dict=""
+[ -f "$dir/$name.dict" ] && dict="-dict=$dir/$name.dict"
+seeds=""
+[ -d "$dir/corpus/$name" ] && seeds="$dir/corpus/$name"
+rc=0
+# shellcheck disable=SC2086
+"$fuzzer" $dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$work/" -print_final_stats=1 "$work" $seeds \
+    >"$work/log" 2>&1 || rc=$?
+tail -n 30 "$work/log"
+exit $rc
