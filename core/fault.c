@@ -13,6 +13,13 @@ static const char *const fault_names[PLAT_FAULT_NR] = {
     [PLAT_FAULT_ALLOC] = "alloc",
     [PLAT_FAULT_THREAD_CREATE] = "thread_create",
     [PLAT_FAULT_DEMO_SUBMIT] = "demo_submit",
+    [PLAT_FAULT_KVM_SET_GSI_ROUTING] = "kvm_set_gsi_routing",
+    [PLAT_FAULT_KVM_IRQFD] = "kvm_irqfd",
+    [PLAT_FAULT_VFIO_SET_IRQS] = "vfio_set_irqs",
+    [PLAT_FAULT_KVM_IOEVENTFD] = "kvm_ioeventfd",
+    [PLAT_FAULT_VFIO_SET_STATE] = "vfio_set_state",
+    [PLAT_FAULT_VFIO_RESET] = "vfio_reset",
+    [PLAT_FAULT_GSI_ALLOC] = "gsi_alloc",
 };
 
 const char *plat_fault_site_name(unsigned site)

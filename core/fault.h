@@ -14,6 +14,13 @@ enum plat_fault_site {
     PLAT_FAULT_ALLOC = 0,         /* plat_alloc() returns NULL */
     PLAT_FAULT_THREAD_CREATE = 1, /* plat_thread_create() returns -EAGAIN */
     PLAT_FAULT_DEMO_SUBMIT = 2,   /* demo: a work submission is refused */
+    PLAT_FAULT_KVM_SET_GSI_ROUTING = 3, /* KVM_SET_GSI_ROUTING fails */
+    PLAT_FAULT_KVM_IRQFD = 4,     /* KVM_IRQFD assign fails */
+    PLAT_FAULT_VFIO_SET_IRQS = 5, /* VFIO_DEVICE_SET_IRQS fails */
+    PLAT_FAULT_KVM_IOEVENTFD = 6, /* KVM_IOEVENTFD assign fails */
+    PLAT_FAULT_VFIO_SET_STATE = 7, /* a VFIO migration state change fails */
+    PLAT_FAULT_VFIO_RESET = 8,    /* a VFIO device reset fails */
+    PLAT_FAULT_GSI_ALLOC = 9,     /* the VMM's GSI allocator is exhausted */
     PLAT_FAULT_NR
 };
 

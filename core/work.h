@@ -11,6 +11,9 @@
 enum plat_work_kind {
     PLAT_WORK_DEMO_ITEM = 0,   /* demo: process one queued item */
     PLAT_WORK_IOBUS_PROBE = 1, /* I/O bus: one range comparison */
+    PLAT_WORK_ITS_CACHE_PROBE = 2, /* ITS: one cache entry looked at */
+    PLAT_WORK_ITS_TABLE_WALK = 3,  /* ITS: one walk of the ITS tables */
+    PLAT_WORK_ITS_INJECT = 4,      /* ITS: injecting one LPI */
     PLAT_WORK_NR
 };
 
