@@ -1,0 +1,1402 @@
+/*
+ * tests/test_iobus.c - the I/O bus (core/iobus.c): the range comparator,
+ * the canonical order, dispatch with every lookup variant, the device
+ * limits, register/unregister under the nth-allocation fault loop with leak
+ * checks, teardown, the fixed devices, the grace period with a reader in
+ * flight, and a differential run of a seeded operation stream (generic
+ * devices, ioeventfds, coalesced zones, fixed devices, accesses, userspace
+ * ring writes, injected allocation faults) against model/iobus_oracle.
+ *
+ * Runs on the simulator; outside sim_run() the platform behaves as one
+ * thread, so most tests call the core directly.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/coalesced_mmio.h"
+#include "core/iobus.h"
+#include "core/iodev_fixed.h"
+#include "core/ioeventfd.h"
+#include "core/platform.h"
+#include "model/iobus_oracle.h"
+#include "sim/fault.h"
+#include "sim/sim.h"
+#include "sim/tape.h"
+
+/* ---- a test device ------------------------------------------------------ */
+
+#define LOG_MAX 4096
+
+struct tag_log {
+    uint64_t tag[LOG_MAX];
+    size_t n;
+};
+
+static void log_push(struct tag_log *l, uint64_t tag)
+{
+    if (l->n < LOG_MAX) {
+        l->tag[l->n] = tag;
+    }
+    l->n++;
+}
+
+struct tdev {
+    struct iobus_dev dev;
+    enum iobus_oracle_policy policy;
+    struct tag_log *log; /* where destructions are recorded */
+    unsigned destroyed;
+    uint64_t magic;
+    uint64_t reads;
+    uint64_t writes;
+};
+
+#define TDEV_MAGIC 0x7465737464657631ull
+
+static struct tdev *tdev_of(struct iobus_dev *d)
+{
+    return (struct tdev *)(void *)((char *)d - offsetof(struct tdev, dev));
+}
+
+static int tdev_read(struct iobus_dev *d, uint64_t addr, unsigned alen,
+                     void *data)
+{
+    struct tdev *t = tdev_of(d);
+
+    if (!iobus_oracle_policy_accepts(t->policy, addr)) {
+        return -EOPNOTSUPP;
+    }
+    memset(data, (int)(d->tag & 0xff), alen);
+    t->reads++;
+    return 0;
+}
+
+static int tdev_write(struct iobus_dev *d, uint64_t addr, unsigned alen,
+                      const void *data)
+{
+    struct tdev *t = tdev_of(d);
+
+    (void)alen;
+    (void)data;
+    if (!iobus_oracle_policy_accepts(t->policy, addr)) {
+        return -EOPNOTSUPP;
+    }
+    t->writes++;
+    return 0;
+}
+
+static void tdev_destroy(struct iobus_dev *d)
+{
+    struct tdev *t = tdev_of(d);
+
+    t->destroyed++;
+    if (t->log) {
+        log_push(t->log, d->tag);
+    }
+}
+
+static const struct iobus_dev_ops tdev_ops = {
+    .read = tdev_read,
+    .write = tdev_write,
+    .destructor = tdev_destroy,
+};
+
+static void tdev_init(struct tdev *t, uint64_t tag,
+                      enum iobus_oracle_policy policy, unsigned flags)
+{
+    memset(t, 0, sizeof(*t));
+    iobus_dev_init(&t->dev, &tdev_ops, tag, flags);
+    t->policy = policy;
+    t->magic = TDEV_MAGIC;
+}
+
+static int reset_faults(void **state)
+{
+    (void)state;
+    sim_fault_reset();
+    return 0;
+}
+
+static const enum iobus_lookup all_lookups[IOBUS_LOOKUP_NR] = {
+    IOBUS_LOOKUP_LINEAR, IOBUS_LOOKUP_BSEARCH, IOBUS_LOOKUP_EYTZINGER,
+};
+
+/* ---- comparator --------------------------------------------------------- */
+
+struct cmp_row {
+    const char *name;
+    uint64_t raddr;
+    uint64_t rlen;
+    uint64_t addr;
+    unsigned alen;
+    bool match;
+};
+
+static void check_cmp_rows(const struct cmp_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct cmp_row *r = &rows[i];
+        bool got = iobus_range_matches(r->raddr, r->rlen, r->addr, r->alen);
+
+        if (got != r->match) {
+            fail_msg("row '%s': range [%#" PRIx64 ", len %" PRIu64
+                     "] access %#" PRIx64 "/%u: got %d want %d",
+                     r->name, r->raddr, r->rlen, r->addr, r->alen, got,
+                     r->match);
+        }
+    }
+}
+
+static void iobus_cmp_len0_matches_exact_address_only(void **state)
+{
+    static const struct cmp_row rows[] = {
+        { "at addr alen 1", 0x1000, 0, 0x1000, 1, true },
+        { "at addr alen 0", 0x1000, 0, 0x1000, 0, true },
+        { "at addr alen 8", 0x1000, 0, 0x1000, 8, true },
+        { "one below", 0x1000, 0, 0xfff, 1, false },
+        { "one below alen 8", 0x1000, 0, 0xff8, 8, false },
+        { "one above", 0x1000, 0, 0x1001, 1, false },
+        { "address 0", 0, 0, 0, 4, true },
+        { "top address", UINT64_MAX, 0, UINT64_MAX, 1, true },
+        { "top, other", UINT64_MAX, 0, UINT64_MAX - 1, 1, false },
+    };
+
+    (void)state;
+    check_cmp_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void iobus_cmp_access_must_lie_inside_range(void **state)
+{
+    static const struct cmp_row rows[] = {
+        { "first byte", 0x1000, 4, 0x1000, 1, true },
+        { "whole range", 0x1000, 4, 0x1000, 4, true },
+        { "last byte", 0x1000, 4, 0x1003, 1, true },
+        { "last two", 0x1000, 4, 0x1002, 2, true },
+        { "crosses end", 0x1000, 4, 0x1002, 4, false },
+        { "larger than range", 0x1000, 4, 0x1000, 8, false },
+        { "crosses start", 0x1000, 4, 0xffe, 4, false },
+        { "just past end", 0x1000, 4, 0x1004, 1, false },
+        { "alen 0 inside", 0x1000, 4, 0x1003, 0, true },
+        { "alen 0 at end", 0x1000, 4, 0x1004, 0, false },
+        { "len 1 exact", 0x20, 1, 0x20, 1, true },
+        { "len 1 alen 2", 0x20, 1, 0x20, 2, false },
+        { "top of space", UINT64_MAX - 8, 8, UINT64_MAX - 1, 1, true },
+        { "top, crossing", UINT64_MAX - 8, 8, UINT64_MAX - 1, 2, false },
+        { "access near top, range low", 0, 16, UINT64_MAX, 8, false },
+        { "huge range", 0, UINT64_MAX, UINT64_MAX - 8, 8, true },
+    };
+
+    (void)state;
+    check_cmp_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+/* ---- order and dispatch ------------------------------------------------- */
+
+static void iobus_ranges_sorted_by_addr_len_then_registration(void **state)
+{
+    struct iobus_set set;
+    struct tdev d[8];
+    static const struct {
+        uint64_t addr;
+        uint64_t len;
+    } regs[8] = {
+        { 0x100, 4 }, { 0x100, 0 }, { 0x0ff, 8 }, { 0x100, 4 },
+        { 0x100, 1 }, { 0x100, 0 }, { 0x200, 0 }, { 0x100, 4 },
+    };
+    /* Expected canonical order, as indices into regs. */
+    static const unsigned want[8] = { 2, 1, 5, 4, 0, 3, 7, 6 };
+    struct iobus_range_info out[8];
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+    for (unsigned i = 0; i < 8; i++) {
+        tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
+        assert_int_equal(iobus_register(&set, IOBUS_MMIO, regs[i].addr,
+                                        regs[i].len, &d[i].dev),
+                         0);
+    }
+    plat_lock(&set.lock);
+    assert_int_equal(iobus_ranges_locked(&set, IOBUS_MMIO, out, 8), 8);
+    plat_unlock(&set.lock);
+    for (unsigned i = 0; i < 8; i++) {
+        assert_int_equal(out[i].tag, want[i]);
+    }
+    iobus_set_destroy(&set);
+}
+
+/* Overlapping devices: the first in canonical order that accepts wins, the
+ * same for every variant. */
+static void iobus_write_first_accepting_range_in_order_wins(void **state)
+{
+    struct {
+        const char *name;
+        uint64_t addr;
+        unsigned alen;
+        int rc;
+        uint64_t tag;
+    } rows[] = {
+        /* 1: [0x1000,+0x100) DECLINE; 2: [0x1000,+0x10) ACCEPT_EVEN;
+         * 3: [0x1004,+4) ACCEPT; 4: [0x1000,+0x100) ACCEPT (dup of 1);
+         * 5: len0 at 0x1008 ACCEPT */
+        { "even, inside 2", 0x1000, 4, 0, 2 },
+        { "odd, inside 2 -> 4", 0x1001, 1, 0, 4 },
+        { "odd inside 3: 4 sorts first", 0x1005, 1, 0, 4 },
+        { "even inside 3: 2 first", 0x1004, 4, 0, 2 },
+        { "len0 exact: 5 sorts after 1,2,4", 0x1008, 1, 0, 2 },
+        { "len0 odd", 0x1009, 1, 0, 4 },
+        { "only big ranges", 0x1080, 8, 0, 4 },
+        { "past everything", 0x1100, 1, -EOPNOTSUPP, 0 },
+        { "before everything", 0xfff, 1, -EOPNOTSUPP, 0 },
+    };
+    struct tdev d[6];
+
+    (void)state;
+    for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
+        struct iobus_set set;
+
+        iobus_set_init(&set, all_lookups[v]);
+        tdev_init(&d[1], 1, IOBUS_ORACLE_DECLINE, 0);
+        tdev_init(&d[2], 2, IOBUS_ORACLE_ACCEPT_EVEN, 0);
+        tdev_init(&d[3], 3, IOBUS_ORACLE_ACCEPT, 0);
+        tdev_init(&d[4], 4, IOBUS_ORACLE_ACCEPT, 0);
+        tdev_init(&d[5], 5, IOBUS_ORACLE_ACCEPT, 0);
+        assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x1000, 0x100,
+                                        &d[1].dev), 0);
+        assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x1000, 0x10,
+                                        &d[2].dev), 0);
+        assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x1004, 4,
+                                        &d[3].dev), 0);
+        assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x1000, 0x100,
+                                        &d[4].dev), 0);
+        assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x1008, 0,
+                                        &d[5].dev), 0);
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            struct iobus_hit hit;
+            uint64_t val = 0;
+            int rc = iobus_write(&set, IOBUS_PIO, rows[i].addr, rows[i].alen,
+                                 &val, &hit);
+
+            if (rc != rows[i].rc || hit.tag != rows[i].tag) {
+                fail_msg("%s, row '%s': rc %d tag %" PRIu64
+                         ", want rc %d tag %" PRIu64,
+                         iobus_lookup_name(all_lookups[v]), rows[i].name, rc,
+                         hit.tag, rows[i].rc, rows[i].tag);
+            }
+            rc = iobus_read(&set, IOBUS_PIO, rows[i].addr, rows[i].alen,
+                            &val, &hit);
+            assert_int_equal(rc, rows[i].rc);
+            assert_int_equal(hit.tag, rows[i].tag);
+        }
+        iobus_set_destroy(&set);
+    }
+}
+
+/* A wide range that accepts even addresses, with many small ranges nested
+ * in it: an odd access must walk past the wide range to the small one that
+ * holds it, and an even one anywhere in a gap must still find the wide range
+ * (the reach key makes the search exact when ranges nest). */
+static void iobus_nested_ranges_found_by_every_variant(void **state)
+{
+    static struct tdev d[65];
+
+    (void)state;
+    for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
+        struct iobus_set set;
+
+        iobus_set_init(&set, all_lookups[v]);
+        tdev_init(&d[0], 1000, IOBUS_ORACLE_ACCEPT_EVEN, 0);
+        assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0, 0x10000,
+                                        &d[0].dev), 0);
+        for (unsigned i = 1; i < 65; i++) {
+            tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
+            assert_int_equal(iobus_register(&set, IOBUS_MMIO, i * 0x100, 4,
+                                            &d[i].dev), 0);
+        }
+        for (uint64_t a = 0; a < 0x4200; a += 3) {
+            struct iobus_hit hit;
+            int want_rc = 0;
+            uint64_t want = 1000;
+            int rc;
+
+            if (a & 1) {
+                if (a >= 0x100 && a % 0x100 < 4 && a / 0x100 < 65) {
+                    want = a / 0x100;
+                } else {
+                    want_rc = -EOPNOTSUPP;
+                    want = 0;
+                }
+            }
+            rc = iobus_write(&set, IOBUS_MMIO, a, 1, &a, &hit);
+            if (rc != want_rc || hit.tag != want) {
+                fail_msg("%s: access %#" PRIx64 ": rc %d tag %" PRIu64
+                         ", want %d tag %" PRIu64,
+                         iobus_lookup_name(all_lookups[v]), a, rc, hit.tag,
+                         want_rc, want);
+            }
+        }
+        iobus_set_destroy(&set);
+    }
+}
+
+static void iobus_probe_counts_linear_vs_logarithmic(void **state)
+{
+    static struct tdev d[200];
+    struct iobus_set set;
+    struct iobus_hit hit;
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+    for (unsigned i = 0; i < 200; i++) {
+        tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, IOBUS_DEV_UNCOUNTED);
+        assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x5000, 1,
+                                        &d[i].dev), 0);
+    }
+    /* The seed's case: 200 ranges on one byte, accesses to another. */
+    assert_int_equal(iobus_probe(&set, IOBUS_PIO, IOBUS_LOOKUP_LINEAR,
+                                 0x5001, 1, &hit), -ENOENT);
+    assert_int_equal(hit.probes, 200);
+    for (unsigned v = 1; v < IOBUS_LOOKUP_NR; v++) {
+        assert_int_equal(iobus_probe(&set, IOBUS_PIO, all_lookups[v], 0x5001,
+                                     1, &hit), -ENOENT);
+        assert_in_range(hit.probes, 1, 10);
+        assert_int_equal(iobus_probe(&set, IOBUS_PIO, all_lookups[v], 0x4fff,
+                                     1, &hit), -ENOENT);
+        assert_in_range(hit.probes, 1, 10);
+        assert_int_equal(iobus_probe(&set, IOBUS_PIO, all_lookups[v], 0x5000,
+                                     1, &hit), 0);
+        assert_int_equal(hit.tag, 0);
+    }
+    iobus_set_destroy(&set);
+}
+
+static void iobus_access_bad_arguments_are_einval(void **state)
+{
+    struct iobus_set set;
+    struct iobus_hit hit;
+    uint64_t v = 0;
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_EYTZINGER);
+    assert_int_equal(iobus_write(&set, IOBUS_NR, 0, 1, &v, &hit), -EINVAL);
+    assert_int_equal(iobus_write(&set, IOBUS_PIO, 0, 9, &v, &hit), -EINVAL);
+    assert_int_equal(iobus_write(&set, IOBUS_PIO, 0, 1, NULL, &hit),
+                     -EINVAL);
+    assert_int_equal(iobus_read(&set, (enum iobus_id)7, 0, 1, &v, NULL),
+                     -EINVAL);
+    assert_null(hit.dev);
+    /* Empty buses decline; a len-0 write may carry no data. */
+    assert_int_equal(iobus_write(&set, IOBUS_FAST_MMIO, 0, 0, NULL, &hit),
+                     -EOPNOTSUPP);
+    assert_int_equal(iobus_set_lookup(&set, IOBUS_LOOKUP_NR), -EINVAL);
+    assert_int_equal(iobus_lookup_from_name("eytzinger"),
+                     IOBUS_LOOKUP_EYTZINGER);
+    assert_int_equal(iobus_lookup_from_name("nope"), -ENOENT);
+    iobus_set_destroy(&set);
+}
+
+/* ---- limits and errors -------------------------------------------------- */
+
+static void iobus_register_1001st_device_is_enospc(void **state)
+{
+    static struct tdev d[IOBUS_MAX_DEVS + 1];
+    static struct tdev e[IOBUS_MAX_RANGES];
+    struct iobus_set set;
+    unsigned i;
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_EYTZINGER);
+    for (i = 0; i < IOBUS_MAX_DEVS; i++) {
+        tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
+        assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x1000 + i, 1,
+                                        &d[i].dev), 0);
+    }
+    tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
+    assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x9000, 1, &d[i].dev),
+                     -ENOSPC);
+    /* Other buses have their own limit. */
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x9000, 1, &d[i].dev),
+                     0);
+    /* Uncounted devices still fit, up to the total capacity. */
+    for (i = 0; i < IOBUS_MAX_RANGES - IOBUS_MAX_DEVS; i++) {
+        tdev_init(&e[i], 5000 + i, IOBUS_ORACLE_ACCEPT, IOBUS_DEV_UNCOUNTED);
+        assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x100000 + i, 1,
+                                        &e[i].dev), 0);
+    }
+    tdev_init(&e[i], 5000 + i, IOBUS_ORACLE_ACCEPT, IOBUS_DEV_UNCOUNTED);
+    assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x200000, 1,
+                                    &e[i].dev), -ENOSPC);
+    assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), IOBUS_MAX_RANGES);
+    /* Every range is still found by every variant. */
+    for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
+        struct iobus_hit hit;
+
+        assert_int_equal(iobus_probe(&set, IOBUS_MMIO, all_lookups[v],
+                                     0x1000 + 999, 1, &hit), 0);
+        assert_int_equal(hit.tag, 999);
+        assert_int_equal(iobus_probe(&set, IOBUS_MMIO, all_lookups[v],
+                                     0x100000 + 3095, 1, &hit), 0);
+        assert_int_equal(hit.tag, 5000 + 3095);
+    }
+    iobus_set_destroy(&set);
+}
+
+static void iobus_register_bad_arguments_are_einval(void **state)
+{
+    struct iobus_set set;
+    struct tdev d;
+    struct iobus_dev noops;
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+    tdev_init(&d, 1, IOBUS_ORACLE_ACCEPT, 0);
+    iobus_dev_init(&noops, NULL, 2, 0);
+    assert_int_equal(iobus_register(&set, IOBUS_NR, 0, 1, &d.dev), -EINVAL);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 0, 1, NULL), -EINVAL);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 0, 1, &noops), -EINVAL);
+    /* addr + len must not overflow; ending exactly at the top is fine as
+     * long as the end is representable. */
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, UINT64_MAX, 1, &d.dev),
+                     -EINVAL);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, UINT64_MAX - 7, 8,
+                                    &d.dev), -EINVAL);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 1, UINT64_MAX, &d.dev),
+                     -EINVAL);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, UINT64_MAX - 8, 8,
+                                    &d.dev), 0);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, UINT64_MAX, 0, &d.dev),
+                     0);
+    assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 2);
+    iobus_set_destroy(&set);
+    assert_int_equal(d.destroyed, 1);
+}
+
+static void iobus_unregister_removes_every_range_of_the_device(void **state)
+{
+    struct iobus_set set;
+    struct tdev a;
+    struct tdev b;
+    struct iobus_hit hit;
+    uint8_t v = 1;
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_EYTZINGER);
+    tdev_init(&a, 1, IOBUS_ORACLE_ACCEPT, 0);
+    tdev_init(&b, 2, IOBUS_ORACLE_ACCEPT, 0);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x10, 2, &a.dev), 0);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x30, 2, &a.dev), 0);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x10, 2, &a.dev), 0);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x20, 2, &b.dev), 0);
+    assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x10, 2, &a.dev), 0);
+    assert_int_equal(iobus_unregister(&set, IOBUS_PIO, &a.dev), 0);
+    assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 1);
+    assert_int_equal(iobus_unregister(&set, IOBUS_PIO, &a.dev), -ENOENT);
+    assert_int_equal(iobus_unregister(&set, IOBUS_NR, &a.dev), -EINVAL);
+    assert_int_equal(iobus_write(&set, IOBUS_PIO, 0x30, 1, &v, &hit),
+                     -EOPNOTSUPP);
+    assert_int_equal(iobus_write(&set, IOBUS_MMIO, 0x10, 1, &v, &hit), 0);
+    assert_int_equal(a.dev.nr_ranges, 1);
+    assert_int_equal(a.destroyed, 0);
+    iobus_set_destroy(&set);
+    assert_int_equal(a.destroyed, 1);
+    assert_int_equal(b.destroyed, 1);
+}
+
+/* ---- teardown ----------------------------------------------------------- */
+
+static void iobus_teardown_destroys_every_device_exactly_once(void **state)
+{
+    static struct tdev d[40];
+    struct tag_log log = { .n = 0 };
+    struct iobus_set set;
+    uint64_t live = sim_alloc_live();
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+    for (unsigned i = 0; i < 40; i++) {
+        tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, i % 3 ? 0 :
+                  IOBUS_DEV_UNCOUNTED);
+        d[i].log = &log;
+        /* Up to three ranges each, on up to three buses. */
+        for (unsigned b = 0; b <= i % 3; b++) {
+            assert_int_equal(iobus_register(&set, (enum iobus_id)b,
+                                            0x40 * (i % 7), i % 5, &d[i].dev),
+                             0);
+        }
+        if (i % 4 == 0) {
+            assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x999, 1,
+                                            &d[i].dev), 0);
+        }
+    }
+    assert_true(sim_alloc_live() > live);
+    iobus_set_destroy(&set);
+    assert_int_equal(log.n, 40);
+    for (unsigned i = 0; i < 40; i++) {
+        assert_int_equal(d[i].destroyed, 1);
+        assert_int_equal(d[i].dev.nr_ranges, 0);
+    }
+    assert_int_equal(sim_alloc_live(), live);
+}
+
+/* ---- fault loops -------------------------------------------------------- */
+
+/* Register a device next to two others while allocation call n fails (once
+ * or from n on); every failure leaves the bus as it was and nothing leaked;
+ * raise n until it goes through. */
+static void iobus_register_nth_alloc_fault_loop_leaves_bus_intact(
+    void **state)
+{
+    (void)state;
+    for (int persist = 0; persist <= 1; persist++) {
+        struct iobus_set set;
+        struct tdev d[3];
+        uint64_t live;
+        uint64_t n;
+
+        iobus_set_init(&set, IOBUS_LOOKUP_EYTZINGER);
+        for (unsigned i = 0; i < 3; i++) {
+            tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
+        }
+        assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x100, 4,
+                                        &d[0].dev), 0);
+        assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x200, 4,
+                                        &d[1].dev), 0);
+        live = sim_alloc_live();
+        for (n = 1;; n++) {
+            int rc;
+
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
+            rc = iobus_register(&set, IOBUS_MMIO, 0x180, 4, &d[2].dev);
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+            if (rc == 0) {
+                break;
+            }
+            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(sim_alloc_live(), live);
+            assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 2);
+            assert_int_equal(d[2].dev.nr_ranges, 0);
+            assert_int_equal(iobus_write(&set, IOBUS_MMIO, 0x180, 4, &n,
+                                         NULL), -EOPNOTSUPP);
+            assert_true(n < 100);
+        }
+        assert_int_equal(n, 2); /* exactly one allocation per register */
+        assert_int_equal(sim_alloc_live(), live);
+        assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 3);
+        iobus_set_destroy(&set);
+        for (unsigned i = 0; i < 3; i++) {
+            assert_int_equal(d[i].destroyed, 1);
+        }
+        sim_fault_reset();
+    }
+}
+
+/* Unregister under the fault loop.  A failure must follow the -ENOMEM
+ * contract: empty bus, every other device whose last range was there
+ * destroyed once, devices still on another bus kept, the target kept for
+ * the caller, nothing leaked. */
+static void iobus_unregister_nth_alloc_fault_loop_empties_bus(void **state)
+{
+    (void)state;
+    for (int persist = 0; persist <= 1; persist++) {
+        for (uint64_t n = 1;; n++) {
+            struct tag_log log = { .n = 0 };
+            struct iobus_set set;
+            struct tdev d[4];
+            uint64_t base = sim_alloc_live();
+            uint64_t live;
+            int rc;
+
+            iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+            for (unsigned i = 0; i < 4; i++) {
+                tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
+                d[i].log = &log;
+                assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x10 * i, 4,
+                                                &d[i].dev), 0);
+            }
+            /* d[1] also lives on MMIO. */
+            assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x10, 4,
+                                            &d[1].dev), 0);
+            live = sim_alloc_live();
+
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
+            rc = iobus_unregister(&set, IOBUS_PIO, &d[0].dev);
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+            if (rc == 0) {
+                assert_int_equal(n, 2);
+                assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 3);
+                assert_int_equal(log.n, 0);
+                assert_int_equal(sim_alloc_live(), live);
+                iobus_set_destroy(&set);
+                assert_int_equal(sim_alloc_live(), base);
+                break;
+            }
+            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(n, 1);
+            assert_int_equal(set.bus_resets[IOBUS_PIO], 1);
+            assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 0);
+            assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 1);
+            /* Old PIO snapshot freed, the empty bus needs none. */
+            assert_int_equal(sim_alloc_live(), live - 1);
+            assert_int_equal(log.n, 2);
+            assert_int_equal(log.tag[0], 2);
+            assert_int_equal(log.tag[1], 3);
+            assert_int_equal(d[0].destroyed, 0);
+            assert_int_equal(d[1].destroyed, 0);
+            assert_int_equal(d[0].dev.nr_ranges, 0);
+            assert_int_equal(d[1].dev.nr_ranges, 1);
+            for (uint64_t a = 0; a < 0x40; a++) {
+                assert_int_equal(iobus_write(&set, IOBUS_PIO, a, 1, &a,
+                                             NULL), -EOPNOTSUPP);
+            }
+            iobus_set_destroy(&set);
+            assert_int_equal(d[1].destroyed, 1);
+            assert_int_equal(d[0].destroyed, 0);
+            assert_int_equal(sim_alloc_live(), base);
+            assert_true(n < 100);
+        }
+        sim_fault_reset();
+    }
+}
+
+/* Removing a bus's only device needs no memory, so it cannot fail. */
+static void iobus_unregister_last_device_needs_no_allocation(void **state)
+{
+    struct iobus_set set;
+    struct tdev d;
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_LINEAR);
+    tdev_init(&d, 1, IOBUS_ORACLE_ACCEPT, 0);
+    assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x10, 4, &d.dev), 0);
+    sim_fault_fail_nth(PLAT_FAULT_ALLOC, 1, true);
+    assert_int_equal(iobus_unregister(&set, IOBUS_PIO, &d.dev), 0);
+    sim_fault_reset();
+    assert_int_equal(set.bus_resets[IOBUS_PIO], 0);
+    iobus_set_destroy(&set);
+    assert_int_equal(d.destroyed, 0);
+}
+
+/* ---- fixed devices ------------------------------------------------------ */
+
+static void iodev_fixed_populates_the_seed_ranges(void **state)
+{
+    static const struct {
+        const char *name;
+        enum iobus_id bus;
+        uint64_t addr;
+        unsigned alen;
+        int rc;
+        uint64_t tag;
+    } rows[] = {
+        { "pic master", IOBUS_PIO, 0x20, 1, 0, 100 + IODEV_PIC_MASTER },
+        { "pic master +1", IOBUS_PIO, 0x21, 1, 0, 100 + IODEV_PIC_MASTER },
+        { "past pic master", IOBUS_PIO, 0x22, 1, -EOPNOTSUPP, 0 },
+        { "pic slave", IOBUS_PIO, 0xa1, 1, 0, 100 + IODEV_PIC_SLAVE },
+        { "elcr", IOBUS_PIO, 0x4d0, 2, 0, 100 + IODEV_PIC_ELCR },
+        { "elcr crossing", IOBUS_PIO, 0x4d1, 2, -EOPNOTSUPP, 0 },
+        { "pit", IOBUS_PIO, 0x43, 1, 0, 100 + IODEV_PIT },
+        { "speaker", IOBUS_PIO, 0x61, 1, 0, 100 + IODEV_PIT_SPEAKER },
+        { "speaker range, not base", IOBUS_PIO, 0x62, 1, -EOPNOTSUPP, 0 },
+        { "ioapic", IOBUS_MMIO, 0xfec00010, 4, 0, 100 + IODEV_IOAPIC },
+        { "ioapic last", IOBUS_MMIO, 0xfec000fc, 4, 0, 100 + IODEV_IOAPIC },
+        { "past ioapic", IOBUS_MMIO, 0xfec00100, 4, -EOPNOTSUPP, 0 },
+        { "ioapic addr on pio", IOBUS_PIO, 0xfec00000, 4, -EOPNOTSUPP, 0 },
+    };
+    struct iodev_fixed *dev[IODEV_FIXED_NR];
+    struct iobus_set set;
+    uint64_t live = sim_alloc_live();
+    uint32_t v = 0x5a5aa5a5;
+    uint32_t r = 0;
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_EYTZINGER);
+    assert_int_equal(iodev_fixed_register_all(&set, 100, dev), 0);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct iobus_hit hit;
+        int rc = iobus_write(&set, rows[i].bus, rows[i].addr, rows[i].alen,
+                             &v, &hit);
+
+        if (rc != rows[i].rc || hit.tag != rows[i].tag) {
+            fail_msg("row '%s': rc %d tag %" PRIu64, rows[i].name, rc,
+                     hit.tag);
+        }
+    }
+    assert_int_equal(iobus_read(&set, IOBUS_MMIO, 0xfec00010, 4, &r, NULL),
+                     0);
+    assert_int_equal(r, v);
+    assert_int_equal(iodev_fixed_writes(dev[IODEV_IOAPIC]), 2);
+    assert_int_equal(iodev_fixed_reads(dev[IODEV_IOAPIC]), 1);
+    iobus_set_destroy(&set);
+    assert_int_equal(sim_alloc_live(), live);
+}
+
+static void iodev_fixed_register_all_nth_alloc_fault_loop(void **state)
+{
+    (void)state;
+    for (int persist = 0; persist <= 1; persist++) {
+        struct iobus_set set;
+        uint64_t live = sim_alloc_live();
+        uint64_t n;
+
+        iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+        for (n = 1;; n++) {
+            int rc;
+
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
+            rc = iodev_fixed_register_all(&set, 0, NULL);
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+            if (rc == 0) {
+                break;
+            }
+            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(sim_alloc_live(), live);
+            assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 0);
+            assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 0);
+        }
+        /* Six devices, then one snapshot each for PIO and MMIO. */
+        assert_int_equal(n, IODEV_FIXED_NR + 3);
+        assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 5);
+        iobus_set_destroy(&set);
+        assert_int_equal(sim_alloc_live(), live);
+        sim_fault_reset();
+    }
+}
+
+/* ---- grace period ------------------------------------------------------- */
+
+struct gp {
+    struct iobus_set set;
+    struct tdev *target;
+    struct tdev other;
+    uint64_t order;        /* causal step counter (fibers: one OS thread) */
+    /* What the reader saw, asserted after the run. */
+    int first_rc;
+    struct iobus_dev *first_dev;
+    bool saw_new_copy;
+    bool writer_done_in_section;
+    uint64_t magic_in_section;
+    uint64_t live_before;
+    uint64_t live_in_section;
+    uint64_t reader_left;
+    /* What the writer saw. */
+    int unregister_rc;
+    uint64_t writer_done;  /* order when unregister returned; 0 before */
+};
+
+static void gp_reader(void *arg)
+{
+    struct gp *g = arg;
+    struct iobus_hit hit;
+
+    plat_rcu_read_lock();
+    g->first_rc = iobus_probe(&g->set, IOBUS_MMIO, IOBUS_LOOKUP_BSEARCH,
+                              0x1000, 4, &hit);
+    g->first_dev = hit.dev;
+    if (g->first_rc == 0) {
+        /* Let the writer publish; we see the new copy once it has. */
+        for (int i = 0; i < 200 && !g->saw_new_copy; i++) {
+            plat_spend_ns(50);
+            plat_yield();
+            g->saw_new_copy = iobus_probe(&g->set, IOBUS_MMIO,
+                                          IOBUS_LOOKUP_BSEARCH, 0x1000, 4,
+                                          &hit) == -ENOENT;
+        }
+        /* The device we found is still ours to read; the old copy is
+         * still allocated next to the new one. */
+        g->magic_in_section = tdev_of(g->first_dev)->magic;
+        g->writer_done_in_section = g->writer_done != 0;
+        g->live_in_section = sim_alloc_live();
+        plat_spend_ns(1000);
+    }
+    g->reader_left = ++g->order;
+    plat_rcu_read_unlock();
+}
+
+static void gp_writer(void *arg)
+{
+    struct gp *g = arg;
+
+    plat_spend_ns(100);
+    g->unregister_rc = iobus_unregister(&g->set, IOBUS_MMIO,
+                                        &g->target->dev);
+    g->writer_done = ++g->order;
+    /* The caller owns the target again: free it (poisoned by the sim). */
+    plat_free(g->target);
+    g->target = NULL;
+}
+
+/* One run under strategy/seed; returns the result and leaves g filled. */
+static enum sim_result gp_run(struct gp *g, enum sim_strategy strategy,
+                              uint64_t seed)
+{
+    struct sim_options o;
+    struct sim_tape *tape;
+    struct sim *s;
+    enum sim_result r;
+
+    memset(g, 0, sizeof(*g));
+    iobus_set_init(&g->set, IOBUS_LOOKUP_BSEARCH);
+    g->target = plat_alloc(sizeof(*g->target));
+    assert_non_null(g->target);
+    tdev_init(g->target, 1, IOBUS_ORACLE_ACCEPT, 0);
+    tdev_init(&g->other, 2, IOBUS_ORACLE_ACCEPT, 0);
+    assert_int_equal(iobus_register(&g->set, IOBUS_MMIO, 0x1000, 4,
+                                    &g->target->dev), 0);
+    assert_int_equal(iobus_register(&g->set, IOBUS_MMIO, 0x2000, 4,
+                                    &g->other.dev), 0);
+    g->live_before = sim_alloc_live();
+
+    sim_options_default(&o);
+    o.ncpus = 2;
+    o.strategy = strategy;
+    o.pct_steps = 200;
+    tape = sim_tape_from_seed(seed);
+    assert_non_null(tape);
+    s = sim_create(&o, tape);
+    assert_non_null(s);
+    sim_spawn(s, "reader", 0, gp_reader, g);
+    sim_spawn(s, "writer", 1, gp_writer, g);
+    r = sim_run(s);
+    sim_destroy(s);
+    sim_tape_destroy(tape);
+    return r;
+}
+
+/* The time-ordered schedule: the reader finds the device, the writer
+ * publishes and waits; the reader sees the new copy and can still read the
+ * old device; the writer returns only after the reader has left. */
+static void iobus_unregister_waits_for_reader_holding_device(void **state)
+{
+    struct gp *g = calloc(1, sizeof(*g));
+
+    (void)state;
+    assert_non_null(g);
+    assert_int_equal(gp_run(g, SIM_STRATEGY_TIME, 7), SIM_OK);
+    assert_int_equal(g->first_rc, 0);
+    assert_non_null(g->first_dev);
+    assert_true(g->saw_new_copy);
+    assert_int_equal(g->magic_in_section, TDEV_MAGIC);
+    assert_false(g->writer_done_in_section);
+    /* New snapshot allocated, old one and the device not yet freed. */
+    assert_int_equal(g->live_in_section, g->live_before + 1);
+    assert_int_equal(g->unregister_rc, 0);
+    assert_true(g->writer_done > g->reader_left);
+    /* Afterwards: old snapshot and the device are gone. */
+    assert_int_equal(sim_alloc_live(), g->live_before - 1);
+    iobus_set_destroy(&g->set);
+    free(g);
+}
+
+/* The same under random and PCT schedules: whenever the reader found the
+ * device, it stays readable and the unregister does not return until the
+ * reader has left. */
+static void iobus_grace_period_holds_under_explored_schedules(void **state)
+{
+    static const enum sim_strategy strategies[] = {
+        SIM_STRATEGY_RANDOM, SIM_STRATEGY_PCT,
+    };
+    struct gp *g = calloc(1, sizeof(*g));
+    unsigned found = 0;
+    unsigned overlapped = 0;
+
+    (void)state;
+    assert_non_null(g);
+    for (unsigned k = 0; k < 2; k++) {
+        for (uint64_t seed = 1; seed <= 50; seed++) {
+            enum sim_result r = gp_run(g, strategies[k], seed);
+
+            if (r != SIM_OK) {
+                fail_msg("strategy %u seed %" PRIu64 ": %s", k, seed,
+                         sim_result_name(r));
+            }
+            assert_int_equal(g->unregister_rc, 0);
+            if (g->first_rc == 0) {
+                found++;
+                assert_int_equal(g->magic_in_section, TDEV_MAGIC);
+                if (g->writer_done_in_section ||
+                    g->writer_done < g->reader_left) {
+                    fail_msg("strategy %u seed %" PRIu64 ": unregister "
+                             "returned while the reader held the device",
+                             k, seed);
+                }
+                if (g->saw_new_copy) {
+                    overlapped++;
+                    assert_int_equal(g->live_in_section,
+                                     g->live_before + 1);
+                }
+            }
+            assert_int_equal(sim_alloc_live(), g->live_before - 1);
+            iobus_set_destroy(&g->set);
+        }
+    }
+    /* The exploration must include the interesting interleaving. */
+    assert_true(overlapped > 0);
+    assert_true(found > 0);
+    free(g);
+}
+
+/* ---- differential run against the oracle -------------------------------- */
+
+#define D_DEVS 24
+#define D_EFDS 4
+
+/* One core instance (one lookup variant) and its oracle. */
+struct dworld {
+    struct iobus_set set;
+    struct ioeventfd_set efds;
+    struct coalesced_mmio_set cmmio;
+    struct iobus_oracle *o;
+    struct tdev dev[D_DEVS];
+    struct plat_eventfd efd[D_EFDS];
+    struct tag_log core_log;
+    struct tag_log oracle_log;
+    uint64_t ops;
+    uint64_t handled;
+    uint64_t faults;
+    uint64_t nomem;
+};
+
+static void d_oracle_destroyed(void *arg, uint64_t tag,
+                               enum iobus_oracle_kind kind)
+{
+    struct dworld *w = arg;
+
+    if (kind == IOBUS_ORACLE_GENERIC) {
+        log_push(&w->oracle_log, tag);
+    }
+}
+
+static void dworld_open(struct dworld *w, enum iobus_lookup lookup)
+{
+    memset(w, 0, sizeof(*w));
+    iobus_set_init(&w->set, lookup);
+    ioeventfd_set_init(&w->efds, &w->set);
+    coalesced_mmio_init(&w->cmmio, &w->set);
+    w->o = iobus_oracle_create(d_oracle_destroyed, w);
+    assert_non_null(w->o);
+    for (unsigned i = 0; i < D_DEVS; i++) {
+        tdev_init(&w->dev[i], 1 + i, (enum iobus_oracle_policy)(i % 3), 0);
+        w->dev[i].log = &w->core_log;
+    }
+    for (unsigned i = 0; i < D_EFDS; i++) {
+        plat_eventfd_init(&w->efd[i], "ioeventfd");
+    }
+}
+
+static void dworld_close(struct dworld *w)
+{
+    ioeventfd_set_fini(&w->efds);
+    coalesced_mmio_fini(&w->cmmio);
+    iobus_set_destroy(&w->set);
+    iobus_oracle_destroy(w->o);
+    for (unsigned i = 0; i < D_EFDS; i++) {
+        plat_eventfd_destroy(&w->efd[i]);
+    }
+}
+
+static uint64_t d_rand(uint64_t *s)
+{
+    return sim_splitmix64(s);
+}
+
+static uint64_t d_pick(uint64_t *s, const uint64_t *v, size_t n)
+{
+    return v[d_rand(s) % n];
+}
+
+static const uint64_t d_addrs[] = {
+    0x0, 0x20, 0x21, 0x40, 0x61, 0x62, 0xa0, 0x1000, 0x1001, 0x1002,
+    0x1004, 0x1008, 0x100c, 0x1010, 0x1100, 0xfec00000, 0xfec00010,
+    UINT64_MAX - 8, UINT64_MAX - 1, UINT64_MAX,
+};
+#define D_NADDRS (sizeof(d_addrs) / sizeof(d_addrs[0]))
+
+static uint64_t d_addr(uint64_t *s)
+{
+    uint64_t a = d_pick(s, d_addrs, D_NADDRS);
+
+    return d_rand(s) % 4 == 0 ? a + d_rand(s) % 16 : a;
+}
+
+static enum iobus_id d_bus(uint64_t *s)
+{
+    static const uint64_t buses[] = { IOBUS_PIO, IOBUS_MMIO, IOBUS_MMIO,
+                                      IOBUS_FAST_MMIO, IOBUS_NR };
+
+    return (enum iobus_id)d_pick(s, buses, 5);
+}
+
+static uint32_t d_resets_mask(const struct dworld *w, const uint64_t *before)
+{
+    uint32_t m = 0;
+
+    for (unsigned b = 0; b < IOBUS_NR; b++) {
+        if (w->set.bus_resets[b] != before[b]) {
+            m |= 1u << b;
+        }
+    }
+    return m;
+}
+
+/* Compare registrations, lists, destruction logs and the ring. */
+static void d_check_state(struct dworld *w, uint64_t seed, uint64_t op)
+{
+    static struct iobus_range_info a[IOBUS_MAX_RANGES];
+    static struct iobus_range_info b[IOBUS_MAX_RANGES];
+    struct coalesced_mmio_ring *ring = coalesced_mmio_ring(&w->cmmio);
+    uint64_t of, ol;
+
+    for (unsigned bus = 0; bus < IOBUS_NR; bus++) {
+        size_t na;
+        size_t nb;
+
+        plat_lock(&w->set.lock);
+        na = iobus_ranges_locked(&w->set, (enum iobus_id)bus, a,
+                                 IOBUS_MAX_RANGES);
+        plat_unlock(&w->set.lock);
+        nb = iobus_oracle_ranges(w->o, (enum iobus_id)bus, b,
+                                 IOBUS_MAX_RANGES);
+        if (na != nb) {
+            fail_msg("seed %" PRIu64 " op %" PRIu64 " bus %u: %zu ranges, "
+                     "oracle %zu", seed, op, bus, na, nb);
+        }
+        for (size_t i = 0; i < na; i++) {
+            if (a[i].addr != b[i].addr || a[i].len != b[i].len ||
+                a[i].tag != b[i].tag) {
+                fail_msg("seed %" PRIu64 " op %" PRIu64 " bus %u range %zu:"
+                         " %#" PRIx64 "/%" PRIu64 " tag %" PRIu64
+                         ", oracle %#" PRIx64 "/%" PRIu64 " tag %" PRIu64,
+                         seed, op, bus, i, a[i].addr, a[i].len, a[i].tag,
+                         b[i].addr, b[i].len, b[i].tag);
+            }
+        }
+    }
+    assert_int_equal(ioeventfd_count(&w->efds),
+                     iobus_oracle_nr_ioeventfds(w->o));
+    assert_int_equal(coalesced_mmio_nr_zones(&w->cmmio),
+                     iobus_oracle_nr_zones(w->o));
+    assert_int_equal(w->core_log.n, w->oracle_log.n);
+    for (size_t i = 0; i < w->core_log.n && i < LOG_MAX; i++) {
+        assert_int_equal(w->core_log.tag[i], w->oracle_log.tag[i]);
+    }
+    iobus_oracle_ring_get(w->o, &of, &ol);
+    assert_int_equal(plat_atomic_load(&ring->first), of);
+    assert_int_equal(plat_atomic_load(&ring->last), ol);
+    for (size_t i = 0; i < COALESCED_MMIO_MAX; i++) {
+        assert_memory_equal(&ring->entries[i],
+                            iobus_oracle_ring_slot(w->o, i),
+                            sizeof(ring->entries[i]));
+    }
+}
+
+#define D_EXPECT_RC(core, oracle, what)                                      \
+    do {                                                                     \
+        if ((core) != (oracle)) {                                            \
+            fail_msg("seed %" PRIu64 " op %" PRIu64 " %s: core %d, "         \
+                     "oracle %d", seed, op, what, (core), (oracle));         \
+        }                                                                    \
+    } while (0)
+
+/* One operation of the stream on world w; s is the op's own PRNG state so
+ * every world sees the same operation. */
+static void d_step(struct dworld *w, uint64_t seed, uint64_t op, uint64_t s,
+                   bool faults)
+{
+    uint64_t before[IOBUS_NR];
+    uint32_t nomem;
+    uint64_t kind = d_rand(&s) % 16;
+    int rc;
+    int orc;
+
+    memcpy(before, w->set.bus_resets, sizeof(before));
+    /* Maybe fail an allocation of this operation. */
+    if (faults && d_rand(&s) % 6 == 0) {
+        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 1 + d_rand(&s) % 3,
+                           d_rand(&s) % 4 == 0);
+        w->faults++;
+    }
+    w->ops++;
+
+    switch (kind) {
+    case 0:
+    case 1: { /* register a generic device */
+        static const uint64_t lens[] = { 0, 1, 2, 4, 8, 16, 0x100,
+                                         0x10000, UINT64_MAX / 2 };
+        unsigned i = (unsigned)(d_rand(&s) % D_DEVS);
+        enum iobus_id bus = d_bus(&s);
+        uint64_t addr = d_addr(&s);
+        uint64_t len = d_pick(&s, lens, 9);
+
+        rc = iobus_register(&w->set, bus, addr, len, &w->dev[i].dev);
+        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+        if (rc == -ENOMEM) {
+            w->nomem++;
+            break;
+        }
+        orc = iobus_oracle_register(w->o, bus, addr, len, 1 + i,
+                                    w->dev[i].policy);
+        D_EXPECT_RC(rc, orc, "register");
+        break;
+    }
+    case 2: { /* unregister a generic device */
+        unsigned i = (unsigned)(d_rand(&s) % D_DEVS);
+        enum iobus_id bus = d_bus(&s);
+
+        rc = iobus_unregister(&w->set, bus, &w->dev[i].dev);
+        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+        nomem = d_resets_mask(w, before);
+        w->nomem += rc == -ENOMEM;
+        orc = iobus_oracle_unregister(w->o, bus, 1 + i, nomem);
+        D_EXPECT_RC(rc, orc, "unregister");
+        break;
+    }
+    case 3:
+    case 4: { /* assign / deassign an ioeventfd */
+        static const uint64_t lens[] = { 0, 1, 2, 3, 4, 8, 8, 16 };
+        static const uint64_t dms[] = { 0, 1, 0xff, 0x1234, UINT64_MAX };
+        struct ioeventfd_args a = {
+            .addr = d_addr(&s),
+            .len = (uint32_t)d_pick(&s, lens, 8),
+            .datamatch = d_pick(&s, dms, 5),
+            .flags = (uint32_t)(d_rand(&s) % 4),
+            .tag = 1000 + d_rand(&s) % 1000,
+        };
+        unsigned e = (unsigned)(d_rand(&s) % (D_EFDS + 1));
+
+        a.eventfd = e < D_EFDS ? &w->efd[e] : NULL;
+        if (d_rand(&s) % 32 == 0) {
+            a.flags |= 0x80;
+        }
+        if (kind == 3) {
+            rc = ioeventfd_assign(&w->efds, &a);
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+            if (rc == -ENOMEM) {
+                w->nomem++;
+                break;
+            }
+            orc = iobus_oracle_ioeventfd_assign(w->o, &a);
+            D_EXPECT_RC(rc, orc, "ioeventfd_assign");
+        } else {
+            rc = ioeventfd_deassign(&w->efds, &a);
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+            nomem = d_resets_mask(w, before);
+            w->nomem += nomem != 0;
+            orc = iobus_oracle_ioeventfd_deassign(w->o, &a, nomem);
+            D_EXPECT_RC(rc, orc, "ioeventfd_deassign");
+        }
+        break;
+    }
+    case 5:
+    case 6: { /* add / remove a coalesced zone */
+        static const uint64_t sizes[] = { 0, 1, 2, 4, 8, 16, 0x100 };
+        struct coalesced_mmio_zone z = {
+            .addr = d_addr(&s),
+            .size = (uint32_t)d_pick(&s, sizes, 7),
+            .pio = (uint32_t)(d_rand(&s) % 5 == 0 ? 2 : d_rand(&s) % 2),
+            .tag = 2000 + d_rand(&s) % 1000,
+        };
+
+        if (kind == 5) {
+            rc = coalesced_mmio_register_zone(&w->cmmio, &z);
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+            if (rc == -ENOMEM) {
+                w->nomem++;
+                break;
+            }
+            orc = iobus_oracle_zone_register(w->o, &z);
+            D_EXPECT_RC(rc, orc, "zone_register");
+        } else {
+            rc = coalesced_mmio_unregister_zone(&w->cmmio, &z);
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+            nomem = d_resets_mask(w, before);
+            w->nomem += nomem != 0;
+            orc = iobus_oracle_zone_unregister(w->o, &z, nomem);
+            D_EXPECT_RC(rc, orc, "zone_unregister");
+        }
+        break;
+    }
+    case 7: { /* the fixed devices, now and then */
+        if (d_rand(&s) % 8 != 0) {
+            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+            break;
+        }
+        rc = iodev_fixed_register_all(&w->set, 3000, NULL);
+        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+        if (rc == -ENOMEM) {
+            w->nomem++;
+            break;
+        }
+        orc = iobus_oracle_fixed_register_all(w->o, 3000);
+        D_EXPECT_RC(rc, orc, "fixed_register_all");
+        break;
+    }
+    case 14: { /* userspace writes the ring indices or drains it */
+        struct coalesced_mmio_ring *ring = coalesced_mmio_ring(&w->cmmio);
+        uint64_t r = d_rand(&s) % 8;
+
+        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+        if (r < 5) {
+            struct coalesced_mmio_entry e1;
+            struct coalesced_mmio_entry e2;
+            uint64_t k = d_rand(&s) % 200;
+
+            for (uint64_t j = 0; j < k; j++) {
+                rc = coalesced_mmio_ring_pop(ring, &e1);
+                orc = iobus_oracle_ring_pop(w->o, &e2);
+                D_EXPECT_RC(rc, orc, "ring_pop");
+                if (rc != 0) {
+                    break;
+                }
+                assert_memory_equal(&e1, &e2, sizeof(e1));
+            }
+        } else {
+            static const uint64_t idx[] = { 0, 1, 168, 169, 170, 171, 1000,
+                                            UINT64_MAX };
+            uint64_t first = d_pick(&s, idx, 8);
+            uint64_t last = d_pick(&s, idx, 8);
+
+            plat_atomic_store(&ring->first, first);
+            plat_atomic_store(&ring->last, last);
+            iobus_oracle_ring_set(w->o, first, last);
+        }
+        break;
+    }
+    default: { /* 8..13, 15: an access */
+        static const uint64_t alens[] = { 0, 1, 1, 2, 4, 4, 8, 9 };
+        static const uint64_t vals[] = { 0, 1, 0xff, 0x1234, UINT64_MAX };
+        enum iobus_id bus = d_bus(&s);
+        uint64_t addr = d_addr(&s);
+        unsigned alen = (unsigned)d_pick(&s, alens, 8);
+        uint64_t val = d_rand(&s) % 2 ? d_pick(&s, vals, 5) : d_rand(&s);
+        bool write = kind != 15;
+        uint64_t otag = 0;
+        struct iobus_hit hit;
+        uint64_t data = val;
+
+        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+        if (write) {
+            rc = iobus_write(&w->set, bus, addr, alen, &data, &hit);
+            orc = iobus_oracle_write(w->o, bus, addr, alen, &val, &otag);
+        } else {
+            rc = iobus_read(&w->set, bus, addr, alen, &data, &hit);
+            orc = iobus_oracle_read(w->o, bus, addr, alen, &otag);
+        }
+        D_EXPECT_RC(rc, orc, write ? "write" : "read");
+        if (rc == 0) {
+            w->handled++;
+            if (hit.tag != otag) {
+                fail_msg("seed %" PRIu64 " op %" PRIu64 " %s bus %u "
+                         "%#" PRIx64 "/%u: handled by %" PRIu64
+                         ", oracle %" PRIu64, seed, op,
+                         write ? "write" : "read", (unsigned)bus, addr, alen,
+                         hit.tag, otag);
+            }
+        }
+        /* Every variant's lookup agrees on the first matching range. */
+        if ((unsigned)bus < IOBUS_NR && alen <= IOBUS_ACCESS_MAX) {
+            struct iobus_hit h[IOBUS_LOOKUP_NR];
+
+            for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
+                iobus_probe(&w->set, bus, all_lookups[v], addr, alen, &h[v]);
+                assert_ptr_equal(h[v].dev, h[0].dev);
+            }
+        }
+        break;
+    }
+    }
+    sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+}
+
+static void iobus_differential_random_ops_match_oracle_every_variant(
+    void **state)
+{
+    static struct dworld w[IOBUS_LOOKUP_NR];
+    const uint64_t nops = 6000;
+
+    (void)state;
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        bool faults = seed > 2;
+        uint64_t live = sim_alloc_live();
+        uint64_t stream = seed;
+
+        /* Start each seed's stream at a hashed state: consecutive raw
+         * states would give the same stream shifted by one op. */
+        stream = d_rand(&stream);
+
+        for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
+            dworld_open(&w[v], all_lookups[v]);
+        }
+        for (uint64_t op = 0; op < nops; op++) {
+            uint64_t s = d_rand(&stream);
+
+            for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
+                d_step(&w[v], seed, op, s, faults);
+                if (op % 97 == 0) {
+                    d_check_state(&w[v], seed, op);
+                }
+            }
+        }
+        for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
+            d_check_state(&w[v], seed, nops);
+            print_message("seed %" PRIu64 " %-9s: %" PRIu64 " ops, %" PRIu64
+                          " handled, %" PRIu64 " faults armed, %" PRIu64
+                          " ENOMEM, %zu destroyed by the bus\n",
+                          seed, iobus_lookup_name(all_lookups[v]), w[v].ops,
+                          w[v].handled, w[v].faults, w[v].nomem,
+                          w[v].core_log.n);
+            /* The stream must exercise what it claims to. */
+            assert_true(w[v].handled > nops / 20);
+            if (faults) {
+                assert_true(w[v].nomem > 0);
+            }
+            dworld_close(&w[v]);
+            assert_int_equal(w[v].core_log.n, w[v].oracle_log.n);
+        }
+        assert_int_equal(sim_alloc_live(), live);
+        sim_fault_reset();
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(iobus_cmp_len0_matches_exact_address_only),
+        cmocka_unit_test(iobus_cmp_access_must_lie_inside_range),
+        cmocka_unit_test(iobus_ranges_sorted_by_addr_len_then_registration),
+        cmocka_unit_test(iobus_write_first_accepting_range_in_order_wins),
+        cmocka_unit_test(iobus_nested_ranges_found_by_every_variant),
+        cmocka_unit_test(iobus_probe_counts_linear_vs_logarithmic),
+        cmocka_unit_test(iobus_access_bad_arguments_are_einval),
+        cmocka_unit_test(iobus_register_1001st_device_is_enospc),
+        cmocka_unit_test(iobus_register_bad_arguments_are_einval),
+        cmocka_unit_test(iobus_unregister_removes_every_range_of_the_device),
+        cmocka_unit_test(iobus_teardown_destroys_every_device_exactly_once),
+        cmocka_unit_test_setup_teardown(
+            iobus_register_nth_alloc_fault_loop_leaves_bus_intact,
+            reset_faults, reset_faults),
+        cmocka_unit_test_setup_teardown(
+            iobus_unregister_nth_alloc_fault_loop_empties_bus, reset_faults,
+            reset_faults),
+        cmocka_unit_test_setup_teardown(
+            iobus_unregister_last_device_needs_no_allocation, reset_faults,
+            reset_faults),
+        cmocka_unit_test(iodev_fixed_populates_the_seed_ranges),
+        cmocka_unit_test_setup_teardown(
+            iodev_fixed_register_all_nth_alloc_fault_loop, reset_faults,
+            reset_faults),
+        cmocka_unit_test(iobus_unregister_waits_for_reader_holding_device),
+        cmocka_unit_test(iobus_grace_period_holds_under_explored_schedules),
+        cmocka_unit_test_setup_teardown(
+            iobus_differential_random_ops_match_oracle_every_variant,
+            reset_faults, reset_faults),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
