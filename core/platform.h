@@ -133,6 +133,52 @@ void plat_spend_ns(uint64_t ns);
  * time there). */
 void plat_work(enum plat_work_kind kind, uint64_t units);
 
+/* ---- the kernel as the VMM sees it ------------------------------------- */
+
+/* Opaque handles the platform gives the VMM-side core objects: a VM in the
+ * (simulated) kernel and an assigned VFIO device. */
+struct plat_kvm;
+struct plat_vfio_dev;
+
+/* One MSI route of KVM_SET_GSI_ROUTING. */
+struct plat_msi_route {
+    uint32_t gsi;
+    uint32_t data;
+    uint64_t address;
+    uint32_t devid;
+};
+
+/* KVM_SET_GSI_ROUTING: replace the VM's whole routing table.  -EINVAL for
+ * more than 4096 routes or a GSI twice; -ENOMEM (fault site
+ * PLAT_FAULT_KVM_SET_GSI_ROUTING).  On failure the old table stays. */
+int plat_kvm_set_gsi_routing(struct plat_kvm *kvm,
+                             const struct plat_msi_route *routes,
+                             unsigned n);
+/* KVM_IRQFD: bind (assign) or unbind an eventfd to a GSI.  Assign fails
+ * with -EBUSY when the eventfd is already bound, -ENOMEM (fault site
+ * PLAT_FAULT_KVM_IRQFD); deassign with -ENOENT when not bound.  An irqfd
+ * whose GSI has no route drops the interrupts it receives. */
+int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
+                   uint32_t gsi, bool assign);
+/* KVM_SIGNAL_MSI: inject one MSI from userspace. */
+int plat_kvm_signal_msi(struct plat_kvm *kvm, uint64_t address,
+                        uint32_t data, uint32_t devid);
+
+enum plat_vfio_irq_index {
+    PLAT_VFIO_IRQ_MSI = 1,
+    PLAT_VFIO_IRQ_MSIX = 2,
+};
+
+/* VFIO_DEVICE_SET_IRQS with ACTION_TRIGGER: vectors start..start+count-1
+ * signal efds[i] (NULL: that vector triggers nothing).  count == 0 disables
+ * the index.  Enabling MSI with more vectors than the host can give
+ * returns the number it can give (> 0) and changes nothing; -EINVAL for a
+ * range beyond the device's vectors; -EIO (fault site
+ * PLAT_FAULT_VFIO_SET_IRQS). */
+int plat_vfio_set_irqs(struct plat_vfio_dev *dev,
+                       enum plat_vfio_irq_index index, unsigned start,
+                       unsigned count, struct plat_eventfd *const *efds);
+
 /* ---- trace and faults -------------------------------------------------- */
 
 /* A named span on the calling thread; spans nest. */

@@ -14,6 +14,7 @@ enum plat_work_kind {
     PLAT_WORK_ITS_CACHE_PROBE = 2, /* ITS: one cache entry looked at */
     PLAT_WORK_ITS_TABLE_WALK = 3,  /* ITS: one walk of the ITS tables */
     PLAT_WORK_ITS_INJECT = 4,      /* ITS: injecting one LPI */
+    PLAT_WORK_VFIO_VECTOR_USE = 5, /* VFIO: VMM setup of one vector */
     PLAT_WORK_NR
 };
 

@@ -326,6 +326,49 @@ void plat_trace_counter(const char *name, int64_t value)
     (void)value;
 }
 
+/* The host backend runs core objects, not a kernel: the VMM-side kernel
+ * interfaces are not available there. */
+int plat_kvm_set_gsi_routing(struct plat_kvm *kvm,
+                             const struct plat_msi_route *routes, unsigned n)
+{
+    (void)kvm;
+    (void)routes;
+    (void)n;
+    return -ENOSYS;
+}
+
+int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
+                   uint32_t gsi, bool assign)
+{
+    (void)kvm;
+    (void)efd;
+    (void)gsi;
+    (void)assign;
+    return -ENOSYS;
+}
+
+int plat_kvm_signal_msi(struct plat_kvm *kvm, uint64_t address,
+                        uint32_t data, uint32_t devid)
+{
+    (void)kvm;
+    (void)address;
+    (void)data;
+    (void)devid;
+    return -ENOSYS;
+}
+
+int plat_vfio_set_irqs(struct plat_vfio_dev *dev,
+                       enum plat_vfio_irq_index index, unsigned start,
+                       unsigned count, struct plat_eventfd *const *efds)
+{
+    (void)dev;
+    (void)index;
+    (void)start;
+    (void)count;
+    (void)efds;
+    return -ENOSYS;
+}
+
 bool plat_fault(enum plat_fault_site site)
 {
     (void)site;

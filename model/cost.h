@@ -23,6 +23,14 @@ struct cost_model {
     uint64_t wakeup_ns;        /* waking a sleeping thread (eventfd, join) */
     uint64_t thread_create_ns; /* creating a thread */
     uint64_t rcu_sync_ns;      /* a grace period with no reader in flight */
+    /* simulated KVM and VFIO (model/cost.c says fitted or assumed) */
+    uint64_t gsi_routing_base_ns;      /* KVM_SET_GSI_ROUTING, fixed part */
+    uint64_t gsi_routing_per_route_ns; /* ... per route in the new table */
+    uint64_t gsi_routing_per_irqfd_ns; /* ... per irqfd already assigned */
+    uint64_t irqfd_assign_ns;          /* KVM_IRQFD assign or deassign */
+    uint64_t signal_msi_ns;            /* KVM_SIGNAL_MSI */
+    uint64_t vfio_set_irqs_base_ns;    /* VFIO_DEVICE_SET_IRQS, fixed part */
+    uint64_t vfio_set_irqs_per_vector_ns; /* ... per vector in the range */
 };
 
 /* The defaults documented in model/cost.c. */

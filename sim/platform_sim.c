@@ -481,6 +481,8 @@ struct sim_eventfd {
     uint64_t signal_t;             /* time of the last signal (causality) */
     struct sim_thread *waiters[8]; /* blocked in plat_eventfd_wait */
     uint32_t nwaiters;
+    sim_eventfd_hook hook;         /* a kernel wakeup callback (irqfd) */
+    void *hook_arg;
 };
 _Static_assert(sizeof(struct sim_eventfd) <= sizeof(struct plat_eventfd),
                "sim eventfd state must fit struct plat_eventfd");
@@ -504,10 +506,32 @@ void plat_eventfd_init(struct plat_eventfd *e, const char *name)
     x->name = name ? name : "eventfd";
 }
 
+void sim_eventfd_set_hook(struct plat_eventfd *e, sim_eventfd_hook hook,
+                          void *arg)
+{
+    struct sim_eventfd *x = efd(e);
+
+    x->hook = hook;
+    x->hook_arg = arg;
+}
+
+bool sim_eventfd_consume(struct plat_eventfd *e)
+{
+    struct sim_eventfd *x = efd(e);
+    bool was = x->count != 0;
+
+    x->count = 0;
+    return was;
+}
+
 void plat_eventfd_destroy(struct plat_eventfd *e)
 {
     struct sim_eventfd *x = efd(e);
 
+    if (x->hook) {
+        sim_panic("eventfd '%s' destroyed while the kernel holds it "
+                  "(an irqfd is still assigned)", x->name);
+    }
     if (x->nwaiters) {
         sim_panic("eventfd '%s' destroyed with waiters", x->name);
     }
@@ -525,6 +549,10 @@ void plat_eventfd_signal(struct plat_eventfd *e)
     x->count++;
     x->signal_t = self()->t;
     TSAN_RELEASE(x);
+    if (x->hook) {
+        /* Runs in the signaller's context, like a wait-queue callback. */
+        x->hook(x->hook_arg, e);
+    }
     if (s) {
         for (uint32_t i = 0; i < x->nwaiters; i++) {
             sim_wake(s, x->waiters[i], s->cur->t, s->cost.wakeup_ns);

@@ -87,6 +87,16 @@ uint64_t sim_jitter(uint64_t lo, uint64_t hi);
  * not starve the threads they wait for. */
 void sim_sleep_ns(uint64_t ns);
 
+/* Kernel-side wakeup callback on an eventfd (how a simulated irqfd sees
+ * its eventfd signalled): called in the signaller's context after the
+ * counter is raised.  NULL removes it.  sim_eventfd_consume() reads and
+ * zeroes the counter without a scheduling point (for use in the hook). */
+struct plat_eventfd;
+typedef void (*sim_eventfd_hook)(void *arg, struct plat_eventfd *e);
+void sim_eventfd_set_hook(struct plat_eventfd *e, sim_eventfd_hook hook,
+                          void *arg);
+bool sim_eventfd_consume(struct plat_eventfd *e);
+
 /* The trace of the run (always present; events only if record_trace). */
 struct sim_trace *sim_get_trace(struct sim *s);
 /* 64-bit hash of everything the run did, in order. */

@@ -6,8 +6,10 @@
 #include "scenarios/src/scenario.h"
 
 extern const struct scn_driver scn_demo_driver;
+extern const struct scn_driver scn_msix_driver;
 
 const struct scn_driver *const scn_drivers[] = {
     &scn_demo_driver,
+    &scn_msix_driver,
     NULL,
 };

@@ -582,7 +582,8 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
                 r->first_failure);
         code = KVMSIM_EXIT_INVARIANT;
     }
-    if (code == KVMSIM_EXIT_STUCK || code == KVMSIM_EXIT_INVARIANT) {
+    if ((code == KVMSIM_EXIT_STUCK || code == KVMSIM_EXIT_INVARIANT) &&
+        !(q->save_tape && strcmp(q->save_tape, "/dev/null") == 0)) {
         if (q->save_tape) {
             snprintf(tape_path, sizeof(tape_path), "%s", q->save_tape);
         } else {
@@ -608,6 +609,31 @@ int scn_run_main(const struct scn_request *q)
         code = scn_execute(q, &r);
     }
     scn_run_release(&r);
+    return code;
+}
+
+int scn_run_with(const struct scn_request *q, const char *const *extra,
+                 unsigned nextra, struct scn_run *r)
+{
+    struct scn_request v = *q;
+    int code;
+
+    v.quiet = true;
+    v.trace_path = NULL;
+    v.metrics_path = NULL;
+    v.save_tape = "/dev/null";
+    for (unsigned i = 0; i < nextra; i++) {
+        if (v.nsets == SCN_MAX_SETS) {
+            fprintf(stderr, "kvmsim: too many overrides\n");
+            return KVMSIM_EXIT_USAGE;
+        }
+        v.sets[v.nsets++] = extra[i];
+    }
+    memset(r, 0, sizeof(*r));
+    code = scn_prepare(&v, r);
+    if (code == KVMSIM_EXIT_OK) {
+        code = scn_execute(&v, r);
+    }
     return code;
 }
 
@@ -754,7 +780,11 @@ int scn_compare_main(const struct scn_request *q)
         runs[nruns++] = r;
     }
     if (first.drv->compare) {
-        first.drv->compare(runs, nruns, stdout);
+        int c = first.drv->compare(q, runs, nruns, stdout);
+
+        if (c > code) {
+            code = c;
+        }
     } else {
         printf("%s: every variant, seed %" PRIu64 "\n", q->scenario,
                first.seed);

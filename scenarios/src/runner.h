@@ -45,6 +45,12 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r);
 int scn_execute(const struct scn_request *q, struct scn_run *r);
 void scn_run_release(struct scn_run *r);
 
+/* Run q quietly with `nextra` more overrides appended (no trace, metrics
+ * or tape files); r keeps the metrics until scn_run_release().  Returns
+ * the exit code. */
+int scn_run_with(const struct scn_request *q, const char *const *extra,
+                 unsigned nextra, struct scn_run *r);
+
 /* `kvmsim run`: prepare + execute + release. */
 int scn_run_main(const struct scn_request *q);
 /* `kvmsim replay FILE`: a saved tape (with its header) or a raw tape with

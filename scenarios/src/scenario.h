@@ -22,6 +22,7 @@
 #include "sim/sim.h"
 
 struct scn_run;
+struct scn_request;
 
 struct scn_driver {
     const char *name;
@@ -32,8 +33,11 @@ struct scn_driver {
      * already reported. */
     int (*run)(struct scn_run *r);
     /* Optional: print the comparison table for `kvmsim compare` from the
-     * finished runs of every variant (same order as variants). */
-    void (*compare)(struct scn_run *const *runs, size_t nruns, FILE *out);
+     * finished runs of every variant (same order as variants); it may run
+     * more simulations of request q (fits, sweeps).  Returns an exit
+     * code. */
+    int (*compare)(const struct scn_request *q, struct scn_run *const *runs,
+                   size_t nruns, FILE *out);
 };
 
 #define SCN_MAX_METRICS 64

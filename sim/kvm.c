@@ -1,0 +1,477 @@
+/*
+ * sim/kvm.c - simulated KVM_SET_GSI_ROUTING, KVM_IRQFD, KVM_SIGNAL_MSI and
+ * VFIO_DEVICE_SET_IRQS.
+ *
+ * The routing table is kept sorted by GSI.  An irqfd is a wakeup hook on
+ * its eventfd: a signal looks the GSI up in the committed table and
+ * delivers the MSI to the guest, or counts a drop when there is no route.
+ * Replacing the routing table walks every assigned irqfd (that walk is the
+ * per-irqfd part of its cost), as KVM re-resolves each irqfd's route.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/internal.h"
+#include "sim/kvm.h"
+
+struct sim_irqfd {
+    struct plat_eventfd *efd; /* identity only */
+    uint32_t gsi;
+    struct plat_kvm *kvm;
+};
+
+struct sim_msi_count {
+    uint64_t address;
+    uint32_t data;
+    uint64_t count;
+};
+
+struct plat_kvm {
+    unsigned nvcpus;
+    struct plat_msi_route routes[SIM_KVM_MAX_ROUTES];
+    unsigned nroutes;
+    struct sim_irqfd **irqfds;
+    unsigned nirqfds, irqfd_cap;
+    struct sim_msi_count *msis;  /* guest's receive counts, sorted */
+    unsigned nmsis, msi_cap;
+    uint64_t delivered, dropped, bound_before_route, commits;
+};
+
+static void charge(uint64_t ns)
+{
+    if (sim_active && ns) {
+        sim_charge(sim_active, ns);
+    } else if (sim_active) {
+        sim_sched_point(sim_active);
+    }
+}
+
+static const struct cost_model *cost(void)
+{
+    static struct cost_model defaults;
+    static bool init;
+
+    if (sim_active) {
+        return &sim_active->cost;
+    }
+    if (!init) {
+        cost_model_default(&defaults);
+        init = true;
+    }
+    return &defaults;
+}
+
+struct plat_kvm *sim_kvm_create(unsigned nvcpus)
+{
+    struct plat_kvm *k = calloc(1, sizeof(*k));
+
+    if (k) {
+        k->nvcpus = nvcpus;
+    }
+    return k;
+}
+
+void sim_kvm_destroy(struct plat_kvm *kvm)
+{
+    if (!kvm) {
+        return;
+    }
+    for (unsigned i = 0; i < kvm->nirqfds; i++) {
+        sim_eventfd_set_hook(kvm->irqfds[i]->efd, NULL, NULL);
+        free(kvm->irqfds[i]);
+    }
+    free(kvm->irqfds);
+    free(kvm->msis);
+    free(kvm);
+}
+
+static const struct plat_msi_route *route_find(const struct plat_kvm *k,
+                                               uint32_t gsi)
+{
+    unsigned lo = 0, hi = k->nroutes;
+
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+
+        if (k->routes[mid].gsi < gsi) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < k->nroutes && k->routes[lo].gsi == gsi ? &k->routes[lo]
+                                                        : NULL;
+}
+
+static void guest_receive(struct plat_kvm *k, uint64_t address,
+                          uint32_t data)
+{
+    unsigned lo = 0, hi = k->nmsis;
+
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+        const struct sim_msi_count *m = &k->msis[mid];
+
+        if (m->address < address ||
+            (m->address == address && m->data < data)) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    if (lo == k->nmsis || k->msis[lo].address != address ||
+        k->msis[lo].data != data) {
+        if (k->nmsis == k->msi_cap) {
+            unsigned cap = k->msi_cap ? k->msi_cap * 2 : 64;
+            struct sim_msi_count *n = realloc(k->msis, cap * sizeof(*n));
+
+            if (!n) {
+                sim_panic("out of memory counting guest interrupts");
+            }
+            k->msis = n;
+            k->msi_cap = cap;
+        }
+        memmove(&k->msis[lo + 1], &k->msis[lo],
+                (k->nmsis - lo) * sizeof(k->msis[0]));
+        k->msis[lo] = (struct sim_msi_count){address, data, 0};
+        k->nmsis++;
+    }
+    k->msis[lo].count++;
+    k->delivered++;
+    if (sim_active) {
+        sim_emit(sim_active, SIM_EV_INSTANT, "guest msi", (int64_t)data, 0);
+    }
+}
+
+static void irqfd_deliver(struct plat_kvm *k, struct sim_irqfd *f)
+{
+    const struct plat_msi_route *r = route_find(k, f->gsi);
+
+    if (!r) {
+        k->dropped++;
+        if (sim_active) {
+            sim_emit(sim_active, SIM_EV_INSTANT, "irqfd drop: no route",
+                     (int64_t)f->gsi, 0);
+        }
+        return;
+    }
+    guest_receive(k, r->address, r->data);
+}
+
+static void irqfd_wakeup(void *arg, struct plat_eventfd *e)
+{
+    struct sim_irqfd *f = arg;
+
+    if (sim_eventfd_consume(e)) {
+        irqfd_deliver(f->kvm, f);
+    }
+}
+
+static int cmp_route(const void *a, const void *b)
+{
+    const struct plat_msi_route *x = a, *y = b;
+
+    return x->gsi < y->gsi ? -1 : x->gsi > y->gsi;
+}
+
+int plat_kvm_set_gsi_routing(struct plat_kvm *kvm,
+                             const struct plat_msi_route *routes,
+                             unsigned n)
+{
+    const struct cost_model *c = cost();
+    struct plat_msi_route *tmp;
+
+    plat_trace_begin("KVM_SET_GSI_ROUTING");
+    charge(c->gsi_routing_base_ns + c->gsi_routing_per_route_ns * n +
+           c->gsi_routing_per_irqfd_ns * kvm->nirqfds);
+    if (n > SIM_KVM_MAX_ROUTES) {
+        plat_trace_end();
+        return -EINVAL;
+    }
+    if (plat_fault(PLAT_FAULT_KVM_SET_GSI_ROUTING)) {
+        plat_trace_end();
+        return -ENOMEM;
+    }
+    tmp = malloc((n ? n : 1) * sizeof(*tmp));
+    if (!tmp) {
+        plat_trace_end();
+        return -ENOMEM;
+    }
+    memcpy(tmp, routes, n * sizeof(*tmp));
+    qsort(tmp, n, sizeof(*tmp), cmp_route);
+    for (unsigned i = 1; i < n; i++) {
+        if (tmp[i].gsi == tmp[i - 1].gsi) {
+            free(tmp);
+            plat_trace_end();
+            return -EINVAL;
+        }
+    }
+    memcpy(kvm->routes, tmp, n * sizeof(*tmp));
+    kvm->nroutes = n;
+    kvm->commits++;
+    free(tmp);
+    if (sim_active) {
+        sim_emit(sim_active, SIM_EV_COUNTER, "kvm routes", n, 0);
+    }
+    plat_trace_end();
+    return 0;
+}
+
+int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
+                   uint32_t gsi, bool assign)
+{
+    unsigned i;
+    struct sim_irqfd *f;
+
+    charge(cost()->irqfd_assign_ns);
+    for (i = 0; i < kvm->nirqfds; i++) {
+        if (kvm->irqfds[i]->efd == efd) {
+            break;
+        }
+    }
+    if (!assign) {
+        if (i == kvm->nirqfds || kvm->irqfds[i]->gsi != gsi) {
+            return -ENOENT;
+        }
+        sim_eventfd_set_hook(efd, NULL, NULL);
+        free(kvm->irqfds[i]);
+        /* Keep assignment order: the table walk order stays stable. */
+        memmove(&kvm->irqfds[i], &kvm->irqfds[i + 1],
+                (kvm->nirqfds - i - 1) * sizeof(kvm->irqfds[0]));
+        kvm->nirqfds--;
+        return 0;
+    }
+    if (i < kvm->nirqfds) {
+        return -EBUSY;
+    }
+    if (plat_fault(PLAT_FAULT_KVM_IRQFD)) {
+        return -ENOMEM;
+    }
+    if (kvm->nirqfds == kvm->irqfd_cap) {
+        unsigned cap = kvm->irqfd_cap ? kvm->irqfd_cap * 2 : 64;
+        struct sim_irqfd **n = realloc(kvm->irqfds, cap * sizeof(*n));
+
+        if (!n) {
+            return -ENOMEM;
+        }
+        kvm->irqfds = n;
+        kvm->irqfd_cap = cap;
+    }
+    f = malloc(sizeof(*f));
+    if (!f) {
+        return -ENOMEM;
+    }
+    *f = (struct sim_irqfd){.efd = efd, .gsi = gsi, .kvm = kvm};
+    kvm->irqfds[kvm->nirqfds++] = f;
+    if (!route_find(kvm, gsi)) {
+        kvm->bound_before_route++;
+    }
+    sim_eventfd_set_hook(efd, irqfd_wakeup, f);
+    /* An eventfd signalled before the bind is delivered now, as KVM does
+     * when it finds an irqfd's eventfd already readable. */
+    if (sim_eventfd_consume(efd)) {
+        irqfd_deliver(kvm, f);
+    }
+    return 0;
+}
+
+int plat_kvm_signal_msi(struct plat_kvm *kvm, uint64_t address,
+                        uint32_t data, uint32_t devid)
+{
+    (void)devid;
+    charge(cost()->signal_msi_ns);
+    guest_receive(kvm, address, data);
+    return 0;
+}
+
+uint64_t sim_kvm_delivered(const struct plat_kvm *kvm, uint64_t address,
+                           uint32_t data)
+{
+    for (unsigned i = 0; i < kvm->nmsis; i++) {
+        if (kvm->msis[i].address == address && kvm->msis[i].data == data) {
+            return kvm->msis[i].count;
+        }
+    }
+    return 0;
+}
+
+uint64_t sim_kvm_delivered_total(const struct plat_kvm *kvm)
+{
+    return kvm->delivered;
+}
+
+uint64_t sim_kvm_dropped(const struct plat_kvm *kvm)
+{
+    return kvm->dropped;
+}
+
+uint64_t sim_kvm_bound_before_route(const struct plat_kvm *kvm)
+{
+    return kvm->bound_before_route;
+}
+
+unsigned sim_kvm_routes(const struct plat_kvm *kvm,
+                        const struct plat_msi_route **routes)
+{
+    *routes = kvm->routes;
+    return kvm->nroutes;
+}
+
+unsigned sim_kvm_nirqfds(const struct plat_kvm *kvm)
+{
+    return kvm->nirqfds;
+}
+
+int sim_kvm_irqfd_gsi(const struct plat_kvm *kvm,
+                      const struct plat_eventfd *efd)
+{
+    for (unsigned i = 0; i < kvm->nirqfds; i++) {
+        if (kvm->irqfds[i]->efd == efd) {
+            return (int)kvm->irqfds[i]->gsi;
+        }
+    }
+    return -1;
+}
+
+uint64_t sim_kvm_commits(const struct plat_kvm *kvm)
+{
+    return kvm->commits;
+}
+
+/* ---- VFIO ---- */
+
+struct sim_vfio_index {
+    unsigned nvec;                 /* vectors the device has */
+    unsigned enabled;              /* vectors enabled on the host */
+    struct plat_eventfd **trigger; /* per vector, NULL: none */
+};
+
+struct plat_vfio_dev {
+    const char *name;
+    struct sim_vfio_index msi, msix;
+    unsigned msi_host_max;
+    uint64_t lost, calls;
+};
+
+struct plat_vfio_dev *sim_vfio_create(const char *name, unsigned msix,
+                                      unsigned msi, unsigned msi_host_max)
+{
+    struct plat_vfio_dev *d = calloc(1, sizeof(*d));
+
+    if (!d) {
+        return NULL;
+    }
+    d->name = name;
+    d->msix.nvec = msix;
+    d->msi.nvec = msi;
+    d->msi_host_max = msi_host_max ? msi_host_max : msi;
+    d->msix.trigger = calloc(msix ? msix : 1, sizeof(void *));
+    d->msi.trigger = calloc(msi ? msi : 1, sizeof(void *));
+    if (!d->msix.trigger || !d->msi.trigger) {
+        sim_vfio_destroy(d);
+        return NULL;
+    }
+    return d;
+}
+
+void sim_vfio_destroy(struct plat_vfio_dev *dev)
+{
+    if (!dev) {
+        return;
+    }
+    free(dev->msix.trigger);
+    free(dev->msi.trigger);
+    free(dev);
+}
+
+static struct sim_vfio_index *vfio_index(struct plat_vfio_dev *d,
+                                         enum plat_vfio_irq_index index)
+{
+    return index == PLAT_VFIO_IRQ_MSIX ? &d->msix
+           : index == PLAT_VFIO_IRQ_MSI ? &d->msi
+                                        : NULL;
+}
+
+int plat_vfio_set_irqs(struct plat_vfio_dev *dev,
+                       enum plat_vfio_irq_index index, unsigned start,
+                       unsigned count, struct plat_eventfd *const *efds)
+{
+    const struct cost_model *c = cost();
+    struct sim_vfio_index *x = vfio_index(dev, index);
+    struct sim_vfio_index *other;
+
+    plat_trace_begin("VFIO_DEVICE_SET_IRQS");
+    charge(c->vfio_set_irqs_base_ns +
+           c->vfio_set_irqs_per_vector_ns * count);
+    dev->calls++;
+    if (!x || start > x->nvec || count > x->nvec - start) {
+        plat_trace_end();
+        return -EINVAL;
+    }
+    if (plat_fault(PLAT_FAULT_VFIO_SET_IRQS)) {
+        plat_trace_end();
+        return -EIO;
+    }
+    if (count == 0) {
+        x->enabled = 0;
+        memset(x->trigger, 0, x->nvec * sizeof(x->trigger[0]));
+        plat_trace_end();
+        return 0;
+    }
+    other = x == &dev->msi ? &dev->msix : &dev->msi;
+    if (other->enabled) {
+        /* MSI and MSI-X are exclusive. */
+        plat_trace_end();
+        return -EINVAL;
+    }
+    if (!x->enabled) {
+        unsigned want = start + count;
+
+        if (x == &dev->msi && want > dev->msi_host_max) {
+            plat_trace_end();
+            return (int)dev->msi_host_max;
+        }
+        x->enabled = want;
+    } else if (start + count > x->enabled) {
+        /* Growing an enabled index needs a disable first. */
+        plat_trace_end();
+        return -EINVAL;
+    }
+    for (unsigned i = 0; i < count; i++) {
+        x->trigger[start + i] = efds ? efds[i] : NULL;
+    }
+    plat_trace_end();
+    return 0;
+}
+
+int sim_vfio_fire(struct plat_vfio_dev *dev, enum plat_vfio_irq_index index,
+                  unsigned vector)
+{
+    struct sim_vfio_index *x = vfio_index(dev, index);
+
+    if (!x || vector >= x->enabled || !x->trigger[vector]) {
+        dev->lost++;
+        return 0;
+    }
+    plat_eventfd_signal(x->trigger[vector]);
+    return 1;
+}
+
+unsigned sim_vfio_enabled(const struct plat_vfio_dev *dev,
+                          enum plat_vfio_irq_index index)
+{
+    return index == PLAT_VFIO_IRQ_MSIX ? dev->msix.enabled
+           : index == PLAT_VFIO_IRQ_MSI ? dev->msi.enabled
+                                        : 0;
+}
+
+uint64_t sim_vfio_lost(const struct plat_vfio_dev *dev)
+{
+    return dev->lost;
+}
+
+uint64_t sim_vfio_set_irqs_calls(const struct plat_vfio_dev *dev)
+{
+    return dev->calls;
+}
