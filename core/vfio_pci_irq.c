@@ -54,14 +54,9 @@ static enum plat_vfio_irq_index cur_index(const struct vfio_pci_irq *d)
  * the host's answer: 0, a smaller count it can grant (MSI), or an error. */
 static int enable_vectors(struct vfio_pci_irq *d)
 {
-    struct plat_eventfd **efds;
+    struct plat_eventfd **efds = d->triggers;
     int rc;
 
-    efds = plat_alloc(d->nr_vectors * sizeof(*efds));
-    if (!efds) {
-        d->host_errors++;
-        return -ENOMEM;
-    }
     for (unsigned i = 0; i < d->nr_vectors; i++) {
         struct vfio_msi_vector *v = &d->vectors[i];
 
@@ -70,7 +65,6 @@ static int enable_vectors(struct vfio_pci_irq *d)
     plat_trace_begin("enable host vectors");
     rc = host_set_irqs(d, cur_index(d), 0, d->nr_vectors, efds);
     plat_trace_end();
-    plat_free(efds);
     return rc;
 }
 
@@ -301,7 +295,11 @@ int vfio_pci_irq_init(struct vfio_pci_irq *d, struct kvm_routes *routes,
     }
     d->msix.kvm = kvm;
     d->vectors = plat_zalloc(capacity(d) * sizeof(*d->vectors));
-    if (!d->vectors) {
+    /* Allocated once, so enabling never fails for want of memory. */
+    d->triggers = plat_zalloc(capacity(d) * sizeof(*d->triggers));
+    if (!d->vectors || !d->triggers) {
+        plat_free(d->vectors);
+        plat_free(d->triggers);
         msix_destroy(&d->msix);
         return -ENOMEM;
     }
@@ -325,6 +323,7 @@ void vfio_pci_irq_destroy(struct vfio_pci_irq *d)
     disable_interrupts(d);
     msix_destroy(&d->msix);
     plat_free(d->vectors);
+    plat_free(d->triggers);
     memset(d, 0, sizeof(*d));
 }
 

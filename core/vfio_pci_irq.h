@@ -66,6 +66,7 @@ struct vfio_pci_irq {
     unsigned msi_nr;                   /* vectors the guest allocated */
     unsigned msi_max;                  /* vectors the device offers */
     struct vfio_msi_vector *vectors;   /* capacity max(msix.nr, msi_max) */
+    struct plat_eventfd **triggers;    /* scratch for SET_IRQS, same size */
     unsigned nr_vectors;               /* vectors enabled on the host */
     bool defer_kvm_irq_routing;
     /* statistics */

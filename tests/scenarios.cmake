@@ -6,7 +6,15 @@ set(KVMSIM_SCENARIO_RUNS
     "demo --seed 2 --strategy random"
     "demo --seed 3 --strategy pct"
     "demo --seed 4 --set vm.vcpus=8 --set workload.items=500"
-    "demo --seed 5 --set faults.demo_submit=0.3")
+    "demo --seed 5 --set faults.demo_submit=0.3"
+    "msix-resume-8vf --variant per-vector"
+    "msix-resume-8vf --variant batched"
+    "msix-resume-8vf --variant batched --set cycles=100 --set vfs=2"
+    "msix-resume-8vf --variant per-vector --set mask_every=3 --set vfs=3"
+    "msix-resume-8vf --variant batched --set mask_every=4 --set vfs=3"
+    "msix-resume-8vf --variant batched --set faults.kvm_irqfd=0.05"
+    "msix-resume-8vf --variant per-vector --set faults.kvm_set_gsi_routing=0.05"
+    "msix-resume-8vf --variant batched --set faults.gsi_alloc=0.05 --seed 4")
 foreach(run IN LISTS KVMSIM_SCENARIO_RUNS)
     string(REGEX REPLACE "[^A-Za-z0-9]+" "_" tname "scenario_${run}")
     separate_arguments(args UNIX_COMMAND "${run}")

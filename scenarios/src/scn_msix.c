@@ -182,12 +182,18 @@ static void check_delivery(struct msix_world *w)
                                                 vector_data(vf, j));
             uint64_t got;
 
-            for (unsigned f = 0; f < w->fires; f++) {
-                sim_vfio_fire(w->vdev[vf], PLAT_VFIO_IRQ_MSIX, j);
-                vfio_pci_irq_service(&w->dev[vf]);
-            }
             if (vector_masked(w, j)) {
-                /* Pending while masked; one delivery on unmask. */
+                /* The guest sets the vector up, masks it, the device
+                 * fires: pending, delivered once on unmask.  (A device
+                 * only raises vectors the guest has set up.) */
+                vfio_msix_mask(&w->dev[vf], j, false);
+                vfio_msix_mask(&w->dev[vf], j, true);
+                before = sim_kvm_delivered(w->kvm, vector_address(w, j),
+                                           vector_data(vf, j));
+                for (unsigned f = 0; f < w->fires; f++) {
+                    sim_vfio_fire(w->vdev[vf], PLAT_VFIO_IRQ_MSIX, j);
+                    vfio_pci_irq_service(&w->dev[vf]);
+                }
                 vfio_msix_mask(&w->dev[vf], j, false);
                 got = sim_kvm_delivered(w->kvm, vector_address(w, j),
                                         vector_data(vf, j)) - before;
@@ -196,6 +202,10 @@ static void check_delivery(struct msix_world *w)
                 w->extra += got > (w->fires ? 1u : 0u);
                 vfio_msix_mask(&w->dev[vf], j, true);
                 continue;
+            }
+            for (unsigned f = 0; f < w->fires; f++) {
+                sim_vfio_fire(w->vdev[vf], PLAT_VFIO_IRQ_MSIX, j);
+                vfio_pci_irq_service(&w->dev[vf]);
             }
             got = sim_kvm_delivered(w->kvm, vector_address(w, j),
                                     vector_data(vf, j)) - before;
