@@ -179,6 +179,31 @@ int plat_vfio_set_irqs(struct plat_vfio_dev *dev,
                        enum plat_vfio_irq_index index, unsigned start,
                        unsigned count, struct plat_eventfd *const *efds);
 
+/* VFIO migration device states, numbered as the kernel's uAPI numbers
+ * them. */
+enum plat_vfio_mig_state {
+    PLAT_VFIO_STATE_ERROR = 0,
+    PLAT_VFIO_STATE_STOP = 1,
+    PLAT_VFIO_STATE_RUNNING = 2,
+    PLAT_VFIO_STATE_STOP_COPY = 3,
+    PLAT_VFIO_STATE_RESUMING = 4,
+    PLAT_VFIO_STATE_RUNNING_P2P = 5,
+    PLAT_VFIO_STATE_PRE_COPY = 6,
+    PLAT_VFIO_STATE_PRE_COPY_P2P = 7,
+};
+
+/* VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE: move the device to `state`; the
+ * kernel steps along legal arcs, each taking the device's time.  0, or
+ * -EINVAL (no legal path, ERROR requested), -EIO (fault site
+ * PLAT_FAULT_VFIO_SET_STATE; the device is then in ERROR or in the last
+ * state reached, which *reached reports either way). */
+int plat_vfio_set_state(struct plat_vfio_dev *dev,
+                        enum plat_vfio_mig_state state,
+                        enum plat_vfio_mig_state *reached);
+/* VFIO_DEVICE_RESET: back to RUNNING from any state.  -EIO (fault site
+ * PLAT_FAULT_VFIO_RESET) leaves the state unchanged. */
+int plat_vfio_reset(struct plat_vfio_dev *dev);
+
 /* ---- trace and faults -------------------------------------------------- */
 
 /* A named span on the calling thread; spans nest. */
