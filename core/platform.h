@@ -160,6 +160,25 @@ int plat_kvm_set_gsi_routing(struct plat_kvm *kvm,
  * whose GSI has no route drops the interrupts it receives. */
 int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
                    uint32_t gsi, bool assign);
+/* KVM_IOEVENTFD: a guest write to addr (of len bytes, and with value data
+ * when datamatch) signals efd instead of exiting to userspace.  len 0
+ * (MMIO only, no datamatch) matches any access length where the kernel
+ * offers it (plat_kvm_ioeventfd_any_length).  Errors as KVM: -EINVAL,
+ * -EEXIST, -ENOSPC, -ENOENT (deassign), -ENOMEM (fault site
+ * PLAT_FAULT_KVM_IOEVENTFD on assign). */
+struct plat_ioeventfd {
+    uint64_t addr;
+    uint32_t len;
+    bool pio;
+    bool datamatch;
+    uint64_t data;
+    struct plat_eventfd *efd;
+};
+int plat_kvm_ioeventfd(struct plat_kvm *kvm, const struct plat_ioeventfd *io,
+                       bool assign);
+/* KVM_CAP_IOEVENTFD_ANY_LENGTH. */
+bool plat_kvm_ioeventfd_any_length(struct plat_kvm *kvm);
+
 /* KVM_SIGNAL_MSI: inject one MSI from userspace. */
 int plat_kvm_signal_msi(struct plat_kvm *kvm, uint64_t address,
                         uint32_t data, uint32_t devid);

@@ -347,6 +347,21 @@ int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
     return -ENOSYS;
 }
 
+int plat_kvm_ioeventfd(struct plat_kvm *kvm, const struct plat_ioeventfd *io,
+                       bool assign)
+{
+    (void)kvm;
+    (void)io;
+    (void)assign;
+    return -ENOSYS;
+}
+
+bool plat_kvm_ioeventfd_any_length(struct plat_kvm *kvm)
+{
+    (void)kvm;
+    return false;
+}
+
 int plat_kvm_signal_msi(struct plat_kvm *kvm, uint64_t address,
                         uint32_t data, uint32_t devid)
 {

@@ -31,6 +31,9 @@ struct cost_model {
     uint64_t signal_msi_ns;            /* KVM_SIGNAL_MSI */
     uint64_t vfio_set_irqs_base_ns;    /* VFIO_DEVICE_SET_IRQS, fixed part */
     uint64_t vfio_set_irqs_per_vector_ns; /* ... per vector in the range */
+    /* vCPU exits for PIO/MMIO (seeds 004 and 001) */
+    uint64_t io_exit_kernel_ns;  /* exit handled in the kernel (ioeventfd) */
+    uint64_t io_exit_user_ns;    /* extra for an exit completed in userspace */
 };
 
 /* The defaults documented in model/cost.c. */

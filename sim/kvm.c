@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/coalesced_mmio.h"
+#include "core/ioeventfd.h"
 #include "sim/internal.h"
 #include "sim/kvm.h"
 
@@ -36,6 +38,12 @@ struct plat_kvm {
     struct sim_msi_count *msis;  /* guest's receive counts, sorted */
     unsigned nmsis, msi_cap;
     uint64_t delivered, dropped, bound_before_route, commits;
+    /* I/O: the VM's buses, its ioeventfds and coalesced MMIO zones */
+    struct iobus_set io;
+    struct ioeventfd_set ioeventfds;
+    struct coalesced_mmio_set cmmio;
+    bool any_length;
+    uint64_t io_exits_kernel, io_exits_user;
 };
 
 static void charge(uint64_t ns)
@@ -68,6 +76,10 @@ struct plat_kvm *sim_kvm_create(unsigned nvcpus)
 
     if (k) {
         k->nvcpus = nvcpus;
+        k->any_length = true;
+        iobus_set_init(&k->io, IOBUS_LOOKUP_BSEARCH);
+        ioeventfd_set_init(&k->ioeventfds, &k->io);
+        coalesced_mmio_init(&k->cmmio, &k->io);
     }
     return k;
 }
@@ -81,6 +93,9 @@ void sim_kvm_destroy(struct plat_kvm *kvm)
         sim_eventfd_set_hook(kvm->irqfds[i]->efd, NULL, NULL);
         free(kvm->irqfds[i]);
     }
+    ioeventfd_set_fini(&kvm->ioeventfds);
+    coalesced_mmio_fini(&kvm->cmmio);
+    iobus_set_destroy(&kvm->io);
     free(kvm->irqfds);
     free(kvm->msis);
     free(kvm);
@@ -283,6 +298,111 @@ int plat_kvm_signal_msi(struct plat_kvm *kvm, uint64_t address,
     charge(cost()->signal_msi_ns);
     guest_receive(kvm, address, data);
     return 0;
+}
+
+/* ---- I/O exits ---- */
+
+int plat_kvm_ioeventfd(struct plat_kvm *kvm, const struct plat_ioeventfd *io,
+                       bool assign)
+{
+    struct ioeventfd_args a = {
+        .datamatch = io->data,
+        .addr = io->addr,
+        .len = io->len,
+        .flags = (io->datamatch ? IOEVENTFD_F_DATAMATCH : 0) |
+                 (io->pio ? IOEVENTFD_F_PIO : 0),
+        .eventfd = io->efd,
+        .tag = io->addr,
+    };
+
+    plat_trace_begin(assign ? "KVM_IOEVENTFD assign" : "KVM_IOEVENTFD "
+                                                        "deassign");
+    charge(cost()->irqfd_assign_ns);
+    if (assign && io->len == 0 && !kvm->any_length) {
+        plat_trace_end();
+        return -EINVAL;
+    }
+    if (assign && plat_fault(PLAT_FAULT_KVM_IOEVENTFD)) {
+        plat_trace_end();
+        return -ENOMEM;
+    }
+    {
+        int rc = assign ? ioeventfd_assign(&kvm->ioeventfds, &a)
+                        : ioeventfd_deassign(&kvm->ioeventfds, &a);
+
+        plat_trace_end();
+        return rc;
+    }
+}
+
+bool plat_kvm_ioeventfd_any_length(struct plat_kvm *kvm)
+{
+    return kvm->any_length;
+}
+
+void sim_kvm_set_ioeventfd_any_length(struct plat_kvm *kvm, bool on)
+{
+    kvm->any_length = on;
+}
+
+struct iobus_set *sim_kvm_iobus(struct plat_kvm *kvm)
+{
+    return &kvm->io;
+}
+
+struct coalesced_mmio_set *sim_kvm_coalesced(struct plat_kvm *kvm)
+{
+    return &kvm->cmmio;
+}
+
+uint32_t sim_kvm_nioeventfds(struct plat_kvm *kvm)
+{
+    return ioeventfd_count(&kvm->ioeventfds);
+}
+
+int sim_kvm_vcpu_io(struct plat_kvm *kvm, bool pio, uint64_t addr,
+                    unsigned len, void *data, bool write,
+                    struct iobus_hit *hit)
+{
+    const struct cost_model *c = cost();
+    struct iobus_hit local;
+    int rc = -EOPNOTSUPP;
+
+    if (!hit) {
+        hit = &local;
+    }
+    memset(hit, 0, sizeof(*hit));
+    plat_trace_begin(pio ? "PIO exit" : "MMIO exit");
+    charge(c->io_exit_kernel_ns);
+    if (!pio && write) {
+        /* A write to a length-0 ioeventfd address completes without
+         * decoding the instruction. */
+        rc = iobus_write(&kvm->io, IOBUS_FAST_MMIO, addr, 0, NULL, hit);
+    }
+    if (rc == -EOPNOTSUPP) {
+        enum iobus_id bus = pio ? IOBUS_PIO : IOBUS_MMIO;
+
+        rc = write ? iobus_write(&kvm->io, bus, addr, len, data, hit)
+                   : iobus_read(&kvm->io, bus, addr, len, data, hit);
+    }
+    if (rc == 0) {
+        kvm->io_exits_kernel++;
+        plat_trace_end();
+        return 0;
+    }
+    if (rc != -EOPNOTSUPP) {
+        plat_trace_end();
+        return rc;
+    }
+    kvm->io_exits_user++;
+    charge(c->io_exit_user_ns);
+    plat_trace_end();
+    return 1;
+}
+
+uint64_t sim_kvm_io_exits(const struct plat_kvm *kvm, bool user)
+{
+    return user ? kvm->io_exits_user : kvm->io_exits_kernel;
 }
 
 uint64_t sim_kvm_delivered(const struct plat_kvm *kvm, uint64_t address,

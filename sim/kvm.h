@@ -40,6 +40,32 @@ int sim_kvm_irqfd_gsi(const struct plat_kvm *kvm,
                       const struct plat_eventfd *efd);
 uint64_t sim_kvm_commits(const struct plat_kvm *kvm);
 
+/* ---- I/O: the VM's PIO, MMIO and FAST_MMIO buses ---- */
+
+struct iobus_hit;
+struct iobus_set;
+struct coalesced_mmio_set;
+
+/* The VM's buses (lookup variant: iobus_set_lookup()), for registering
+ * in-kernel devices and reading what is there.  Torn down with the VM. */
+struct iobus_set *sim_kvm_iobus(struct plat_kvm *kvm);
+struct coalesced_mmio_set *sim_kvm_coalesced(struct plat_kvm *kvm);
+uint32_t sim_kvm_nioeventfds(struct plat_kvm *kvm);
+/* Whether length-0 ioeventfds are offered (default on). */
+void sim_kvm_set_ioeventfd_any_length(struct plat_kvm *kvm, bool on);
+
+/* A vCPU's PIO or MMIO access, as KVM handles the exit: an MMIO write is
+ * first offered to FAST_MMIO (length-0 ioeventfds), then the bus is
+ * searched (its probes cost PLAT_WORK_IOBUS_PROBE each).  Charges the
+ * lightweight exit, plus the userspace round trip when nothing in the
+ * kernel handled it.  Returns 0 when the kernel handled it, 1 when the
+ * access exits to userspace (the caller emulates it), or -EINVAL for a
+ * malformed access.  hit (may be NULL) says what handled it. */
+int sim_kvm_vcpu_io(struct plat_kvm *kvm, bool pio, uint64_t addr,
+                    unsigned len, void *data, bool write,
+                    struct iobus_hit *hit);
+uint64_t sim_kvm_io_exits(const struct plat_kvm *kvm, bool user);
+
 /* ---- VFIO devices ---- */
 
 /* A device with `msix` MSI-X vectors and `msi` MSI vectors, of which the
