@@ -39,9 +39,18 @@ static int host_set_irqs(struct vfio_pci_irq *d,
     return rc;
 }
 
-static struct plat_eventfd *host_trigger(struct vfio_msi_vector *v)
+/* The eventfd the host signals for vector nr: the irqfd path when the
+ * vector has a GSI and the guest has it unmasked, else the userspace path
+ * (where the capability keeps a masked vector's pending bit). */
+static struct plat_eventfd *host_trigger(struct vfio_pci_irq *d, unsigned nr)
 {
-    return v->virq >= 0 ? &v->kvm_interrupt : &v->interrupt;
+    struct vfio_msi_vector *v = &d->vectors[nr];
+
+    if (v->virq < 0 ||
+        (d->interrupt == VFIO_INT_MSIX && msix_is_masked(&d->msix, nr))) {
+        return &v->interrupt;
+    }
+    return &v->kvm_interrupt;
 }
 
 static enum plat_vfio_irq_index cur_index(const struct vfio_pci_irq *d)
@@ -60,7 +69,7 @@ static int enable_vectors(struct vfio_pci_irq *d)
     for (unsigned i = 0; i < d->nr_vectors; i++) {
         struct vfio_msi_vector *v = &d->vectors[i];
 
-        efds[i] = v->use ? host_trigger(v) : NULL;
+        efds[i] = v->use ? host_trigger(d, i) : NULL;
     }
     plat_trace_begin("enable host vectors");
     rc = host_set_irqs(d, cur_index(d), 0, d->nr_vectors, efds);
@@ -241,7 +250,7 @@ static int msix_vector_do_use(struct vfio_pci_irq *d, unsigned nr,
             (void)enable_vectors(d);
         }
     } else {
-        set_signaling(d, nr, host_trigger(v));
+        set_signaling(d, nr, host_trigger(d, nr));
     }
     plat_trace_end();
     return 0;

@@ -1,8 +1,9 @@
 #!/bin/sh
 # scripts/test.sh - the whole test suite, as CI runs it: unit and scenario
 # tests in the default, asan and tsan builds, the ThreadSanitizer stress
-# tests, and a cross-build check that one seed gives one trace hash in
-# every build.  Exits non-zero on any failure.
+# tests, a bounded run of every fuzzer (fuzz preset), and a cross-build
+# check that one seed gives one trace hash in every build.  Exits non-zero
+# on any failure.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
@@ -39,6 +40,9 @@ else
     setarch "$(uname -m)" -R ctest --preset tsan -j "$jobs" \
         -L 'unit|scenario|tsan' || status=1
 fi
+
+build fuzz
+run_ctest fuzz -L fuzz-smoke
 
 echo "== one seed, one trace hash, in every build =="
 h=""

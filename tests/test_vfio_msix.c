@@ -257,6 +257,30 @@ static void vfio_msix_masked_vector_pends_then_delivers_once(void **state)
     }
 }
 
+static void vfio_msix_growth_keeps_masked_vector_on_userspace_path(
+    void **state)
+{
+    (void)state;
+    for (int b = 0; b < 2; b++) {
+        struct rig r;
+
+        rig_open(&r, (enum vfio_irq_batching)b, NV, 0, 0);
+        for (unsigned j = 4; j < NV; j++) {
+            msix_set_masked(&r.dev.msix, j, true);
+        }
+        assert_int_equal(vfio_msix_enable(&r.dev), 0);
+        vfio_msix_mask(&r.dev, 3, true);
+        /* Unmasking vector 6 grows the host's vector count, which
+         * re-enables every vector: vector 3 must stay masked. */
+        vfio_msix_mask(&r.dev, 6, false);
+        assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
+                              data_of(3)), 0);
+        vfio_msix_mask(&r.dev, 3, false);
+        assert_int_equal(sim_kvm_delivered(r.kvm, addr_of(3), data_of(3)), 1);
+        rig_close(&r);
+    }
+}
+
 /* ---- MSI ---- */
 
 static void vfio_msi_enable_host_grants_fewer_retries(void **state)
@@ -438,6 +462,8 @@ int main(void)
         cmocka_unit_test(vfio_msix_enable_no_vector_in_use_enables_host_msix),
         cmocka_unit_test(vfio_msix_unmask_after_enable_sets_up_that_vector),
         cmocka_unit_test(vfio_msix_masked_vector_pends_then_delivers_once),
+        cmocka_unit_test(
+            vfio_msix_growth_keeps_masked_vector_on_userspace_path),
         cmocka_unit_test(vfio_msi_enable_host_grants_fewer_retries),
         cmocka_unit_test(vfio_msi_enable_bad_count_is_einval),
         cmocka_unit_test(vfio_msix_100_enable_disable_cycles_leak_nothing),
