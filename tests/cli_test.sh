@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/cli_test.sh - the kvmsim command line end to end: determinism per
 # seed, exit codes, file:line errors, saved tapes and replay, metrics and
-# trace files.  Usage: cli_test.sh KVMSIM_BINARY
+# trace files, docs/KEYS.md.  Usage: cli_test.sh KVMSIM_BINARY [SRCDIR]
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 dir=$(mktemp -d)
@@ -92,6 +92,12 @@ assert {"CPU 0", "vcpu", "iothread"} <= names, names
 assert any(e["ph"] == "X" and e["pid"] == 1 for e in t)
 assert any(e["ph"] == "X" and e["name"] == "submit" for e in t)
 '
+
+# docs/KEYS.md is what `kvmsim keys --markdown` prints.
+if [ -n "${2:-}" ]; then
+    "$bin" keys --markdown > keys.md
+    check keys_markdown_matches_docs_keys_md cmp -s keys.md "$2/docs/KEYS.md"
+fi
 
 # list and keys.
 "$bin" list | grep -q '^demo '
