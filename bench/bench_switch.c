@@ -140,8 +140,9 @@ int main(int argc, char **argv)
         v[i] = raw_switch_ns_once();
     }
     qsort(v, (size_t)repeats, sizeof(v[0]), cmp_double);
-    printf("fiber register switch: %.1f ns (median of %d runs of %" PRIu64
-           " switches; min %.1f, max %.1f)\n", v[repeats / 2], repeats,
+    printf("fiber switch (%s): %.1f ns (median of %d runs of %" PRIu64
+           " switches; min %.1f, max %.1f)\n", sim_fiber_kind(),
+           v[repeats / 2], repeats,
            2 * raw_iters, v[0], v[repeats - 1]);
 
     pingpong_iters = 1000000;

@@ -54,6 +54,17 @@ void sim_arch_trampoline(void);
 /* The fiber we switched away from, for the ASan handshake. */
 static struct sim_fiber *fiber_prev;
 
+const char *sim_fiber_kind(void)
+{
+#if defined(SIM_FIBER_UCONTEXT)
+    return "ucontext";
+#elif defined(__x86_64__)
+    return "x86-64 register switch";
+#else
+    return "aarch64 register switch";
+#endif
+}
+
 void sim_fiber_init_main(struct sim_fiber *f)
 {
     memset(f, 0, sizeof(*f));
@@ -78,7 +89,16 @@ static void fiber_prepare(struct sim_fiber *f, void (*fn)(void *), void *arg)
                     f->stack_size;
 
     top &= ~(uintptr_t)15;
-#if defined(__x86_64__)
+#if defined(SIM_FIBER_UCONTEXT)
+    getcontext(&f->uc);
+    f->uc.uc_stack.ss_sp = (char *)f->stack + sysconf(_SC_PAGESIZE);
+    f->uc.uc_stack.ss_size = f->stack_size;
+    f->uc.uc_link = NULL;
+    /* makecontext passes int arguments; split the pointers. */
+    makecontext(&f->uc, (void (*)(void))fiber_uc_entry, 4,
+                (unsigned)((uintptr_t)fn >> 32), (unsigned)(uintptr_t)fn,
+                (unsigned)((uintptr_t)arg >> 32), (unsigned)(uintptr_t)arg);
+#elif defined(__x86_64__)
     {
         /* Popped in order r15 r14 r13 r12 rbx rbp, then `ret`; the final
          * rsp is 16-byte aligned, as after a call into the trampoline. */
@@ -103,15 +123,6 @@ static void fiber_prepare(struct sim_fiber *f, void (*fn)(void *), void *arg)
         sp[11] = (uintptr_t)sim_arch_trampoline; /* x30 */
         f->sp = sp;
     }
-#else
-    getcontext(&f->uc);
-    f->uc.uc_stack.ss_sp = (char *)f->stack + sysconf(_SC_PAGESIZE);
-    f->uc.uc_stack.ss_size = f->stack_size;
-    f->uc.uc_link = NULL;
-    /* makecontext passes int arguments; split the pointers. */
-    makecontext(&f->uc, (void (*)(void))fiber_uc_entry, 4,
-                (unsigned)((uintptr_t)fn >> 32), (unsigned)(uintptr_t)fn,
-                (unsigned)((uintptr_t)arg >> 32), (unsigned)(uintptr_t)arg);
 #endif
     f->dying = false;
 }

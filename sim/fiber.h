@@ -13,7 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#if !defined(__x86_64__) && !defined(__aarch64__)
+#if (!defined(__x86_64__) && !defined(__aarch64__)) ||                      \
+    defined(KVMSIM_PORTABLE_SWITCH)
 #include <ucontext.h>
 #define SIM_FIBER_UCONTEXT 1
 #endif
@@ -44,6 +45,8 @@ void sim_fiber_reset(struct sim_fiber *f, void (*fn)(void *), void *arg);
 void sim_fiber_destroy(struct sim_fiber *f);
 /* Save into `from`, resume `to`.  Returns when something switches back. */
 void sim_fiber_switch(struct sim_fiber *from, struct sim_fiber *to);
+/* "x86-64 register switch", "aarch64 register switch" or "ucontext". */
+const char *sim_fiber_kind(void);
 /* First thing a new fiber's entry function calls. */
 void sim_fiber_started(struct sim_fiber *self);
 
