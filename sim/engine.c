@@ -26,6 +26,34 @@
 struct sim *sim_active;
 static struct sim *sim_last_created;
 
+/* Fibers kept across simulations (fuzzers and explorations create many
+ * short runs): mapping a stack costs more than a whole small run.  Only
+ * stacks of the default size are kept; addresses never influence a run. */
+#define FIBER_POOL_MAX 64
+static struct sim_fiber *fiber_pool[FIBER_POOL_MAX];
+static unsigned fiber_pool_n;
+static size_t fiber_pool_size;
+
+static void fiber_release(struct sim_fiber *f, size_t size)
+{
+    if (fiber_pool_n < FIBER_POOL_MAX &&
+        (fiber_pool_n == 0 || fiber_pool_size == size)) {
+        fiber_pool_size = size;
+        fiber_pool[fiber_pool_n++] = f;
+        return;
+    }
+    sim_fiber_destroy(f);
+    free(f);
+}
+
+static struct sim_fiber *fiber_from_pool(size_t size)
+{
+    if (fiber_pool_n > 0 && fiber_pool_size == size) {
+        return fiber_pool[--fiber_pool_n];
+    }
+    return NULL;
+}
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SIM_BIG_STACKS 1
@@ -134,14 +162,12 @@ void sim_destroy(struct sim *s)
     }
     for (uint32_t i = 0; i < s->nthreads; i++) {
         if (s->threads[i]->fiber) {
-            sim_fiber_destroy(s->threads[i]->fiber);
-            free(s->threads[i]->fiber);
+            fiber_release(s->threads[i]->fiber, s->opt.stack_size);
         }
         free(s->threads[i]);
     }
     for (uint32_t i = 0; i < s->nfree_fibers; i++) {
-        sim_fiber_destroy(s->free_fibers[i]);
-        free(s->free_fibers[i]);
+        fiber_release(s->free_fibers[i], s->opt.stack_size);
     }
     free(s->free_fibers);
     free(s->threads);
@@ -323,6 +349,8 @@ struct sim_thread *sim_spawn(struct sim *s, const char *name, unsigned cpu,
     }
     if (s->nfree_fibers > 0) {
         t->fiber = s->free_fibers[--s->nfree_fibers];
+        sim_fiber_reset(t->fiber, thread_entry, t);
+    } else if ((t->fiber = fiber_from_pool(s->opt.stack_size)) != NULL) {
         sim_fiber_reset(t->fiber, thread_entry, t);
     } else {
         t->fiber = malloc(sizeof(*t->fiber));

@@ -24,8 +24,8 @@
  *    lines, "name: value" is accepted like "name = value".
  *
  * Decisions where config.h leaves room:
- *  - Names of sections, keys, booleans are compared case-sensitively except
- *    booleans (TRUE, Off, ... are accepted).
+ *  - Section names, key names and enum values are case-sensitive; booleans
+ *    are not (TRUE, Off, ... are accepted).
  *  - An enum whose default is "" accepts "" (unset): faults.nth_site.
  *  - Strings may not contain control characters other than tab, so that a
  *    cfg_dump() line always reads back through cfg_set().
@@ -933,7 +933,7 @@ static int on_key(void *user, const char *section, const char *name,
 static void syntax_error(struct load *ld, unsigned line)
 {
     const char *s = ld->text;
-    char buf[CFG_QUOTE_MAX + 1];
+    char buf[CFG_QUOTE_MAX + 2]; /* one more than quote() keeps */
     char q[QBUF];
     size_t n = 0;
 
