@@ -11,6 +11,9 @@ echo
 echo "== kvmsim scenarios =="
 "$bin" list
 echo
+echo "== seed 000: VFIO MSI-X route batching =="
+"$bin" compare msix-resume-8vf
+echo
 echo "== demo: every variant, seed 7 =="
 "$bin" compare demo --seed 7
 echo
