@@ -77,6 +77,18 @@ check replay_failing_tape_exits_1 test $? -eq 1
 check replay_failing_tape_same_trace_hash \
     test "$(hash_of f1.json)" = "$(hash_of f2.json)"
 
+# explore: many seeds in parallel, failures grouped with a replay command.
+"$bin" explore demo --variant racy --strategy pct --seeds 400 --jobs 2 \
+    --quiet > ex.txt
+check explore_racy_pct_400_seeds_exits_1 test $? -eq 1
+check explore_groups_failure_with_reproduce_line \
+    grep -q 'reproduce: kvmsim run demo .* --seed [0-9]' ex.txt
+"$bin" explore demo --seeds 100 --jobs 2 --shard 1/2 --quiet > ex2.txt
+check explore_correct_sharded_exits_0 test $? -eq 0
+check explore_shard_runs_half_the_seeds grep -q '50 of 50 seeds' ex2.txt
+"$bin" explore demo --seeds 10 --shard 2/2 2>/dev/null
+check explore_bad_shard_exits_2 test $? -eq 2
+
 # The step bound: exit 3.
 "$bin" run demo --set run.step_limit=1000 --quiet 2>/dev/null
 check run_step_limit_exits_3 test $? -eq 3

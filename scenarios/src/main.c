@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenarios/src/explore.h"
 #include "scenarios/src/runner.h"
 
 #define SETBUF 64
@@ -27,6 +28,7 @@ struct cli {
     unsigned nbuf;
     const char *positional;
     bool markdown;
+    struct explore_opts ex;
 };
 
 static void usage_run(FILE *out)
@@ -52,6 +54,13 @@ static void usage_run(FILE *out)
 "  --scenario NAME    (replay) scenario of a raw tape, e.g. a fuzzer input\n"
 "  --quiet            no summary\n"
 "\n"
+"explore options (kvmsim explore SCENARIO --seeds N [options]):\n"
+"  --seeds N          how many seeds, from --first-seed (default 1)\n"
+"  --jobs J           worker processes (default: 2)\n"
+"  --shard I/K        only seeds with seed %% K == I (spread over machines)\n"
+"  --time-budget S    stop after S seconds\n"
+"  --tapes DIR        save each failing seed's tape in DIR\n"
+"\n"
 "exit status: 0 all invariants held, 1 an invariant failed,\n"
 "             2 usage or input error, 3 deadlock, livelock or step bound\n",
         out);
@@ -67,6 +76,7 @@ static void usage(FILE *out)
 "       kvmsim run SCENARIO [options]\n"
 "       kvmsim replay TAPEFILE [options]\n"
 "       kvmsim compare SCENARIO [options]\n"
+"       kvmsim explore SCENARIO --seeds N [options]\n"
 "       kvmsim COMMAND --help\n"
 "\n", out);
     usage_run(out);
@@ -157,6 +167,36 @@ static int parse_opts(struct cli *c, const char *cmd, int argc, char **argv)
             c->q.save_tape = val;
         } else if (strcmp(a, "--scenario") == 0) {
             c->q.scenario = val;
+        } else if (strcmp(a, "--seeds") == 0 || strcmp(a, "--jobs") == 0 ||
+                   strcmp(a, "--first-seed") == 0 ||
+                   strcmp(a, "--time-budget") == 0) {
+            char *end;
+            double v = strtod(val, &end);
+
+            if (*end || !(v >= 0) || v > 1e15) {
+                fprintf(stderr, "kvmsim: %s: %s: '%s' is not a number\n", cmd,
+                        a, val);
+                return -EINVAL;
+            }
+            if (strcmp(a, "--seeds") == 0) {
+                c->ex.seeds = (uint64_t)v;
+            } else if (strcmp(a, "--jobs") == 0) {
+                c->ex.jobs = (unsigned)v;
+            } else if (strcmp(a, "--first-seed") == 0) {
+                c->ex.first_seed = (uint64_t)v;
+            } else {
+                c->ex.time_budget_s = v;
+            }
+        } else if (strcmp(a, "--shard") == 0) {
+            if (sscanf(val, "%u/%u", &c->ex.shard_index,
+                       &c->ex.shard_count) != 2 || c->ex.shard_count == 0 ||
+                c->ex.shard_index >= c->ex.shard_count) {
+                fprintf(stderr, "kvmsim: %s: --shard '%s': expected I/K with "
+                        "0 <= I < K\n", cmd, val);
+                return -EINVAL;
+            }
+        } else if (strcmp(a, "--tapes") == 0) {
+            c->ex.tape_dir = val;
         } else {
             fprintf(stderr, "kvmsim: %s: unknown option '%s' (see kvmsim %s "
                     "--help)\n", cmd, a, cmd);
@@ -255,7 +295,7 @@ int main(int argc, char **argv)
         return cmd_keys(&c);
     }
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "replay") != 0 &&
-        strcmp(cmd, "compare") != 0) {
+        strcmp(cmd, "compare") != 0 && strcmp(cmd, "explore") != 0) {
         fprintf(stderr, "kvmsim: unknown command '%s' (see kvmsim --help)\n",
                 cmd);
         return KVMSIM_EXIT_USAGE;
@@ -274,6 +314,17 @@ int main(int argc, char **argv)
         return scn_replay_main(c.positional, &c.q);
     }
     c.q.scenario = c.positional;
+    if (strcmp(cmd, "explore") == 0) {
+        if (c.ex.seeds == 0) {
+            fprintf(stderr, "kvmsim: explore: --seeds N is required\n");
+            return KVMSIM_EXIT_USAGE;
+        }
+        c.ex.first_seed = c.ex.first_seed ? c.ex.first_seed : 1;
+        c.ex.jobs = c.ex.jobs ? c.ex.jobs : 2;
+        c.ex.shard_count = c.ex.shard_count ? c.ex.shard_count : 1;
+        c.ex.quiet = c.q.quiet;
+        return scn_explore_main(&c.q, &c.ex);
+    }
     if (strcmp(cmd, "compare") == 0) {
         return scn_compare_main(&c.q);
     }

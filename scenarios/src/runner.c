@@ -572,14 +572,18 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
         code = KVMSIM_EXIT_USAGE;
     }
     if (r->simulated && r->result != SIM_OK) {
-        fprintf(stderr, "kvmsim: %s: %s at %" PRIu64 " ns after %" PRIu64
-                " steps\n", r->scenario, sim_result_name(r->result),
-                sim_now_ns(r->sim), sim_steps(r->sim));
-        sim_report(r->sim, stderr);
+        if (!q->silent) {
+            fprintf(stderr, "kvmsim: %s: %s at %" PRIu64 " ns after %" PRIu64
+                    " steps\n", r->scenario, sim_result_name(r->result),
+                    sim_now_ns(r->sim), sim_steps(r->sim));
+            sim_report(r->sim, stderr);
+        }
         code = KVMSIM_EXIT_STUCK;
     } else if (r->failures) {
-        fprintf(stderr, "kvmsim: %s: invariant failed: %s\n", r->scenario,
-                r->first_failure);
+        if (!q->silent) {
+            fprintf(stderr, "kvmsim: %s: invariant failed: %s\n",
+                    r->scenario, r->first_failure);
+        }
         code = KVMSIM_EXIT_INVARIANT;
     }
     if ((code == KVMSIM_EXIT_STUCK || code == KVMSIM_EXIT_INVARIANT) &&
@@ -619,6 +623,7 @@ int scn_run_with(const struct scn_request *q, const char *const *extra,
     int code;
 
     v.quiet = true;
+    v.silent = true;
     v.trace_path = NULL;
     v.metrics_path = NULL;
     v.save_tape = "/dev/null";

@@ -36,6 +36,7 @@ struct scn_request {
     const uint8_t *tape;             /* replay: tape bytes, else NULL */
     size_t tape_len;
     bool quiet;                      /* no human summary */
+    bool silent;                     /* no failure report either */
 };
 
 /* Load the scenario and its configuration into r (which the caller
