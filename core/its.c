@@ -382,7 +382,10 @@ static int its_cmd_ite_locked(struct its *its, uint32_t devid,
 /* ---- delivery ----------------------------------------------------------- */
 
 /* Make lpi pending on its target if that vCPU has LPIs enabled.  The caller
- * holds a reference (or the lock with an ITE naming lpi). */
+ * holds a reference (or the lock with an ITE naming lpi).  The modelled
+ * price of an injection (PLAT_WORK_ITS_INJECT: the irqfd wakeup and
+ * irqfd_inject work around it) is charged by the injection paths once no
+ * ITS lock is held, so lock hold times are the walk and the probes. */
 static int its_deliver(struct its *its, struct its_lpi *lpi,
                        struct its_inject_result *res)
 {
@@ -395,7 +398,6 @@ static int its_deliver(struct its *its, struct its_lpi *lpi,
         atomic_fetch_add_explicit(&its->dropped, 1, memory_order_relaxed);
         return -EBUSY;
     }
-    plat_work(PLAT_WORK_ITS_INJECT, 1);
     atomic_store_explicit(&lpi->pending, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&lpi->delivered, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&its->vcpus[vcpu].delivered, 1,
@@ -473,6 +475,9 @@ int its_inject_fast(struct its *its, uint32_t cpu, const struct its_msi *msi,
     res->hit = true;
     rc = its_deliver(its, lpi, res);
     its_lpi_put(its, lpi);
+    if (res->delivered) {
+        plat_work(PLAT_WORK_ITS_INJECT, 1);
+    }
     return rc;
 }
 
@@ -505,6 +510,9 @@ int its_inject_slow(struct its *its, const struct its_msi *msi,
     plat_lock(&its->lock);
     rc = its_trigger_locked(its, msi, res);
     plat_unlock(&its->lock);
+    if (res->delivered) {
+        plat_work(PLAT_WORK_ITS_INJECT, 1);
+    }
     if (its_reclaim_due(its, ITS_RECLAIM_BATCH)) {
         its_reclaim(its);
     }

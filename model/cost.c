@@ -14,8 +14,14 @@ void cost_model_default(struct cost_model *m)
     memset(m, 0, sizeof(*m));
     /* demo: assumed 200 ns to process one queued item */
     m->work_ns[PLAT_WORK_DEMO_ITEM] = 200;
-    /* I/O bus probe: placeholder until the host benchmark provides it */
-    m->work_ns[PLAT_WORK_IOBUS_PROBE] = 2;
+    /* I/O bus probe: one range comparison of a bus search, MEASURED by
+     * bench/bench_iobus ("per-comparison cost of a linear scan", random
+     * layout, 1000 ranges): 0.9 to 1.5 ns, median 1.35 ns, over runs on
+     * the 2-core CI machine kind.  Virtual time is whole nanoseconds, so
+     * it is rounded to the nearest: 1 ns.  `kvmsim compare
+     * iobus-200-ioeventfds` prints how much a 1 ns change moves the
+     * prediction. */
+    m->work_ns[PLAT_WORK_IOBUS_PROBE] = 1;
     m->lock_ns = 20;           /* assumed: uncontended lock pair */
     m->lock_handoff_ns = 100;  /* assumed: cache-line transfer + wakeup */
     m->atomic_ns = 10;         /* assumed: one locked RMW */
@@ -41,8 +47,26 @@ void cost_model_default(struct cost_model *m)
     m->work_ns[PLAT_WORK_VFIO_VECTOR_USE] = 22909; /* FITTED, above */
 
     /* vCPU I/O exits.  A lightweight exit that the kernel completes (an
-     * ioeventfd hit) is assumed at 1.2 us; the extra round trip to
-     * userspace is assumed at 2.5 us until seed 004's fit replaces it. */
+     * ioeventfd hit) is assumed at 1.2 us.  The extra round trip to
+     * userspace is FITTED by `kvmsim compare iobus-200-ioeventfds` on seed
+     * 004's "before" figure alone (259k exits/s with a linear scan of 200
+     * ioeventfds and the fixed devices), given the assumed in-kernel part
+     * and the measured probe price above; the "after" figure (274k) is
+     * left for the model to predict.  A test checks that a refit
+     * reproduces it. */
     m->io_exit_kernel_ns = 1200;         /* assumed */
-    m->io_exit_user_ns = 2500;           /* assumed */
+    m->io_exit_user_ns = 2446;           /* FITTED, see above */
+
+    /* Seed 002 (ITS LPI translation cache).  FITTED by `kvmsim compare
+     * lpi-storm` on the kworker and global rows (1 and 10 NICs), with the
+     * kworker's wakeup + scheduling delay; the sharded row is
+     * predicted.  A test
+     * (tests/test_lpi.c) checks that a refit reproduces them. */
+    m->work_ns[PLAT_WORK_ITS_INJECT] = 1481;     /* FITTED: irqfd wakeup +
+                                                    inject, outside locks */
+    m->work_ns[PLAT_WORK_ITS_TABLE_WALK] = 712;  /* FITTED: kworker walk,
+                                                    under the table lock */
+    m->work_ns[PLAT_WORK_ITS_CACHE_PROBE] = 85;  /* FITTED: one entry, under
+                                                    the cache lock */
+    m->kworker_sched_ns = 4889;                  /* FITTED: wakeup + run */
 }

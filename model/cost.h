@@ -34,6 +34,8 @@ struct cost_model {
     /* vCPU exits for PIO/MMIO (seeds 004 and 001) */
     uint64_t io_exit_kernel_ns;  /* exit handled in the kernel (ioeventfd) */
     uint64_t io_exit_user_ns;    /* extra for an exit completed in userspace */
+    /* ITS (seed 002) */
+    uint64_t kworker_sched_ns;   /* kworker wakeup + scheduling delay */
 };
 
 /* The defaults documented in model/cost.c. */

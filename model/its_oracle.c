@@ -575,6 +575,17 @@ static int oracle_fail(char *msg, size_t len, const char *fmt, ...)
     return -EPROTO;
 }
 
+/* its_oracle_step() keeps per-vCPU counts on the stack up to this many
+ * vCPUs (no allocation per step). */
+#define ORACLE_STEP_SMALL_VCPUS 64
+
+static void oracle_free_before(uint64_t *before, uint64_t *small)
+{
+    if (before != small) {
+        free(before);
+    }
+}
+
 int its_oracle_step(struct its_oracle *o, struct its *its,
                     const struct its_op *op, struct its_inject_result *res,
                     char *msg, size_t len)
@@ -592,7 +603,7 @@ int its_oracle_step(struct its_oracle *o, struct its *its,
         res = &local;
     }
     memset(res, 0, sizeof(*res));
-    its_op_format(op, what, sizeof(what));
+    what[0] = '\0'; /* formatted on failure only (fuzzing speed) */
     if (op->kind == ITS_OP_MSI) {
         got_rc = its_inject(its, op->cpu, &op->msi, res);
         want_rc = its_oracle_msi(o, &op->msi, &want);
@@ -600,8 +611,12 @@ int its_oracle_step(struct its_oracle *o, struct its *its,
         intid = res->intid;
         vcpu = res->vcpu;
     } else {
-        uint64_t *before = calloc(o->nr_vcpus, sizeof(*before));
+        uint64_t small[ORACLE_STEP_SMALL_VCPUS];
+        uint64_t *before = small;
 
+        if (o->nr_vcpus > ORACLE_STEP_SMALL_VCPUS) {
+            before = calloc(o->nr_vcpus, sizeof(*before));
+        }
         if (!before) {
             fprintf(stderr, "its_oracle: out of memory\n");
             abort();
@@ -611,7 +626,7 @@ int its_oracle_step(struct its_oracle *o, struct its *its,
         }
         got_rc = its_cmd_exec(its, &op->cmd);
         if (got_rc == -ENOMEM) {
-            free(before);
+            oracle_free_before(before, small);
             return 0; /* the core changed nothing; neither does the model */
         }
         want_rc = its_oracle_cmd(o, &op->cmd, &want);
@@ -623,7 +638,8 @@ int its_oracle_step(struct its_oracle *o, struct its *its,
             uint64_t d = its_vcpu_delivered(its, v) - before[v];
 
             if (d > 1 || (d == 1 && delivered)) {
-                free(before);
+                oracle_free_before(before, small);
+                its_op_format(op, what, sizeof(what));
                 return oracle_fail(msg, len, "%s: core delivered more than "
                                    "once", what);
             }
@@ -632,7 +648,11 @@ int its_oracle_step(struct its_oracle *o, struct its *its,
                 vcpu = v;
             }
         }
-        free(before);
+        oracle_free_before(before, small);
+    }
+    if (got_rc != want_rc || delivered != want.delivered ||
+        intid != want.intid || (delivered && vcpu != want.vcpu)) {
+        its_op_format(op, what, sizeof(what));
     }
     if (got_rc != want_rc) {
         return oracle_fail(msg, len, "%s: core returned %d, oracle %d",

@@ -14,7 +14,18 @@ set(KVMSIM_SCENARIO_RUNS
     "msix-resume-8vf --variant batched --set mask_every=4 --set vfs=3"
     "msix-resume-8vf --variant batched --set faults.kvm_irqfd=0.05"
     "msix-resume-8vf --variant per-vector --set faults.kvm_set_gsi_routing=0.05"
-    "msix-resume-8vf --variant batched --set faults.gsi_alloc=0.05 --seed 4")
+    "msix-resume-8vf --variant batched --set faults.gsi_alloc=0.05 --seed 4"
+    "lpi-storm --variant none --set nics=1"
+    "lpi-storm --variant none --set nics=10"
+    "lpi-storm --variant global --set nics=1"
+    "lpi-storm --variant global --set nics=10"
+    "lpi-storm --variant sharded --set nics=1"
+    "lpi-storm --variant sharded --set nics=10"
+    "lpi-storm --variant lockless --set nics=1"
+    "lpi-storm --variant lockless --set nics=10"
+    "lpi-storm --variant sharded --set nics=10 --set remap_every_us=200 --set inv_every_us=50 --seed 2"
+    "lpi-storm --variant lockless --set nics=6 --set queues=3 --set remap_every_us=100 --set duration_ms=5 --strategy random --seed 3"
+    "lpi-storm --variant global --set nics=4 --set remap_every_us=150 --set duration_ms=3 --strategy pct --seed 4")
 foreach(run IN LISTS KVMSIM_SCENARIO_RUNS)
     string(REGEX REPLACE "[^A-Za-z0-9]+" "_" tname "scenario_${run}")
     separate_arguments(args UNIX_COMMAND "${run}")
