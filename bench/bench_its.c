@@ -243,10 +243,11 @@ static void spinner(void *p)
     }
     while (!plat_atomic_load(a->stop)) {
         for (int i = 0; i < 1000; i++) {
-            x += (uint64_t)i;
+            x = x + (uint64_t)i;
         }
         a->n++;
     }
+    (void)x;
 }
 
 static double spin_rate(unsigned nthreads)
