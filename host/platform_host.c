@@ -384,21 +384,8 @@ int plat_vfio_set_irqs(struct plat_vfio_dev *dev,
     return -ENOSYS;
 }
 
-int plat_vfio_set_state(struct plat_vfio_dev *dev,
-                        enum plat_vfio_mig_state state,
-                        enum plat_vfio_mig_state *reached)
-{
-    (void)dev;
-    (void)state;
-    (void)reached;
-    return -ENOSYS;
-}
-
-int plat_vfio_reset(struct plat_vfio_dev *dev)
-{
-    (void)dev;
-    return -ENOSYS;
-}
+/* plat_vfio_set_state() and plat_vfio_reset() act on the fake devices of
+ * host/vfio_host.c. */
 
 bool plat_fault(enum plat_fault_site site)
 {

@@ -16,6 +16,7 @@
 #include "core/ioeventfd.h"
 #include "sim/internal.h"
 #include "sim/kvm.h"
+#include "sim/vfio_mig.h"
 
 struct sim_irqfd {
     struct plat_eventfd *efd; /* identity only */
@@ -472,6 +473,7 @@ struct plat_vfio_dev {
     struct sim_vfio_index msi, msix;
     unsigned msi_host_max;
     uint64_t lost, calls;
+    struct sim_vfio_mig mig; /* migration state: sim/vfio_mig.c */
 };
 
 struct plat_vfio_dev *sim_vfio_create(const char *name, unsigned msix,
@@ -483,6 +485,7 @@ struct plat_vfio_dev *sim_vfio_create(const char *name, unsigned msix,
         return NULL;
     }
     d->name = name;
+    sim_vfio_mig_init(&d->mig);
     d->msix.nvec = msix;
     d->msi.nvec = msi;
     d->msi_host_max = msi_host_max ? msi_host_max : msi;
@@ -503,6 +506,11 @@ void sim_vfio_destroy(struct plat_vfio_dev *dev)
     free(dev->msix.trigger);
     free(dev->msi.trigger);
     free(dev);
+}
+
+struct sim_vfio_mig *sim_vfio_mig(struct plat_vfio_dev *dev)
+{
+    return &dev->mig;
 }
 
 static struct sim_vfio_index *vfio_index(struct plat_vfio_dev *d,

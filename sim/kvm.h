@@ -83,5 +83,6 @@ unsigned sim_vfio_enabled(const struct plat_vfio_dev *dev,
                           enum plat_vfio_irq_index index);
 uint64_t sim_vfio_lost(const struct plat_vfio_dev *dev);
 uint64_t sim_vfio_set_irqs_calls(const struct plat_vfio_dev *dev);
+/* Migration state, latencies and counters: sim/vfio_mig.h. */
 
 #endif

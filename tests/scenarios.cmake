@@ -25,7 +25,17 @@ set(KVMSIM_SCENARIO_RUNS
     "lpi-storm --variant lockless --set nics=10"
     "lpi-storm --variant sharded --set nics=10 --set remap_every_us=200 --set inv_every_us=50 --seed 2"
     "lpi-storm --variant lockless --set nics=6 --set queues=3 --set remap_every_us=100 --set duration_ms=5 --strategy random --seed 3"
-    "lpi-storm --variant global --set nics=4 --set remap_every_us=150 --set duration_ms=3 --strategy pct --seed 4")
+    "lpi-storm --variant global --set nics=4 --set remap_every_us=150 --set duration_ms=3 --strategy pct --seed 4"
+    "switchover-vfio --variant parallel"
+    "switchover-vfio --variant serial"
+    "switchover-vfio --variant parallel --set devices=8 --strategy pct --seed 2"
+    "switchover-vfio --variant serial --set devices=2 --strategy random --seed 3"
+    "switchover-vfio --variant parallel --set devices=1 --set p2p=false"
+    "switchover-vfio --variant parallel --set p2p=false"
+    "switchover-vfio --variant serial --set precopy=false --set devices=3"
+    "switchover-vfio --variant parallel --set faults.vfio_set_state=0.02 --seed 5"
+    "switchover-vfio --variant serial --set faults.vfio_set_state=0.3 --set faults.vfio_reset=0.5 --seed 4"
+    "switchover-vfio --variant parallel --set faults.thread_create=0.3 --set faults.alloc=0.2 --strategy pct --seed 6")
 foreach(run IN LISTS KVMSIM_SCENARIO_RUNS)
     string(REGEX REPLACE "[^A-Za-z0-9]+" "_" tname "scenario_${run}")
     separate_arguments(args UNIX_COMMAND "${run}")

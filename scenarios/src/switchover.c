@@ -1,0 +1,676 @@
+/*
+ * scenarios/src/switchover.c - the switchover world (see switchover.h):
+ * building VMs and device trees, the migration's source and destination
+ * threads, the event logs and the checkers.
+ *
+ * Assumes one simulated run at a time; the sequence counter and the logs
+ * are plain fields because simulated threads never run in parallel.
+ * Device identity is by index; handler entries are recognised by address
+ * (identity only, never ordered or hashed).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scenarios/src/switchover.h"
+#include "sim/kvm.h"
+#include "sim/sim.h"
+
+const char *sw_invariant_name(enum sw_invariant inv)
+{
+    static const char *const names[SW_INV_NR] = {
+        "ordering", "legal_arcs", "final_states", "errors_abort",
+    };
+
+    return (unsigned)inv < SW_INV_NR ? names[inv] : "?";
+}
+
+void sw_violation(struct sw_world *w, enum sw_invariant inv,
+                  const char *fmt, ...)
+{
+    va_list ap;
+
+    if ((unsigned)inv >= SW_INV_NR) {
+        return;
+    }
+    if (w->violations[inv]++ == 0) {
+        va_start(ap, fmt);
+        vsnprintf(w->first[inv], sizeof(w->first[inv]), fmt, ap);
+        va_end(ap);
+    }
+    plat_trace_instant(sw_invariant_name(inv), (int64_t)w->violations[inv]);
+}
+
+uint64_t sw_violations(const struct sw_world *w)
+{
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < SW_INV_NR; i++) {
+        n += w->violations[i];
+    }
+    return n;
+}
+
+/* ---- event logs ---- */
+
+static void log_event(struct sw_vm *vm, enum sw_ev_kind kind, bool prepare,
+                      unsigned depth, int dev)
+{
+    struct sw_event *e;
+
+    if (!vm->in_pass) {
+        return;
+    }
+    if (vm->nev == SW_MAX_PASS_EVENTS) {
+        vm->ev_overflow = true;
+        return;
+    }
+    e = &vm->ev[vm->nev++];
+    e->seq = ++vm->w->seq;
+    e->kind = kind;
+    e->prepare = prepare;
+    e->depth = depth < SW_MAX_DEPTH ? depth : SW_MAX_DEPTH - 1;
+    e->dev = dev;
+}
+
+static int vfio_index_of(const struct sw_vm *vm, const void *opaque)
+{
+    for (unsigned i = 0; i < vm->nvfio; i++) {
+        if (opaque == (const void *)&vm->vfio[i].m) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void vm_observer(void *arg, enum vmstate_event ev,
+                        const struct vmstate_entry *e, bool running)
+{
+    struct sw_vm *vm = arg;
+
+    switch (ev) {
+    case VMSTATE_EV_PASS_BEGIN:
+        vm->in_pass = true;
+        vm->passes++;
+        vm->nev = 0;
+        vm->ev_overflow = false;
+        break;
+    case VMSTATE_EV_PREPARE:
+    case VMSTATE_EV_MAIN:
+        log_event(vm, SW_EV_CALL, ev == VMSTATE_EV_PREPARE, e->depth,
+                  vfio_index_of(vm, e->opaque));
+        break;
+    case VMSTATE_EV_PASS_END:
+        if (vm->ev_overflow) {
+            sw_violation(vm->w, SW_INV_ORDERING,
+                         "%s: pass %" PRIu64 " logged more than %d events",
+                         vm->name, vm->passes, SW_MAX_PASS_EVENTS);
+        }
+        sw_check_pass(vm->w, vm, running, vm->ev, vm->nev);
+        for (unsigned i = 0; i < vm->nvfio; i++) {
+            if (vfio_mig_pending(&vm->vfio[i].m)) {
+                sw_violation(vm->w, SW_INV_ORDERING,
+                             "%s: device %u's transition thread outlives "
+                             "pass %" PRIu64, vm->name, i, vm->passes);
+            }
+        }
+        vm->in_pass = false;
+        break;
+    }
+}
+
+static void mig_observer(void *arg, const struct vfio_mig_dev *m,
+                         const struct vfio_mig_event_info *info)
+{
+    struct sw_vfio *v = arg;
+    static const enum sw_ev_kind kinds[] = {
+        [VFIO_MIG_EV_BEGIN] = SW_EV_BEGIN,
+        [VFIO_MIG_EV_END] = SW_EV_END,
+        [VFIO_MIG_EV_LAUNCH] = SW_EV_LAUNCH,
+        [VFIO_MIG_EV_JOIN] = SW_EV_JOIN,
+    };
+
+    if ((unsigned)info->ev < sizeof(kinds) / sizeof(kinds[0])) {
+        log_event(v->vm, kinds[info->ev], info->prepare, m->depth,
+                  (int)v->index);
+    }
+}
+
+static void kernel_hook(void *arg, struct plat_vfio_dev *dev,
+                        enum sim_vfio_mig_event ev,
+                        enum plat_vfio_mig_state from,
+                        enum plat_vfio_mig_state to)
+{
+    struct sw_vfio *v = arg;
+
+    if (ev == SIM_VFIO_MIG_ARC &&
+        !vfio_mig_arc_legal(from, to, sim_vfio_mig(dev)->flags)) {
+        sw_violation(v->vm->w, SW_INV_LEGAL_ARCS,
+                     "%s device %u took arc %s -> %s", v->vm->name,
+                     v->index, vfio_mig_state_name(from),
+                     vfio_mig_state_name(to));
+    }
+}
+
+/* ---- the pass checker ---- */
+
+#define NONE_FIRST UINT64_MAX
+
+unsigned sw_check_pass(struct sw_world *w, const struct sw_vm *vm,
+                       bool running, const struct sw_event *ev,
+                       unsigned nev)
+{
+    /* [phase][depth]: phase 1 = prepare.  Sequence numbers start at 1, so
+     * 0 is "no call" for last and NONE_FIRST for first. */
+    uint64_t first[2][SW_MAX_DEPTH], last[2][SW_MAX_DEPTH];
+    uint64_t first_main = NONE_FIRST;
+    unsigned begins = 0, ends = 0, launches = 0, joins = 0;
+    uint64_t before = sw_violations(w);
+    const char *name = vm ? vm->name : "vm";
+
+    for (unsigned p = 0; p < 2; p++) {
+        for (unsigned d = 0; d < SW_MAX_DEPTH; d++) {
+            first[p][d] = NONE_FIRST;
+            last[p][d] = 0;
+        }
+    }
+    for (unsigned i = 0; i < nev; i++) {
+        const struct sw_event *e = &ev[i];
+        unsigned p = e->prepare ? 1 : 0;
+        unsigned d = e->depth < SW_MAX_DEPTH ? e->depth : SW_MAX_DEPTH - 1;
+
+        switch (e->kind) {
+        case SW_EV_CALL:
+            if (e->seq < first[p][d]) {
+                first[p][d] = e->seq;
+            }
+            if (e->seq > last[p][d]) {
+                last[p][d] = e->seq;
+            }
+            if (!e->prepare && e->seq < first_main) {
+                first_main = e->seq;
+            }
+            break;
+        case SW_EV_BEGIN:
+            begins++;
+            break;
+        case SW_EV_END:
+            ends++;
+            break;
+        case SW_EV_LAUNCH:
+            launches++;
+            break;
+        case SW_EV_JOIN:
+            joins++;
+            break;
+        }
+    }
+    for (unsigned i = 0; i < nev; i++) {
+        const struct sw_event *e = &ev[i];
+        unsigned p = e->prepare ? 1 : 0;
+        unsigned d = e->depth < SW_MAX_DEPTH ? e->depth : SW_MAX_DEPTH - 1;
+
+        if (e->kind == SW_EV_END && e->prepare && e->seq > first_main) {
+            sw_violation(w, SW_INV_ORDERING,
+                         "%s: device %d's prepare transition ended (#%"
+                         PRIu64 ") after a main callback began (#%" PRIu64
+                         ")", name, e->dev, e->seq, first_main);
+        }
+        for (unsigned o = 0; o < SW_MAX_DEPTH; o++) {
+            bool later = running ? o > d : o < d;
+            bool earlier = running ? o < d : o > d;
+
+            if (e->kind == SW_EV_END && later && e->seq > first[p][o]) {
+                sw_violation(w, SW_INV_ORDERING,
+                             "%s: device %d (depth %u) %s transition ended "
+                             "(#%" PRIu64 ") after a handler at depth %u ran "
+                             "(#%" PRIu64 ")", name, e->dev, d,
+                             e->prepare ? "prepare" : "main", e->seq, o,
+                             first[p][o]);
+            }
+            if (e->kind == SW_EV_BEGIN && earlier && e->seq < last[p][o]) {
+                sw_violation(w, SW_INV_ORDERING,
+                             "%s: device %d (depth %u) %s transition began "
+                             "(#%" PRIu64 ") before a handler at depth %u ran "
+                             "(#%" PRIu64 ")", name, e->dev, d,
+                             e->prepare ? "prepare" : "main", e->seq, o,
+                             last[p][o]);
+            }
+        }
+    }
+    if (begins != ends || launches != joins) {
+        sw_violation(w, SW_INV_ORDERING,
+                     "%s: pass ended with %u transitions begun, %u ended, "
+                     "%u threads launched, %u joined", name, begins, ends,
+                     launches, joins);
+    }
+    return (unsigned)(sw_violations(w) - before);
+}
+
+/* ---- building ---- */
+
+void sw_world_init(struct sw_world *w)
+{
+    static const char *const names[2] = {"source", "destination"};
+
+    memset(w, 0, sizeof(*w));
+    for (unsigned i = 0; i < 2; i++) {
+        struct sw_vm *vm = &w->vm[i];
+
+        vm->w = w;
+        vm->id = i;
+        vm->name = names[i];
+        vm->running = i == 0;
+        vmstate_list_init(&vm->list);
+        vmstate_set_observer(&vm->list, vm_observer, vm);
+    }
+    plat_eventfd_init(&w->to_dst, "to destination");
+    plat_eventfd_init(&w->to_src, "to source");
+}
+
+void sw_world_fini(struct sw_world *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        struct sw_vm *vm = &w->vm[i];
+
+        for (unsigned j = 0; j < vm->nvfio; j++) {
+            /* A stuck run may leave a transition pending; its thread is
+             * gone with the simulation, so forget it. */
+            vm->vfio[j].m.pending = false;
+            vm->vfio[j].m.thread = NULL;
+            vfio_mig_deinit(&vm->vfio[j].m);
+            sim_vfio_destroy(vm->vfio[j].dev);
+        }
+        for (unsigned j = 0; j < vm->nord; j++) {
+            vmstate_del(&vm->list, &vm->ord[j].e);
+        }
+        vm->nvfio = 0;
+        vm->nord = 0;
+    }
+    /* Waiters left by a stuck run keep the eventfds; they hold no
+     * resources in the simulator. */
+    if (w->src_finished && w->dst_finished) {
+        plat_eventfd_destroy(&w->to_dst);
+        plat_eventfd_destroy(&w->to_src);
+    }
+}
+
+int sw_add_vfio(struct sw_vm *vm, unsigned depth, unsigned flags,
+                enum vfio_mig_mode mode,
+                const struct sim_vfio_mig_latency *lat)
+{
+    struct sw_vfio *v;
+    int rc;
+
+    if (vm->nvfio == SW_MAX_DEVS) {
+        return -ENOSPC;
+    }
+    if (depth >= SW_MAX_DEPTH || (flags & ~VFIO_MIG_F_ALL)) {
+        return -EINVAL;
+    }
+    v = &vm->vfio[vm->nvfio];
+    memset(v, 0, sizeof(*v));
+    v->dev = sim_vfio_create(vm->id ? "dst-vfio" : "src-vfio", 0, 0, 0);
+    if (!v->dev) {
+        return -ENOMEM;
+    }
+    sim_vfio_mig_set_flags(v->dev, flags);
+    if (lat) {
+        sim_vfio_mig_set_latency(v->dev, lat);
+    }
+    rc = vfio_mig_init(&v->m, &vm->list, "vfio", v->dev, flags, depth,
+                       mode);
+    if (rc < 0) {
+        sim_vfio_destroy(v->dev);
+        v->dev = NULL;
+        return rc;
+    }
+    sim_vfio_mig_set_hook(v->dev, kernel_hook, v);
+    vfio_mig_set_observer(&v->m, mig_observer, v);
+    v->vm = vm;
+    v->index = vm->nvfio;
+    return (int)vm->nvfio++;
+}
+
+static int ord_main(void *opaque, bool running, enum vmstate_run_state rs)
+{
+    struct sw_ordinary *o = opaque;
+
+    (void)running;
+    (void)rs;
+    o->calls++;
+    plat_spend_ns(o->main_ns);
+    return 0;
+}
+
+static int ord_prepare(void *opaque, bool running, enum vmstate_run_state rs)
+{
+    struct sw_ordinary *o = opaque;
+
+    (void)running;
+    (void)rs;
+    plat_spend_ns(o->prepare_ns);
+    return 0;
+}
+
+int sw_add_ordinary(struct sw_vm *vm, unsigned depth, uint64_t main_ns,
+                    uint64_t prepare_ns)
+{
+    struct sw_ordinary *o;
+
+    if (vm->nord == SW_MAX_ORD) {
+        return -ENOSPC;
+    }
+    if (depth >= SW_MAX_DEPTH) {
+        return -EINVAL;
+    }
+    o = &vm->ord[vm->nord];
+    memset(o, 0, sizeof(*o));
+    o->vm = vm;
+    o->depth = depth;
+    o->main_ns = main_ns;
+    o->prepare_ns = prepare_ns;
+    vmstate_add_dev(&vm->list, &o->e, "ordinary", ord_main, ord_prepare, o,
+                    depth, 0);
+    return (int)vm->nord++;
+}
+
+int sw_vm_start(struct sw_vm *vm)
+{
+    int rc = vmstate_notify(&vm->list, true, VMSTATE_RS_RUNNING);
+
+    vm->running = true;
+    return rc;
+}
+
+int sw_vm_stop(struct sw_vm *vm, enum vmstate_run_state rs)
+{
+    int rc = vmstate_notify(&vm->list, false, rs);
+
+    vm->running = false;
+    return rc;
+}
+
+/* ---- state checks ---- */
+
+void sw_check_states(struct sw_world *w, const struct sw_vm *vm,
+                     enum plat_vfio_mig_state want, const char *when)
+{
+    for (unsigned i = 0; i < vm->nvfio; i++) {
+        const struct sw_vfio *v = &vm->vfio[i];
+        enum plat_vfio_mig_state k = sim_vfio_mig_state(v->dev);
+
+        if (k != v->m.state) {
+            sw_violation(w, SW_INV_FINAL_STATES,
+                         "%s %s: device %u is %s in the kernel but %s to "
+                         "the VMM", vm->name, when, i,
+                         vfio_mig_state_name(k),
+                         vfio_mig_state_name(v->m.state));
+        } else if (k != want && !v->m.st.last_reset_failed) {
+            sw_violation(w, SW_INV_FINAL_STATES,
+                         "%s %s: device %u is %s, expected %s", vm->name,
+                         when, i, vfio_mig_state_name(k),
+                         vfio_mig_state_name(want));
+        }
+    }
+}
+
+void sw_check_kernel(struct sw_world *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        const struct sw_vm *vm = &w->vm[i];
+
+        for (unsigned j = 0; j < vm->nvfio; j++) {
+            const struct sim_vfio_mig_counts *n =
+                sim_vfio_mig_counts(vm->vfio[j].dev);
+
+            if (n->einval || n->overlaps || n->illegal_arcs) {
+                sw_violation(w, SW_INV_LEGAL_ARCS,
+                             "%s device %u: %" PRIu64 " unreachable "
+                             "requests, %" PRIu64 " overlapping requests, %"
+                             PRIu64 " illegal arcs", vm->name, j, n->einval,
+                             n->overlaps, n->illegal_arcs);
+            }
+        }
+    }
+}
+
+/* ---- the migration ---- */
+
+static uint64_t kernel_failures(const struct sw_world *w)
+{
+    uint64_t n = 0;
+
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned j = 0; j < w->vm[i].nvfio; j++) {
+            n += sim_vfio_mig_counts(w->vm[i].vfio[j].dev)->failures;
+        }
+    }
+    return n;
+}
+
+static void send_cmd(struct sw_world *w, enum sw_cmd c)
+{
+    w->cmd = c;
+    plat_eventfd_signal(&w->to_dst);
+}
+
+static enum sw_cmd wait_cmd(struct sw_world *w)
+{
+    plat_eventfd_wait(&w->to_dst);
+    plat_eventfd_test_and_clear(&w->to_dst);
+    return w->cmd;
+}
+
+static void reply(struct sw_world *w, int rc)
+{
+    w->reply_rc = rc;
+    plat_eventfd_signal(&w->to_src);
+}
+
+static int wait_reply(struct sw_world *w)
+{
+    plat_eventfd_wait(&w->to_src);
+    plat_eventfd_test_and_clear(&w->to_src);
+    return w->reply_rc;
+}
+
+static void transfer(const struct sw_world *w, uint64_t bytes)
+{
+    double bw = (double)w->mp.link_bytes_per_s;
+
+    if (bytes && bw > 0) {
+        sim_sleep_ns((uint64_t)((double)bytes / bw * 1e9));
+    }
+}
+
+static int keep_first(int rc, int r)
+{
+    return rc ? rc : r;
+}
+
+static int check_multi(const struct sw_vm *vm)
+{
+    const struct vfio_mig_dev *devs[SW_MAX_DEVS];
+
+    for (unsigned i = 0; i < vm->nvfio; i++) {
+        devs[i] = &vm->vfio[i].m;
+    }
+    return vfio_mig_check_multi(devs, vm->nvfio);
+}
+
+/* Bring every device of a VM back to RUNNING, one after another. */
+static int release_all(struct sw_vm *vm)
+{
+    int rc = 0;
+
+    for (unsigned i = 0; i < vm->nvfio; i++) {
+        rc = keep_first(rc, vfio_mig_failed(&vm->vfio[i].m));
+    }
+    return rc;
+}
+
+static void src_main(void *arg)
+{
+    struct sw_world *w = arg;
+    struct sw_vm *src = &w->vm[0];
+    struct sw_mig_result *res = &w->res;
+    uint64_t failures0 = kernel_failures(w);
+    int rc = 0;
+
+    res->t_begin = plat_now_ns();
+    plat_trace_begin("migration");
+    rc = keep_first(check_multi(src), check_multi(&w->vm[1]));
+    if (rc < 0) {
+        res->blocked = true;
+        send_cmd(w, SW_CMD_ABORT);
+        wait_reply(w);
+        goto decided;
+    }
+    send_cmd(w, SW_CMD_INCOMING);
+    for (unsigned i = 0; i < src->nvfio; i++) {
+        rc = keep_first(rc, vfio_mig_save_setup(&src->vfio[i].m));
+    }
+    rc = keep_first(rc, wait_reply(w));
+    plat_trace_begin("pre-copy");
+    for (unsigned i = 0; rc == 0 && i < w->mp.precopy_iters; i++) {
+        sim_sleep_ns(w->mp.precopy_iter_ns);
+    }
+    plat_trace_end();
+    if (rc == 0) {
+        res->t_stop_begin = plat_now_ns();
+        rc = sw_vm_stop(src, VMSTATE_RS_FINISH_MIGRATE);
+        res->t_stop_end = plat_now_ns();
+    }
+    if (rc == 0) {
+        plat_trace_begin("save device state");
+        for (unsigned i = 0; i < src->nvfio; i++) {
+            struct vfio_mig_dev *m = &src->vfio[i].m;
+            int r = vfio_mig_save_complete_begin(m);
+
+            if (r == 0) {
+                transfer(w, w->mp.device_state_bytes);
+                r = vfio_mig_save_complete_end(m);
+            }
+            rc = keep_first(rc, r);
+        }
+        transfer(w, w->mp.final_ram_bytes);
+        plat_trace_end();
+        res->t_saved = plat_now_ns();
+    }
+    if (rc == 0) {
+        send_cmd(w, SW_CMD_SENT);
+        rc = wait_reply(w);
+    } else {
+        send_cmd(w, SW_CMD_ABORT);
+        wait_reply(w);
+    }
+decided:
+    /* Every failed transition must have reached the result; a result
+     * must have a cause. */
+    if (rc == 0 && kernel_failures(w) != failures0) {
+        sw_violation(w, SW_INV_ERRORS_ABORT,
+                     "%" PRIu64 " transitions failed, yet the migration "
+                     "completed", kernel_failures(w) - failures0);
+    }
+    if (rc != 0 && !res->blocked && kernel_failures(w) == failures0) {
+        sw_violation(w, SW_INV_ERRORS_ABORT,
+                     "the migration failed (%d) without a failed "
+                     "transition", rc);
+    }
+    res->rc = rc;
+    if (rc != 0) {
+        /* The VM runs on where it was: restart it, then the devices'
+         * failure path (serial). */
+        plat_trace_begin("migration failed");
+        if (!src->running) {
+            res->src_rc = sw_vm_start(src);
+        }
+        res->src_rc = keep_first(res->src_rc, release_all(src));
+        plat_trace_end();
+    }
+    plat_trace_end();
+    res->t_end = plat_now_ns();
+    w->src_finished = true;
+}
+
+static void dst_main(void *arg)
+{
+    struct sw_world *w = arg;
+    struct sw_vm *dst = &w->vm[1];
+    struct sw_mig_result *res = &w->res;
+    enum sw_cmd cmd = wait_cmd(w);
+
+    if (cmd == SW_CMD_INCOMING) {
+        int rc = 0;
+
+        for (unsigned i = 0; i < dst->nvfio; i++) {
+            rc = keep_first(rc, vfio_mig_load_setup(&dst->vfio[i].m));
+        }
+        reply(w, rc);
+        cmd = wait_cmd(w);
+        if (cmd == SW_CMD_SENT) {
+            res->t_start_begin = plat_now_ns();
+            rc = sw_vm_start(dst);
+            res->t_running = plat_now_ns();
+            res->dst_rc = rc;
+            if (rc) {
+                /* The destination gives up; its devices go back. */
+                release_all(dst);
+            }
+            reply(w, rc);
+            w->dst_finished = true;
+            return;
+        }
+    }
+    res->dst_rc = release_all(dst);
+    reply(w, 0);
+    w->dst_finished = true;
+}
+
+int sw_spawn_migration(struct sw_world *w, struct sim *s,
+                       const struct sw_mig_params *p)
+{
+    w->mp = *p;
+    memset(&w->res, 0, sizeof(w->res));
+    if (!sim_spawn(s, "src-migration", 0, src_main, w) ||
+        !sim_spawn(s, "dst-main", 1, dst_main, w)) {
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void sw_check_migration(struct sw_world *w)
+{
+    struct sw_mig_result *res = &w->res;
+
+    res->done = w->src_finished && w->dst_finished;
+    if (!res->done) {
+        return; /* the run was stuck; the runner reports it */
+    }
+    sw_check_kernel(w);
+    if (res->rc == 0) {
+        sw_check_states(w, &w->vm[0], PLAT_VFIO_STATE_STOP,
+                        "after the migration");
+        sw_check_states(w, &w->vm[1], PLAT_VFIO_STATE_RUNNING,
+                        "after the migration");
+        if (w->vm[0].running || !w->vm[1].running) {
+            sw_violation(w, SW_INV_FINAL_STATES,
+                         "after the migration the source %s and the "
+                         "destination %s",
+                         w->vm[0].running ? "runs" : "is stopped",
+                         w->vm[1].running ? "runs" : "is stopped");
+        }
+    } else {
+        sw_check_states(w, &w->vm[0], PLAT_VFIO_STATE_RUNNING,
+                        "after the failed migration");
+        sw_check_states(w, &w->vm[1], PLAT_VFIO_STATE_RUNNING,
+                        "after the failed migration");
+        if (!w->vm[0].running) {
+            sw_violation(w, SW_INV_FINAL_STATES,
+                         "the source is stopped after a failed migration");
+        }
+    }
+}

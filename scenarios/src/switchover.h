@@ -1,0 +1,203 @@
+/*
+ * scenarios/src/switchover.h - the switchover world of seed 003, shared by
+ * the `switchover-vfio` driver, its unit tests and its fuzzer: VMs with a
+ * device tree of ordinary change-state handlers and VFIO devices
+ * (core/vmstate.h, core/vfio_migration.h) on simulated kernel devices
+ * (sim/vfio_mig.h), a source-to-destination migration, and the checkers.
+ *
+ * The checkers watch three streams - change-state passes (vmstate
+ * observer), device transitions (vfio_mig observer) and kernel arcs
+ * (sim/vfio_mig.h hook) - ordered by one sequence counter, so they judge
+ * the order things happened in, not virtual time, and hold under every
+ * scheduling strategy.  A violation is recorded (never asserted in a
+ * simulated thread); callers read them after sim_run().
+ *
+ * Invariants:
+ *   ordering      in a pass, every prepare transition ends before any main
+ *                 callback; a device's transition begins after the
+ *                 handlers of earlier-ordered depths and ends before any
+ *                 handler of a later-ordered depth; every transition
+ *                 thread launched in a pass is joined in it;
+ *   legal_arcs    the kernel takes only legal arcs, is never asked for an
+ *                 unreachable state, and never sees two requests for one
+ *                 device at once;
+ *   final_states  the VMM's view of every device equals the kernel's;
+ *                 after a migration the source's devices are STOP and the
+ *                 destination's RUNNING, after a failed one every device
+ *                 is RUNNING again (ERROR only after a failed reset);
+ *   errors_abort  a failed transition aborts the migration.
+ *
+ * Single-threaded by construction: everything here runs in one simulated
+ * run (one OS thread).
+ */
+#ifndef KVMSIM_SCN_SWITCHOVER_H
+#define KVMSIM_SCN_SWITCHOVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/platform.h"
+#include "core/vfio_migration.h"
+#include "core/vmstate.h"
+#include "sim/vfio_mig.h"
+
+struct sim;
+
+#define SW_MAX_DEVS 64        /* VFIO devices per VM */
+#define SW_MAX_ORD 128        /* ordinary handlers per VM */
+#define SW_MAX_DEPTH 16       /* device-tree depths 0..15 */
+#define SW_MAX_PASS_EVENTS \
+    (4 * SW_MAX_ORD + 12 * SW_MAX_DEVS + 8)
+
+enum sw_invariant {
+    SW_INV_ORDERING = 0,
+    SW_INV_LEGAL_ARCS,
+    SW_INV_FINAL_STATES,
+    SW_INV_ERRORS_ABORT,
+    SW_INV_NR
+};
+
+/* Stable key name of an invariant ("ordering", ...). */
+const char *sw_invariant_name(enum sw_invariant inv);
+
+enum sw_ev_kind {
+    SW_EV_CALL = 0,   /* a handler's callback is about to run */
+    SW_EV_BEGIN,      /* a device transition begins */
+    SW_EV_END,        /* ... ends */
+    SW_EV_LAUNCH,     /* a transition thread is launched */
+    SW_EV_JOIN,       /* ... joined */
+};
+
+struct sw_event {
+    uint64_t seq;
+    enum sw_ev_kind kind;
+    bool prepare;
+    unsigned depth;
+    int dev;          /* VFIO device index, -1 for ordinary handlers */
+};
+
+struct sw_world;
+struct sw_vm;
+
+struct sw_ordinary {
+    struct vmstate_entry e;
+    struct sw_vm *vm;
+    unsigned depth;
+    uint64_t main_ns, prepare_ns;
+    uint64_t calls;
+};
+
+struct sw_vfio {
+    struct vfio_mig_dev m;
+    struct plat_vfio_dev *dev;
+    struct sw_vm *vm;
+    unsigned index;
+};
+
+struct sw_vm {
+    struct sw_world *w;
+    unsigned id;
+    const char *name;
+    struct vmstate_list list;
+    struct sw_vfio vfio[SW_MAX_DEVS];
+    unsigned nvfio;
+    struct sw_ordinary ord[SW_MAX_ORD];
+    unsigned nord;
+    bool running;
+    bool in_pass;
+    uint64_t passes;
+    /* the current pass's events */
+    struct sw_event ev[SW_MAX_PASS_EVENTS];
+    unsigned nev;
+    bool ev_overflow;
+};
+
+/* Migration workload and its result. */
+struct sw_mig_params {
+    unsigned precopy_iters;       /* iterations before switchover */
+    uint64_t precopy_iter_ns;     /* time of one iteration */
+    uint64_t device_state_bytes;  /* each VFIO device's final state */
+    uint64_t final_ram_bytes;     /* dirty RAM sent while stopped */
+    uint64_t link_bytes_per_s;    /* migration stream bandwidth */
+};
+
+enum sw_cmd {
+    SW_CMD_NONE = 0,
+    SW_CMD_INCOMING,  /* destination: prepare to receive */
+    SW_CMD_SENT,      /* destination: the state is there, start */
+    SW_CMD_ABORT,     /* destination: the migration failed */
+};
+
+struct sw_mig_result {
+    bool done;                 /* both sides finished */
+    bool blocked;              /* refused: several devices without P2P */
+    int rc;                    /* 0 migrated, else the first error */
+    int src_rc, dst_rc;
+    uint64_t t_begin, t_stop_begin, t_stop_end, t_saved;
+    uint64_t t_start_begin, t_running, t_end;
+};
+
+struct sw_world {
+    struct sw_vm vm[2];           /* [0] source, [1] destination */
+    uint64_t seq;
+    /* violations per invariant: count and the first message */
+    uint64_t violations[SW_INV_NR];
+    char first[SW_INV_NR][256];
+    /* migration */
+    struct sw_mig_params mp;
+    struct sw_mig_result res;
+    struct plat_eventfd to_dst, to_src;
+    enum sw_cmd cmd;
+    int reply_rc;
+    bool src_finished, dst_finished;
+};
+
+/* Zero w and set up both VMs (no devices yet). */
+void sw_world_init(struct sw_world *w);
+/* Tear down every device.  Safe after a stuck run. */
+void sw_world_fini(struct sw_world *w);
+
+/* Add a VFIO device at `depth` (< SW_MAX_DEPTH) supporting `flags`, in
+ * `mode`, with latencies lat (NULL: defaults).  Its index, or -ENOSPC,
+ * -EINVAL, -ENOMEM. */
+int sw_add_vfio(struct sw_vm *vm, unsigned depth, unsigned flags,
+                enum vfio_mig_mode mode,
+                const struct sim_vfio_mig_latency *lat);
+/* Add an ordinary handler at `depth` whose main callback costs main_ns
+ * and prepare callback prepare_ns.  Its index, or -ENOSPC, -EINVAL. */
+int sw_add_ordinary(struct sw_vm *vm, unsigned depth, uint64_t main_ns,
+                    uint64_t prepare_ns);
+
+/* Start or stop a VM: one change-state pass; 0 or its first error. */
+int sw_vm_start(struct sw_vm *vm);
+int sw_vm_stop(struct sw_vm *vm, enum vmstate_run_state rs);
+
+/* Record a violation of inv (first message kept). */
+void sw_violation(struct sw_world *w, enum sw_invariant inv,
+                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Check one pass's event log (exported for tests).  Returns the number
+ * of violations recorded. */
+unsigned sw_check_pass(struct sw_world *w, const struct sw_vm *vm,
+                       bool running, const struct sw_event *ev,
+                       unsigned nev);
+
+/* View == kernel for every device of vm, and every device in `want`
+ * unless its latest reset failed (then it stays where the kernel left
+ * it).  `when` names the moment in messages. */
+void sw_check_states(struct sw_world *w, const struct sw_vm *vm,
+                     enum plat_vfio_mig_state want, const char *when);
+/* The kernel-side counters of every device: no refused request, no
+ * overlap, no illegal arc. */
+void sw_check_kernel(struct sw_world *w);
+
+/* Spawn the migration's source and destination threads on s (CPUs 0 and
+ * 1).  After sim_run(), sw_check_migration() checks the outcome. */
+int sw_spawn_migration(struct sw_world *w, struct sim *s,
+                       const struct sw_mig_params *p);
+void sw_check_migration(struct sw_world *w);
+
+/* Total violations. */
+uint64_t sw_violations(const struct sw_world *w);
+
+#endif
