@@ -35,7 +35,18 @@ set(KVMSIM_SCENARIO_RUNS
     "switchover-vfio --variant serial --set precopy=false --set devices=3"
     "switchover-vfio --variant parallel --set faults.vfio_set_state=0.02 --seed 5"
     "switchover-vfio --variant serial --set faults.vfio_set_state=0.3 --set faults.vfio_reset=0.5 --seed 4"
-    "switchover-vfio --variant parallel --set faults.thread_create=0.3 --set faults.alloc=0.2 --strategy pct --seed 6")
+    "switchover-vfio --variant parallel --set faults.thread_create=0.3 --set faults.alloc=0.2 --strategy pct --seed 6"
+    "virtio-blk-mq --variant sync"
+    "virtio-blk-mq --variant ioeventfd"
+    "virtio-blk-mq --variant ioeventfd --set transport=modern --strategy random --seed 2 --set requests=200"
+    "virtio-blk-mq --variant ioeventfd --strategy pct --seed 3 --set requests=100 --set vm.vcpus=2 --set transition_gap_us=50"
+    "virtio-blk-mq --variant ioeventfd --set faults.kvm_ioeventfd=0.2 --seed 4 --set requests=300"
+    "virtio-blk-mq --variant sync --set transport=modern --set any_length=false --set requests=300"
+    "virtio-net-tx --variant sync"
+    "virtio-net-tx --variant ioeventfd"
+    "virtio-net-tx --variant ioeventfd --set transport=modern --set any_length=false --strategy random --seed 5 --set requests=3000"
+    "virtio-net-tx --variant ioeventfd --set faults.kvm_ioeventfd=0.3 --seed 6 --set requests=3000"
+    "virtio-net-tx --variant ioeventfd --strategy pct --seed 7 --set requests=500 --set transition_gap_us=20")
 foreach(run IN LISTS KVMSIM_SCENARIO_RUNS)
     string(REGEX REPLACE "[^A-Za-z0-9]+" "_" tname "scenario_${run}")
     separate_arguments(args UNIX_COMMAND "${run}")

@@ -1,0 +1,239 @@
+/*
+ * scenarios/src/virtio_fuzz.c - the opcode stream of virtio_fuzz.h: one
+ * enum-indexed table of operations on a stepped virtio world.
+ *
+ * Every input starts from a fresh world and fault settings, so inputs are
+ * independent; the rings are small (8 descriptors) so full rings, wrapped
+ * indices and suppressed kicks are reached with short inputs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/fault.h"
+#include "scenarios/src/virtio_fuzz.h"
+#include "scenarios/src/virtio_world.h"
+#include "sim/fault.h"
+
+enum vf_op {
+    VF_SUBMIT,
+    VF_REAP,
+    VF_IOTHREAD,
+    VF_VHOST_WORKER,
+    VF_DISK,
+    VF_STATUS,
+    VF_INIT,
+    VF_BUS_MASTER,
+    VF_PFN0,
+    VF_VM,
+    VF_VHOST,
+    VF_FAULT,
+    VF_RESET,
+    VF_UNPLUG,
+    VF_MIGRATE,
+    VF_ANY_LENGTH,
+    VF_CORRUPT,
+    VF_RAW,
+    VF_OP_NR_
+};
+
+_Static_assert(VF_OP_NR_ == VIRTIO_FUZZ_OP_NR, "opcode table and header");
+
+typedef void vf_fn(struct vw_world *w, uint8_t arg, bool modern);
+
+static void op_submit(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    vw_guest_submit(w, arg);
+}
+
+static void op_reap(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    vw_guest_reap(w, arg);
+}
+
+static void op_iothread(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)arg;
+    (void)modern;
+    vw_loop_dispatch(w, 0);
+}
+
+static void op_vhost_worker(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)arg;
+    (void)modern;
+    vw_loop_dispatch(w, 1);
+}
+
+static void op_disk(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    for (unsigned i = 0; i <= arg % 4u && vw_disk_step(w); i++) {
+    }
+}
+
+static void op_status(struct vw_world *w, uint8_t arg, bool modern)
+{
+    uint8_t base = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+                   (modern ? VIRTIO_CONFIG_S_FEATURES_OK : 0);
+    static const uint8_t extra[4] = {
+        VIRTIO_CONFIG_S_DRIVER_OK, 0, 0, VIRTIO_CONFIG_S_FAILED,
+    };
+
+    vw_guest_status(w, arg % 4 == 2 ? 0 : (uint8_t)(base | extra[arg % 4]));
+}
+
+static void op_init(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)arg;
+    (void)modern;
+    vw_guest_init(w);
+}
+
+static void op_bus_master(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    vw_guest_bus_master(w, arg & 1);
+}
+
+static void op_pfn0(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)arg;
+    (void)modern;
+    vw_guest_legacy_pfn0(w);
+}
+
+static void op_vm(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    if (arg & 1) {
+        vw_vm_resume(w);
+    } else {
+        vw_vm_stop(w);
+    }
+}
+
+static void op_vhost(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    if (arg & 1) {
+        vw_vhost_grab(w);
+    } else {
+        vw_vhost_release(w);
+    }
+}
+
+static void op_fault(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)w;
+    (void)modern;
+    sim_fault_fail_nth(PLAT_FAULT_KVM_IOEVENTFD, arg % 4u + 1, arg >= 128);
+}
+
+static void op_reset(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)arg;
+    (void)modern;
+    vw_host_reset(w);
+}
+
+static void op_unplug(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    if (arg % 16 == 0) {
+        vw_host_unplug(w);
+    }
+}
+
+static void op_migrate(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)arg;
+    (void)modern;
+    vw_migrate(w);
+}
+
+static void op_any_length(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    vw_set_any_length(w, arg & 1);
+}
+
+static void op_corrupt(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    vw_guest_corrupt(w, (uint32_t)arg * 131u, (uint8_t)(arg ^ 0x5a));
+}
+
+static void op_raw(struct vw_world *w, uint8_t arg, bool modern)
+{
+    (void)modern;
+    vw_guest_raw_write(w, arg, (uint32_t)arg * 0x01010101u);
+}
+
+static vf_fn *const vf_table[VF_OP_NR_] = {
+    [VF_SUBMIT] = op_submit,
+    [VF_REAP] = op_reap,
+    [VF_IOTHREAD] = op_iothread,
+    [VF_VHOST_WORKER] = op_vhost_worker,
+    [VF_DISK] = op_disk,
+    [VF_STATUS] = op_status,
+    [VF_INIT] = op_init,
+    [VF_BUS_MASTER] = op_bus_master,
+    [VF_PFN0] = op_pfn0,
+    [VF_VM] = op_vm,
+    [VF_VHOST] = op_vhost,
+    [VF_FAULT] = op_fault,
+    [VF_RESET] = op_reset,
+    [VF_UNPLUG] = op_unplug,
+    [VF_MIGRATE] = op_migrate,
+    [VF_ANY_LENGTH] = op_any_length,
+    [VF_CORRUPT] = op_corrupt,
+    [VF_RAW] = op_raw,
+};
+
+int virtio_fuzz_run(const uint8_t *ops, size_t n, char *err, size_t errlen)
+{
+    struct vw_params p;
+    struct vw_world *w;
+    bool modern;
+    char msg[128];
+    int rc;
+
+    if (errlen) {
+        err[0] = '\0';
+    }
+    if (n < 1) {
+        return 0;
+    }
+    modern = ops[0] & 1;
+    vw_params_default(&p, ops[0] & 2 ? VIRTIO_PCI_KIND_NET
+                                     : VIRTIO_PCI_KIND_BLK);
+    p.transport = modern ? VIRTIO_PCI_MODERN : VIRTIO_PCI_LEGACY;
+    p.ioeventfd = !(ops[0] & 4);
+    p.any_length = !(ops[0] & 8);
+    p.queue_size = 8;
+    if (p.kind == VIRTIO_PCI_KIND_BLK) {
+        p.nvcpus = 2;
+        p.nqueues = 2;
+    }
+    sim_fault_reset();
+    rc = vw_create(&p, NULL, &w, msg, sizeof(msg));
+    if (rc < 0) {
+        snprintf(err, errlen, "world: %s (%d)", msg, rc);
+        return rc == -ENOMEM ? 0 : -1;
+    }
+    vw_guest_init(w);
+    for (size_t i = 1; i + 1 < n; i += 2) {
+        vf_table[ops[i] % VF_OP_NR_](w, ops[i + 1], modern);
+    }
+    sim_fault_reset();
+    vw_quiesce_and_check(w);
+    rc = vw_first_violation(w)[0] ? -1 : 0;
+    if (rc) {
+        snprintf(err, errlen, "%s", vw_first_violation(w));
+    }
+    vw_destroy(w);
+    return rc;
+}
