@@ -10,9 +10,14 @@ bin=build/default/kvmsim
 echo
 echo "== kvmsim scenarios =="
 "$bin" list
-echo
-echo "== seed 000: VFIO MSI-X route batching =="
-"$bin" compare msix-resume-8vf
+for s in iobus-200-ioeventfds msix-resume-8vf virtio-blk-mq virtio-net-tx \
+         lpi-storm switchover-vfio; do
+    if "$bin" list | grep -q "^$s "; then
+        echo
+        echo "== kvmsim compare $s =="
+        "$bin" compare "$s"
+    fi
+done
 echo
 echo "== demo: every variant, seed 7 =="
 "$bin" compare demo --seed 7
