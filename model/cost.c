@@ -16,11 +16,11 @@ void cost_model_default(struct cost_model *m)
     m->work_ns[PLAT_WORK_DEMO_ITEM] = 200;
     /* I/O bus probe: one range comparison of a bus search, MEASURED by
      * bench/bench_iobus ("per-comparison cost of a linear scan", random
-     * layout, 1000 ranges): 0.9 to 1.5 ns, median 1.35 ns, over runs on
-     * the 2-core CI machine kind.  Virtual time is whole nanoseconds, so
-     * it is rounded to the nearest: 1 ns.  `kvmsim compare
-     * iobus-200-ioeventfds` prints how much a 1 ns change moves the
-     * prediction. */
+     * layout, 1000 ranges) on the 2-core CI machine kind: 0.91 ns when
+     * the machine is quiet, up to 1.5 ns under load (11 runs).  Virtual
+     * time is whole nanoseconds, so it is rounded to the nearest: 1 ns.
+     * `kvmsim compare iobus-200-ioeventfds` prints how much a 1 ns change
+     * moves the prediction. */
     m->work_ns[PLAT_WORK_IOBUS_PROBE] = 1;
     m->lock_ns = 20;           /* assumed: uncontended lock pair */
     m->lock_handoff_ns = 100;  /* assumed: cache-line transfer + wakeup */

@@ -240,6 +240,20 @@ void iobus_oracle_destroy(struct iobus_oracle *o)
     free(o);
 }
 
+void iobus_oracle_reset(struct iobus_oracle *o)
+{
+    for (unsigned b = 0; b < IOBUS_NR; b++) {
+        oracle_drop_bus(o, (enum iobus_id)b, -1);
+    }
+    memset(o->dev, 0, (size_t)o->dev_hi * sizeof(o->dev[0]));
+    o->dev_hi = 0;
+    o->next_seq = 1;
+    o->next_list = 1;
+    o->ring_first = 0;
+    o->ring_last = 0;
+    memset(o->ring, 0, sizeof(o->ring));
+}
+
 /* ---- generic devices ---------------------------------------------------- */
 
 static int oracle_find(struct iobus_oracle *o, enum iobus_oracle_kind kind,

@@ -53,6 +53,10 @@ struct iobus_oracle *iobus_oracle_create(iobus_oracle_destroy_fn *cb,
                                          void *arg);
 /* Models iobus_set_destroy(): destroys every device (cb) and frees. */
 void iobus_oracle_destroy(struct iobus_oracle *o);
+/* Models iobus_set_destroy() like iobus_oracle_destroy(), then leaves o
+ * empty, as iobus_oracle_create() returned it (same cb), for another run;
+ * touches only what the last run used, so a fuzzer can reuse one oracle. */
+void iobus_oracle_reset(struct iobus_oracle *o);
 
 /* Answer policy of a generic device (for a test device's read/write). */
 int iobus_oracle_policy_accepts(enum iobus_oracle_policy policy,

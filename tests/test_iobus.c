@@ -3,9 +3,12 @@
  * the canonical order, dispatch with every lookup variant, the device
  * limits, register/unregister under the nth-allocation fault loop with leak
  * checks, teardown, the fixed devices, the grace period with a reader in
- * flight, and a differential run of a seeded operation stream (generic
- * devices, ioeventfds, coalesced zones, fixed devices, accesses, userspace
- * ring writes, injected allocation faults) against model/iobus_oracle.
+ * flight, differential runs of seeded programs (generic devices,
+ * ioeventfds, coalesced zones, fixed devices, accesses, userspace ring
+ * writes, injected allocation faults) through the harness that
+ * fuzz/fuzz_iobus.c also drives (scenarios/src/iobus_diff.h), every variant
+ * against model/iobus_oracle, and the refit of seed 004's fitted cost
+ * constant (model/cost.c).
  *
  * Runs on the simulator; outside sim_run() the platform behaves as one
  * thread, so most tests call the core directly.
@@ -27,7 +30,10 @@
 #include "core/iodev_fixed.h"
 #include "core/ioeventfd.h"
 #include "core/platform.h"
+#include "model/cost.h"
 #include "model/iobus_oracle.h"
+#include "scenarios/src/iobus_diff.h"
+#include "scenarios/src/runner.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
@@ -944,423 +950,223 @@ static void iobus_grace_period_holds_under_explored_schedules(void **state)
 
 /* ---- differential run against the oracle -------------------------------- */
 
-#define D_DEVS 24
-#define D_EFDS 4
-
-/* One core instance (one lookup variant) and its oracle. */
-struct dworld {
-    struct iobus_set set;
-    struct ioeventfd_set efds;
-    struct coalesced_mmio_set cmmio;
-    struct iobus_oracle *o;
-    struct tdev dev[D_DEVS];
-    struct plat_eventfd efd[D_EFDS];
-    struct tag_log core_log;
-    struct tag_log oracle_log;
-    uint64_t ops;
-    uint64_t handled;
-    uint64_t faults;
-    uint64_t nomem;
+/* Programs for scenarios/src/iobus_diff.h, written command by command. */
+struct prog {
+    uint8_t *buf;
+    size_t n;
+    size_t cap;
+    uint64_t commands;
 };
 
-static void d_oracle_destroyed(void *arg, uint64_t tag,
-                               enum iobus_oracle_kind kind)
+static void prog_byte(struct prog *p, uint8_t b)
 {
-    struct dworld *w = arg;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 4096;
+        p->buf = realloc(p->buf, p->cap);
+        assert_non_null(p->buf);
+    }
+    p->buf[p->n++] = b;
+}
 
-    if (kind == IOBUS_ORACLE_GENERIC) {
-        log_push(&w->oracle_log, tag);
+/* One command: opcode, nargs argument bytes, separator. */
+static void prog_cmd(struct prog *p, enum iobus_diff_op op,
+                     const uint8_t *args, size_t nargs)
+{
+    prog_byte(p, (uint8_t)op);
+    for (size_t i = 0; i < nargs; i++) {
+        prog_byte(p, args[i]);
+    }
+    for (size_t i = 0; i < IOBUS_DIFF_SEP_LEN; i++) {
+        prog_byte(p, (uint8_t)IOBUS_DIFF_SEP[i]);
+    }
+    p->commands++;
+}
+
+/* A random program shaped like a VM's life: mostly accesses, a steady
+ * trickle of updates, userspace ring activity and, with faults, an armed
+ * allocation failure before about one command in six. */
+static void prog_random(struct prog *p, uint64_t seed, uint64_t ncmds,
+                        bool faults)
+{
+    /* Opcode weights out of 32. */
+    static const uint8_t weights[IOBUS_DIFF_OP_NR] = {
+        [IOBUS_DIFF_REGISTER] = 4, [IOBUS_DIFF_UNREGISTER] = 2,
+        [IOBUS_DIFF_IOEVENTFD_ASSIGN] = 2,
+        [IOBUS_DIFF_IOEVENTFD_DEASSIGN] = 2, [IOBUS_DIFF_ZONE_ADD] = 2,
+        [IOBUS_DIFF_ZONE_DEL] = 2, [IOBUS_DIFF_FIXED] = 0,
+        [IOBUS_DIFF_WRITE] = 11, [IOBUS_DIFF_READ] = 3,
+        [IOBUS_DIFF_RING_POP] = 2, [IOBUS_DIFF_RING_SET] = 1,
+        [IOBUS_DIFF_FAULT] = 1,
+    };
+    uint64_t s = seed;
+
+    /* Start at a hashed state: consecutive seeds would otherwise give the
+     * same stream shifted by one. */
+    s = sim_splitmix64(&s);
+    for (uint64_t k = 0; k < ncmds; k++) {
+        uint64_t r = sim_splitmix64(&s);
+        uint8_t args[16];
+        unsigned w = (unsigned)(r % 32);
+        unsigned op = 0;
+
+        for (size_t i = 0; i < sizeof(args); i++) {
+            args[i] = (uint8_t)(sim_splitmix64(&s) >> 56);
+        }
+        while (op < IOBUS_DIFF_OP_NR - 1 && w >= weights[op]) {
+            w -= weights[op];
+            op++;
+        }
+        if (op == IOBUS_DIFF_FAULT) {
+            /* Rarely the fixed devices instead; faults come below. */
+            prog_cmd(p, IOBUS_DIFF_FIXED, NULL, 0);
+            continue;
+        }
+        if (op == IOBUS_DIFF_RING_SET && (r >> 24) % 2 == 0) {
+            /* Userspace leaves the ring nearly full: 167..169 pending. */
+            args[0] = (uint8_t)((r >> 32) % COALESCED_MMIO_MAX);
+            args[1] = (uint8_t)((args[0] + 167 + (r >> 40) % 3) %
+                                COALESCED_MMIO_MAX);
+        }
+        if (faults && (r >> 32) % 6 == 0) {
+            uint8_t f[2] = { (uint8_t)(r >> 40), (uint8_t)((r >> 48) % 4 ==
+                                                          0) };
+
+            prog_cmd(p, IOBUS_DIFF_FAULT, f, 2);
+        }
+        prog_cmd(p, (enum iobus_diff_op)op, args, sizeof(args));
     }
 }
 
-static void dworld_open(struct dworld *w, enum iobus_lookup lookup)
+static void iobus_diff_random_programs_agree_every_variant(void **state)
 {
-    memset(w, 0, sizeof(*w));
-    iobus_set_init(&w->set, lookup);
-    ioeventfd_set_init(&w->efds, &w->set);
-    coalesced_mmio_init(&w->cmmio, &w->set);
-    w->o = iobus_oracle_create(d_oracle_destroyed, w);
-    assert_non_null(w->o);
-    for (unsigned i = 0; i < D_DEVS; i++) {
-        tdev_init(&w->dev[i], 1 + i, (enum iobus_oracle_policy)(i % 3), 0);
-        w->dev[i].log = &w->core_log;
-    }
-    for (unsigned i = 0; i < D_EFDS; i++) {
-        plat_eventfd_init(&w->efd[i], "ioeventfd");
-    }
-}
-
-static void dworld_close(struct dworld *w)
-{
-    ioeventfd_set_fini(&w->efds);
-    coalesced_mmio_fini(&w->cmmio);
-    iobus_set_destroy(&w->set);
-    iobus_oracle_destroy(w->o);
-    for (unsigned i = 0; i < D_EFDS; i++) {
-        plat_eventfd_destroy(&w->efd[i]);
-    }
-}
-
-static uint64_t d_rand(uint64_t *s)
-{
-    return sim_splitmix64(s);
-}
-
-static uint64_t d_pick(uint64_t *s, const uint64_t *v, size_t n)
-{
-    return v[d_rand(s) % n];
-}
-
-static const uint64_t d_addrs[] = {
-    0x0, 0x20, 0x21, 0x40, 0x61, 0x62, 0xa0, 0x1000, 0x1001, 0x1002,
-    0x1004, 0x1008, 0x100c, 0x1010, 0x1100, 0xfec00000, 0xfec00010,
-    UINT64_MAX - 8, UINT64_MAX - 1, UINT64_MAX,
-};
-#define D_NADDRS (sizeof(d_addrs) / sizeof(d_addrs[0]))
-
-static uint64_t d_addr(uint64_t *s)
-{
-    uint64_t a = d_pick(s, d_addrs, D_NADDRS);
-
-    return d_rand(s) % 4 == 0 ? a + d_rand(s) % 16 : a;
-}
-
-static enum iobus_id d_bus(uint64_t *s)
-{
-    static const uint64_t buses[] = { IOBUS_PIO, IOBUS_MMIO, IOBUS_MMIO,
-                                      IOBUS_FAST_MMIO, IOBUS_NR };
-
-    return (enum iobus_id)d_pick(s, buses, 5);
-}
-
-static uint32_t d_resets_mask(const struct dworld *w, const uint64_t *before)
-{
-    uint32_t m = 0;
-
-    for (unsigned b = 0; b < IOBUS_NR; b++) {
-        if (w->set.bus_resets[b] != before[b]) {
-            m |= 1u << b;
-        }
-    }
-    return m;
-}
-
-/* Compare registrations, lists, destruction logs and the ring. */
-static void d_check_state(struct dworld *w, uint64_t seed, uint64_t op)
-{
-    static struct iobus_range_info a[IOBUS_MAX_RANGES];
-    static struct iobus_range_info b[IOBUS_MAX_RANGES];
-    struct coalesced_mmio_ring *ring = coalesced_mmio_ring(&w->cmmio);
-    uint64_t of, ol;
-
-    for (unsigned bus = 0; bus < IOBUS_NR; bus++) {
-        size_t na;
-        size_t nb;
-
-        plat_lock(&w->set.lock);
-        na = iobus_ranges_locked(&w->set, (enum iobus_id)bus, a,
-                                 IOBUS_MAX_RANGES);
-        plat_unlock(&w->set.lock);
-        nb = iobus_oracle_ranges(w->o, (enum iobus_id)bus, b,
-                                 IOBUS_MAX_RANGES);
-        if (na != nb) {
-            fail_msg("seed %" PRIu64 " op %" PRIu64 " bus %u: %zu ranges, "
-                     "oracle %zu", seed, op, bus, na, nb);
-        }
-        for (size_t i = 0; i < na; i++) {
-            if (a[i].addr != b[i].addr || a[i].len != b[i].len ||
-                a[i].tag != b[i].tag) {
-                fail_msg("seed %" PRIu64 " op %" PRIu64 " bus %u range %zu:"
-                         " %#" PRIx64 "/%" PRIu64 " tag %" PRIu64
-                         ", oracle %#" PRIx64 "/%" PRIu64 " tag %" PRIu64,
-                         seed, op, bus, i, a[i].addr, a[i].len, a[i].tag,
-                         b[i].addr, b[i].len, b[i].tag);
-            }
-        }
-    }
-    assert_int_equal(ioeventfd_count(&w->efds),
-                     iobus_oracle_nr_ioeventfds(w->o));
-    assert_int_equal(coalesced_mmio_nr_zones(&w->cmmio),
-                     iobus_oracle_nr_zones(w->o));
-    assert_int_equal(w->core_log.n, w->oracle_log.n);
-    for (size_t i = 0; i < w->core_log.n && i < LOG_MAX; i++) {
-        assert_int_equal(w->core_log.tag[i], w->oracle_log.tag[i]);
-    }
-    iobus_oracle_ring_get(w->o, &of, &ol);
-    assert_int_equal(plat_atomic_load(&ring->first), of);
-    assert_int_equal(plat_atomic_load(&ring->last), ol);
-    for (size_t i = 0; i < COALESCED_MMIO_MAX; i++) {
-        assert_memory_equal(&ring->entries[i],
-                            iobus_oracle_ring_slot(w->o, i),
-                            sizeof(ring->entries[i]));
-    }
-}
-
-#define D_EXPECT_RC(core, oracle, what)                                      \
-    do {                                                                     \
-        if ((core) != (oracle)) {                                            \
-            fail_msg("seed %" PRIu64 " op %" PRIu64 " %s: core %d, "         \
-                     "oracle %d", seed, op, what, (core), (oracle));         \
-        }                                                                    \
-    } while (0)
-
-/* One operation of the stream on world w; s is the op's own PRNG state so
- * every world sees the same operation. */
-static void d_step(struct dworld *w, uint64_t seed, uint64_t op, uint64_t s,
-                   bool faults)
-{
-    uint64_t before[IOBUS_NR];
-    uint32_t nomem;
-    uint64_t kind = d_rand(&s) % 16;
-    int rc;
-    int orc;
-
-    memcpy(before, w->set.bus_resets, sizeof(before));
-    /* Maybe fail an allocation of this operation. */
-    if (faults && d_rand(&s) % 6 == 0) {
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 1 + d_rand(&s) % 3,
-                           d_rand(&s) % 4 == 0);
-        w->faults++;
-    }
-    w->ops++;
-
-    switch (kind) {
-    case 0:
-    case 1: { /* register a generic device */
-        static const uint64_t lens[] = { 0, 1, 2, 4, 8, 16, 0x100,
-                                         0x10000, UINT64_MAX / 2 };
-        unsigned i = (unsigned)(d_rand(&s) % D_DEVS);
-        enum iobus_id bus = d_bus(&s);
-        uint64_t addr = d_addr(&s);
-        uint64_t len = d_pick(&s, lens, 9);
-
-        rc = iobus_register(&w->set, bus, addr, len, &w->dev[i].dev);
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-        if (rc == -ENOMEM) {
-            w->nomem++;
-            break;
-        }
-        orc = iobus_oracle_register(w->o, bus, addr, len, 1 + i,
-                                    w->dev[i].policy);
-        D_EXPECT_RC(rc, orc, "register");
-        break;
-    }
-    case 2: { /* unregister a generic device */
-        unsigned i = (unsigned)(d_rand(&s) % D_DEVS);
-        enum iobus_id bus = d_bus(&s);
-
-        rc = iobus_unregister(&w->set, bus, &w->dev[i].dev);
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-        nomem = d_resets_mask(w, before);
-        w->nomem += rc == -ENOMEM;
-        orc = iobus_oracle_unregister(w->o, bus, 1 + i, nomem);
-        D_EXPECT_RC(rc, orc, "unregister");
-        break;
-    }
-    case 3:
-    case 4: { /* assign / deassign an ioeventfd */
-        static const uint64_t lens[] = { 0, 1, 2, 3, 4, 8, 8, 16 };
-        static const uint64_t dms[] = { 0, 1, 0xff, 0x1234, UINT64_MAX };
-        struct ioeventfd_args a = {
-            .addr = d_addr(&s),
-            .len = (uint32_t)d_pick(&s, lens, 8),
-            .datamatch = d_pick(&s, dms, 5),
-            .flags = (uint32_t)(d_rand(&s) % 4),
-            .tag = 1000 + d_rand(&s) % 1000,
-        };
-        unsigned e = (unsigned)(d_rand(&s) % (D_EFDS + 1));
-
-        a.eventfd = e < D_EFDS ? &w->efd[e] : NULL;
-        if (d_rand(&s) % 32 == 0) {
-            a.flags |= 0x80;
-        }
-        if (kind == 3) {
-            rc = ioeventfd_assign(&w->efds, &a);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            if (rc == -ENOMEM) {
-                w->nomem++;
-                break;
-            }
-            orc = iobus_oracle_ioeventfd_assign(w->o, &a);
-            D_EXPECT_RC(rc, orc, "ioeventfd_assign");
-        } else {
-            rc = ioeventfd_deassign(&w->efds, &a);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            nomem = d_resets_mask(w, before);
-            w->nomem += nomem != 0;
-            orc = iobus_oracle_ioeventfd_deassign(w->o, &a, nomem);
-            D_EXPECT_RC(rc, orc, "ioeventfd_deassign");
-        }
-        break;
-    }
-    case 5:
-    case 6: { /* add / remove a coalesced zone */
-        static const uint64_t sizes[] = { 0, 1, 2, 4, 8, 16, 0x100 };
-        struct coalesced_mmio_zone z = {
-            .addr = d_addr(&s),
-            .size = (uint32_t)d_pick(&s, sizes, 7),
-            .pio = (uint32_t)(d_rand(&s) % 5 == 0 ? 2 : d_rand(&s) % 2),
-            .tag = 2000 + d_rand(&s) % 1000,
-        };
-
-        if (kind == 5) {
-            rc = coalesced_mmio_register_zone(&w->cmmio, &z);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            if (rc == -ENOMEM) {
-                w->nomem++;
-                break;
-            }
-            orc = iobus_oracle_zone_register(w->o, &z);
-            D_EXPECT_RC(rc, orc, "zone_register");
-        } else {
-            rc = coalesced_mmio_unregister_zone(&w->cmmio, &z);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            nomem = d_resets_mask(w, before);
-            w->nomem += nomem != 0;
-            orc = iobus_oracle_zone_unregister(w->o, &z, nomem);
-            D_EXPECT_RC(rc, orc, "zone_unregister");
-        }
-        break;
-    }
-    case 7: { /* the fixed devices, now and then */
-        if (d_rand(&s) % 8 != 0) {
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            break;
-        }
-        rc = iodev_fixed_register_all(&w->set, 3000, NULL);
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-        if (rc == -ENOMEM) {
-            w->nomem++;
-            break;
-        }
-        orc = iobus_oracle_fixed_register_all(w->o, 3000);
-        D_EXPECT_RC(rc, orc, "fixed_register_all");
-        break;
-    }
-    case 14: { /* userspace writes the ring indices or drains it */
-        struct coalesced_mmio_ring *ring = coalesced_mmio_ring(&w->cmmio);
-        uint64_t r = d_rand(&s) % 8;
-
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-        if (r < 5) {
-            struct coalesced_mmio_entry e1;
-            struct coalesced_mmio_entry e2;
-            uint64_t k = d_rand(&s) % 200;
-
-            for (uint64_t j = 0; j < k; j++) {
-                rc = coalesced_mmio_ring_pop(ring, &e1);
-                orc = iobus_oracle_ring_pop(w->o, &e2);
-                D_EXPECT_RC(rc, orc, "ring_pop");
-                if (rc != 0) {
-                    break;
-                }
-                assert_memory_equal(&e1, &e2, sizeof(e1));
-            }
-        } else {
-            static const uint64_t idx[] = { 0, 1, 168, 169, 170, 171, 1000,
-                                            UINT64_MAX };
-            uint64_t first = d_pick(&s, idx, 8);
-            uint64_t last = d_pick(&s, idx, 8);
-
-            plat_atomic_store(&ring->first, first);
-            plat_atomic_store(&ring->last, last);
-            iobus_oracle_ring_set(w->o, first, last);
-        }
-        break;
-    }
-    default: { /* 8..13, 15: an access */
-        static const uint64_t alens[] = { 0, 1, 1, 2, 4, 4, 8, 9 };
-        static const uint64_t vals[] = { 0, 1, 0xff, 0x1234, UINT64_MAX };
-        enum iobus_id bus = d_bus(&s);
-        uint64_t addr = d_addr(&s);
-        unsigned alen = (unsigned)d_pick(&s, alens, 8);
-        uint64_t val = d_rand(&s) % 2 ? d_pick(&s, vals, 5) : d_rand(&s);
-        bool write = kind != 15;
-        uint64_t otag = 0;
-        struct iobus_hit hit;
-        uint64_t data = val;
-
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-        if (write) {
-            rc = iobus_write(&w->set, bus, addr, alen, &data, &hit);
-            orc = iobus_oracle_write(w->o, bus, addr, alen, &val, &otag);
-        } else {
-            rc = iobus_read(&w->set, bus, addr, alen, &data, &hit);
-            orc = iobus_oracle_read(w->o, bus, addr, alen, &otag);
-        }
-        D_EXPECT_RC(rc, orc, write ? "write" : "read");
-        if (rc == 0) {
-            w->handled++;
-            if (hit.tag != otag) {
-                fail_msg("seed %" PRIu64 " op %" PRIu64 " %s bus %u "
-                         "%#" PRIx64 "/%u: handled by %" PRIu64
-                         ", oracle %" PRIu64, seed, op,
-                         write ? "write" : "read", (unsigned)bus, addr, alen,
-                         hit.tag, otag);
-            }
-        }
-        /* Every variant's lookup agrees on the first matching range. */
-        if ((unsigned)bus < IOBUS_NR && alen <= IOBUS_ACCESS_MAX) {
-            struct iobus_hit h[IOBUS_LOOKUP_NR];
-
-            for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
-                iobus_probe(&w->set, bus, all_lookups[v], addr, alen, &h[v]);
-                assert_ptr_equal(h[v].dev, h[0].dev);
-            }
-        }
-        break;
-    }
-    }
-    sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-}
-
-static void iobus_differential_random_ops_match_oracle_every_variant(
-    void **state)
-{
-    static struct dworld w[IOBUS_LOOKUP_NR];
-    const uint64_t nops = 6000;
+    const uint64_t ncmds = 6000;
 
     (void)state;
     for (uint64_t seed = 1; seed <= 6; seed++) {
+        struct prog p = { .buf = NULL };
+        struct iobus_diff_stats st;
+        char err[512];
         bool faults = seed > 2;
         uint64_t live = sim_alloc_live();
-        uint64_t stream = seed;
+        int rc;
 
-        /* Start each seed's stream at a hashed state: consecutive raw
-         * states would give the same stream shifted by one op. */
-        stream = d_rand(&stream);
-
-        for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
-            dworld_open(&w[v], all_lookups[v]);
+        prog_random(&p, seed, ncmds, faults);
+        rc = iobus_diff_run(p.buf, p.n, NULL, &st, err, sizeof(err));
+        if (rc != 0) {
+            fail_msg("seed %" PRIu64 ": %s", seed, err);
         }
-        for (uint64_t op = 0; op < nops; op++) {
-            uint64_t s = d_rand(&stream);
-
-            for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
-                d_step(&w[v], seed, op, s, faults);
-                if (op % 97 == 0) {
-                    d_check_state(&w[v], seed, op);
-                }
-            }
-        }
-        for (unsigned v = 0; v < IOBUS_LOOKUP_NR; v++) {
-            d_check_state(&w[v], seed, nops);
-            print_message("seed %" PRIu64 " %-9s: %" PRIu64 " ops, %" PRIu64
-                          " handled, %" PRIu64 " faults armed, %" PRIu64
-                          " ENOMEM, %zu destroyed by the bus\n",
-                          seed, iobus_lookup_name(all_lookups[v]), w[v].ops,
-                          w[v].handled, w[v].faults, w[v].nomem,
-                          w[v].core_log.n);
-            /* The stream must exercise what it claims to. */
-            assert_true(w[v].handled > nops / 20);
-            if (faults) {
-                assert_true(w[v].nomem > 0);
-            }
-            dworld_close(&w[v]);
-            assert_int_equal(w[v].core_log.n, w[v].oracle_log.n);
+        print_message("seed %" PRIu64 ": %" PRIu64 " commands, %" PRIu64
+                      " handled (%" PRIu64 " ioeventfd, %" PRIu64 " ring), %"
+                      PRIu64 " with a fault armed, %" PRIu64 " ENOMEM, %"
+                      PRIu64 " destroyed by the bus\n", seed, st.commands,
+                      st.handled, st.signals, st.appends, st.faults,
+                      st.nomem, st.destroyed);
+        /* The stream must exercise what it claims to. */
+        assert_int_equal(st.commands, p.commands);
+        assert_true(st.handled > ncmds / 20);
+        assert_true(st.signals > 0);
+        assert_true(st.appends > 0);
+        if (faults) {
+            assert_true(st.nomem > 0);
+            assert_true(st.destroyed > 0);
         }
         assert_int_equal(sim_alloc_live(), live);
-        sim_fault_reset();
+        free(p.buf);
+    }
+}
+
+/* The checks can fail: skipping one oracle update must be reported. */
+static void iobus_diff_skipped_oracle_update_is_reported(void **state)
+{
+    /* register device 1 on PIO at 0x1000 (len 4), then write it */
+    static const uint8_t reg[] = { 0, 0, 8, 0, 0 };
+    static const uint8_t wr[] = { 0, 8, 0, 0, 0x11 };
+    static const uint8_t zone[] = { 8, 0, 0, 0 };
+    static const uint8_t set[] = { 3, 3 };
+    struct {
+        const char *name;
+        enum iobus_diff_op op;
+        const uint8_t *args;
+        size_t nargs;
+        const char *expect;
+    } rows[] = {
+        { "register", IOBUS_DIFF_REGISTER, reg, sizeof(reg), "oracle" },
+        { "zone", IOBUS_DIFF_ZONE_ADD, zone, sizeof(zone), "oracle" },
+        { "ring set", IOBUS_DIFF_RING_SET, set, sizeof(set), "ring" },
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct iobus_diff_opts opts = { .sabotage_command = 1 };
+        struct prog p = { .buf = NULL };
+        char err[512];
+
+        prog_cmd(&p, rows[i].op, rows[i].args, rows[i].nargs);
+        prog_cmd(&p, IOBUS_DIFF_WRITE, wr, sizeof(wr));
+        assert_int_equal(iobus_diff_run(p.buf, p.n, NULL, NULL, err,
+                                        sizeof(err)), 0);
+        assert_int_equal(iobus_diff_run(p.buf, p.n, &opts, NULL, err,
+                                        sizeof(err)), -1);
+        if (!strstr(err, rows[i].expect)) {
+            fail_msg("row '%s': message '%s' lacks '%s'", rows[i].name, err,
+                     rows[i].expect);
+        }
+        free(p.buf);
+    }
+}
+
+/* Any byte string is a program: short, empty, separator-only and random
+ * inputs run cleanly. */
+static void iobus_diff_any_bytes_are_a_valid_program(void **state)
+{
+    static const char *const fixed[] = { "", "F", "FUZZ", "FUZZFUZZ",
+                                         "\x07\x01\x08", "FUZ\x0b" };
+    uint64_t s = 99;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        char err[512];
+
+        if (iobus_diff_run((const uint8_t *)fixed[i], strlen(fixed[i]), NULL,
+                           NULL, err, sizeof(err)) != 0) {
+            fail_msg("input %zu: %s", i, err);
+        }
+    }
+    for (unsigned k = 0; k < 200; k++) {
+        uint8_t buf[512];
+        size_t n = sim_splitmix64(&s) % sizeof(buf);
+        char err[512];
+
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = (uint8_t)sim_splitmix64(&s);
+        }
+        if (iobus_diff_run(buf, n, NULL, NULL, err, sizeof(err)) != 0) {
+            fail_msg("random input %u (%zu bytes): %s", k, n, err);
+        }
+    }
+}
+
+/* ---- the cost model's fitted constant ----------------------------------- */
+
+int scn_iobus_fit(const struct scn_request *q, double *user_ns);
+
+static void cost_model_default_matches_refit_of_seed004(void **state)
+{
+    struct scn_request q;
+    struct cost_model m;
+    double theta;
+
+    (void)state;
+    memset(&q, 0, sizeof(q));
+    q.scenario = "iobus-200-ioeventfds";
+    q.quiet = true;
+    assert_int_equal(scn_iobus_fit(&q, &theta), 0);
+    cost_model_default(&m);
+    /* model/cost.c stores the fit's result, rounded. */
+    if (!(theta > (double)m.io_exit_user_ns - 1.0 &&
+          theta < (double)m.io_exit_user_ns + 1.0)) {
+        fail_msg("refit gives io_exit_user_ns = %.2f, model/cost.c has %"
+                 PRIu64, theta, m.io_exit_user_ns);
     }
 }
 
@@ -1394,8 +1200,11 @@ int main(void)
         cmocka_unit_test(iobus_unregister_waits_for_reader_holding_device),
         cmocka_unit_test(iobus_grace_period_holds_under_explored_schedules),
         cmocka_unit_test_setup_teardown(
-            iobus_differential_random_ops_match_oracle_every_variant,
-            reset_faults, reset_faults),
+            iobus_diff_random_programs_agree_every_variant, reset_faults,
+            reset_faults),
+        cmocka_unit_test(iobus_diff_skipped_oracle_update_is_reported),
+        cmocka_unit_test(iobus_diff_any_bytes_are_a_valid_program),
+        cmocka_unit_test(cost_model_default_matches_refit_of_seed004),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,985 @@
+/*
+ * scenarios/src/iobus_diff.c - differential run of the I/O bus core (one
+ * world per lookup variant) against model/iobus_oracle over one opcode
+ * stream (encoding and checks in iobus_diff.h).
+ *
+ * The worlds run each command in turn, then the oracle once: the variants
+ * must agree with each other (same result, same buses emptied for lack of
+ * memory) and with the oracle.  An armed allocation fault is re-armed for
+ * every world, so each sees the same failing allocation.  Runs outside a
+ * simulation: one thread, no costs, the RCU calls are no-ops.
+ *
+ * Assumes: nothing else uses the sim fault settings while it runs; the
+ * static scratch buffers make it non-reentrant.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/coalesced_mmio.h"
+#include "core/iobus.h"
+#include "core/iodev_fixed.h"
+#include "core/ioeventfd.h"
+#include "core/platform.h"
+#include "model/iobus_oracle.h"
+#include "scenarios/src/iobus_diff.h"
+#include "sim/fault.h"
+
+/* The checker's own branches are no news about the code under test: keep
+ * them out of a fuzzer's coverage feedback (and its cost). */
+#if defined(__clang__) && __clang_major__ >= 13
+#define DW_CHECKER __attribute__((no_sanitize("coverage")))
+#else
+#define DW_CHECKER
+#endif
+
+#define DW_DEVS 24  /* generic test devices per world */
+#define DW_EFDS 4   /* eventfds per world */
+#define DW_LOG 512  /* destructions logged (more are counted) */
+#define DW_NW IOBUS_LOOKUP_NR
+
+#define TAG_EFD 1000   /* ioeventfd on eventfd e: TAG_EFD + e */
+#define TAG_ZONE 2000  /* zones: TAG_ZONE + command % 1000 */
+#define TAG_FIXED 3000 /* fixed device k: TAG_FIXED + k */
+
+/* Above this many ranges in all, the full state is compared only every
+ * DW_SPARSE commands (the oracle sorts on every listing), and always at
+ * the end of the input. */
+#define DW_DENSE_RANGES 32
+#define DW_SPARSE 16
+
+#define DW_FIXED_SETS 2 /* FIXED commands that run per input */
+
+static const char *const op_names[IOBUS_DIFF_OP_NR] = {
+    "register", "unregister", "ioeventfd_assign", "ioeventfd_deassign",
+    "zone_add", "zone_del", "fixed", "write", "read", "ring_pop",
+    "ring_set", "fault",
+};
+
+static const uint64_t tab_addr[] = {
+    0x0, 0x20, 0x21, 0x40, 0x61, 0x62, 0xa0, 0x4d0, 0x1000, 0x1001, 0x1002,
+    0x1004, 0x1008, 0x100c, 0x1010, 0x1100, 0xc050, 0xfec00000,
+    0xfec00010, UINT64_MAX - 8, UINT64_MAX - 1, UINT64_MAX,
+};
+static const uint64_t tab_reg_len[] = {
+    4, 1, 2, 0, 8, 16, 0x100, 0x10000, UINT64_MAX / 2, UINT64_MAX,
+};
+static const uint32_t tab_efd_len[] = { 1, 2, 4, 8, 0, 3, 16 };
+static const uint64_t tab_datamatch[] = {
+    0, 1, 0xff, 0x100, 0x1234, UINT64_MAX,
+};
+static const uint32_t tab_zone_size[] = {
+    4, 1, 2, 8, 16, 0x100, 0, 0xffffffffu,
+};
+static const unsigned tab_alen[] = { 1, 2, 4, 8, 0, 1, 4, 9 };
+static const uint64_t tab_ring_big[] = {
+    1000, 4096, UINT64_MAX, 1ull << 32, COALESCED_MMIO_MAX,
+};
+
+#define TAB_N(t) (sizeof(t) / sizeof((t)[0]))
+
+struct dworld;
+
+/* A generic device with a fixed answer policy that checks it is only ever
+ * called while registered, and destroyed once per registration. */
+struct dtdev {
+    struct iobus_dev dev;
+    struct dworld *w;
+    enum iobus_oracle_policy policy;
+    bool dead; /* destroyed since its last successful registration */
+};
+
+struct dworld {
+    struct iobus_set set;
+    struct ioeventfd_set efds;
+    struct coalesced_mmio_set cmmio;
+    struct dtdev dev[DW_DEVS];
+    struct plat_eventfd efd[DW_EFDS];
+    uint64_t log[DW_LOG]; /* tags of generic devices the bus destroyed */
+    size_t nlog;
+    char violation[200];  /* first device-side violation */
+    bool violated;
+};
+
+struct diff {
+    struct dworld *w[DW_NW];
+    struct iobus_oracle *o;
+    uint64_t olog[DW_LOG];
+    size_t nolog;
+    char *err;
+    size_t errlen;
+    bool failed;
+    uint64_t cmd; /* 1-based number of the current command */
+    enum iobus_diff_op op;
+    struct iobus_diff_opts opts;
+    struct iobus_diff_stats st;
+    unsigned fault_nth; /* armed for the current command, 0: none */
+    bool fault_persist;
+    unsigned next_fault_nth;
+    bool next_fault_persist;
+    unsigned fixed_sets; /* FIXED commands that ran */
+};
+
+static struct iobus_range_info scratch_a[IOBUS_MAX_RANGES];
+static struct iobus_range_info scratch_b[IOBUS_MAX_RANGES];
+
+/* Record the first failure; later ones are dropped. */
+static void fail(struct diff *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+DW_CHECKER
+static void fail(struct diff *d, const char *fmt, ...)
+{
+    va_list ap;
+    int k;
+
+    if (d->failed) {
+        return;
+    }
+    d->failed = true;
+    k = snprintf(d->err, d->errlen, "command %" PRIu64 " (%s): ", d->cmd,
+                 d->op < IOBUS_DIFF_OP_NR ? op_names[d->op] : "teardown");
+    if (k < 0 || (size_t)k >= d->errlen) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(d->err + k, d->errlen - (size_t)k, fmt, ap);
+    va_end(ap);
+}
+
+static void violate(struct dworld *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+DW_CHECKER
+static void violate(struct dworld *w, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (w->violated) {
+        return;
+    }
+    w->violated = true;
+    va_start(ap, fmt);
+    vsnprintf(w->violation, sizeof(w->violation), fmt, ap);
+    va_end(ap);
+}
+
+/* ---- the generic test device -------------------------------------------- */
+
+static struct dtdev *dtdev_of(struct iobus_dev *d)
+{
+    return (struct dtdev *)(void *)((char *)d -
+                                    offsetof(struct dtdev, dev));
+}
+
+static int dtdev_called(struct iobus_dev *d, uint64_t addr)
+{
+    struct dtdev *t = dtdev_of(d);
+
+    if (t->dead || d->nr_ranges == 0) {
+        violate(t->w, "device %" PRIu64 " called while %s", d->tag,
+                t->dead ? "destroyed" : "unregistered");
+    }
+    return iobus_oracle_policy_accepts(t->policy, addr) ? 0 : -EOPNOTSUPP;
+}
+
+static int dtdev_read(struct iobus_dev *d, uint64_t addr, unsigned alen,
+                      void *data)
+{
+    int rc = dtdev_called(d, addr);
+
+    if (rc == 0) {
+        memset(data, (int)(d->tag & 0xff), alen);
+    }
+    return rc;
+}
+
+static int dtdev_write(struct iobus_dev *d, uint64_t addr, unsigned alen,
+                       const void *data)
+{
+    (void)alen;
+    (void)data;
+    return dtdev_called(d, addr);
+}
+
+static void dtdev_destroy(struct iobus_dev *d)
+{
+    struct dtdev *t = dtdev_of(d);
+    struct dworld *w = t->w;
+
+    if (t->dead || d->nr_ranges != 0) {
+        violate(w, "device %" PRIu64 " destroyed %s", d->tag,
+                t->dead ? "twice" : "while still on a bus");
+    }
+    t->dead = true;
+    if (w->nlog < DW_LOG) {
+        w->log[w->nlog] = d->tag;
+    }
+    w->nlog++;
+}
+
+static const struct iobus_dev_ops dtdev_ops = {
+    .read = dtdev_read,
+    .write = dtdev_write,
+    .destructor = dtdev_destroy,
+};
+
+static void oracle_destroyed(void *arg, uint64_t tag,
+                             enum iobus_oracle_kind kind)
+{
+    struct diff *d = arg;
+
+    if (kind == IOBUS_ORACLE_GENERIC) {
+        if (d->nolog < DW_LOG) {
+            d->olog[d->nolog] = tag;
+        }
+        d->nolog++;
+    }
+}
+
+/* ---- worlds ------------------------------------------------------------- */
+
+static void dworld_open(struct dworld *w, enum iobus_lookup lookup)
+{
+    memset(w, 0, sizeof(*w));
+    iobus_set_init(&w->set, lookup);
+    ioeventfd_set_init(&w->efds, &w->set);
+    coalesced_mmio_init(&w->cmmio, &w->set);
+    for (unsigned i = 0; i < DW_DEVS; i++) {
+        iobus_dev_init(&w->dev[i].dev, &dtdev_ops, 1 + i, 0);
+        w->dev[i].w = w;
+        w->dev[i].policy = (enum iobus_oracle_policy)(i % 3);
+    }
+    for (unsigned i = 0; i < DW_EFDS; i++) {
+        plat_eventfd_init(&w->efd[i], "ioeventfd");
+    }
+}
+
+/* Tear the world down the way a VM goes away. */
+static void dworld_close(struct dworld *w)
+{
+    ioeventfd_set_fini(&w->efds);
+    coalesced_mmio_fini(&w->cmmio);
+    iobus_set_destroy(&w->set);
+    for (unsigned i = 0; i < DW_EFDS; i++) {
+        plat_eventfd_destroy(&w->efd[i]);
+    }
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+struct cursor {
+    const uint8_t *p;
+    size_t n;
+    size_t i;
+};
+
+static uint8_t next(struct cursor *c)
+{
+    return c->i < c->n ? c->p[c->i++] : 0;
+}
+
+static uint64_t next_addr(struct cursor *c)
+{
+    uint64_t base = tab_addr[next(c) % TAB_N(tab_addr)];
+    uint8_t off = next(c);
+
+    /* Half the offset bytes keep the table's address exactly. */
+    return base + (off & 0x80 ? off % 16 : 0); /* may wrap, on purpose */
+}
+
+static enum iobus_id next_bus(struct cursor *c)
+{
+    return (enum iobus_id)(next(c) % (IOBUS_NR + 1)); /* IOBUS_NR: bad */
+}
+
+static uint64_t next_ring_index(struct cursor *c)
+{
+    uint8_t b = next(c);
+
+    return b < 200 ? b : tab_ring_big[b % TAB_N(tab_ring_big)];
+}
+
+static void next_ioeventfd(struct cursor *c, struct dworld *w,
+                           struct ioeventfd_args *a)
+{
+    uint8_t flags;
+    unsigned e;
+
+    memset(a, 0, sizeof(*a));
+    a->addr = next_addr(c);
+    a->len = tab_efd_len[next(c) % TAB_N(tab_efd_len)];
+    a->datamatch = tab_datamatch[next(c) % TAB_N(tab_datamatch)];
+    flags = next(c);
+    a->flags = (flags & IOEVENTFD_F_VALID) | (flags & 0x80u);
+    e = next(c) % (DW_EFDS + 1);
+    a->eventfd = e < DW_EFDS ? &w->efd[e] : NULL; /* NULL: -EINVAL */
+    a->tag = TAG_EFD + e;
+}
+
+static void next_zone(struct cursor *c, uint64_t cmd,
+                      struct coalesced_mmio_zone *z)
+{
+    memset(z, 0, sizeof(*z));
+    z->addr = next_addr(c);
+    z->size = tab_zone_size[next(c) % TAB_N(tab_zone_size)];
+    z->pio = next(c) % 3; /* 2: -EINVAL */
+    z->tag = TAG_ZONE + cmd % 1000;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void arm(struct diff *d)
+{
+    if (d->fault_nth) {
+        sim_fault_fail_nth(PLAT_FAULT_ALLOC, d->fault_nth, d->fault_persist);
+    }
+}
+
+static void disarm(void)
+{
+    sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+}
+
+static uint32_t reset_mask(const struct dworld *w, const uint64_t *before)
+{
+    uint32_t m = 0;
+
+    for (unsigned b = 0; b < IOBUS_NR; b++) {
+        if (w->set.bus_resets[b] != before[b]) {
+            m |= 1u << b;
+        }
+    }
+    return m;
+}
+
+/* Every variant must have returned the same and emptied the same buses. */
+DW_CHECKER
+static void agree(struct diff *d, const int *rc, const uint32_t *mask)
+{
+    for (unsigned v = 1; v < DW_NW; v++) {
+        if (rc[v] != rc[0] || mask[v] != mask[0]) {
+            fail(d, "variants disagree: %s rc %d resets %#x, %s rc %d "
+                 "resets %#x", iobus_lookup_name(0), rc[0], mask[0],
+                 iobus_lookup_name((enum iobus_lookup)v), rc[v], mask[v]);
+            return;
+        }
+    }
+}
+
+DW_CHECKER
+static void expect_rc(struct diff *d, int core, int oracle)
+{
+    if (core != oracle) {
+        fail(d, "core %d, oracle %d", core, oracle);
+    }
+}
+
+static bool sabotaged(const struct diff *d)
+{
+    return d->opts.sabotage_command == d->cmd;
+}
+
+/* ---- state comparison --------------------------------------------------- */
+
+/* Ring indices, and slot `slot` (when < COALESCED_MMIO_MAX), against the
+ * oracle's.  Slots only change by appends, so after a write the slot the
+ * append went to is enough; the end of a run compares them all. */
+DW_CHECKER
+static void check_ring(struct diff *d, uint64_t slot)
+{
+    uint64_t of;
+    uint64_t ol;
+
+    iobus_oracle_ring_get(d->o, &of, &ol);
+    for (unsigned v = 0; v < DW_NW && !d->failed; v++) {
+        struct coalesced_mmio_ring *ring =
+            coalesced_mmio_ring(&d->w[v]->cmmio);
+        uint64_t f = plat_atomic_load(&ring->first);
+        uint64_t l = plat_atomic_load(&ring->last);
+
+        if (f != of || l != ol) {
+            fail(d, "%s ring first/last %" PRIu64 "/%" PRIu64 ", oracle %"
+                 PRIu64 "/%" PRIu64, iobus_lookup_name((enum iobus_lookup)v),
+                 f, l, of, ol);
+            return;
+        }
+        if (slot < COALESCED_MMIO_MAX &&
+            memcmp(&ring->entries[slot], iobus_oracle_ring_slot(d->o, slot),
+                   sizeof(ring->entries[slot])) != 0) {
+            fail(d, "%s ring slot %" PRIu64 " differs from the oracle's",
+                 iobus_lookup_name((enum iobus_lookup)v), slot);
+            return;
+        }
+    }
+}
+
+/* Every slot; only a run that appended can have changed one. */
+DW_CHECKER
+static void check_ring_slots(struct diff *d)
+{
+    if (d->st.appends == 0) {
+        return;
+    }
+    for (unsigned v = 0; v < DW_NW && !d->failed; v++) {
+        struct coalesced_mmio_ring *ring =
+            coalesced_mmio_ring(&d->w[v]->cmmio);
+
+        for (size_t i = 0; i < COALESCED_MMIO_MAX; i++) {
+            if (memcmp(&ring->entries[i], iobus_oracle_ring_slot(d->o, i),
+                       sizeof(ring->entries[i])) != 0) {
+                fail(d, "%s ring slot %zu differs from the oracle's",
+                     iobus_lookup_name((enum iobus_lookup)v), i);
+                return;
+            }
+        }
+    }
+}
+
+DW_CHECKER
+static void check_logs(struct diff *d, struct dworld *w, const char *name)
+{
+    if (w->violated) {
+        fail(d, "%s: %s", name, w->violation);
+        return;
+    }
+    if (w->nlog != d->nolog) {
+        fail(d, "%s: the bus destroyed %zu devices, the oracle %zu", name,
+             w->nlog, d->nolog);
+        return;
+    }
+    for (size_t i = 0; i < w->nlog && i < DW_LOG; i++) {
+        if (w->log[i] != d->olog[i]) {
+            fail(d, "%s: destruction %zu was device %" PRIu64 ", oracle %"
+                 PRIu64, name, i, w->log[i], d->olog[i]);
+            return;
+        }
+    }
+}
+
+/* Buses, lists, per-device range counts and logs against the oracle (each
+ * oracle listing is taken once and compared with every world). */
+DW_CHECKER
+static void check_state(struct diff *d)
+{
+    uint32_t count[DW_NW][DW_DEVS];
+
+    memset(count, 0, sizeof(count));
+    for (unsigned b = 0; b < IOBUS_NR && !d->failed; b++) {
+        size_t nb = iobus_oracle_ranges(d->o, (enum iobus_id)b, scratch_b,
+                                        IOBUS_MAX_RANGES);
+
+        for (unsigned v = 0; v < DW_NW && !d->failed; v++) {
+            struct dworld *w = d->w[v];
+            const char *name = iobus_lookup_name((enum iobus_lookup)v);
+            size_t na;
+
+            plat_lock(&w->set.lock);
+            na = iobus_ranges_locked(&w->set, (enum iobus_id)b, scratch_a,
+                                     IOBUS_MAX_RANGES);
+            plat_unlock(&w->set.lock);
+            if (na != nb) {
+                fail(d, "%s bus %u: %zu ranges, oracle %zu", name, b, na,
+                     nb);
+                break;
+            }
+            for (size_t i = 0; i < na; i++) {
+                const struct iobus_range_info *x = &scratch_a[i];
+                const struct iobus_range_info *y = &scratch_b[i];
+
+                if (x->addr != y->addr || x->len != y->len ||
+                    x->tag != y->tag) {
+                    fail(d, "%s bus %u range %zu: %#" PRIx64 "/%" PRIu64
+                         " tag %" PRIu64 ", oracle %#" PRIx64 "/%" PRIu64
+                         " tag %" PRIu64, name, b, i, x->addr, x->len,
+                         x->tag, y->addr, y->len, y->tag);
+                    break;
+                }
+                /* Generic device k has tag 1 + k. */
+                if (x->tag >= 1 && x->tag <= DW_DEVS &&
+                    x->dev == &w->dev[x->tag - 1].dev) {
+                    count[v][x->tag - 1]++;
+                }
+            }
+        }
+    }
+    for (unsigned v = 0; v < DW_NW && !d->failed; v++) {
+        struct dworld *w = d->w[v];
+        const char *name = iobus_lookup_name((enum iobus_lookup)v);
+
+        for (unsigned k = 0; k < DW_DEVS && !d->failed; k++) {
+            if (w->dev[k].dev.nr_ranges != count[v][k]) {
+                fail(d, "%s: device %u counts %u ranges, the buses hold %u",
+                     name, k + 1, w->dev[k].dev.nr_ranges, count[v][k]);
+            }
+        }
+        if (!d->failed &&
+            ioeventfd_count(&w->efds) != iobus_oracle_nr_ioeventfds(d->o)) {
+            fail(d, "%s: %u ioeventfds, oracle %u", name,
+                 ioeventfd_count(&w->efds), iobus_oracle_nr_ioeventfds(d->o));
+        }
+        if (!d->failed &&
+            coalesced_mmio_nr_zones(&w->cmmio) != iobus_oracle_nr_zones(d->o)) {
+            fail(d, "%s: %u zones, oracle %u", name,
+                 coalesced_mmio_nr_zones(&w->cmmio),
+                 iobus_oracle_nr_zones(d->o));
+        }
+        if (!d->failed) {
+            check_logs(d, w, name);
+        }
+    }
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static void do_register(struct diff *d, struct cursor *c)
+{
+    unsigned i = next(c) % DW_DEVS;
+    enum iobus_id bus = next_bus(c);
+    uint64_t addr = next_addr(c);
+    uint64_t len = tab_reg_len[next(c) % TAB_N(tab_reg_len)];
+    int rc[DW_NW];
+    uint32_t mask[DW_NW] = { 0 };
+
+    for (unsigned v = 0; v < DW_NW; v++) {
+        arm(d);
+        rc[v] = iobus_register(&d->w[v]->set, bus, addr, len,
+                               &d->w[v]->dev[i].dev);
+        disarm();
+        if (rc[v] == 0) {
+            d->w[v]->dev[i].dead = false;
+        }
+    }
+    agree(d, rc, mask);
+    if (rc[0] == -ENOMEM) {
+        d->st.nomem++;
+        return;
+    }
+    if (!sabotaged(d)) {
+        int orc = iobus_oracle_register(d->o, bus, addr, len, 1 + i,
+                                        d->w[0]->dev[i].policy);
+
+        expect_rc(d, rc[0], orc);
+    }
+}
+
+static void do_unregister(struct diff *d, struct cursor *c)
+{
+    unsigned i = next(c) % DW_DEVS;
+    enum iobus_id bus = next_bus(c);
+    int rc[DW_NW];
+    uint32_t mask[DW_NW];
+
+    for (unsigned v = 0; v < DW_NW; v++) {
+        uint64_t before[IOBUS_NR];
+
+        memcpy(before, d->w[v]->set.bus_resets, sizeof(before));
+        arm(d);
+        rc[v] = iobus_unregister(&d->w[v]->set, bus, &d->w[v]->dev[i].dev);
+        disarm();
+        mask[v] = reset_mask(d->w[v], before);
+    }
+    agree(d, rc, mask);
+    d->st.nomem += rc[0] == -ENOMEM;
+    if (!sabotaged(d)) {
+        expect_rc(d, rc[0], iobus_oracle_unregister(d->o, bus, 1 + i,
+                                                    mask[0]));
+    }
+}
+
+static void do_ioeventfd(struct diff *d, struct cursor *c, bool assign)
+{
+    size_t start = c->i;
+    struct ioeventfd_args a[DW_NW];
+    int rc[DW_NW];
+    uint32_t mask[DW_NW];
+
+    for (unsigned v = 0; v < DW_NW; v++) {
+        uint64_t before[IOBUS_NR];
+
+        c->i = start; /* every world decodes the same arguments */
+        next_ioeventfd(c, d->w[v], &a[v]);
+        memcpy(before, d->w[v]->set.bus_resets, sizeof(before));
+        arm(d);
+        rc[v] = assign ? ioeventfd_assign(&d->w[v]->efds, &a[v])
+                       : ioeventfd_deassign(&d->w[v]->efds, &a[v]);
+        disarm();
+        mask[v] = reset_mask(d->w[v], before);
+    }
+    agree(d, rc, mask);
+    if (assign && rc[0] == -ENOMEM) {
+        d->st.nomem++;
+        return;
+    }
+    d->st.nomem += mask[0] != 0;
+    if (sabotaged(d)) {
+        return;
+    }
+    /* The oracle identifies eventfds by identity too: world 0's. */
+    expect_rc(d, rc[0],
+              assign ? iobus_oracle_ioeventfd_assign(d->o, &a[0])
+                     : iobus_oracle_ioeventfd_deassign(d->o, &a[0],
+                                                       mask[0]));
+}
+
+static void do_zone(struct diff *d, struct cursor *c, bool add)
+{
+    struct coalesced_mmio_zone z;
+    int rc[DW_NW];
+    uint32_t mask[DW_NW];
+
+    next_zone(c, d->cmd, &z);
+    for (unsigned v = 0; v < DW_NW; v++) {
+        uint64_t before[IOBUS_NR];
+
+        memcpy(before, d->w[v]->set.bus_resets, sizeof(before));
+        arm(d);
+        rc[v] = add ? coalesced_mmio_register_zone(&d->w[v]->cmmio, &z)
+                    : coalesced_mmio_unregister_zone(&d->w[v]->cmmio, &z);
+        disarm();
+        mask[v] = reset_mask(d->w[v], before);
+    }
+    agree(d, rc, mask);
+    if (add && rc[0] == -ENOMEM) {
+        d->st.nomem++;
+        return;
+    }
+    d->st.nomem += mask[0] != 0;
+    if (!sabotaged(d)) {
+        expect_rc(d, rc[0],
+                  add ? iobus_oracle_zone_register(d->o, &z)
+                      : iobus_oracle_zone_unregister(d->o, &z, mask[0]));
+    }
+}
+
+static void do_fixed(struct diff *d)
+{
+    int rc[DW_NW];
+    uint32_t mask[DW_NW] = { 0 };
+
+    /* A third set of the fixed devices adds nothing but ranges to copy. */
+    if (d->fixed_sets == DW_FIXED_SETS) {
+        return;
+    }
+    d->fixed_sets++;
+
+    for (unsigned v = 0; v < DW_NW; v++) {
+        arm(d);
+        rc[v] = iodev_fixed_register_all(&d->w[v]->set, TAG_FIXED, NULL);
+        disarm();
+    }
+    agree(d, rc, mask);
+    if (rc[0] == -ENOMEM) {
+        d->st.nomem++;
+        return;
+    }
+    if (!sabotaged(d)) {
+        expect_rc(d, rc[0], iobus_oracle_fixed_register_all(d->o, TAG_FIXED));
+    }
+}
+
+/* After an access: the eventfd of the ioeventfd that took a write is
+ * signalled, and no other. */
+DW_CHECKER
+static void check_signals(struct diff *d, struct dworld *w, const char *name,
+                          int rc, uint64_t tag, bool write)
+{
+    bool want_any = write && rc == 0 && tag >= TAG_EFD &&
+                    tag < TAG_EFD + DW_EFDS;
+
+    for (unsigned e = 0; e < DW_EFDS; e++) {
+        bool want = want_any && tag == TAG_EFD + e;
+        bool got = plat_eventfd_test_and_clear(&w->efd[e]);
+
+        if (got != want) {
+            fail(d, "%s: eventfd %u %s", name, e,
+                 got ? "signalled by an access that was not its "
+                       "ioeventfd's" : "not signalled by its ioeventfd");
+            return;
+        }
+    }
+}
+
+/* Every variant's search finds the same first range (the worlds' buses
+ * are equal, so world 0 stands for all). */
+DW_CHECKER
+static void check_probes(struct diff *d, struct dworld *w, enum iobus_id bus,
+                         uint64_t addr, unsigned alen)
+{
+    struct iobus_hit first = { .dev = NULL };
+
+    if ((unsigned)bus >= IOBUS_NR || alen > IOBUS_ACCESS_MAX) {
+        return;
+    }
+    for (unsigned l = 0; l < IOBUS_LOOKUP_NR; l++) {
+        struct iobus_hit h;
+
+        iobus_probe(&w->set, bus, (enum iobus_lookup)l, addr, alen, &h);
+        if (l == 0) {
+            first = h;
+        }
+        if ((h.dev == NULL) != (first.dev == NULL) || h.tag != first.tag ||
+            h.addr != first.addr || h.len != first.len) {
+            fail(d, "%s search: first range %#" PRIx64 "/%" PRIu64 " tag %"
+                 PRIu64 ", linear's %#" PRIx64 "/%" PRIu64 " tag %" PRIu64,
+                 iobus_lookup_name((enum iobus_lookup)l), h.addr, h.len,
+                 h.tag, first.addr, first.len, first.tag);
+            return;
+        }
+    }
+}
+
+static void do_access(struct diff *d, struct cursor *c, bool write)
+{
+    enum iobus_id bus = next_bus(c);
+    uint64_t addr = next_addr(c);
+    unsigned alen = tab_alen[next(c) % TAB_N(tab_alen)];
+    uint8_t val[8];
+    uint64_t otag = 0;
+    int orc;
+
+    memset(val, 0, sizeof(val));
+    if (write && next(c) % 2 == 0) {
+        /* A value an ioeventfd may match, in the guest's byte order. */
+        uint64_t dm = tab_datamatch[next(c) % TAB_N(tab_datamatch)];
+
+        memcpy(val, &dm, sizeof(val));
+    } else if (write) {
+        for (unsigned k = 0; k < sizeof(val); k++) {
+            val[k] = next(c);
+        }
+    }
+    orc = write ? iobus_oracle_write(d->o, bus, addr, alen, val, &otag)
+                : iobus_oracle_read(d->o, bus, addr, alen, &otag);
+    for (unsigned v = 0; v < DW_NW && !d->failed; v++) {
+        struct dworld *w = d->w[v];
+        const char *name = iobus_lookup_name((enum iobus_lookup)v);
+        struct iobus_hit hit;
+        uint8_t data[8];
+        int rc;
+
+        memcpy(data, val, sizeof(data));
+        rc = write ? iobus_write(&w->set, bus, addr, alen, data, &hit)
+                   : iobus_read(&w->set, bus, addr, alen, data, &hit);
+        if (rc != orc || (rc == 0 && hit.tag != otag)) {
+            fail(d, "%s %s bus %u %#" PRIx64 "/%u: rc %d by %" PRIu64
+                 ", oracle rc %d by %" PRIu64, name,
+                 write ? "write" : "read", (unsigned)bus, addr, alen, rc,
+                 rc == 0 ? hit.tag : 0, orc, orc == 0 ? otag : 0);
+            return;
+        }
+        if (w->violated) {
+            fail(d, "%s: %s", name, w->violation);
+            return;
+        }
+        check_signals(d, w, name, rc, hit.tag, write);
+        if (v == 0) {
+            check_probes(d, w, bus, addr, alen);
+        }
+    }
+    if (orc == 0) {
+        d->st.handled++;
+        d->st.signals += otag >= TAG_EFD && otag < TAG_EFD + DW_EFDS;
+        d->st.appends += otag >= TAG_ZONE && otag < TAG_ZONE + 1000;
+    }
+}
+
+static void do_ring_pop(struct diff *d, struct cursor *c)
+{
+    unsigned k = next(c);
+
+    for (unsigned j = 0; j < k && !d->failed; j++) {
+        struct coalesced_mmio_entry want;
+        int orc = iobus_oracle_ring_pop(d->o, &want);
+
+        for (unsigned v = 0; v < DW_NW; v++) {
+            struct coalesced_mmio_entry got;
+            int rc = coalesced_mmio_ring_pop(
+                coalesced_mmio_ring(&d->w[v]->cmmio), &got);
+
+            if (rc != orc || (rc == 0 && memcmp(&got, &want,
+                                                sizeof(got)) != 0)) {
+                fail(d, "%s pop %u: rc %d, oracle %d%s",
+                     iobus_lookup_name((enum iobus_lookup)v), j, rc, orc,
+                     rc == orc ? " (entries differ)" : "");
+                return;
+            }
+        }
+        if (orc != 0) {
+            break;
+        }
+    }
+}
+
+static void do_ring_set(struct diff *d, struct cursor *c)
+{
+    uint64_t first = next_ring_index(c);
+    uint64_t last = next_ring_index(c);
+
+    for (unsigned v = 0; v < DW_NW; v++) {
+        struct coalesced_mmio_ring *ring = coalesced_mmio_ring(&d->w[v]->cmmio);
+
+        plat_atomic_store(&ring->first, first);
+        plat_atomic_store(&ring->last, last);
+    }
+    if (!sabotaged(d)) {
+        iobus_oracle_ring_set(d->o, first, last);
+    }
+}
+
+static void do_command(struct diff *d, const uint8_t *p, size_t n)
+{
+    struct cursor c = { .p = p, .n = n, .i = 0 };
+    uint64_t total = 0;
+
+    d->op = (enum iobus_diff_op)(next(&c) % IOBUS_DIFF_OP_NR);
+    d->fault_nth = d->next_fault_nth;
+    d->fault_persist = d->next_fault_persist;
+    d->next_fault_nth = 0;
+    d->st.faults += d->fault_nth != 0 && d->op <= IOBUS_DIFF_FIXED;
+    switch (d->op) {
+    case IOBUS_DIFF_REGISTER:
+        do_register(d, &c);
+        break;
+    case IOBUS_DIFF_UNREGISTER:
+        do_unregister(d, &c);
+        break;
+    case IOBUS_DIFF_IOEVENTFD_ASSIGN:
+    case IOBUS_DIFF_IOEVENTFD_DEASSIGN:
+        do_ioeventfd(d, &c, d->op == IOBUS_DIFF_IOEVENTFD_ASSIGN);
+        break;
+    case IOBUS_DIFF_ZONE_ADD:
+    case IOBUS_DIFF_ZONE_DEL:
+        do_zone(d, &c, d->op == IOBUS_DIFF_ZONE_ADD);
+        break;
+    case IOBUS_DIFF_FIXED:
+        do_fixed(d);
+        break;
+    case IOBUS_DIFF_WRITE:
+    case IOBUS_DIFF_READ: {
+        uint64_t of;
+        uint64_t ol;
+
+        iobus_oracle_ring_get(d->o, &of, &ol);
+        do_access(d, &c, d->op == IOBUS_DIFF_WRITE);
+        check_ring(d, ol);
+        return;
+    }
+    case IOBUS_DIFF_RING_POP:
+        do_ring_pop(d, &c);
+        check_ring(d, UINT64_MAX);
+        return;
+    case IOBUS_DIFF_RING_SET:
+        do_ring_set(d, &c);
+        check_ring(d, UINT64_MAX);
+        return;
+    case IOBUS_DIFF_FAULT:
+    default:
+        d->next_fault_nth = 1 + next(&c) % 4;
+        d->next_fault_persist = next(&c) & 1;
+        return;
+    }
+    /* An update: compare the whole state, sparsely on big buses. */
+    for (unsigned b = 0; b < IOBUS_NR; b++) {
+        total += iobus_nr_ranges(&d->w[0]->set, (enum iobus_id)b);
+    }
+    if (!d->failed && (total <= DW_DENSE_RANGES || d->cmd % DW_SPARSE == 0)) {
+        check_state(d);
+    }
+}
+
+/* Length of the command starting at in[0..n): up to the next separator. */
+static size_t command_len(const uint8_t *in, size_t n)
+{
+    for (size_t i = 0; i + IOBUS_DIFF_SEP_LEN <= n; i++) {
+        if (memcmp(in + i, IOBUS_DIFF_SEP, IOBUS_DIFF_SEP_LEN) == 0) {
+            return i;
+        }
+    }
+    return n;
+}
+
+/* One run's state.  Static: the oracle is created once and reset after
+ * every run, which keeps a fuzzer's executions cheap. */
+static struct dworld worlds[DW_NW];
+static struct diff run_state;
+
+int iobus_diff_run(const uint8_t *in, size_t n,
+                   const struct iobus_diff_opts *opts,
+                   struct iobus_diff_stats *stats, char *err, size_t errlen)
+{
+    static const struct iobus_diff_opts no_opts;
+    static struct iobus_oracle *oracle;
+    struct diff *d = &run_state;
+    uint64_t live;
+
+    if (errlen) {
+        err[0] = '\0';
+    }
+    if (!oracle) {
+        oracle = iobus_oracle_create(oracle_destroyed, &run_state);
+        if (!oracle) {
+            snprintf(err, errlen, "out of memory setting up");
+            return -ENOMEM;
+        }
+    }
+    memset(d, 0, sizeof(*d));
+    d->o = oracle;
+    d->err = err;
+    d->errlen = errlen;
+    d->opts = opts ? *opts : no_opts;
+    sim_fault_reset();
+    live = sim_alloc_live();
+    for (unsigned v = 0; v < DW_NW; v++) {
+        d->w[v] = &worlds[v];
+        dworld_open(d->w[v], (enum iobus_lookup)v);
+    }
+
+    for (size_t i = 0; i < n && !d->failed;) {
+        size_t len = command_len(in + i, n - i);
+
+        d->cmd++;
+        d->st.commands++;
+        if (len > 0) {
+            do_command(d, in + i, len);
+        }
+        i += len + IOBUS_DIFF_SEP_LEN;
+    }
+    d->op = IOBUS_DIFF_OP_NR; /* messages now say "teardown" */
+    if (!d->failed) {
+        check_state(d);
+        check_ring_slots(d);
+    }
+
+    /* Teardown: the bus destroys what the oracle destroys. */
+    for (unsigned v = 0; v < DW_NW; v++) {
+        dworld_close(d->w[v]);
+    }
+    iobus_oracle_reset(d->o);
+    if (!d->failed) {
+        d->cmd++;
+        for (unsigned v = 0; v < DW_NW && !d->failed; v++) {
+            check_logs(d, d->w[v], iobus_lookup_name((enum iobus_lookup)v));
+            for (unsigned k = 0; k < DW_DEVS && !d->failed; k++) {
+                if (d->w[v]->dev[k].dev.nr_ranges != 0) {
+                    fail(d, "teardown left device %u with %u ranges", k + 1,
+                         d->w[v]->dev[k].dev.nr_ranges);
+                }
+            }
+        }
+        if (!d->failed && sim_alloc_live() != live) {
+            fail(d, "teardown: %" PRIu64 " allocations live, %" PRIu64
+                 " before", sim_alloc_live(), live);
+        }
+    }
+    d->st.destroyed = d->w[0]->nlog;
+    sim_fault_reset();
+    if (stats) {
+        *stats = d->st;
+    }
+    return d->failed ? -1 : 0;
+}

@@ -1,0 +1,110 @@
+/*
+ * scenarios/src/iobus_diff.h - the I/O bus core (every lookup variant at
+ * once) and model/iobus_oracle driven by one opcode stream, compared step
+ * by step.  Shared by tests/test_iobus.c and fuzz/fuzz_iobus.c; it uses no
+ * test framework and reports a disagreement as a message.
+ *
+ * Encoding.  The input is a list of commands separated by the 4 bytes
+ * "FUZZ" (IOBUS_DIFF_SEP).  In a command, byte 0 is the opcode (taken
+ * modulo IOBUS_DIFF_OP_NR) and the following bytes are its arguments, read
+ * in order; a missing argument byte reads as 0 and surplus bytes are
+ * ignored.  Every argument picks from a small table (modulo its size) or
+ * is a plain number, so every byte string is a valid program.  An
+ * address is two bytes: one picks from a table of interesting addresses,
+ * the other, when its bit 7 is set, adds its value modulo 16.
+ *
+ * Why the encoding stays stable under mutation: a mutation (bit flip,
+ * insertion, deletion, dictionary insert) changes at most the command it
+ * lands in, or splits or merges two commands when it touches a separator;
+ * every other command keeps its meaning, because commands are delimited by
+ * the separator rather than by their position or by the lengths of the
+ * commands before them.  Crossover of two inputs splices whole programs.
+ * New opcodes, arguments and table entries are only ever appended, so an
+ * input written with canonical values (opcode below IOBUS_DIFF_OP_NR,
+ * table indices below the table sizes, as the seed corpus is) keeps its
+ * meaning; other values wrap and may change meaning when a table grows.
+ *
+ *   op  name              arguments (one byte each unless noted)
+ *   0   REGISTER          dev, bus, addr, addr offset, len
+ *   1   UNREGISTER        dev, bus
+ *   2   IOEVENTFD_ASSIGN  addr, addr offset, len, datamatch, flags, eventfd
+ *   3   IOEVENTFD_DEASSIGN  same as ASSIGN
+ *   4   ZONE_ADD          addr, addr offset, size, pio
+ *   5   ZONE_DEL          addr, addr offset, size, pio
+ *   6   FIXED             registers the fixed devices (the first two
+ *                         FIXED commands of an input; later ones do
+ *                         nothing)
+ *   7   WRITE             bus, addr, addr offset, alen, mode, value:
+ *                         mode even: one byte picking a datamatch value;
+ *                         mode odd: 8 value bytes (native order)
+ *   8   READ              bus, addr, addr offset, alen
+ *   9   RING_POP          count
+ *   10  RING_SET          first, last (userspace writes the indices)
+ *   11  FAULT             nth, persist: the next command's allocation
+ *                         number nth (1..4) fails, and with persist every
+ *                         later one of that command too
+ *
+ * What is checked after every command: every variant returns the same
+ * result as the oracle (error codes, which device handled an access, what
+ * the ring holds), all variants' searches find the same first range, a
+ * device is never called once its last range is gone, the bus destroys a
+ * device only once per registration, a handled ioeventfd write signals its
+ * own eventfd and no other, and after an update the buses, lists,
+ * per-device range counts and destruction logs equal the oracle's (after
+ * every update while the buses are small, every 16th command beyond 32
+ * ranges).  At the end: the whole state and ring again, then teardown
+ * destroys what the oracle destroys, and every allocation is freed.
+ */
+#ifndef KVMSIM_SCN_IOBUS_DIFF_H
+#define KVMSIM_SCN_IOBUS_DIFF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IOBUS_DIFF_SEP "FUZZ"
+#define IOBUS_DIFF_SEP_LEN 4
+
+enum iobus_diff_op {
+    IOBUS_DIFF_REGISTER = 0,
+    IOBUS_DIFF_UNREGISTER,
+    IOBUS_DIFF_IOEVENTFD_ASSIGN,
+    IOBUS_DIFF_IOEVENTFD_DEASSIGN,
+    IOBUS_DIFF_ZONE_ADD,
+    IOBUS_DIFF_ZONE_DEL,
+    IOBUS_DIFF_FIXED,
+    IOBUS_DIFF_WRITE,
+    IOBUS_DIFF_READ,
+    IOBUS_DIFF_RING_POP,
+    IOBUS_DIFF_RING_SET,
+    IOBUS_DIFF_FAULT,
+    IOBUS_DIFF_OP_NR
+};
+
+/* What a run exercised (so a test can insist the stream did something). */
+struct iobus_diff_stats {
+    uint64_t commands;  /* commands decoded */
+    uint64_t handled;   /* accesses some device handled */
+    uint64_t signals;   /* of which ioeventfd hits */
+    uint64_t appends;   /* of which coalesced ring appends */
+    uint64_t faults;    /* commands run with an allocation fault armed */
+    uint64_t nomem;     /* commands that ended in -ENOMEM */
+    uint64_t destroyed; /* generic devices the bus destroyed */
+};
+
+struct iobus_diff_opts {
+    /* 1-based command number whose oracle update is skipped, to prove the
+     * checks catch a divergence; 0 (the default) skips nothing. */
+    uint64_t sabotage_command;
+};
+
+/* Run the program in[0..n).  opts and stats may be NULL.  Returns 0 when
+ * every check held, -1 with a one-line message in err otherwise, -ENOMEM
+ * when the run could not be set up.  Runs outside a simulation (one
+ * thread, no costs); uses the process-wide fault settings of sim/fault.h
+ * and resets them before and after.  Not reentrant. */
+int iobus_diff_run(const uint8_t *in, size_t n,
+                   const struct iobus_diff_opts *opts,
+                   struct iobus_diff_stats *stats, char *err,
+                   size_t errlen);
+
+#endif
