@@ -158,6 +158,29 @@ void scn_config_error(const struct scn_run *r, const char *section,
     fputc('\n', stderr);
 }
 
+int scn_apply_cost_keys(struct scn_run *r, const struct scn_cost_key *map,
+                        size_t n, struct cost_model *m)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *v = cfg_str(r->cfg, "cost", map[i].key);
+        char *end;
+        unsigned long long ns;
+
+        if (!v[0]) {
+            continue;
+        }
+        errno = 0;
+        ns = strtoull(v, &end, 0);
+        if (errno || *end || v[0] == '-') {
+            scn_config_error(r, "cost", map[i].key,
+                             "'%s' is not a number of nanoseconds", v);
+            return -EINVAL;
+        }
+        *(uint64_t *)(void *)((char *)m + map[i].off) = ns;
+    }
+    return 0;
+}
+
 const struct scn_driver *scn_driver_find(const char *name)
 {
     for (size_t i = 0; scn_drivers[i]; i++) {

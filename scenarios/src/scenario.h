@@ -99,6 +99,20 @@ void scn_config_error(const struct scn_run *r, const char *section,
                       const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* A [cost] key of a driver and the cost_model field (byte offset of a
+ * uint64_t) it overrides. */
+struct scn_cost_key {
+    const char *key;
+    size_t off;
+};
+
+/* Apply every [cost] key of `map` that was given a value (an empty value
+ * keeps the model's).  -EINVAL after reporting a value that is not a
+ * non-negative number of nanoseconds at the key's origin. */
+struct cost_model;
+int scn_apply_cost_keys(struct scn_run *r, const struct scn_cost_key *map,
+                        size_t n, struct cost_model *m);
+
 /* The registry, NULL-terminated, in `kvmsim list` order. */
 extern const struct scn_driver *const scn_drivers[];
 const struct scn_driver *scn_driver_find(const char *name);

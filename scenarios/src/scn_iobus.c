@@ -80,10 +80,7 @@ static const struct cfg_key iobus_keys[] = {
 /* Apply the [cost] overrides that were given a value. */
 static int iobus_apply_cost_keys(struct scn_run *r, struct cost_model *m)
 {
-    static const struct {
-        const char *key;
-        size_t off;
-    } map[] = {
+    static const struct scn_cost_key map[] = {
         {"io_exit_kernel_ns", offsetof(struct cost_model, io_exit_kernel_ns)},
         {"io_exit_user_ns", offsetof(struct cost_model, io_exit_user_ns)},
         {"probe_ns",
@@ -91,24 +88,7 @@ static int iobus_apply_cost_keys(struct scn_run *r, struct cost_model *m)
              PLAT_WORK_IOBUS_PROBE * sizeof(uint64_t)},
     };
 
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        const char *v = cfg_str(r->cfg, "cost", map[i].key);
-        char *end;
-        unsigned long long n;
-
-        if (!v[0]) {
-            continue;
-        }
-        errno = 0;
-        n = strtoull(v, &end, 0);
-        if (errno || *end || v[0] == '-') {
-            scn_config_error(r, "cost", map[i].key,
-                             "'%s' is not a number of nanoseconds", v);
-            return -EINVAL;
-        }
-        *(uint64_t *)(void *)((char *)m + map[i].off) = n;
-    }
-    return 0;
+    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
 }
 
 struct iobus_world;

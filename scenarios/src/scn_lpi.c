@@ -112,10 +112,7 @@ static const struct cfg_key lpi_keys[] = {
 /* Apply the [cost] overrides that were given a value. */
 static int lpi_apply_cost_keys(struct scn_run *r, struct cost_model *m)
 {
-    static const struct {
-        const char *key;
-        size_t off;
-    } map[] = {
+    static const struct scn_cost_key map[] = {
         {"inject_ns", offsetof(struct cost_model, work_ns) +
                           PLAT_WORK_ITS_INJECT * sizeof(uint64_t)},
         {"table_walk_ns", offsetof(struct cost_model, work_ns) +
@@ -126,24 +123,7 @@ static int lpi_apply_cost_keys(struct scn_run *r, struct cost_model *m)
         {"wakeup_ns", offsetof(struct cost_model, wakeup_ns)},
     };
 
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        const char *v = cfg_str(r->cfg, "cost", map[i].key);
-        char *end;
-        unsigned long long n;
-
-        if (!v[0]) {
-            continue;
-        }
-        errno = 0;
-        n = strtoull(v, &end, 0);
-        if (errno || *end) {
-            scn_config_error(r, "cost", map[i].key,
-                             "'%s' is not a number of nanoseconds", v);
-            return -EINVAL;
-        }
-        *(uint64_t *)((char *)m + map[i].off) = n;
-    }
-    return 0;
+    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
 }
 
 /* One MSI waiting for a kworker. */

@@ -104,10 +104,7 @@ static const struct cfg_key net_keys[] = {
 
 static int apply_cost_keys(struct scn_run *r, struct cost_model *m)
 {
-    static const struct {
-        const char *key;
-        size_t off;
-    } map[] = {
+    static const struct scn_cost_key map[] = {
         {"io_exit_kernel_ns", offsetof(struct cost_model, io_exit_kernel_ns)},
         {"io_exit_user_ns", offsetof(struct cost_model, io_exit_user_ns)},
         {"wakeup_ns", offsetof(struct cost_model, wakeup_ns)},
@@ -116,24 +113,7 @@ static int apply_cost_keys(struct scn_run *r, struct cost_model *m)
         {"irqfd_assign_ns", offsetof(struct cost_model, irqfd_assign_ns)},
     };
 
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-        const char *v = cfg_str(r->cfg, "cost", map[i].key);
-        char *end;
-        unsigned long long n;
-
-        if (!v[0]) {
-            continue;
-        }
-        errno = 0;
-        n = strtoull(v, &end, 0);
-        if (errno || *end || v[0] == '-') {
-            scn_config_error(r, "cost", map[i].key,
-                             "'%s' is not a number of nanoseconds", v);
-            return -EINVAL;
-        }
-        *(uint64_t *)((char *)m + map[i].off) = n;
-    }
-    return 0;
+    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
 }
 
 static uint64_t key_u64(struct scn_run *r, const char *name)
