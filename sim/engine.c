@@ -658,6 +658,24 @@ enum sim_result sim_run(struct sim *s)
             s->now = s->threads[i]->t;
         }
     }
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        const struct sim_thread *t = s->threads[i];
+
+        /* A wait that never ended, or ended without the thread running
+         * again, has no span yet: keep one for the JSON. */
+        bool blocked = t->state == SIM_T_BLOCKED;
+        uint64_t end = blocked ? s->now : t->t;
+
+        if (t->state != SIM_T_DONE && t->wait != SIM_WAIT_NONE &&
+            end > t->wait_since) {
+            struct sim_event e = {
+                .ts = t->wait_since, .dur = end - t->wait_since,
+                .arg = blocked, .name = t->wait_name, .tid = t->id,
+                .cpu = t->cpu, .kind = SIM_EV_OPEN_WAIT,
+            };
+            sim_trace_keep(s->trace, &e);
+        }
+    }
     sim_trace_mix(s->trace, (uint64_t)s->result);
     sim_trace_mix(s->trace, s->now);
     s->running = false;

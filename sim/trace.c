@@ -28,6 +28,7 @@ struct sim_trace {
     struct trace_thread *threads;
     uint32_t nthreads;
     uint32_t ncpus;
+    char failure[256];  /* first failed invariant's message, for the JSON */
 };
 
 #define HASH_SEED 0xcbf29ce484222325ull
@@ -67,6 +68,13 @@ struct sim_trace *sim_trace_create(bool record, size_t max_events)
     return t;
 }
 
+void sim_trace_note_failure(struct sim_trace *t, const char *message)
+{
+    if (t && !t->failure[0] && message) {
+        snprintf(t->failure, sizeof(t->failure), "%s", message);
+    }
+}
+
 void sim_trace_destroy(struct sim_trace *t)
 {
     if (!t) {
@@ -98,6 +106,11 @@ void sim_trace_add(struct sim_trace *t, const struct sim_event *e)
     }
     t->hash = h;
     t->seen++;
+    sim_trace_keep(t, e);
+}
+
+void sim_trace_keep(struct sim_trace *t, const struct sim_event *e)
+{
     if (!t->record) {
         return;
     }
@@ -242,13 +255,17 @@ int sim_trace_write_json(const struct sim_trace *t, FILE *out)
         switch (e->kind) {
         case SIM_EV_SPAN:
         case SIM_EV_WAIT:
+        case SIM_EV_OPEN_WAIT:
             fprintf(out, ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%" PRIu32
                     ",\"cat\":\"%s\",\"name\":", PID_THREADS, e->tid,
-                    e->kind == SIM_EV_WAIT ? "wait" : "op");
-            if (e->kind == SIM_EV_WAIT) {
+                    e->kind == SIM_EV_SPAN ? "op" : "wait");
+            if (e->kind != SIM_EV_SPAN) {
                 char label[96];
 
-                snprintf(label, sizeof(label), "wait: %s", name);
+                snprintf(label, sizeof(label), "wait: %s%s", name,
+                         e->kind != SIM_EV_OPEN_WAIT ? ""
+                         : e->arg ? " (never woken)"
+                                  : " (woken, never ran again)");
                 json_str(out, label);
             } else {
                 json_str(out, name);
@@ -267,15 +284,27 @@ int sim_trace_write_json(const struct sim_trace *t, FILE *out)
             json_str(out, thread_name(t, e->tid));
             fputs("}}", out);
             break;
+        case SIM_EV_INVARIANT:
+            /* A global instant: Perfetto draws it across every track. */
+            fprintf(out, ",\n{\"ph\":\"i\",\"s\":\"g\",\"pid\":%d,\"tid\":%"
+                    PRIu32 ",\"cat\":\"invariant\",\"name\":", PID_THREADS,
+                    e->tid);
+            json_str(out, name);
+            json_us(out, "ts", e->ts);
+            fprintf(out, ",\"args\":{\"failure\":%" PRId64, e->arg);
+            if (e->arg == 1 && t->failure[0]) {
+                fputs(",\"message\":", out);
+                json_str(out, t->failure);
+            }
+            fputs("}}", out);
+            break;
         case SIM_EV_INSTANT:
         case SIM_EV_FAULT:
-        case SIM_EV_INVARIANT:
         case SIM_EV_THREAD_START:
         case SIM_EV_THREAD_END:
             fprintf(out, ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%"
                     PRIu32 ",\"cat\":\"%s\",\"name\":", PID_THREADS, e->tid,
-                    e->kind == SIM_EV_FAULT ? "fault"
-                    : e->kind == SIM_EV_INVARIANT ? "invariant" : "event");
+                    e->kind == SIM_EV_FAULT ? "fault" : "event");
             json_str(out, e->kind == SIM_EV_THREAD_START ? "thread start"
                           : e->kind == SIM_EV_THREAD_END ? "thread end"
                                                          : name);

@@ -26,6 +26,9 @@ enum sim_ev_kind {
     SIM_EV_THREAD_END,   /* thread finished */
     SIM_EV_WAIT,         /* thread waited dur ns on object `name` */
     SIM_EV_INVARIANT,    /* an invariant failed: name, arg */
+    SIM_EV_OPEN_WAIT,    /* at the end, a wait on `name` since ts with no
+                            span yet: arg 1 still blocked (dur to the end),
+                            0 woken but never ran again; not hashed */
 };
 
 struct sim_event {
@@ -46,10 +49,17 @@ void sim_trace_destroy(struct sim_trace *t);
 
 /* Hash the event and, when recording, keep a copy. */
 void sim_trace_add(struct sim_trace *t, const struct sim_event *e);
+/* Keep an event for the JSON without hashing it (what a run's end finds,
+ * such as threads still blocked; recording runs only). */
+void sim_trace_keep(struct sim_trace *t, const struct sim_event *e);
 /* Fold a value that is not an event (for example a run's result). */
 void sim_trace_mix(struct sim_trace *t, uint64_t v);
 uint64_t sim_trace_hash_value(const struct sim_trace *t);
 uint64_t sim_trace_events_seen(const struct sim_trace *t);
+
+/* The first failed invariant's message (copied; later calls are ignored).
+ * Written into the JSON with the invariant's event; not hashed. */
+void sim_trace_note_failure(struct sim_trace *t, const char *message);
 
 /* Names for tracks; names are copied. */
 int sim_trace_name_thread(struct sim_trace *t, uint32_t tid,

@@ -76,6 +76,7 @@ bool scn_check(struct scn_run *r, bool ok, const char *invariant,
             .ts = r->failure_ns, .kind = SIM_EV_INVARIANT, .name = invariant,
             .arg = (int64_t)r->failures,
         };
+        sim_trace_note_failure(sim_get_trace(r->sim), r->first_failure);
         sim_trace_add(sim_get_trace(r->sim), &e);
     }
     return false;

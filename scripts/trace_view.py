@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""scripts/trace_view.py - a quick look at a kvmsim --trace file.
+
+kvmsim writes Chrome Trace Event JSON (open it in https://ui.perfetto.dev).
+This script gives the same picture without a browser:
+
+  trace_view.py TRACE.json                 per-track summary on stdout
+  trace_view.py TRACE.json --png OUT.png   timeline: one row per simulated
+                                           CPU and thread, spans coloured by
+                                           operation, counters below, the
+                                           failed invariant as a red line
+  --from US --to US                        only this window of virtual time
+  --last US                                only the last US microseconds
+                                           (the lead-up to a failure)
+
+Standard library only; the PNG needs matplotlib (Debian's
+python3-matplotlib, seen by /usr/bin/python3).
+"""
+import argparse
+import json
+import colorsys
+import hashlib
+import sys
+
+
+def load(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit("trace_view: %s: %s" % (path, e))
+    events = doc.get("traceEvents", []) if isinstance(doc, dict) else doc
+    names = {}
+    for e in events:
+        if e.get("ph") == "M" and e.get("name") == "thread_name":
+            names[(e["pid"], e["tid"])] = e["args"]["name"]
+    return events, names
+
+
+def window(events, args):
+    ends = [e["ts"] + e.get("dur", 0) for e in events if "ts" in e]
+    end = max(ends) if ends else 0.0
+    lo = args.start if args.start is not None else 0.0
+    hi = args.end if args.end is not None else end
+    if args.last is not None:
+        lo = max(0.0, hi - args.last)
+    return lo, hi
+
+
+def track_label(key, names):
+    pid, tid = key
+    name = names.get(key, "tid %d" % tid)
+    return name if pid == 1 else "%s [%d]" % (name, tid)
+
+
+def summary(events, names, lo, hi):
+    busy = {}
+    count = {}
+    for e in events:
+        if e.get("ph") != "X":
+            continue
+        a, b = max(lo, e["ts"]), min(hi, e["ts"] + e["dur"])
+        if b < a:
+            continue
+        key = (e["pid"], e["tid"])
+        busy.setdefault(key, {})
+        busy[key][e["name"]] = busy[key].get(e["name"], 0.0) + (b - a)
+        count[(key, e["name"])] = count.get((key, e["name"]), 0) + 1
+    print("window %.3f .. %.3f us" % (lo, hi))
+    for key in sorted(busy):
+        print("%s" % track_label(key, names))
+        for name, t in sorted(busy[key].items(), key=lambda kv: -kv[1]):
+            print("  %-28s %10.3f us  %6d spans" % (name, t, count[(key, name)]))
+    for e in events:
+        if e.get("cat") == "invariant":
+            print("invariant %s failed at %.3f us: %s"
+                  % (e["name"], e["ts"],
+                     e.get("args", {}).get("message", "(no message)")))
+
+
+MAX_LANES = 6
+
+
+def end_ns(e):
+    """A span's end in whole ns (the JSON holds us with 3 decimals; adding
+    the floats would put equal ends a rounding error apart)."""
+    return round(e["ts"] * 1000) + round(e["dur"] * 1000)
+
+
+def name_colour(name):
+    """A colour from the name alone: hue from one hash, shade from another."""
+    h = hashlib.sha1(name.encode()).digest()
+    return colorsys.hsv_to_rgb(h[0] / 256.0, 0.45 + 0.4 * h[1] / 255.0,
+                               0.6 + 0.35 * h[2] / 255.0)
+
+
+def nesting(spans):
+    """Depth of each span inside the spans of its own track (Perfetto
+    stacks nested slices the same way)."""
+    depth = {}
+    by_track = {}
+    for i, e in enumerate(spans):
+        by_track.setdefault((e["pid"], e["tid"]), []).append((i, e))
+    for track in by_track.values():
+        # kvmsim emits a span when it ends, so of two spans with the same
+        # interval the later one is the outer one.
+        track.sort(key=lambda ie: (ie[1]["ts"], -ie[1]["dur"], -ie[0]))
+        stack = []
+        for _, e in track:
+            while stack and end_ns(stack[-1]) <= round(e["ts"] * 1000):
+                stack.pop()
+            depth[id(e)] = len(stack)
+            stack.append(e)
+    return depth
+
+
+def plot(events, names, lo, hi, out, title):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        sys.exit("trace_view: matplotlib is not importable by %s "
+                 "(try /usr/bin/python3)" % sys.executable)
+    spans = [e for e in events if e.get("ph") == "X"
+             and e["ts"] <= hi and e["ts"] + e["dur"] >= lo]
+    keys = sorted({(e["pid"], e["tid"]) for e in spans})
+    counters = {}
+    for e in events:
+        if e.get("ph") == "C" and lo <= e["ts"] <= hi:
+            for k, v in e["args"].items():
+                counters.setdefault(e["name"] if k == "value" else
+                                    "%s.%s" % (e["name"], k), []).append(
+                                        (e["ts"], v))
+    ops = sorted({e["name"] for e in spans})
+    # Colour by a hash of the name, so one operation has one colour in
+    # every picture (two runs side by side compare at a glance).
+    colour = {n: name_colour(n) for n in ops}
+    depth = nesting(spans)
+    lanes = {k: 1 + max(depth[id(e)] for e in spans
+                        if (e["pid"], e["tid"]) == k) for k in keys}
+    nrows = 2 if counters else 1
+    height = sum(min(lanes[k], MAX_LANES) for k in keys)
+    fig, axes = plt.subplots(
+        nrows, 1, sharex=True, squeeze=False,
+        figsize=(13, 1.4 + 0.32 * height + (2.2 if counters else 0)),
+        gridspec_kw={"height_ratios": [max(1, height), 5][:nrows]})
+    ax = axes[0][0]
+    base = {}
+    y = 0
+    for key in keys:
+        base[key] = y
+        y += min(lanes[key], MAX_LANES)
+    tiny = (hi - lo) / 3000.0
+    for e in spans:
+        d = depth[id(e)]
+        if d >= MAX_LANES:
+            continue
+        a = max(lo, e["ts"])
+        w = min(hi, e["ts"] + e["dur"]) - a
+        ax.broken_barh([(a, max(w, tiny))],
+                       (base[(e["pid"], e["tid"])] + d + 0.08, 0.84),
+                       facecolors=colour[e["name"]], edgecolor="white",
+                       linewidth=0.3)
+    for key in keys[1:]:
+        ax.axhline(base[key], color="0.75", linewidth=0.6)
+    for e in events:
+        if e.get("cat") == "invariant":
+            for a in axes[:, 0]:
+                a.axvline(e["ts"], color="red", linewidth=1.5)
+            ax.text(e["ts"], 0, " invariant %s failed" % e["name"],
+                    color="red", va="top", ha="right", fontsize=8)
+    ax.set_ylim(y, 0)
+    ax.set_yticks([base[k] + 0.5 for k in keys])
+    ax.set_yticklabels([track_label(k, names) for k in keys], fontsize=8)
+    ax.set_title(title, fontsize=10)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=colour[n]) for n in ops]
+    ax.legend(handles, ops, fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.005, 1.0), frameon=False)
+    if counters:
+        cax = axes[1][0]
+        for name, pts in sorted(counters.items()):
+            xs = [p[0] for p in pts] + [hi]
+            ys = [p[1] for p in pts] + [pts[-1][1]]
+            cax.step(xs, ys, where="post", label=name)
+        cax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.005, 1.0),
+                   frameon=False)
+        cax.set_ylabel("counter", fontsize=8)
+    axes[-1][0].set_xlabel("virtual time, us")
+    axes[-1][0].set_xlim(lo, hi)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    print("wrote %s (%d spans on %d tracks)" % (out, len(spans), len(keys)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("trace")
+    ap.add_argument("--png", help="write a timeline image here")
+    ap.add_argument("--from", dest="start", type=float, help="window start, us")
+    ap.add_argument("--to", dest="end", type=float, help="window end, us")
+    ap.add_argument("--last", type=float, help="only the last US microseconds")
+    ap.add_argument("--title", default=None)
+    args = ap.parse_args()
+    events, names = load(args.trace)
+    lo, hi = window(events, args)
+    if args.png:
+        plot(events, names, lo, hi, args.png, args.title or args.trace)
+    else:
+        summary(events, names, lo, hi)
+
+
+if __name__ == "__main__":
+    main()
