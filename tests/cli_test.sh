@@ -117,5 +117,25 @@ check list_shows_demo test $? -eq 0
 "$bin" keys demo | grep -q 'items'
 check keys_demo_lists_workload_keys test $? -eq 0
 
+# compare --report: the seed table as rows, the error computed; --report
+# belongs to compare and --out to report.
+"$bin" compare iobus-200-ioeventfds --report r.json > cmp.txt
+check compare_report_exits_0 test $? -eq 0
+check compare_report_json_has_computed_error /usr/bin/python3 -c '
+import json
+s = json.load(open("r.json"))["sections"]
+assert [x["seed"] for x in s] == ["004"], s
+r = [x for x in s[0]["rows"] if x["role"] == "predicted"][0]
+e = 100 * (r["model"] - r["published"]) / r["published"]
+assert abs(r["error_pct"] - e) < 1e-9, (r, e)
+'
+check compare_report_keeps_terminal_table grep -q '^seed 004' cmp.txt
+"$bin" compare iobus-200-ioeventfds --report r.md > /dev/null
+check compare_report_md_has_summary grep -q '^| 004 |' r.md
+"$bin" run demo --report x.json 2>/dev/null
+check run_with_report_exits_2 test $? -eq 2
+"$bin" report 2>/dev/null
+check report_without_out_exits_2 test $? -eq 2
+
 echo "cli: $pass passed, $fail failed"
 [ $fail -eq 0 ]

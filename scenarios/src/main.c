@@ -6,6 +6,7 @@
  *   kvmsim run SCENARIO [options]    one run
  *   kvmsim replay TAPEFILE [options] a saved or raw tape
  *   kvmsim compare SCENARIO [options] every variant, same seed
+ *   kvmsim report --out DIR [options] every seed comparison, as files
  *
  * Flags are turned into configuration overrides (--seed N is
  * --set run.seed=N), so a saved tape records them all the same way.
@@ -16,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "scenarios/src/explore.h"
+#include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 
 #define SETBUF 64
@@ -28,6 +31,8 @@ struct cli {
     unsigned nbuf;
     const char *positional;
     bool markdown;
+    const char *report_path; /* compare --report FILE */
+    const char *out_dir;     /* report --out DIR */
     struct explore_opts ex;
 };
 
@@ -52,6 +57,8 @@ static void usage_run(FILE *out)
 "  --save-tape FILE   where a failing run saves its tape\n"
 "                     (default: kvmsim-fail-DRIVER-VARIANT-SEED.tape)\n"
 "  --scenario NAME    (replay) scenario of a raw tape, e.g. a fuzzer input\n"
+"  --report FILE      (compare) the seed table as structured rows: JSON,\n"
+"                     or Markdown / HTML when FILE ends in .md / .html\n"
 "  --quiet            no summary\n"
 "\n"
 "explore options (kvmsim explore SCENARIO --seeds N [options]):\n"
@@ -60,6 +67,10 @@ static void usage_run(FILE *out)
 "  --shard I/K        only seeds with seed %% K == I (spread over machines)\n"
 "  --time-budget S    stop after S seconds\n"
 "  --tapes DIR        save each failing seed's tape in DIR\n"
+"\n"
+"report options (kvmsim report --out DIR [options]):\n"
+"  --out DIR          runs every seed comparison, prints each table and\n"
+"                     writes DIR/seeds.json, seeds.md and seeds.html\n"
 "\n"
 "exit status: 0 all invariants held, 1 an invariant failed,\n"
 "             2 usage or input error, 3 deadlock, livelock or step bound\n",
@@ -77,6 +88,7 @@ static void usage(FILE *out)
 "       kvmsim replay TAPEFILE [options]\n"
 "       kvmsim compare SCENARIO [options]\n"
 "       kvmsim explore SCENARIO --seeds N [options]\n"
+"       kvmsim report --out DIR [options]\n"
 "       kvmsim COMMAND --help\n"
 "\n", out);
     usage_run(out);
@@ -197,6 +209,10 @@ static int parse_opts(struct cli *c, const char *cmd, int argc, char **argv)
             }
         } else if (strcmp(a, "--tapes") == 0) {
             c->ex.tape_dir = val;
+        } else if (strcmp(a, "--report") == 0) {
+            c->report_path = val;
+        } else if (strcmp(a, "--out") == 0) {
+            c->out_dir = val;
         } else {
             fprintf(stderr, "kvmsim: %s: unknown option '%s' (see kvmsim %s "
                     "--help)\n", cmd, a, cmd);
@@ -258,6 +274,125 @@ static int cmd_keys(struct cli *c)
     return KVMSIM_EXIT_OK;
 }
 
+/* Write rep to path; KVMSIM_EXIT_OK or KVMSIM_EXIT_USAGE after saying
+ * why. */
+static int write_report(const struct report *rep, const char *path)
+{
+    int rc = report_write_file(rep, path);
+
+    if (rc < 0) {
+        fprintf(stderr, "%s:0: cannot write the report: %s\n", path,
+                strerror(-rc));
+        return KVMSIM_EXIT_USAGE;
+    }
+    return KVMSIM_EXIT_OK;
+}
+
+/* `kvmsim compare SCENARIO --report FILE`. */
+static int cmd_compare(struct cli *c)
+{
+    struct report *rep;
+    int code, wc;
+
+    if (!c->report_path) {
+        return scn_compare_main(&c->q);
+    }
+    rep = report_create();
+    if (!rep) {
+        fprintf(stderr, "kvmsim: out of memory\n");
+        return KVMSIM_EXIT_USAGE;
+    }
+    report_request(rep, c->q.sets, c->q.nsets);
+    c->q.report = rep;
+    code = scn_compare_main(&c->q);
+    wc = write_report(rep, c->report_path);
+    report_destroy(rep);
+    return wc > code ? wc : code;
+}
+
+/* mkdir -p; 0 or -errno. */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+
+    if (n == 0 || n >= sizeof(path)) {
+        return -ENAMETOOLONG;
+    }
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] == '/' || path[i] == '\0') {
+            char saved = path[i];
+
+            path[i] = '\0';
+            if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+                return -errno;
+            }
+            path[i] = saved;
+        }
+    }
+    return 0;
+}
+
+/* `kvmsim report --out DIR`: every driver's seed comparison, printed as
+ * `kvmsim compare` prints it, then written as DIR/seeds.{json,md,html}. */
+static int cmd_report(struct cli *c)
+{
+    static const char *const files[] = {"seeds.json", "seeds.md",
+                                        "seeds.html"};
+    struct report *rep;
+    int code = KVMSIM_EXIT_OK, rc;
+
+    if (!c->out_dir) {
+        fprintf(stderr, "kvmsim: report: --out DIR is required\n");
+        return KVMSIM_EXIT_USAGE;
+    }
+    if (c->positional) {
+        fprintf(stderr, "kvmsim: report: unexpected argument '%s'\n",
+                c->positional);
+        return KVMSIM_EXIT_USAGE;
+    }
+    rc = make_dirs(c->out_dir);
+    if (rc < 0) {
+        fprintf(stderr, "%s:0: cannot create the directory: %s\n",
+                c->out_dir, strerror(-rc));
+        return KVMSIM_EXIT_USAGE;
+    }
+    rep = report_create();
+    if (!rep) {
+        fprintf(stderr, "kvmsim: out of memory\n");
+        return KVMSIM_EXIT_USAGE;
+    }
+    report_request(rep, c->q.sets, c->q.nsets);
+    for (size_t i = 0; scn_drivers[i]; i++) {
+        struct scn_request q = c->q;
+
+        if (!scn_drivers[i]->compare) {
+            continue;
+        }
+        q.scenario = scn_drivers[i]->name;
+        q.report = rep;
+        printf("\n== kvmsim compare %s ==\n", q.scenario);
+        fflush(stdout);
+        rc = scn_compare_main(&q);
+        fflush(stdout);
+        code = rc > code ? rc : code;
+    }
+    printf("\n== report ==\n");
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%s/%s", c->out_dir, files[i]);
+        rc = write_report(rep, path);
+        if (rc == KVMSIM_EXIT_OK) {
+            printf("wrote %s\n", path);
+        }
+        code = rc > code ? rc : code;
+    }
+    report_destroy(rep);
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     static struct cli c;
@@ -294,6 +429,20 @@ int main(int argc, char **argv)
         }
         return cmd_keys(&c);
     }
+    if ((c.report_path && strcmp(cmd, "compare") != 0) ||
+        (c.out_dir && strcmp(cmd, "report") != 0)) {
+        fprintf(stderr, "kvmsim: %s: %s is not an option of %s (see kvmsim "
+                "%s --help)\n", cmd, c.report_path ? "--report" : "--out",
+                cmd, cmd);
+        return KVMSIM_EXIT_USAGE;
+    }
+    if (strcmp(cmd, "report") == 0) {
+        if (rc == 1) {
+            usage_run(stdout);
+            return KVMSIM_EXIT_OK;
+        }
+        return cmd_report(&c);
+    }
     if (strcmp(cmd, "run") != 0 && strcmp(cmd, "replay") != 0 &&
         strcmp(cmd, "compare") != 0 && strcmp(cmd, "explore") != 0) {
         fprintf(stderr, "kvmsim: unknown command '%s' (see kvmsim --help)\n",
@@ -326,7 +475,7 @@ int main(int argc, char **argv)
         return scn_explore_main(&c.q, &c.ex);
     }
     if (strcmp(cmd, "compare") == 0) {
-        return scn_compare_main(&c.q);
+        return cmd_compare(&c);
     }
     return scn_run_main(&c.q);
 }

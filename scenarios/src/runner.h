@@ -26,6 +26,8 @@ enum {
 
 #define SCN_MAX_SETS 64
 
+struct report;
+
 struct scn_request {
     const char *scenario;            /* builtin name or path */
     const char *sets[SCN_MAX_SETS];  /* "key=value" overrides, in order */
@@ -37,6 +39,7 @@ struct scn_request {
     size_t tape_len;
     bool quiet;                      /* no human summary */
     bool silent;                     /* no failure report either */
+    struct report *report;           /* compare: structured rows, or NULL */
 };
 
 /* Load the scenario and its configuration into r (which the caller

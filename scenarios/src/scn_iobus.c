@@ -31,6 +31,7 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
+#include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
 #include "sim/fault.h"
@@ -724,6 +725,29 @@ int scn_iobus_fit(const struct scn_request *q, double *user_ns)
     return iobus_fit_with(q, -1, user_ns);
 }
 
+/* One model figure of iobus_model_point() in q->report, with the
+ * overrides that reproduce it. */
+static void iobus_report_point(const struct scn_request *q, const char *table,
+                               const char *variant, unsigned n,
+                               double user_ns, double published,
+                               enum report_role role, double exits_per_s)
+{
+    char label[32], sets[256];
+    struct report_row row = {
+        .table = table, .label = label, .variant = variant,
+        .published = published, .model = exits_per_s, .unit = "exits/s",
+        .role = role, .headline = role == REPORT_PREDICTED,
+        .metric = "exits_per_s", .key = "workload.ioeventfds", .x = n,
+        .sets = sets,
+    };
+
+    snprintf(label, sizeof(label), "%u ioeventfds", n);
+    snprintf(sets, sizeof(sets), "run.variant=%s workload.ioeventfds=%u "
+             "workload.notify_every=0 vm.vcpus=1 cost.io_exit_user_ns=%.0f",
+             variant, n, user_ns);
+    report_add(q->report, &row);
+}
+
 static int iobus_compare(const struct scn_request *q,
                          struct scn_run *const *runs, size_t nruns,
                          FILE *out)
@@ -759,6 +783,16 @@ static int iobus_compare(const struct scn_request *q,
             "every write searches the bus and exits to userspace\n",
             SEED004_IOEVENTFDS, IOBUS_SCN_PORT);
     fprintf(out, "exits per second (virtual), one vCPU\n");
+    report_begin(q->report, "004", "iobus-200-ioeventfds",
+                 nruns ? runs[0]->seed : 0,
+                 "I/O bus device lookup: 200 ioeventfds on one PIO byte, "
+                 "the guest writing the byte next to it, so every write "
+                 "searches the bus and exits to userspace; linear scan "
+                 "(before) vs sorted ranges + bsearch (after)");
+    report_fitted(q->report, "the before figure (linear scan, %.0fk "
+                  "exits/s): 1 constant", SEED004_BEFORE_EXITS_PER_S / 1e3);
+    report_predicted(q->report, "the after figure (bsearch, %.0fk exits/s)",
+                     SEED004_AFTER_EXITS_PER_S / 1e3);
     fprintf(out, "  %-10s %-30s %7s %9s %8s %7s %8s\n", "variant",
             "lookup", "seed", "model", "error", "ns/exit", "probes");
     for (unsigned v = 0; v < 3; v++) {
@@ -775,6 +809,13 @@ static int iobus_compare(const struct scn_request *q,
         fprintf(out, "  %-10s %-30s %7s %8.1fk %8s %7.0f %8.1f\n",
                 iobus_variants[v], what[v], sfig, pt[v].exits_per_s / 1e3,
                 err, pt[v].exit_ns, pt[v].probes);
+        iobus_report_point(q, "exits per second, 200 ioeventfds, one vCPU",
+                           iobus_variants[v], SEED004_IOEVENTFDS, user_fit,
+                           seed_fig[v],
+                           v == 0 ? REPORT_FITTED
+                                  : (isnan(seed_fig[v]) ? REPORT_MODEL_ONLY
+                                                        : REPORT_PREDICTED),
+                           pt[v].exits_per_s);
     }
     fprintf(out, "fitted on the seed's before figure only (linear):\n");
     fprintf(out, "  userspace part of an exit, io_exit_user_ns   %6.0f ns "
@@ -786,6 +827,16 @@ static int iobus_compare(const struct scn_request *q,
     fprintf(out, "assumed, not fitted:\n");
     fprintf(out, "  in-kernel part of an exit, io_exit_kernel_ns %6" PRIu64
             " ns\n", cm.io_exit_kernel_ns);
+    report_param(q->report, "userspace part of an exit (io_exit_user_ns)",
+                 user_fit, "ns", "fitted");
+    report_param(q->report, "one range comparison (probe_ns)", probe_ns,
+                 "ns", "host benchmark (bench_iobus)");
+    report_param(q->report, "in-kernel part of an exit (io_exit_kernel_ns)",
+                 (double)cm.io_exit_kernel_ns, "ns", "assumed");
+    report_note(q->report, "gain of after over before: seed %+.1f%%, model "
+                "%+.1f%%", 100.0 * (SEED004_AFTER_EXITS_PER_S /
+                                    SEED004_BEFORE_EXITS_PER_S - 1),
+                100.0 * (pt[1].exits_per_s / pt[0].exits_per_s - 1));
     fprintf(out, "predicted, not fitted: after = %.1fk exits/s against the "
             "seed's %.0fk (%+.1f%%);\n  gain over before: seed %+.1f%%, "
             "model %+.1f%%\n", pt[1].exits_per_s / 1e3,
@@ -808,6 +859,11 @@ static int iobus_compare(const struct scn_request *q,
         fprintf(out, "rounding check: refitted with %.0f ns per comparison, "
                 "after = %.1fk (%+.1f%%)\n", p, alt.exits_per_s / 1e3,
                 fit_error_pct(alt.exits_per_s, SEED004_AFTER_EXITS_PER_S));
+        report_note(q->report, "rounding check: refitted with %.0f ns per "
+                    "comparison, after = %.1fk exits/s (%+.1f%%)", p,
+                    alt.exits_per_s / 1e3,
+                    fit_error_pct(alt.exits_per_s,
+                                  SEED004_AFTER_EXITS_PER_S));
     }
     if (nruns == 3) {
         fprintf(out, "this request as configured (%.0f ioeventfds, "
@@ -831,6 +887,12 @@ static int iobus_compare(const struct scn_request *q,
                 sweep[i], sp[0].exits_per_s / 1e3, sp[1].exits_per_s / 1e3,
                 sp[2].exits_per_s / 1e3, sp[0].probes, sp[1].probes,
                 sp[2].probes);
+        for (unsigned v = 0; v < 3; v++) {
+            iobus_report_point(q, "sweep: exits per second by ioeventfds, "
+                               "one vCPU", iobus_variants[v], sweep[i],
+                               user_fit, NAN, REPORT_MODEL_ONLY,
+                               sp[v].exits_per_s);
+        }
     }
     fprintf(out, "  linear pays a comparison per range on every exit; the "
             "sorted variants pay about\n  log2(ranges) + 1, so their exit "
