@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/coalesced_mmio.h"
+#include "core/testcase.h"
 
 struct coalesced_mmio_dev {
     struct iobus_dev dev;
@@ -60,6 +61,7 @@ static int coalesced_mmio_write(struct iobus_dev *dev, uint64_t addr,
     insert = plat_atomic_load(&ring->last);
     if (insert >= COALESCED_MMIO_MAX ||
         (insert + 1) % COALESCED_MMIO_MAX == plat_atomic_load(&ring->first)) {
+        KVMSIM_MARK(COALESCED_RING_FULL);
         plat_unlock(&s->ring_lock);
         return -EOPNOTSUPP;
     }

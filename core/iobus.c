@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/iobus.h"
+#include "core/testcase.h"
 
 /* A range in a snapshot.  last is the last byte a match can start at for a
  * len-0 range, or the last byte of the range; reach is the largest last of
@@ -516,6 +517,7 @@ int iobus_register_many_locked(struct iobus_set *set,
         old[b] = plat_atomic_load_ptr(&set->bus[b]);
         if (old[b]->nr + add[b] > IOBUS_MAX_RANGES ||
             old[b]->nr_counted + add_counted[b] > IOBUS_MAX_DEVS) {
+            KVMSIM_MARK(IOBUS_FULL);
             return -ENOSPC;
         }
     }
@@ -530,6 +532,7 @@ int iobus_register_many_locked(struct iobus_set *set,
         }
         fresh[b] = iobus_snap_alloc(old[b]->nr + add[b]);
         if (!fresh[b]) {
+            KVMSIM_MARK(IOBUS_SNAP_NOMEM);
             for (unsigned c = 0; c < b; c++) {
                 iobus_snap_free(fresh[c]);
             }
@@ -646,6 +649,7 @@ int iobus_unregister_locked(struct iobus_set *set, enum iobus_id bus,
     plat_atomic_store_ptr(&set->bus[bus], &iobus_snap_empty);
     plat_rcu_synchronize();
     set->bus_resets[bus]++;
+    KVMSIM_MARK(IOBUS_UNREGISTER_BUS_RESET);
     iobus_drop_ranges_locked(old, dev);
     iobus_snap_free(old);
     return -ENOMEM;

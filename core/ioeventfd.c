@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/ioeventfd.h"
+#include "core/testcase.h"
 
 struct ioeventfd {
     struct iobus_dev dev;
@@ -244,6 +245,7 @@ int ioeventfd_assign(struct ioeventfd_set *s, const struct ioeventfd_args *a)
     plat_lock(&s->buses->lock);
     if (ioeventfd_collides_locked(s, bus, a) ||
         (n == 2 && ioeventfd_collides_locked(s, IOBUS_FAST_MMIO, a))) {
+        KVMSIM_MARK(IOEVENTFD_COLLISION);
         rc = -EEXIST;
         goto out;
     }
@@ -252,6 +254,7 @@ int ioeventfd_assign(struct ioeventfd_set *s, const struct ioeventfd_args *a)
 
         p[i] = ioeventfd_new(a, b);
         if (!p[i]) {
+            KVMSIM_MARK(IOEVENTFD_NOMEM);
             rc = -ENOMEM;
             goto out;
         }

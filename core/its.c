@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "core/its.h"
+#include "core/testcase.h"
 
 #define ITS_LPI_MAGIC 0x4c5049616c697665ull /* "LPIalive" */
 #define ITS_LPI_DEAD 0x4c50496465616421ull  /* "LPIdead!" */
@@ -187,6 +188,7 @@ void its_lpi_put(struct its *its, struct its_lpi *lpi)
         lpi->magic = ITS_LPI_DEAD;
         its->lpis_freed++;
         if (its->rcu_free) {
+            KVMSIM_MARK(ITS_LPI_FREE_DEFERRED);
             lpi->rcu.next = its->garbage;
             its->garbage = &lpi->rcu;
             its->nr_garbage++;
@@ -433,6 +435,7 @@ static int its_trigger_locked(struct its *its, const struct its_msi *msi,
      * target's LPIs enabled, not forwarded to hardware. */
     if (plat_atomic_load(&its->vcpus[target].lpis_enabled)) {
         if (its_lpi_hw_locked(lpi)) {
+            KVMSIM_MARK(ITS_INSERT_SKIP_HW);
             its->insert_skips++;
         } else if (its_cache_insert_locked(its->cache, msi, lpi) > 0) {
             its->inserts++;
@@ -585,6 +588,7 @@ static int its_cmd_mapd_locked(struct its *its, const struct its_cmd *cmd)
         dev->size = cmd->size;
     }
     if (old) {
+        KVMSIM_MARK(ITS_INVAL_MAPD);
         its_unlink_device_locked(its, old);
         its_device_free(its, old);
         its_invalidate_locked(its);
@@ -626,6 +630,7 @@ static int its_cmd_mapc_locked(struct its *its, const struct its_cmd *cmd)
             }
         }
         its->colls[cmd->icid].mapped = false;
+        KVMSIM_MARK(ITS_INVAL_MAPC_UNMAP);
         its_invalidate_locked(its);
         return 0;
     }
@@ -717,6 +722,7 @@ static int its_cmd_movi_locked(struct its *its, const struct its_cmd *cmd)
         !its->colls[cmd->icid].mapped) {
         return -ENXIO;
     }
+    KVMSIM_MARK(ITS_INVAL_MOVI);
     its_invalidate_locked(its);
     ite->icid = cmd->icid;
     its_set_target(ite->lpi, its->colls[cmd->icid].vcpu);
@@ -735,6 +741,7 @@ static int its_cmd_movall_locked(struct its *its, const struct its_cmd *cmd)
         }
     }
     plat_unlock(&its->lpi_lock);
+    KVMSIM_MARK(ITS_INVAL_MOVALL);
     its_invalidate_locked(its);
     return 0;
 }
@@ -758,6 +765,7 @@ static int its_cmd_discard_locked(struct its *its, const struct its_cmd *cmd)
     }
     *slot = ite->next;
     its_ite_free(its, ite);
+    KVMSIM_MARK(ITS_INVAL_DISCARD);
     its_invalidate_locked(its);
     return 0;
 }
@@ -783,6 +791,7 @@ static int its_cmd_on_ite_locked(struct its *its, const struct its_cmd *cmd)
         atomic_store_explicit(&lpi->hw, cmd->valid, memory_order_relaxed);
         if (cmd->valid) {
             /* The cache must never hold a forwarded LPI. */
+            KVMSIM_MARK(ITS_INVAL_SET_HW);
             its_invalidate_locked(its);
         }
     }
@@ -838,6 +847,7 @@ static int its_cmd_locked(struct its *its, const struct its_cmd *cmd)
     case ITS_CMD_SET_ENABLED:
         its->enabled = cmd->valid;
         if (!cmd->valid) {
+            KVMSIM_MARK(ITS_INVAL_ITS_DISABLED);
             its_invalidate_locked(its);
         }
         return 0;
@@ -847,6 +857,7 @@ static int its_cmd_locked(struct its *its, const struct its_cmd *cmd)
         }
         plat_atomic_store(&its->vcpus[cmd->vcpu].lpis_enabled, cmd->valid);
         if (!cmd->valid) {
+            KVMSIM_MARK(ITS_INVAL_LPIS_DISABLED);
             its_invalidate_locked(its);
         }
         return 0;

@@ -31,6 +31,7 @@
 
 #include "core/its.h"
 #include "core/its_cache.h"
+#include "core/testcase.h"
 
 enum its_cache_stat {
     ST_LOOKUPS,
@@ -424,6 +425,7 @@ static struct its_lpi *its_lc_lookup(struct its_cache *c, uint32_t cpu,
             if (its_lpi_tryget(node->lpi)) {
                 lpi = node->lpi;
             } else {
+                KVMSIM_MARK(ITS_CACHE_TRYGET_FAILED);
                 its_cache_count_add(c, cpu, ST_TRYGET_FAILURES, 1);
             }
             break;
@@ -468,6 +470,7 @@ static uint32_t its_lc_insert(struct its_cache *c, const struct its_msi *msi,
         }
     }
     if (!node) {
+        KVMSIM_MARK(ITS_CACHE_INSERT_NOMEM);
         its_cache_work(probes);
         plat_unlock(&lc->lock);
         its_cache_count_add(c, cpu, ST_LOCKS, 1);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/msix.h"
+#include "core/testcase.h"
 
 int msix_init(struct msix_cap *m, unsigned nr, struct plat_kvm *kvm,
               uint32_t devid)
@@ -109,6 +110,7 @@ int msix_set_vector_notifiers(struct msix_cap *m, msix_use_fn use,
         }
         rc = use(opaque, nr, m->table[nr].address, m->table[nr].data);
         if (rc < 0) {
+            KVMSIM_MARK(MSIX_USE_FAILED_UNWIND);
             while (nr-- > 0) {
                 if (!vector_masked(m, nr)) {
                     release(opaque, nr);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/platform.h"
+#include "core/testcase.h"
 #include "core/vfio_migration.h"
 
 /* ---- the arc table ---- */
@@ -205,6 +206,7 @@ static int reset(struct vfio_mig_dev *m)
         m->state = PLAT_VFIO_STATE_RUNNING;
         m->st.resets++;
     } else {
+        KVMSIM_MARK(VFIO_MIG_RESET_FAILED);
         m->st.reset_failures++;
         plat_trace_instant("vfio reset failed", rc);
     }
@@ -225,6 +227,7 @@ static int request(struct vfio_mig_dev *m, enum plat_vfio_mig_state target)
         return 0;
     }
     m->st.failures++;
+    KVMSIM_MARK(VFIO_MIG_REQUEST_FAILED);
     if ((unsigned)reached < VFIO_MIG_NSTATES) {
         m->state = reached;
     } else {
@@ -246,6 +249,7 @@ int vfio_mig_set_state(struct vfio_mig_dev *m,
     if (m->state == PLAT_VFIO_STATE_ERROR) {
         /* Only a reset leaves ERROR; the error that led here was
          * reported when it happened. */
+        KVMSIM_MARK(VFIO_MIG_RESET_FROM_ERROR);
         rc = reset(m);
         if (rc < 0) {
             return rc;
@@ -263,9 +267,11 @@ int vfio_mig_set_state(struct vfio_mig_dev *m,
         vfio_mig_state_supported(recover, m->flags)) {
         if (m->state == recover || request(m, recover) == 0) {
             m->st.recoveries++;
+            KVMSIM_MARK(VFIO_MIG_RECOVERED);
             return rc;
         }
     }
+    KVMSIM_MARK(VFIO_MIG_RESET_AFTER_FAILURE);
     reset(m);
     return rc;
 }
@@ -369,6 +375,7 @@ static int launch(struct vfio_mig_dev *m, bool prepare, bool running,
                             transition_thread, m);
     if (rc < 0) {
         /* No thread: do the transition here, the join collects it. */
+        KVMSIM_MARK(VFIO_MIG_THREAD_FALLBACK);
         m->thread = NULL;
         m->st.threads--;
         m->st.thread_fallbacks++;

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/testcase.h"
 #include "core/vfio_pci_irq.h"
 
 #define VFIO_SET_IRQS_TRIES 3
@@ -31,9 +32,11 @@ static int host_set_irqs(struct vfio_pci_irq *d,
     int rc = -EIO;
 
     for (int i = 0; i < VFIO_SET_IRQS_TRIES && rc == -EIO; i++) {
+        KVMSIM_MARK_IF(i > 0, VFIO_IRQ_SET_IRQS_RETRY);
         rc = plat_vfio_set_irqs(d->vdev, index, start, count, efds);
     }
     if (rc < 0) {
+        KVMSIM_MARK(VFIO_IRQ_SET_IRQS_GAVE_UP);
         d->host_errors++;
     }
     return rc;
@@ -106,6 +109,7 @@ static void bind_irqfd(struct vfio_pci_irq *d, struct vfio_msi_vector *v)
 {
     if (kvm_routes_irqfd(d->routes, &v->kvm_interrupt, (uint32_t)v->virq,
                          true) < 0) {
+        KVMSIM_MARK(VFIO_IRQ_IRQFD_FALLBACK);
         vector_fallback(d, v);
         return;
     }
@@ -119,6 +123,7 @@ static void add_kvm_msi_virq(struct vfio_pci_irq *d,
     int gsi = kvm_routes_add_msi(d->routes, address, data, d->devid);
 
     if (gsi < 0) {
+        KVMSIM_MARK(VFIO_IRQ_GSI_ALLOC_FALLBACK);
         vector_fallback(d, v);
         return;
     }
@@ -127,6 +132,7 @@ static void add_kvm_msi_virq(struct vfio_pci_irq *d,
         return;
     }
     if (kvm_routes_commit(d->routes) < 0) {
+        KVMSIM_MARK(VFIO_IRQ_COMMIT_FALLBACK);
         vector_fallback(d, v);
         return;
     }
@@ -154,6 +160,7 @@ static void update_kvm_msi_virq(struct vfio_pci_irq *d,
     kvm_routes_update_msi(d->routes, (uint32_t)v->virq, address, data,
                           d->devid);
     if (kvm_routes_commit(d->routes) < 0) {
+        KVMSIM_MARK(VFIO_IRQ_UPDATE_COMMIT_FALLBACK);
         remove_kvm_msi_virq(d, v);
         d->fallbacks++;
     }
@@ -212,6 +219,7 @@ static void commit_batch(struct vfio_pci_irq *d)
             continue;
         }
         if (rc < 0) {
+            KVMSIM_MARK(VFIO_IRQ_BATCH_COMMIT_FALLBACK);
             vector_fallback(d, v);
         } else {
             bind_irqfd(d, v);
@@ -425,6 +433,7 @@ int vfio_msi_enable(struct vfio_pci_irq *d, unsigned nr, uint64_t address,
         rc = enable_vectors(d);
         if (rc > 0 && (unsigned)rc < d->nr_vectors) {
             /* The host grants fewer: start over with that many. */
+            KVMSIM_MARK(VFIO_IRQ_MSI_GRANTED_FEWER);
             for (unsigned i = 0; i < d->nr_vectors; i++) {
                 vector_fini(d, &d->vectors[i]);
             }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/testcase.h"
 #include "core/virtio_pci.h"
 
 bool virtio_pci_ioeventfd_default(enum virtio_pci_kind kind)
@@ -151,6 +152,7 @@ static int notifier_setup(struct virtio_pci *p, struct virtio_pci_queue *q,
 
     if (q->live) {
         /* Kept after KVM refused its deassign: KVM may still signal it. */
+        KVMSIM_MARK(VIRTIO_NOTIFIER_STILL_LIVE);
         return -EBUSY;
     }
     plat_eventfd_init(&q->notifier, "virtio host notifier");
@@ -160,6 +162,7 @@ static int notifier_setup(struct virtio_pci *p, struct virtio_pci_queue *q,
     io.efd = &q->notifier;
     r = plat_kvm_ioeventfd(p->cfg.kvm, &io, true);
     if (r < 0) {
+        KVMSIM_MARK(VIRTIO_ASSIGN_FAILED);
         p->stats.assign_errors++;
         plat_eventfd_destroy(&q->notifier);
         q->live = false;
@@ -190,6 +193,7 @@ static void notifier_teardown(struct virtio_pci *p, struct virtio_pci_queue *q)
         io.efd = &q->notifier;
         r = plat_kvm_ioeventfd(p->cfg.kvm, &io, false);
         if (r < 0) {
+            KVMSIM_MARK(VIRTIO_DEASSIGN_REFUSED);
             p->stats.deassign_errors++;
         } else {
             p->stats.deassigns++;
@@ -199,6 +203,7 @@ static void notifier_teardown(struct virtio_pci *p, struct virtio_pci_queue *q)
     /* The guest may have kicked after the loop last looked and before
      * KVM let go of the notifier: that kick is only in the counter. */
     if (plat_eventfd_test_and_clear(&q->notifier)) {
+        KVMSIM_MARK(VIRTIO_POST_STOP_KICK);
         p->stats.post_stop_kicks++;
         queue_notify(p, q);
     }
@@ -232,6 +237,7 @@ static int notifiers_start(struct virtio_pci *p,
         }
     }
     if (r < 0) {
+        KVMSIM_MARK(VIRTIO_START_UNDO);
         while (n-- > 0) {
             if (p->q[n].vq.ready && p->q[n].live) {
                 notifier_teardown(p, &p->q[n]);
@@ -272,6 +278,7 @@ static void fall_back(struct virtio_pci *p, int err)
     p->use_ioeventfd = false;
     p->started = false;
     p->stats.fallbacks++;
+    KVMSIM_MARK(VIRTIO_SYNC_FALLBACK);
     plat_trace_instant("virtio-pci: ioeventfd off, synchronous notify", err);
     for (unsigned n = 0; n < p->cfg.nqueues; n++) {
         queue_notify(p, &p->q[n]);

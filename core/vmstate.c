@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "core/platform.h"
+#include "core/testcase.h"
 #include "core/vmstate.h"
 
 void vmstate_list_init(struct vmstate_list *l)
@@ -159,6 +160,7 @@ static int run_phase(struct vmstate_list *l, bool prepare, bool running,
                     running);
             rc = cb(e->opaque, running, state);
             if (rc < 0 && first == 0) {
+                KVMSIM_MARK(VMSTATE_HANDLER_ERROR);
                 first = rc;
             }
         }

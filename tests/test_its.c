@@ -958,6 +958,129 @@ static void map_many(struct its *its, uint32_t n)
     }
 }
 
+/* ---- reference bugs the checks must catch ------------------------------- */
+
+/* Three puts for the one reference a lookup handed out: the LPI's count
+ * hits zero while the lockless cache still publishes it.  A lookup must
+ * refuse it (inc-not-zero), and its_check must report the dead entry and
+ * the put on a dead LPI. */
+static void its_cache_lockless_lookup_refuses_lpi_whose_count_hit_zero(
+    void **state)
+{
+    struct its_inject_result res;
+    struct its_stats st;
+    struct its_msi m;
+    struct its_lpi *lpi;
+    struct tits t;
+    char msg[256];
+
+    (void)state;
+    tits_open(&t, ITS_CACHE_LOCKLESS, 4);
+    std_setup(t.its, NULL);
+    m = msi_of(t.its, 1, 0);
+    assert_int_equal(its_inject_slow(t.its, &m, &res), 0);
+    assert_true(res.inserted);
+    lpi = its_cache_lookup(its_get_cache(t.its), 0, &m, NULL);
+    assert_non_null(lpi);
+    assert_int_equal(its_lpi_intid(lpi), STD_LPI(1, 0));
+    its_lpi_put(t.its, lpi);
+    its_lpi_put(t.its, lpi);
+    its_lpi_put(t.its, lpi);
+    assert_null(its_cache_lookup(its_get_cache(t.its), 0, &m, NULL));
+    assert_int_equal(its_inject_fast(t.its, 0, &m, NULL), -EWOULDBLOCK);
+    its_get_stats(t.its, &st);
+    assert_int_equal(st.cache.tryget_failures, 2);
+    assert_int_equal(st.lpis_freed, 1);
+    assert_int_equal(its_check(t.its, msg, sizeof(msg)), -EUCLEAN);
+    assert_non_null(strstr(msg, "dead LPI"));
+    /* One put too many: counted, nothing touched. */
+    its_lpi_put(t.its, lpi);
+    assert_int_equal(its_check(t.its, NULL, 0), -EUCLEAN);
+    /* Teardown puts the cache's and the ITE's dead references too; the
+     * LPI itself goes with the grace period, so nothing leaks. */
+    assert_int_equal(its_destroy(t.its), 0);
+    assert_int_equal(sim_alloc_live(), t.live0);
+}
+
+/* A lookup's reference that is never put: its_check names the LPI and
+ * its counts, and its_destroy reports the leak (and frees it). */
+static void its_check_and_destroy_report_an_unreleased_reference(
+    void **state)
+{
+    struct its_msi m;
+    struct its_lpi *lpi;
+    struct tits t;
+    char msg[256];
+
+    (void)state;
+    tits_open(&t, ITS_CACHE_GLOBAL, 4);
+    std_setup(t.its, NULL);
+    assert_int_equal(inject(t.its, 0, 1, 2, NULL), 0);
+    m = msi_of(t.its, 1, 2);
+    lpi = its_cache_lookup(its_get_cache(t.its), 0, &m, NULL);
+    assert_non_null(lpi);
+    assert_int_equal(its_check(t.its, msg, sizeof(msg)), -EUCLEAN);
+    assert_non_null(strstr(msg, "refcount 3, ITEs 1 + cache entries 1"));
+    /* Without its ITE (and so out of the cache) the LPI is still alive. */
+    assert_int_equal(CMD(t.its, .op = ITS_CMD_DISCARD, .devid = 1,
+                         .eventid = 2), 0);
+    assert_int_equal(its_check(t.its, msg, sizeof(msg)), -EUCLEAN);
+    assert_non_null(strstr(msg, "is named by no ITE"));
+    assert_int_equal(its_destroy(t.its), 1);
+    assert_int_equal(sim_alloc_live(), t.live0);
+}
+
+static void its_inject_null_result_bad_ids_and_null_destroy(void **state)
+{
+    struct its_msi m;
+    struct tits t;
+
+    (void)state;
+    assert_int_equal(its_destroy(NULL), 0);
+    tits_open(&t, ITS_CACHE_SHARDED, 4);
+    std_setup(t.its, NULL);
+    m = msi_of(t.its, 2, 3);
+    /* The result is optional on every path. */
+    assert_int_equal(its_inject_fast(t.its, 3, &m, NULL), -EWOULDBLOCK);
+    assert_int_equal(its_inject_slow(t.its, &m, NULL), 0);
+    assert_int_equal(its_inject_fast(t.its, 3, &m, NULL), 0);
+    assert_int_equal(its_vcpu_delivered(t.its, 3), 2);
+    /* Boundary: vCPU 4 of 4 has delivered nothing. */
+    assert_int_equal(its_vcpu_delivered(t.its, 4), 0);
+    assert_int_equal(CMD(t.its, .op = ITS_CMD_DISCARD,
+                         .devid = 1u << ITS_DEVID_BITS), -EINVAL);
+    tits_close(&t);
+}
+
+/* Nodes the lockless cache evicts wait for a grace period; the slow path
+ * reclaims them once ITS_RECLAIM_BATCH have piled up, with no command. */
+static void its_inject_slow_reclaims_after_batch_of_evictions(void **state)
+{
+    struct its_config cfg;
+    struct its_stats st0, st1;
+    struct tits t;
+    const uint32_t n = ITS_CACHE_WAYS + ITS_RECLAIM_BATCH;
+
+    (void)state;
+    its_config_default(&cfg);
+    cfg.cache = ITS_CACHE_LOCKLESS;
+    cfg.nr_vcpus = 1;
+    cfg.cache_size = 1; /* one set of ITS_CACHE_WAYS slots */
+    tits_open_cfg(&t, &cfg);
+    map_many(t.its, n);
+    its_get_stats(t.its, &st0);
+    for (uint32_t e = 0; e < n; e++) {
+        assert_int_equal(inject(t.its, 0, 1, e, NULL), 0);
+    }
+    its_get_stats(t.its, &st1);
+    assert_int_equal(st1.cache.evictions - st0.cache.evictions,
+                     ITS_RECLAIM_BATCH);
+    assert_int_equal(st1.reclaims, st0.reclaims + 1);
+    /* The reclaim took every evicted node. */
+    assert_int_equal(its_reclaim(t.its), 0);
+    tits_close(&t);
+}
+
 static void its_cache_global_hit_moves_to_head(void **state)
 {
     struct its_inject_result res;
@@ -1691,6 +1814,14 @@ int main(void)
             its_cache_lockless_insert_nomem_still_delivers, reset_faults,
             reset_faults),
         cmocka_unit_test(its_cache_lockless_frees_after_grace_period),
+        cmocka_unit_test(
+            its_cache_lockless_lookup_refuses_lpi_whose_count_hit_zero),
+        cmocka_unit_test(
+            its_check_and_destroy_report_an_unreleased_reference),
+        cmocka_unit_test(
+            its_inject_null_result_bad_ids_and_null_destroy),
+        cmocka_unit_test(
+            its_inject_slow_reclaims_after_batch_of_evictions),
         cmocka_unit_test(its_cache_global_hit_moves_to_head),
         cmocka_unit_test(its_cache_global_insert_reuses_tail),
         cmocka_unit_test(its_cache_sharded_hit_moves_to_head_only_past_32),
