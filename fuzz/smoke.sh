@@ -12,11 +12,22 @@ if [ -d "$dir/regress/$name" ] && [ -n "$(ls -A "$dir/regress/$name")" ]; then
 fi
 dict=""
 [ -f "$dir/$name.dict" ] && dict="-dict=$dir/$name.dict"
+# The [libfuzzer] settings of NAME.options (max_len, ...) as flags; the
+# dictionary comes from NAME.dict above.
+opts=""
+if [ -f "$dir/$name.options" ]; then
+    opts=$(awk '/^[[:space:]]*\[/ { sec = $0; next }
+        sec ~ /^\[libfuzzer\]/ && /=/ && !/^[[:space:]]*[#;]/ {
+            k = $0; sub(/[[:space:]]*=.*/, "", k); sub(/^[[:space:]]+/, "", k)
+            v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); sub(/[[:space:]]+$/, "", v)
+            if (k != "dict") printf "-%s=%s ", k, v
+        }' "$dir/$name.options")
+fi
 seeds=""
 [ -d "$dir/corpus/$name" ] && seeds="$dir/corpus/$name"
 rc=0
 # shellcheck disable=SC2086
-"$fuzzer" $dict -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+"$fuzzer" $dict $opts -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$work/" -print_final_stats=1 "$work" $seeds \
     >"$work/log" 2>&1 || rc=$?
 tail -n 30 "$work/log"

@@ -3,7 +3,7 @@
 # Safe to run repeatedly; installs nothing when everything is present.
 set -eu
 pkgs="cmake ninja-build gcc clang libclang-rt-14-dev libcmocka-dev
-libinih-dev pkg-config lcov python3 python3-matplotlib"
+libinih-dev pkg-config lcov python3 python3-matplotlib zip unzip"
 missing=""
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
