@@ -1,8 +1,9 @@
 #!/bin/sh
 # scripts/test.sh - the whole test suite, as CI runs it: unit and scenario
 # tests in the default, asan and tsan builds, the ThreadSanitizer stress
-# tests, a bounded run of every fuzzer (fuzz preset), and a cross-build
-# check that one seed gives one trace hash in every build.  Exits non-zero
+# tests, a bounded run of every fuzzer and the OSS-Fuzz build.sh check
+# (fuzz preset), the coverage gate (coverage preset), the mutation suite,
+# and a cross-build check that one seed gives one trace hash in every build.  Exits non-zero
 # on any failure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -43,6 +44,22 @@ fi
 
 build fuzz
 run_ctest fuzz -L fuzz-smoke
+
+echo "== coverage gate: core/ >= 95% lines, >= 85% branches =="
+if ! sh coverage/run.sh 95 85; then
+    status=1
+fi
+
+echo "== mutation suite: every planted defect must be caught =="
+# One line per mutant in build/mutants.log; here only what was not caught
+# and the totals.
+mkdir -p build
+if sh tests/mutants/run.sh >build/mutants.log 2>&1; then
+    grep -v '^caught ' build/mutants.log
+else
+    grep -v '^caught ' build/mutants.log
+    status=1
+fi
 
 echo "== one seed, one trace hash, in every build =="
 h=""

@@ -6,10 +6,10 @@
  * seed may lose a kick or break another invariant.
  *
  * KVMSIM_RACE_SEEDS sets the number of seeds (default 10000) and
- * KVMSIM_RACE_FIRST the first one (default 1).  The script
- * tests/mutants/run_virtio_mutant.sh runs this binary on a copy of the
- * tree without the post-stop test-and-clear and expects it to fail:
- * that is what shows the exploration can find the lost kick.
+ * KVMSIM_RACE_FIRST the first one (default 1).  The mutation suite
+ * (`sh tests/mutants/run.sh virtio_no_post_stop_clear`) runs the tests on
+ * a copy of the tree without the post-stop test-and-clear; this
+ * exploration alone finds the lost kick there too.
  */
 #include <inttypes.h>
 #include <setjmp.h>
