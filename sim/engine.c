@@ -720,3 +720,18 @@ void sim_report(const struct sim *s, FILE *out)
         }
     }
 }
+
+char *sim_where(char *buf, size_t len)
+{
+    const struct sim_thread *t = sim_active ? sim_active->cur : NULL;
+
+    if (!t) {
+        snprintf(buf, len, "after the run");
+    } else if (t->nspans > 0 && t->nspans <= SIM_SPAN_DEPTH) {
+        snprintf(buf, len, "thread '%s' in %s", t->name,
+                 t->span_name[t->nspans - 1]);
+    } else {
+        snprintf(buf, len, "thread '%s'", t->name);
+    }
+    return buf;
+}

@@ -73,6 +73,11 @@ void sim_stop(struct sim *s);
 /* The running simulation, or NULL outside sim_run(). */
 struct sim *sim_current(void);
 
+/* Where the caller is, as text for reports: "thread 'NAME' in SPAN" (the
+ * innermost open trace span) from a simulated thread, "after the run"
+ * otherwise.  Returns buf. */
+char *sim_where(char *buf, size_t len);
+
 /* Virtual time of the latest event (the run's length once it returns). */
 uint64_t sim_now_ns(const struct sim *s);
 uint64_t sim_steps(const struct sim *s);

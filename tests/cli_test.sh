@@ -83,6 +83,8 @@ check replay_failing_tape_same_trace_hash \
 check explore_racy_pct_400_seeds_exits_1 test $? -eq 1
 check explore_groups_failure_with_reproduce_line \
     grep -q 'reproduce: kvmsim run demo .* --seed [0-9]' ex.txt
+check explore_names_where_the_invariant_failed \
+    grep -q '^    failed at: after the run$' ex.txt
 "$bin" explore demo --seeds 100 --jobs 2 --shard 1/2 --quiet > ex2.txt
 check explore_correct_sharded_exits_0 test $? -eq 0
 check explore_shard_runs_half_the_seeds grep -q '50 of 50 seeds' ex2.txt

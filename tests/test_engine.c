@@ -596,10 +596,41 @@ static void sim_run_blocked_daemon_does_not_deadlock(void **state)
     world_close(&w);
 }
 
+/* ---- where a check runs ---- */
+
+static char where_seen[2][64];
+
+static void where_reporter(void *arg)
+{
+    (void)arg;
+    plat_trace_begin("outer op");
+    plat_trace_begin("inner op");
+    sim_where(where_seen[0], sizeof(where_seen[0]));
+    plat_trace_end();
+    plat_trace_end();
+    sim_where(where_seen[1], sizeof(where_seen[1]));
+}
+
+static void sim_where_names_thread_and_innermost_span(void **state)
+{
+    struct world w;
+    char after[64];
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 1);
+    sim_spawn(w.sim, "checker", 0, where_reporter, NULL);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    assert_string_equal(where_seen[0], "thread 'checker' in inner op");
+    assert_string_equal(where_seen[1], "thread 'checker'");
+    assert_string_equal(sim_where(after, sizeof(after)), "after the run");
+    world_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sim_run_time_strategy_runs_events_in_time_order),
+        cmocka_unit_test(sim_where_names_thread_and_innermost_span),
         cmocka_unit_test(sim_spend_two_threads_one_cpu_serialise),
         cmocka_unit_test(plat_lock_contention_shows_as_virtual_time),
         cmocka_unit_test(sim_trace_hash_same_seed_twice_is_equal_100_seeds),

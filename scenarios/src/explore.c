@@ -6,10 +6,12 @@
  * to worker s % jobs), after `--shard I/K` has kept the seeds with
  * s % K == I, so machines can share a seed space without talking.  A
  * worker runs each seed in-process and writes one line per finished seed
- * to a pipe: "seed exit-code message".  Failures are grouped by exit code
- * and invariant name; each group shows its first seed, how many seeds hit
- * it and the command that reproduces it (the seed's tape is saved under
- * --tapes DIR when given).
+ * to a pipe: "seed exit-code where|message".  Failures are grouped by exit
+ * code, invariant name and the trace point where the invariant first
+ * failed (the checking thread and its innermost open span, from
+ * sim_where(), or "after the run"); each group shows its first seed, how
+ * many seeds hit it and the command that reproduces it (the seed's tape is
+ * saved under --tapes DIR when given).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,8 +31,9 @@
 
 struct explore_group {
     int code;
-    char key[160];       /* invariant name or result */
+    char key[160];       /* invariant (or result) and where it failed */
     char first_msg[512];
+    char where[128];     /* sim_where() of the first seed's failure */
     uint64_t first_seed;
     uint64_t count;
 };
@@ -89,7 +92,9 @@ static void worker(const struct scn_request *q, const struct explore_opts *o,
                 fclose(f);
             }
         }
-        fprintf(out, "%" PRIu64 " %d %s\n", seed, code,
+        /* "SEED CODE WHERE|MESSAGE" */
+        fprintf(out, "%" PRIu64 " %d %s|%s\n", seed, code,
+                code == KVMSIM_EXIT_INVARIANT ? r.failure_where : "-",
                 code == KVMSIM_EXIT_INVARIANT ? r.first_failure
                 : code == KVMSIM_EXIT_STUCK   ? sim_result_name(r.result)
                                               : "-");
@@ -100,24 +105,26 @@ static void worker(const struct scn_request *q, const struct explore_opts *o,
     _exit(0);
 }
 
+/* `text` is "WHERE|MESSAGE"; a group is an exit code, an invariant (the
+ * message up to its colon) and the trace point where it first failed. */
 static void group_add(struct explore_group *g, size_t *ng, uint64_t seed,
-                      int code, const char *msg)
+                      int code, const char *text)
 {
     char key[160];
+    const char *bar = strchr(text, '|');
+    const char *msg = bar ? bar + 1 : text;
     const char *colon = strchr(msg, ':');
-    size_t klen = colon ? (size_t)(colon - msg) : strlen(msg);
+    int wlen = bar ? (int)(bar - text) : 0;
+    int ilen = colon ? (int)(colon - msg) : (int)strlen(msg);
 
-    if (klen >= sizeof(key)) {
-        klen = sizeof(key) - 1;
-    }
-    memcpy(key, msg, klen);
-    key[klen] = '\0';
+    snprintf(key, sizeof(key), "%.*s at %.*s", ilen, msg, wlen, text);
     for (size_t i = 0; i < *ng; i++) {
         if (g[i].code == code && strcmp(g[i].key, key) == 0) {
             g[i].count++;
             if (seed < g[i].first_seed) {
                 g[i].first_seed = seed;
                 snprintf(g[i].first_msg, sizeof(g[i].first_msg), "%s", msg);
+                snprintf(g[i].where, sizeof(g[i].where), "%.*s", wlen, text);
             }
             return;
         }
@@ -129,6 +136,7 @@ static void group_add(struct explore_group *g, size_t *ng, uint64_t seed,
                                     .count = 1};
     snprintf(g[*ng].key, sizeof(g[*ng].key), "%s", key);
     snprintf(g[*ng].first_msg, sizeof(g[*ng].first_msg), "%s", msg);
+    snprintf(g[*ng].where, sizeof(g[*ng].where), "%.*s", wlen, text);
     (*ng)++;
 }
 
@@ -185,7 +193,7 @@ int scn_explore_main(const struct scn_request *q,
     }
     live = o->jobs;
     while (live > 0) {
-        char line[768];
+        char line[1024];
 
         live = 0;
         for (unsigned j = 0; j < o->jobs; j++) {
@@ -244,6 +252,9 @@ int scn_explore_main(const struct scn_request *q,
         printf("  [%s] %" PRIu64 " seeds, first seed %" PRIu64 ": %s\n",
                groups[i].code == KVMSIM_EXIT_STUCK ? "stuck" : "invariant",
                groups[i].count, groups[i].first_seed, groups[i].first_msg);
+        if (groups[i].code == KVMSIM_EXIT_INVARIANT) {
+            printf("    failed at: %s\n", groups[i].where);
+        }
         printf("    reproduce: kvmsim run %s", q->scenario);
         for (unsigned s = 0; s < q->nsets; s++) {
             printf(" --set %s", q->sets[s]);

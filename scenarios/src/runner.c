@@ -68,6 +68,7 @@ bool scn_check(struct scn_run *r, bool ok, const char *invariant,
                       fmt, ap);
             va_end(ap);
         }
+        sim_where(r->failure_where, sizeof(r->failure_where));
         r->failure_ns = sim_current() ? plat_now_ns()
                                       : (r->sim ? sim_now_ns(r->sim) : 0);
     }

@@ -66,6 +66,7 @@ struct scn_run {
     unsigned checks;
     unsigned failures;
     char first_failure[512];
+    char failure_where[128];  /* sim_where() at the first failure */
     uint64_t failure_ns;
     /* metrics, in report order */
     struct scn_metric metrics[SCN_MAX_METRICS];
