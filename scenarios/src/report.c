@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "model/fit.h"
+#include "scenarios/src/json_out.h"
 #include "scenarios/src/report.h"
 
 /* ---- building ---- */
@@ -448,36 +449,6 @@ static void esc_html(FILE *f, const char *s)
     }
 }
 
-static void esc_json(FILE *f, const char *s)
-{
-    if (!s) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\') {
-            fprintf(f, "\\%c", c);
-        } else if (c < 0x20) {
-            fprintf(f, "\\u%04x", c);
-        } else {
-            fputc(c, f);
-        }
-    }
-    fputc('"', f);
-}
-
-static void json_num(FILE *f, double v)
-{
-    if (isfinite(v)) {
-        fprintf(f, "%.17g", v);
-    } else {
-        fputs("null", f);
-    }
-}
-
 /* The summary cells of a section: what the model predicted against what
  * the seed published, and the errors, written through `esc` with `sep`
  * between entries. */
@@ -570,7 +541,7 @@ int report_write_json(const struct report *rep, FILE *f)
     fputs("{\"kvmsim_report\": 1, \"request_sets\": [", f);
     for (size_t i = 0; i < rep->nrequest_sets; i++) {
         fputs(i ? ", " : "", f);
-        esc_json(f, rep->request_sets[i]);
+        scn_json_str(f, rep->request_sets[i]);
     }
     fputs("],\n \"sections\": [", f);
     for (size_t k = 0; k < rep->nsections; k++) {
@@ -578,23 +549,23 @@ int report_write_json(const struct report *rep, FILE *f)
 
         fputs(k ? ",\n  {" : "\n  {", f);
         fputs("\"seed\": ", f);
-        esc_json(f, s->seed);
+        scn_json_str(f, s->seed);
         fputs(", \"scenario\": ", f);
-        esc_json(f, s->scenario);
+        scn_json_str(f, s->scenario);
         fprintf(f, ", \"run_seed\": %llu", (unsigned long long)s->run_seed);
         fputs(",\n   \"title\": ", f);
-        esc_json(f, s->title);
+        scn_json_str(f, s->title);
         fputs(",\n   \"fitted\": ", f);
-        esc_json(f, s->fitted);
+        scn_json_str(f, s->fitted);
         fputs(",\n   \"predicted\": ", f);
-        esc_json(f, s->predicted);
+        scn_json_str(f, s->predicted);
         fputs(",\n   \"claims\": [", f);
         for (size_t i = 0; i < s->nclaims; i++) {
             fputs(i ? ",\n    {" : "\n    {", f);
             fputs("\"words\": ", f);
-            esc_json(f, s->claims[i].words);
+            scn_json_str(f, s->claims[i].words);
             fputs(", \"check\": ", f);
-            esc_json(f, s->claims[i].check);
+            scn_json_str(f, s->claims[i].check);
             fprintf(f, ", \"holds\": %s}",
                     s->claims[i].holds ? "true" : "false");
         }
@@ -602,13 +573,13 @@ int report_write_json(const struct report *rep, FILE *f)
         for (size_t i = 0; i < s->nparams; i++) {
             fputs(i ? ",\n    {" : "\n    {", f);
             fputs("\"name\": ", f);
-            esc_json(f, s->params[i].name);
+            scn_json_str(f, s->params[i].name);
             fputs(", \"value\": ", f);
-            json_num(f, s->params[i].value);
+            scn_json_num(f, s->params[i].value);
             fputs(", \"unit\": ", f);
-            esc_json(f, s->params[i].unit);
+            scn_json_str(f, s->params[i].unit);
             fputs(", \"source\": ", f);
-            esc_json(f, s->params[i].source);
+            scn_json_str(f, s->params[i].source);
             fputc('}', f);
         }
         fputs("],\n   \"rows\": [", f);
@@ -617,28 +588,28 @@ int report_write_json(const struct report *rep, FILE *f)
 
             fputs(i ? ",\n    {" : "\n    {", f);
             fputs("\"table\": ", f);
-            esc_json(f, r->table);
+            scn_json_str(f, r->table);
             fputs(", \"label\": ", f);
-            esc_json(f, r->label);
+            scn_json_str(f, r->label);
             fputs(", \"variant\": ", f);
-            esc_json(f, r->variant);
+            scn_json_str(f, r->variant);
             fputs(", \"published\": ", f);
-            json_num(f, r->published);
+            scn_json_num(f, r->published);
             fputs(", \"model\": ", f);
-            json_num(f, r->model);
+            scn_json_num(f, r->model);
             fputs(", \"unit\": ", f);
-            esc_json(f, r->unit);
+            scn_json_str(f, r->unit);
             fputs(", \"role\": ", f);
-            esc_json(f, report_role_name(r->role));
+            scn_json_str(f, report_role_name(r->role));
             fputs(", \"error_pct\": ", f);
-            json_num(f, report_error_pct(r));
+            scn_json_num(f, report_error_pct(r));
             fprintf(f, ", \"headline\": %s", r->headline ? "true" : "false");
             fputs(",\n     \"metric\": ", f);
-            esc_json(f, r->metric);
+            scn_json_str(f, r->metric);
             fputs(", \"key\": ", f);
-            esc_json(f, r->key);
+            scn_json_str(f, r->key);
             fputs(", \"x\": ", f);
-            json_num(f, r->key ? r->x : NAN);
+            scn_json_num(f, r->key ? r->x : NAN);
             fputs(", \"sets\": [", f);
             if (r->sets) {
                 const char *p = r->sets;
@@ -652,7 +623,7 @@ int report_write_json(const struct report *rep, FILE *f)
 
                         snprintf(item, sizeof(item), "%.*s", (int)n, p);
                         fputs(first ? "" : ", ", f);
-                        esc_json(f, item);
+                        scn_json_str(f, item);
                         first = false;
                     }
                     p += n;
@@ -664,7 +635,7 @@ int report_write_json(const struct report *rep, FILE *f)
         fputs("],\n   \"notes\": [", f);
         for (size_t i = 0; i < s->nnotes; i++) {
             fputs(i ? ",\n    " : "\n    ", f);
-            esc_json(f, s->notes[i]);
+            scn_json_str(f, s->notes[i]);
         }
         fputs("]}", f);
     }

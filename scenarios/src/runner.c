@@ -23,6 +23,7 @@
 
 #include "core/platform.h"
 #include "scenarios/src/builtin.h"
+#include "scenarios/src/json_out.h"
 #include "scenarios/src/runner.h"
 #include "sim/fault.h"
 #include "sim/tape.h"
@@ -399,32 +400,6 @@ void scn_run_release(struct scn_run *r)
 
 /* ---- outputs ---- */
 
-static void json_escape(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-
-        if (c == '"' || c == '\\') {
-            fprintf(f, "\\%c", c);
-        } else if (c < 0x20) {
-            fprintf(f, "\\u%04x", c);
-        } else {
-            fputc(c, f);
-        }
-    }
-    fputc('"', f);
-}
-
-static void json_number(FILE *f, double v)
-{
-    if (isfinite(v)) {
-        fprintf(f, "%.17g", v);
-    } else {
-        fputs("null", f);
-    }
-}
-
 static int write_metrics(const struct scn_run *r, const char *path)
 {
     FILE *f = fopen(path, "w");
@@ -435,11 +410,11 @@ static int write_metrics(const struct scn_run *r, const char *path)
         return -errno;
     }
     fputs("{\"scenario\": ", f);
-    json_escape(f, r->scenario);
+    scn_json_str(f, r->scenario);
     fputs(", \"driver\": ", f);
-    json_escape(f, r->drv->name);
+    scn_json_str(f, r->drv->name);
     fputs(", \"variant\": ", f);
-    json_escape(f, r->variant);
+    scn_json_str(f, r->variant);
     fprintf(f, ", \"seed\": %" PRIu64 ", \"trace_hash\": \"%016" PRIx64
             "\", \"virtual_ns\": %" PRIu64 ", \"result\": \"%s\""
             ", \"invariant_checks\": %u, \"invariant_failures\": %u",
@@ -452,10 +427,10 @@ static int write_metrics(const struct scn_run *r, const char *path)
         const struct scn_metric *m = &r->metrics[i];
 
         fprintf(f, "%s\n  ", i ? "," : "");
-        json_escape(f, m->name);
+        scn_json_str(f, m->name);
         fputs(": ", f);
         if (!m->array) {
-            json_number(f, m->n ? m->v[0] : NAN);
+            scn_json_num(f, m->n ? m->v[0] : NAN);
             continue;
         }
         fputc('[', f);
@@ -463,7 +438,7 @@ static int write_metrics(const struct scn_run *r, const char *path)
             if (j) {
                 fputs(", ", f);
             }
-            json_number(f, m->v[j]);
+            scn_json_num(f, m->v[j]);
         }
         fputc(']', f);
     }
