@@ -8,7 +8,9 @@
  * (the harness reuses one oracle, reset after every run).  Inputs longer
  * than 256 bytes (about 20 commands) are cut: the interesting states are
  * small, and the per-command checks make long inputs slow; run it with
- * -max_len=256 so libFuzzer does not spend mutations past the cut.
+ * the cut as libFuzzer's -max_len so it does not spend mutations past it:
+ *
+ * max_len: 256
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -21,6 +21,7 @@ static struct {
     uint64_t injected;
 } F = {.nth_site = -1};
 
+SIM_UNCOVERED
 void sim_fault_reset(void)
 {
     for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
@@ -72,6 +73,7 @@ uint64_t sim_fault_injected(void)
     return F.injected;
 }
 
+SIM_UNCOVERED
 bool sim_fault_decide(enum plat_fault_site site)
 {
     bool fail = false;

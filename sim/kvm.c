@@ -32,8 +32,10 @@ struct sim_msi_count {
 
 struct plat_kvm {
     unsigned nvcpus;
-    struct plat_msi_route routes[SIM_KVM_MAX_ROUTES];
-    unsigned nroutes;
+    struct plat_msi_route *routes; /* committed table, sorted by GSI */
+    unsigned nroutes, routes_cap;
+    struct plat_msi_route *spare;  /* the next table is built here */
+    unsigned spare_cap;
     struct sim_irqfd **irqfds;
     unsigned nirqfds, irqfd_cap;
     struct sim_msi_count *msis;  /* guest's receive counts, sorted */
@@ -47,6 +49,7 @@ struct plat_kvm {
     uint64_t io_exits_kernel, io_exits_user;
 };
 
+SIM_UNCOVERED
 static void charge(uint64_t ns)
 {
     if (sim_active && ns) {
@@ -56,6 +59,7 @@ static void charge(uint64_t ns)
     }
 }
 
+SIM_UNCOVERED
 static const struct cost_model *cost(void)
 {
     static struct cost_model defaults;
@@ -99,9 +103,12 @@ void sim_kvm_destroy(struct plat_kvm *kvm)
     iobus_set_destroy(&kvm->io);
     free(kvm->irqfds);
     free(kvm->msis);
+    free(kvm->routes);
+    free(kvm->spare);
     free(kvm);
 }
 
+SIM_UNCOVERED
 static const struct plat_msi_route *route_find(const struct plat_kvm *k,
                                                uint32_t gsi)
 {
@@ -184,6 +191,7 @@ static void irqfd_wakeup(void *arg, struct plat_eventfd *e)
     }
 }
 
+SIM_UNCOVERED
 static int cmp_route(const void *a, const void *b)
 {
     const struct plat_msi_route *x = a, *y = b;
@@ -197,6 +205,7 @@ int plat_kvm_set_gsi_routing(struct plat_kvm *kvm,
 {
     const struct cost_model *c = cost();
     struct plat_msi_route *tmp;
+    unsigned cap;
 
     plat_trace_begin("KVM_SET_GSI_ROUTING");
     charge(c->gsi_routing_base_ns + c->gsi_routing_per_route_ns * n +
@@ -209,29 +218,58 @@ int plat_kvm_set_gsi_routing(struct plat_kvm *kvm,
         plat_trace_end();
         return -ENOMEM;
     }
-    tmp = malloc((n ? n : 1) * sizeof(*tmp));
-    if (!tmp) {
-        plat_trace_end();
-        return -ENOMEM;
+    /* The new table is sorted in the spare buffer, which then swaps with
+     * the committed one: a VM holds only as many slots as its largest
+     * table, and a commit allocates only when the table grows. */
+    if (n > kvm->spare_cap) {
+        cap = n < 16 ? 16 : n;
+        tmp = malloc(cap * sizeof(*tmp));
+        if (!tmp) {
+            plat_trace_end();
+            return -ENOMEM;
+        }
+        free(kvm->spare);
+        kvm->spare = tmp;
+        kvm->spare_cap = cap;
     }
-    memcpy(tmp, routes, n * sizeof(*tmp));
-    qsort(tmp, n, sizeof(*tmp), cmp_route);
+    tmp = kvm->spare;
+    if (n) {
+        memcpy(tmp, routes, n * sizeof(*tmp));
+        qsort(tmp, n, sizeof(*tmp), cmp_route);
+    }
     for (unsigned i = 1; i < n; i++) {
         if (tmp[i].gsi == tmp[i - 1].gsi) {
-            free(tmp);
             plat_trace_end();
             return -EINVAL;
         }
     }
-    memcpy(kvm->routes, tmp, n * sizeof(*tmp));
+    cap = kvm->spare_cap;
+    kvm->spare = kvm->routes;
+    kvm->spare_cap = kvm->routes_cap;
+    kvm->routes = tmp;
+    kvm->routes_cap = cap;
     kvm->nroutes = n;
     kvm->commits++;
-    free(tmp);
     if (sim_active) {
         sim_emit(sim_active, SIM_EV_COUNTER, "kvm routes", n, 0);
     }
     plat_trace_end();
     return 0;
+}
+
+/* Index of the irqfd on efd, or nirqfds. */
+SIM_UNCOVERED
+static unsigned irqfd_index(const struct plat_kvm *kvm,
+                            const struct plat_eventfd *efd)
+{
+    unsigned i;
+
+    for (i = 0; i < kvm->nirqfds; i++) {
+        if (kvm->irqfds[i]->efd == efd) {
+            break;
+        }
+    }
+    return i;
 }
 
 int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
@@ -241,11 +279,7 @@ int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
     struct sim_irqfd *f;
 
     charge(cost()->irqfd_assign_ns);
-    for (i = 0; i < kvm->nirqfds; i++) {
-        if (kvm->irqfds[i]->efd == efd) {
-            break;
-        }
-    }
+    i = irqfd_index(kvm, efd);
     if (!assign) {
         if (i == kvm->nirqfds || kvm->irqfds[i]->gsi != gsi) {
             return -ENOENT;
@@ -447,12 +481,9 @@ unsigned sim_kvm_nirqfds(const struct plat_kvm *kvm)
 int sim_kvm_irqfd_gsi(const struct plat_kvm *kvm,
                       const struct plat_eventfd *efd)
 {
-    for (unsigned i = 0; i < kvm->nirqfds; i++) {
-        if (kvm->irqfds[i]->efd == efd) {
-            return (int)kvm->irqfds[i]->gsi;
-        }
-    }
-    return -1;
+    unsigned i = irqfd_index(kvm, efd);
+
+    return i < kvm->nirqfds ? (int)kvm->irqfds[i]->gsi : -1;
 }
 
 uint64_t sim_kvm_commits(const struct plat_kvm *kvm)
@@ -566,8 +597,10 @@ int plat_vfio_set_irqs(struct plat_vfio_dev *dev,
         plat_trace_end();
         return -EINVAL;
     }
-    for (unsigned i = 0; i < count; i++) {
-        x->trigger[start + i] = efds ? efds[i] : NULL;
+    if (efds) {
+        memcpy(&x->trigger[start], efds, count * sizeof(x->trigger[0]));
+    } else {
+        memset(&x->trigger[start], 0, count * sizeof(x->trigger[0]));
     }
     plat_trace_end();
     return 0;

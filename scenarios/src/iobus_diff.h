@@ -4,6 +4,10 @@
  * by step.  Shared by tests/test_iobus.c and fuzz/fuzz_iobus.c; it uses no
  * test framework and reports a disagreement as a message.
  *
+ * The lookup variant only steers dispatch, so one set of buses takes the
+ * updates (under a variant that follows from the input's length) and every
+ * access is dispatched under each variant in turn, from the same state.
+ *
  * Encoding.  The input is a list of commands separated by the 4 bytes
  * "FUZZ" (IOBUS_DIFF_SEP).  In a command, byte 0 is the opcode (taken
  * modulo IOBUS_DIFF_OP_NR) and the following bytes are its arguments, read

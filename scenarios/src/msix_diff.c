@@ -242,14 +242,19 @@ int msix_diff_run(const uint8_t *ops, size_t n, char *err, size_t errlen)
             }
         }
         for (int s = 0; s < 2; s++) {
-            sim_fault_reset();
+            uint64_t injected = sim_fault_injected();
+
+            /* Arming restarts the site's count; disarming after the
+             * operation leaves no fault for the next one. */
             if (site >= 0) {
                 sim_fault_fail_nth(diff_sites[site], 1, false);
             }
             side_apply(s ? &b : &a, &g, op, arg);
-            faulted |= sim_fault_injected() != 0;
+            if (site >= 0) {
+                sim_fault_fail_nth(diff_sites[site], 0, false);
+            }
+            faulted |= sim_fault_injected() != injected;
         }
-        sim_fault_reset();
         guest_apply(&g, op, arg);
     }
     rc = compare(&a, &b, faulted, err, errlen);
