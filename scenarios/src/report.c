@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,32 +177,36 @@ static int set_text(struct report *rep, char **dst, const char *fmt,
     return 0;
 }
 
-int report_fitted(struct report *rep, const char *fmt, ...)
+/* The section's "fitted on" (predicted == false) or "predicted" text. */
+static int set_basis(struct report *rep, bool predicted, const char *fmt,
+                     va_list ap)
 {
     struct report_section *s = current(rep);
-    va_list ap;
-    int rc;
 
     if (!s) {
         return 0;
     }
+    return set_text(rep, predicted ? &s->predicted : &s->fitted, fmt, ap);
+}
+
+int report_fitted(struct report *rep, const char *fmt, ...)
+{
+    va_list ap;
+    int rc;
+
     va_start(ap, fmt);
-    rc = set_text(rep, &s->fitted, fmt, ap);
+    rc = set_basis(rep, false, fmt, ap);
     va_end(ap);
     return rc;
 }
 
 int report_predicted(struct report *rep, const char *fmt, ...)
 {
-    struct report_section *s = current(rep);
     va_list ap;
     int rc;
 
-    if (!s) {
-        return 0;
-    }
     va_start(ap, fmt);
-    rc = set_text(rep, &s->predicted, fmt, ap);
+    rc = set_basis(rep, true, fmt, ap);
     va_end(ap);
     return rc;
 }
