@@ -94,15 +94,25 @@ const char *sim_result_name(enum sim_result r)
     return "?";
 }
 
+static sim_panic_hook panic_hook;
+
+void sim_set_panic_hook(sim_panic_hook fn)
+{
+    panic_hook = fn;
+}
+
 _Noreturn void sim_panic(const char *fmt, ...)
 {
+    static char msg[512];
     va_list ap;
 
-    fputs("kvmsim: engine: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "kvmsim: engine: %s\n", msg);
+    if (panic_hook) {
+        panic_hook(msg);
+    }
     abort();
 }
 

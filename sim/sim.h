@@ -116,6 +116,14 @@ struct cost_model;
 void sim_set_cost_model(struct sim *s, const struct cost_model *m);
 const struct cost_model *sim_cost_model(const struct sim *s);
 
+/* An engine panic is a misuse of the platform by core code (a double
+ * unlock, a lock destroyed while held): the engine prints
+ * "kvmsim: engine: MESSAGE", calls the hook if one is set (it may exit;
+ * the CLI prints the replay command and exits with its crash code), then
+ * aborts, which a fuzzer reports as a crash.  NULL removes the hook. */
+typedef void (*sim_panic_hook)(const char *msg);
+void sim_set_panic_hook(sim_panic_hook fn);
+
 /* Name of a result for messages. */
 const char *sim_result_name(enum sim_result r);
 

@@ -84,6 +84,34 @@ bool scn_check(struct scn_run *r, bool ok, const char *invariant,
     return false;
 }
 
+void scn_deadline(struct scn_run *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->deadline_missed) {
+        return;
+    }
+    r->deadline_missed = true;
+    va_start(ap, fmt);
+    vsnprintf(r->deadline_msg, sizeof(r->deadline_msg), fmt, ap);
+    va_end(ap);
+}
+
+int scn_exit_worst(int a, int b)
+{
+    static const int order[] = {
+        KVMSIM_EXIT_CRASH, KVMSIM_EXIT_INVARIANT, KVMSIM_EXIT_STUCK,
+        KVMSIM_EXIT_HOST,  KVMSIM_EXIT_USAGE,
+    };
+
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (a == order[i] || b == order[i]) {
+            return order[i];
+        }
+    }
+    return a != KVMSIM_EXIT_OK ? a : b;
+}
+
 static struct scn_metric *metric_slot(struct scn_run *r, const char *name)
 {
     for (size_t i = 0; i < r->nmetrics; i++) {
@@ -468,15 +496,15 @@ static int write_trace(const struct scn_run *r, const char *path)
     return 0;
 }
 
-static int save_tape(const struct scn_request *q, const struct scn_run *r,
-                     const char *path)
+int scn_tape_save(const char *path, const struct scn_request *q,
+                  const struct scn_run *r, const char *const *extra,
+                  unsigned nextra)
 {
     FILE *f = fopen(path, "wb");
     size_t n = sim_tape_used(r->tape);
+    int err = 0;
 
     if (!f) {
-        fprintf(stderr, "%s:0: cannot save tape: %s\n", path,
-                strerror(errno));
         return -errno;
     }
     fputs(TAPE_MAGIC, f);
@@ -484,14 +512,20 @@ static int save_tape(const struct scn_request *q, const struct scn_run *r,
     for (unsigned i = 0; i < q->nsets; i++) {
         fprintf(f, "set %s\n", q->sets[i]);
     }
+    for (unsigned i = 0; i < nextra; i++) {
+        fprintf(f, "set %s\n", extra[i]);
+    }
     fprintf(f, "bytes %zu\n", n);
     if (n) {
         fwrite(sim_tape_consumed(r->tape), 1, n, f);
     }
-    if (fclose(f) != 0) {
-        return -EIO;
+    if (fflush(f) != 0 || ferror(f)) {
+        err = errno ? -errno : -EIO;
     }
-    return 0;
+    if (fclose(f) != 0 && !err) {
+        err = errno ? -errno : -EIO;
+    }
+    return err;
 }
 
 static void print_value(FILE *out, double v)
@@ -585,6 +619,12 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
                     r->scenario, r->first_failure);
         }
         code = KVMSIM_EXIT_INVARIANT;
+    } else if (r->deadline_missed) {
+        if (!q->silent) {
+            fprintf(stderr, "kvmsim: %s: deadline: %s\n", r->scenario,
+                    r->deadline_msg);
+        }
+        code = KVMSIM_EXIT_STUCK;
     }
     if ((code == KVMSIM_EXIT_STUCK || code == KVMSIM_EXIT_INVARIANT) &&
         !(q->save_tape && strcmp(q->save_tape, "/dev/null") == 0)) {
@@ -595,7 +635,7 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
                      "kvmsim-fail-%s-%s-%" PRIu64 ".tape", r->drv->name,
                      r->variant, r->seed);
         }
-        if (save_tape(q, r, tape_path) == 0) {
+        if (scn_tape_save(tape_path, q, r, NULL, 0) == 0) {
             print_replay_hint(q, r, tape_path);
         }
     }

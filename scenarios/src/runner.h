@@ -3,10 +3,17 @@
  * scenarios: everything `kvmsim run|replay|compare` does below the
  * argument parsing.
  *
- * Exit codes: KVMSIM_EXIT_OK all invariants held; KVMSIM_EXIT_INVARIANT an
- * invariant failed (the tape is saved and a replay command printed);
- * KVMSIM_EXIT_USAGE a usage or input error (file:line: message);
- * KVMSIM_EXIT_STUCK deadlock, livelock or the step bound.
+ * Exit codes, one per way a run ends (never ORed together; when several
+ * apply, the first of CRASH, INVARIANT, STUCK, HOST, USAGE wins):
+ *   KVMSIM_EXIT_OK         every invariant held;
+ *   KVMSIM_EXIT_INVARIANT  an invariant failed (the tape is saved and a
+ *                          replay command printed);
+ *   KVMSIM_EXIT_USAGE      a usage or input error (file:line: message);
+ *   KVMSIM_EXIT_STUCK      deadlock, livelock, a deadline or the step bound;
+ *   KVMSIM_EXIT_CRASH      a signal, a sanitizer report or an engine panic;
+ *   KVMSIM_EXIT_HOST       the host failed the tool: out of memory, or an
+ *                          output (stdout, metrics, trace, tape) that could
+ *                          not be written.
  */
 #ifndef KVMSIM_SCN_RUNNER_H
 #define KVMSIM_SCN_RUNNER_H
@@ -22,7 +29,12 @@ enum {
     KVMSIM_EXIT_INVARIANT = 1,
     KVMSIM_EXIT_USAGE = 2,
     KVMSIM_EXIT_STUCK = 3,
+    KVMSIM_EXIT_CRASH = 4,
+    KVMSIM_EXIT_HOST = 5,
 };
+
+/* The more important of two exit codes, in the order documented above. */
+int scn_exit_worst(int a, int b);
 
 #define SCN_MAX_SETS 64
 
@@ -62,6 +74,12 @@ int scn_run_main(const struct scn_request *q);
 int scn_replay_main(const char *path, struct scn_request *q);
 /* `kvmsim compare`: every variant with the same seed, side by side. */
 int scn_compare_main(const struct scn_request *q);
+
+/* Save the tape r consumed, with what replays it: the scenario, q's
+ * overrides and then `extra` ones.  0, or -errno (nothing reported). */
+int scn_tape_save(const char *path, const struct scn_request *q,
+                  const struct scn_run *r, const char *const *extra,
+                  unsigned nextra);
 
 /* Read a whole file; NULL with errno set on failure. */
 char *scn_read_file(const char *path, size_t *len);

@@ -68,6 +68,10 @@ struct scn_run {
     char first_failure[512];
     char failure_where[128];  /* sim_where() at the first failure */
     uint64_t failure_ns;
+    /* a deadline the scenario gave itself passed with work outstanding
+     * (a liveness matter, not a violated invariant): exit STUCK */
+    bool deadline_missed;
+    char deadline_msg[512];
     /* metrics, in report order */
     struct scn_metric metrics[SCN_MAX_METRICS];
     size_t nmetrics;
@@ -84,6 +88,13 @@ enum sim_result scn_simulate(struct scn_run *r);
  * marks the trace.  Returns ok. */
 bool scn_check(struct scn_run *r, bool ok, const char *invariant,
                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Record that a deadline passed with work still outstanding while the
+ * system was making progress (an overloaded iothread, not a lost wakeup).
+ * The run ends with KVMSIM_EXIT_STUCK and this message unless an
+ * invariant also failed. */
+void scn_deadline(struct scn_run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Metrics: a number, or an array (copied). */
 void scn_metric(struct scn_run *r, const char *name, double v);
