@@ -55,11 +55,11 @@
 
 #include "core/fault.h"
 #include "scenarios/src/config.h"
+#include "scenarios/src/input.h"
 
 #define CFG_STR_MAX 255       /* longest string value, bytes */
 #define CFG_MSG_MAX 512       /* longest message body */
 #define CFG_QUOTE_MAX 60      /* longest user text quoted in a message */
-#define CFG_FILE_MAX (16u << 20) /* largest scenario file, bytes */
 
 static const char *const strategy_choices[] = {
     "time", "random", "pct", NULL,
@@ -303,52 +303,7 @@ static void format_double(double d, char *buf, size_t len)
  * it does not fit in int64_t. */
 static int parse_int(const char *s, int64_t *out)
 {
-    const char *p = s;
-    bool neg = false;
-    bool overflow = false;
-    unsigned base = 10;
-    uint64_t mag = 0;
-    uint64_t lim;
-
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        base = 16;
-        p += 2;
-    }
-    if (*p == '\0') {
-        return -EINVAL;
-    }
-    for (; *p; p++) {
-        unsigned d;
-
-        if (*p >= '0' && *p <= '9') {
-            d = (unsigned)(*p - '0');
-        } else if (base == 16 && *p >= 'a' && *p <= 'f') {
-            d = (unsigned)(*p - 'a' + 10);
-        } else if (base == 16 && *p >= 'A' && *p <= 'F') {
-            d = (unsigned)(*p - 'A' + 10);
-        } else {
-            return -EINVAL;
-        }
-        if (mag > (UINT64_MAX - d) / base) {
-            overflow = true;
-        } else {
-            mag = mag * base + d;
-        }
-    }
-    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    if (overflow || mag > lim) {
-        return -ERANGE;
-    }
-    if (neg) {
-        *out = mag == lim ? INT64_MIN : -(int64_t)mag;
-    } else {
-        *out = (int64_t)mag;
-    }
-    return 0;
+    return scn_parse_i64(s, out);
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -1043,67 +998,14 @@ int cfg_load_text(struct cfg *c, const char *origin, const char *text,
 
 int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t len = 0;
-    size_t cap = 0;
+    char *buf;
+    size_t len;
     int rc;
 
-    if (!f) {
-        report(err, errlen, path, 0, "cannot read: %s", strerror(errno));
-        return -EINVAL;
-    }
-    for (;;) {
-        size_t got;
-
-        if (cap - len < 4096) {
-            size_t ncap = cap ? cap * 2 : 8192;
-            char *nbuf;
-
-            if (ncap > CFG_FILE_MAX + 1) {
-                ncap = CFG_FILE_MAX + 1;
-            }
-            if (ncap <= len + 1) {
-                report(err, errlen, path, 0,
-                       "cannot read: file is larger than %u bytes",
-                       CFG_FILE_MAX);
-                free(buf);
-                fclose(f);
-                return -EINVAL;
-            }
-            nbuf = realloc(buf, ncap);
-            if (!nbuf) {
-                report(err, errlen, path, 0, "cannot read: out of memory");
-                free(buf);
-                fclose(f);
-                return -ENOMEM;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    if (ferror(f)) {
-        report(err, errlen, path, 0, "cannot read: %s", strerror(errno));
-        free(buf);
-        fclose(f);
-        return -EINVAL;
-    }
-    fclose(f);
-    buf[len] = '\0';
-    if (strlen(buf) != len) {
-        unsigned line = 1;
-
-        for (const char *p = buf; *p; p++) {
-            line += *p == '\n';
-        }
-        report(err, errlen, path, line, "NUL byte in the file");
-        free(buf);
-        return -EINVAL;
+    rc = scn_load_file(path, SCN_SCENARIO_FILE_MAX, true, &buf, &len, err,
+                       errlen);
+    if (rc < 0) {
+        return rc == -ENOMEM ? -ENOMEM : -EINVAL;
     }
     rc = cfg_load_text(c, path, buf, err, errlen);
     free(buf);

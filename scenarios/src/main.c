@@ -19,20 +19,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "scenarios/src/crash.h"
 #include "scenarios/src/explore.h"
+#include "scenarios/src/input.h"
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 
-#define SETBUF 64
-
 struct cli {
     struct scn_request q;
-    char setbuf[SCN_MAX_SETS][SETBUF];
-    unsigned nbuf;
     const char *positional;
     bool markdown;
     const char *report_path; /* compare --report FILE */
     const char *out_dir;     /* report --out DIR */
+    bool seeds_given;
     struct explore_opts ex;
 };
 
@@ -94,131 +93,275 @@ static void usage(FILE *out)
     usage_run(out);
 }
 
-static int add_set(struct cli *c, const char *fmt, const char *key,
+/* Commands, as bits, for the flag table. */
+enum {
+    C_LIST = 1 << 0,
+    C_KEYS = 1 << 1,
+    C_RUN = 1 << 2,
+    C_REPLAY = 1 << 3,
+    C_COMPARE = 1 << 4,
+    C_EXPLORE = 1 << 5,
+    C_REPORT = 1 << 6,
+};
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} commands[] = {
+    {"list", C_LIST},       {"keys", C_KEYS},       {"run", C_RUN},
+    {"replay", C_REPLAY},   {"compare", C_COMPARE}, {"explore", C_EXPLORE},
+    {"report", C_REPORT},
+};
+
+enum flag_id {
+    F_QUIET, F_MARKDOWN, F_SEED, F_VARIANT, F_STRATEGY, F_PCT_DEPTH, F_SET,
+    F_TRACE, F_METRICS, F_SAVE_TAPE, F_SCENARIO, F_REPORT, F_OUT, F_SEEDS,
+    F_JOBS, F_FIRST_SEED, F_TIME_BUDGET, F_SHARD, F_TAPES,
+};
+
+#define C_SIM (C_RUN | C_REPLAY | C_COMPARE | C_EXPLORE | C_REPORT)
+
+/* Every flag, whether it takes a value, and the commands it belongs to. */
+static const struct {
+    const char *flag;
+    enum flag_id id;
+    bool value;
+    unsigned cmds;
+} flags[] = {
+    {"--quiet", F_QUIET, false, C_SIM},
+    {"--markdown", F_MARKDOWN, false, C_KEYS},
+    {"--seed", F_SEED, true, C_RUN | C_COMPARE | C_REPORT},
+    {"--variant", F_VARIANT, true, C_RUN | C_REPLAY | C_EXPLORE},
+    {"--strategy", F_STRATEGY, true, C_SIM},
+    {"--pct-depth", F_PCT_DEPTH, true, C_SIM},
+    {"--set", F_SET, true, C_SIM},
+    {"--trace", F_TRACE, true, C_RUN | C_REPLAY},
+    {"--metrics", F_METRICS, true, C_RUN | C_REPLAY},
+    {"--save-tape", F_SAVE_TAPE, true, C_RUN | C_REPLAY},
+    {"--scenario", F_SCENARIO, true, C_REPLAY},
+    {"--report", F_REPORT, true, C_COMPARE},
+    {"--out", F_OUT, true, C_REPORT},
+    {"--seeds", F_SEEDS, true, C_EXPLORE},
+    {"--jobs", F_JOBS, true, C_EXPLORE},
+    {"--first-seed", F_FIRST_SEED, true, C_EXPLORE},
+    {"--time-budget", F_TIME_BUDGET, true, C_EXPLORE},
+    {"--shard", F_SHARD, true, C_EXPLORE},
+    {"--tapes", F_TAPES, true, C_EXPLORE},
+};
+
+/* The largest seed: run.seed is a non-negative 64-bit signed integer. */
+#define SEED_MAX ((uint64_t)INT64_MAX)
+#define JOBS_MAX 64
+#define SHARDS_MAX (1u << 20)
+#define TIME_BUDGET_MAX_S 31536000.0 /* a year */
+
+static int add_set(struct cli *c, const char *cmd, const char *key,
                    const char *val)
 {
-    if (c->q.nsets == SCN_MAX_SETS || c->nbuf == SCN_MAX_SETS) {
-        fprintf(stderr, "kvmsim: too many overrides (at most %d)\n",
+    char *s;
+
+    if (c->q.nsets == SCN_MAX_SETS) {
+        fprintf(stderr, "kvmsim: %s: too many overrides (at most %d)\n", cmd,
                 SCN_MAX_SETS);
         return -EINVAL;
     }
-    if (key) {
-        snprintf(c->setbuf[c->nbuf], SETBUF, fmt, key, val);
-        c->q.sets[c->q.nsets++] = c->setbuf[c->nbuf++];
-    } else {
+    if (!key) {
         c->q.sets[c->q.nsets++] = val;
+        return 0;
+    }
+    /* Never cut: the override holds the whole value. */
+    s = malloc(strlen(key) + strlen(val) + 2);
+    if (!s) {
+        fprintf(stderr, "kvmsim: out of memory\n");
+        return -ENOMEM;
+    }
+    sprintf(s, "%s=%s", key, val);
+    c->q.sets[c->q.nsets++] = s;
+    return 0;
+}
+
+/* Seconds: digits with an optional fraction, in (0, a year]. */
+static int parse_seconds(const char *cmd, const char *flag, const char *s,
+                         double *out)
+{
+    size_t digits = strspn(s, "0123456789");
+    const char *p = s + digits;
+    double v;
+
+    if (*p == '.') {
+        size_t frac = strspn(p + 1, "0123456789");
+
+        digits += frac;
+        p += 1 + frac;
+    }
+    if (digits == 0 || *p != '\0' || strlen(s) > 32) {
+        fprintf(stderr, "kvmsim: %s: %s: '%.64s' is not a number of "
+                "seconds (digits, optionally with a fraction)\n", cmd, flag,
+                s);
+        return -EINVAL;
+    }
+    v = strtod(s, NULL);
+    if (!(v > 0) || v > TIME_BUDGET_MAX_S) {
+        fprintf(stderr, "kvmsim: %s: %s: %s is out of range (0, %.0f]\n",
+                cmd, flag, s, TIME_BUDGET_MAX_S);
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_u64(const char *cmd, const char *flag, const char *s,
+                     uint64_t min, uint64_t max, uint64_t *out)
+{
+    char err[256];
+
+    if (scn_parse_flag_u64(cmd, flag, s, min, max, out, err,
+                           sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return -EINVAL;
     }
     return 0;
 }
 
-/* Parse options after the command.  0, 1 for --help, or -EINVAL. */
-static int parse_opts(struct cli *c, const char *cmd, int argc, char **argv)
+/* "I/K" with 0 <= I < K <= SHARDS_MAX, each a whole integer. */
+static int parse_shard(const char *cmd, const char *s, struct cli *c)
 {
-    static const struct {
-        const char *flag;
-        const char *key; /* NULL: handled below */
-    } mapped[] = {
-        {"--seed", "run.seed"},
-        {"--variant", "run.variant"},
-        {"--strategy", "run.strategy"},
-        {"--pct-depth", "run.pct_depth"},
-    };
+    const char *slash = strchr(s, '/');
+    char left[32];
+    int64_t i, k;
 
+    if (!slash || (size_t)(slash - s) >= sizeof(left)) {
+        goto bad;
+    }
+    memcpy(left, s, (size_t)(slash - s));
+    left[slash - s] = '\0';
+    if (scn_parse_i64(left, &i) < 0 || scn_parse_i64(slash + 1, &k) < 0 ||
+        k < 1 || k > (int64_t)SHARDS_MAX || i < 0 || i >= k) {
+        goto bad;
+    }
+    c->ex.shard_index = (unsigned)i;
+    c->ex.shard_count = (unsigned)k;
+    return 0;
+bad:
+    fprintf(stderr, "kvmsim: %s: --shard '%.64s': expected I/K with "
+            "0 <= I < K <= %u\n", cmd, s, SHARDS_MAX);
+    return -EINVAL;
+}
+
+static int apply_flag(struct cli *c, const char *cmd, enum flag_id id,
+                      const char *flag, const char *val)
+{
+    uint64_t u;
+
+    switch (id) {
+    case F_QUIET:
+        c->q.quiet = true;
+        return 0;
+    case F_MARKDOWN:
+        c->markdown = true;
+        return 0;
+    case F_SEED:
+        if (parse_u64(cmd, flag, val, 0, SEED_MAX, &u) < 0) {
+            return -EINVAL;
+        }
+        return add_set(c, cmd, "run.seed", val);
+    case F_VARIANT:
+        return add_set(c, cmd, "run.variant", val);
+    case F_STRATEGY:
+        return add_set(c, cmd, "run.strategy", val);
+    case F_PCT_DEPTH:
+        return add_set(c, cmd, "run.pct_depth", val);
+    case F_SET:
+        if (!strchr(val, '=')) {
+            fprintf(stderr, "kvmsim: %s: --set '%.64s': expected "
+                    "KEY=VALUE\n", cmd, val);
+            return -EINVAL;
+        }
+        return add_set(c, cmd, NULL, val);
+    case F_TRACE:
+        c->q.trace_path = val;
+        return 0;
+    case F_METRICS:
+        c->q.metrics_path = val;
+        return 0;
+    case F_SAVE_TAPE:
+        c->q.save_tape = val;
+        return 0;
+    case F_SCENARIO:
+        c->q.scenario = val;
+        return 0;
+    case F_REPORT:
+        c->report_path = val;
+        return 0;
+    case F_OUT:
+        c->out_dir = val;
+        return 0;
+    case F_SEEDS:
+        c->seeds_given = true;
+        return parse_u64(cmd, flag, val, 1, SEED_MAX, &c->ex.seeds);
+    case F_JOBS:
+        if (parse_u64(cmd, flag, val, 1, JOBS_MAX, &u) < 0) {
+            return -EINVAL;
+        }
+        c->ex.jobs = (unsigned)u;
+        return 0;
+    case F_FIRST_SEED:
+        return parse_u64(cmd, flag, val, 0, SEED_MAX, &c->ex.first_seed);
+    case F_TIME_BUDGET:
+        return parse_seconds(cmd, flag, val, &c->ex.time_budget_s);
+    case F_SHARD:
+        return parse_shard(cmd, val, c);
+    case F_TAPES:
+        c->ex.tape_dir = val;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+/* Parse options after the command.  0, 1 for --help, or -EINVAL after
+ * saying why. */
+static int parse_opts(struct cli *c, const char *cmd, unsigned cmdbit,
+                      int argc, char **argv)
+{
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool done = false;
+        size_t k;
 
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             return 1;
         }
-        if (strcmp(a, "--quiet") == 0) {
-            c->q.quiet = true;
-            continue;
-        }
-        if (strcmp(a, "--markdown") == 0) {
-            c->markdown = true;
-            continue;
-        }
-        if (a[0] != '-') {
+        if (a[0] != '-' || a[1] == '\0') {
             if (c->positional) {
-                fprintf(stderr, "kvmsim: %s: unexpected argument '%s'\n",
+                fprintf(stderr, "kvmsim: %s: unexpected argument '%.64s'\n",
                         cmd, a);
                 return -EINVAL;
             }
             c->positional = a;
             continue;
         }
-        if (!val) {
+        for (k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+            if (strcmp(a, flags[k].flag) == 0) {
+                break;
+            }
+        }
+        if (k == sizeof(flags) / sizeof(flags[0])) {
+            fprintf(stderr, "kvmsim: %s: unknown option '%.64s' (see kvmsim "
+                    "%s --help)\n", cmd, a, cmd);
+            return -EINVAL;
+        }
+        if (!(flags[k].cmds & cmdbit)) {
+            fprintf(stderr, "kvmsim: %s: %s is not an option of %s (see "
+                    "kvmsim %s --help)\n", cmd, a, cmd, cmd);
+            return -EINVAL;
+        }
+        if (flags[k].value && i + 1 >= argc) {
             fprintf(stderr, "kvmsim: %s: %s needs a value\n", cmd, a);
             return -EINVAL;
         }
-        for (size_t k = 0; k < sizeof(mapped) / sizeof(mapped[0]); k++) {
-            if (strcmp(a, mapped[k].flag) == 0) {
-                if (add_set(c, "%s=%s", mapped[k].key, val) < 0) {
-                    return -EINVAL;
-                }
-                done = true;
-            }
-        }
-        if (done) {
-        } else if (strcmp(a, "--set") == 0) {
-            if (!strchr(val, '=')) {
-                fprintf(stderr, "kvmsim: %s: --set '%s': expected "
-                        "KEY=VALUE\n", cmd, val);
-                return -EINVAL;
-            }
-            if (add_set(c, NULL, NULL, val) < 0) {
-                return -EINVAL;
-            }
-        } else if (strcmp(a, "--trace") == 0) {
-            c->q.trace_path = val;
-        } else if (strcmp(a, "--metrics") == 0) {
-            c->q.metrics_path = val;
-        } else if (strcmp(a, "--save-tape") == 0) {
-            c->q.save_tape = val;
-        } else if (strcmp(a, "--scenario") == 0) {
-            c->q.scenario = val;
-        } else if (strcmp(a, "--seeds") == 0 || strcmp(a, "--jobs") == 0 ||
-                   strcmp(a, "--first-seed") == 0 ||
-                   strcmp(a, "--time-budget") == 0) {
-            char *end;
-            double v = strtod(val, &end);
-
-            if (*end || !(v >= 0) || v > 1e15) {
-                fprintf(stderr, "kvmsim: %s: %s: '%s' is not a number\n", cmd,
-                        a, val);
-                return -EINVAL;
-            }
-            if (strcmp(a, "--seeds") == 0) {
-                c->ex.seeds = (uint64_t)v;
-            } else if (strcmp(a, "--jobs") == 0) {
-                c->ex.jobs = (unsigned)v;
-            } else if (strcmp(a, "--first-seed") == 0) {
-                c->ex.first_seed = (uint64_t)v;
-            } else {
-                c->ex.time_budget_s = v;
-            }
-        } else if (strcmp(a, "--shard") == 0) {
-            if (sscanf(val, "%u/%u", &c->ex.shard_index,
-                       &c->ex.shard_count) != 2 || c->ex.shard_count == 0 ||
-                c->ex.shard_index >= c->ex.shard_count) {
-                fprintf(stderr, "kvmsim: %s: --shard '%s': expected I/K with "
-                        "0 <= I < K\n", cmd, val);
-                return -EINVAL;
-            }
-        } else if (strcmp(a, "--tapes") == 0) {
-            c->ex.tape_dir = val;
-        } else if (strcmp(a, "--report") == 0) {
-            c->report_path = val;
-        } else if (strcmp(a, "--out") == 0) {
-            c->out_dir = val;
-        } else {
-            fprintf(stderr, "kvmsim: %s: unknown option '%s' (see kvmsim %s "
-                    "--help)\n", cmd, a, cmd);
+        if (apply_flag(c, cmd, flags[k].id, a,
+                       flags[k].value ? argv[++i] : NULL) < 0) {
             return -EINVAL;
         }
-        i++;
     }
     return 0;
 }
@@ -393,26 +536,54 @@ static int cmd_report(struct cli *c)
     return code;
 }
 
-int main(int argc, char **argv)
+/* Sanitizer reports end the process with the crash code, not 1, which
+ * would read as a failed invariant (the kvmsim command only; the
+ * environment's *SAN_OPTIONS still win). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
 {
-    static struct cli c;
-    const char *cmd;
-    int rc;
+    return "exitcode=4";
+}
+#endif
+#if __has_feature(thread_sanitizer)
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+    return "exitcode=4";
+}
+#endif
+#endif
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+    return "exitcode=4:print_stacktrace=1";
+}
 
-    if (argc < 2) {
-        usage(stderr);
-        return KVMSIM_EXIT_USAGE;
+/* Every sanitizer report ends with its summary: count it and say which
+ * run it was in and how to reproduce it. */
+void __sanitizer_report_error_summary(const char *summary);
+void __sanitizer_report_error_summary(const char *summary)
+{
+    scn_crash_note_report(summary);
+}
+
+/* Everything printed must have reached stdout: a full disk or a closed
+ * pipe is the host failing the tool, not a clean exit. */
+static int scn_exit_stdout(int code)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "kvmsim: cannot write to standard output: %s\n",
+                errno ? strerror(errno) : "write error");
+        return scn_exit_worst(code, KVMSIM_EXIT_HOST);
     }
-    cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
-        strcmp(cmd, "help") == 0) {
-        usage(stdout);
-        return KVMSIM_EXIT_OK;
-    }
-    rc = parse_opts(&c, cmd, argc - 2, argv + 2);
-    if (rc < 0) {
-        return KVMSIM_EXIT_USAGE;
-    }
+    return code;
+}
+
+static int run_command(struct cli *c, const char *cmd, int rc)
+{
     if (strcmp(cmd, "list") == 0) {
         if (rc == 1) {
             printf("usage: kvmsim list\n  scenarios and their variants\n");
@@ -427,55 +598,81 @@ int main(int argc, char **argv)
                    "range and meaning\n");
             return KVMSIM_EXIT_OK;
         }
-        return cmd_keys(&c);
-    }
-    if ((c.report_path && strcmp(cmd, "compare") != 0) ||
-        (c.out_dir && strcmp(cmd, "report") != 0)) {
-        fprintf(stderr, "kvmsim: %s: %s is not an option of %s (see kvmsim "
-                "%s --help)\n", cmd, c.report_path ? "--report" : "--out",
-                cmd, cmd);
-        return KVMSIM_EXIT_USAGE;
-    }
-    if (strcmp(cmd, "report") == 0) {
-        if (rc == 1) {
-            usage_run(stdout);
-            return KVMSIM_EXIT_OK;
-        }
-        return cmd_report(&c);
-    }
-    if (strcmp(cmd, "run") != 0 && strcmp(cmd, "replay") != 0 &&
-        strcmp(cmd, "compare") != 0 && strcmp(cmd, "explore") != 0) {
-        fprintf(stderr, "kvmsim: unknown command '%s' (see kvmsim --help)\n",
-                cmd);
-        return KVMSIM_EXIT_USAGE;
+        return cmd_keys(c);
     }
     if (rc == 1) {
         usage_run(stdout);
         return KVMSIM_EXIT_OK;
     }
-    if (!c.positional) {
+    if (strcmp(cmd, "report") == 0) {
+        return cmd_report(c);
+    }
+    if (!c->positional) {
         fprintf(stderr, "kvmsim: %s: missing %s (see kvmsim %s --help)\n",
                 cmd, strcmp(cmd, "replay") == 0 ? "TAPEFILE" : "SCENARIO",
                 cmd);
         return KVMSIM_EXIT_USAGE;
     }
     if (strcmp(cmd, "replay") == 0) {
-        return scn_replay_main(c.positional, &c.q);
+        return scn_replay_main(c->positional, &c->q);
     }
-    c.q.scenario = c.positional;
+    c->q.scenario = c->positional;
     if (strcmp(cmd, "explore") == 0) {
-        if (c.ex.seeds == 0) {
+        if (!c->seeds_given) {
             fprintf(stderr, "kvmsim: explore: --seeds N is required\n");
             return KVMSIM_EXIT_USAGE;
         }
-        c.ex.first_seed = c.ex.first_seed ? c.ex.first_seed : 1;
-        c.ex.jobs = c.ex.jobs ? c.ex.jobs : 2;
-        c.ex.shard_count = c.ex.shard_count ? c.ex.shard_count : 1;
-        c.ex.quiet = c.q.quiet;
-        return scn_explore_main(&c.q, &c.ex);
+        if (c->ex.seeds - 1 > SEED_MAX - c->ex.first_seed) {
+            fprintf(stderr, "kvmsim: explore: --first-seed %" PRIu64
+                    " with --seeds %" PRIu64 " goes past the largest seed "
+                    "%" PRIu64 "\n", c->ex.first_seed, c->ex.seeds,
+                    SEED_MAX);
+            return KVMSIM_EXIT_USAGE;
+        }
+        c->ex.quiet = c->q.quiet;
+        return scn_explore_main(&c->q, &c->ex);
     }
     if (strcmp(cmd, "compare") == 0) {
-        return cmd_compare(&c);
+        return cmd_compare(c);
     }
-    return scn_run_main(&c.q);
+    return scn_run_main(&c->q);
+}
+
+int main(int argc, char **argv)
+{
+    static struct cli c;
+    const char *cmd;
+    unsigned cmdbit = 0;
+    int rc, code;
+
+    if (argc < 2) {
+        usage(stderr);
+        return KVMSIM_EXIT_USAGE;
+    }
+    cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return scn_exit_stdout(KVMSIM_EXIT_OK);
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(cmd, commands[i].name) == 0) {
+            cmdbit = commands[i].bit;
+        }
+    }
+    if (!cmdbit) {
+        fprintf(stderr, "kvmsim: unknown command '%.64s' (see kvmsim "
+                "--help)\n", cmd);
+        return KVMSIM_EXIT_USAGE;
+    }
+    c.ex.first_seed = 1;
+    c.ex.jobs = 2;
+    c.ex.shard_count = 1;
+    rc = parse_opts(&c, cmd, cmdbit, argc - 2, argv + 2);
+    if (rc < 0) {
+        return KVMSIM_EXIT_USAGE;
+    }
+    scn_crash_install();
+    code = run_command(&c, cmd, rc);
+    return scn_exit_stdout(code);
 }

@@ -2,16 +2,19 @@
  * scenarios/src/runner.c - scenario loading, runs, replays, comparisons,
  * saved tapes and the metrics file.
  *
- * Saved tape format (text header, then the raw tape):
- *     KVMSIM-TAPE 1
- *     scenario NAME-OR-PATH
- *     set section.key=value        (one per override, in order)
- *     bytes N
- *     <N raw bytes>
- * A file without the first line is a raw tape (a fuzzer input) and needs
- * --scenario.  Replaying a saved tape reads exactly the bytes the original
- * run consumed, so the replay makes the same decisions and ends with the
- * same trace hash.
+ * Saved tape format 2 (text header lines, then two counted blobs):
+ *     KVMSIM-TAPE 2
+ *     scenario NAME                the scenario as it was given (a built-in
+ *                                  name or a path): for messages only
+ *     text N                       then N bytes of scenario text and '\n'
+ *     set section.key=value        one per override, in order
+ *     bytes N                      then the N raw tape bytes, to the end
+ * The tape embeds the scenario text it ran, so it replays from any
+ * directory and after the scenario file was edited or deleted; a tape of
+ * another format is refused with a message.  A file without the first
+ * line is a raw tape (a fuzzer input) and needs --scenario.  Replaying a
+ * saved tape reads exactly the bytes the original run consumed, so the
+ * replay makes the same decisions and ends with the same trace hash.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,13 +26,16 @@
 
 #include "core/platform.h"
 #include "scenarios/src/builtin.h"
+#include "scenarios/src/crash.h"
+#include "scenarios/src/input.h"
 #include "scenarios/src/json_out.h"
 #include "scenarios/src/runner.h"
 #include "sim/fault.h"
 #include "sim/tape.h"
 #include "sim/trace.h"
 
-#define TAPE_MAGIC "KVMSIM-TAPE 1\n"
+#define TAPE_MAGIC "KVMSIM-TAPE 2\n"
+#define TAPE_MAGIC_ANY "KVMSIM-TAPE "
 
 /* ---- helpers for drivers ---- */
 
@@ -224,57 +230,20 @@ const struct scn_driver *scn_driver_find(const char *name)
 
 /* ---- loading ---- */
 
-char *scn_read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-
-    if (!f) {
-        return NULL;
-    }
-    for (;;) {
-        size_t got;
-
-        if (n + 4096 + 1 > cap) {
-            char *nb;
-
-            cap = cap ? cap * 2 : 8192;
-            nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                errno = ENOMEM;
-                return NULL;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, 4096, f);
-        n += got;
-        if (got < 4096) {
-            break;
-        }
-    }
-    if (ferror(f)) {
-        free(buf);
-        fclose(f);
-        errno = EIO;
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len) {
-        *len = n;
-    }
-    return buf;
-}
-
 /* The scenario text and the name used in messages ("scenarios/x.ini" for
  * a built-in).  *owned is set when the text was read from a file. */
-static const char *scenario_text(const char *scenario, char *origin,
+static const char *scenario_text(const struct scn_request *q, char *origin,
                                  size_t originlen, char **owned)
 {
+    const char *scenario = q->scenario;
+    char err[1024];
+    size_t len;
+
     *owned = NULL;
+    if (q->scenario_text) {
+        snprintf(origin, originlen, "%s", scenario);
+        return q->scenario_text;
+    }
     for (size_t i = 0; scn_builtin_files[i].name; i++) {
         if (strcmp(scn_builtin_files[i].name, scenario) == 0) {
             snprintf(origin, originlen, "scenarios/%s.ini", scenario);
@@ -287,10 +256,9 @@ static const char *scenario_text(const char *scenario, char *origin,
                 ".ini)\n", scenario);
         return NULL;
     }
-    *owned = scn_read_file(scenario, NULL);
-    if (!*owned) {
-        fprintf(stderr, "%s:0: cannot read: %s\n", scenario,
-                strerror(errno));
+    if (scn_load_file(scenario, SCN_SCENARIO_FILE_MAX, true, owned, &len,
+                      err, sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
         return NULL;
     }
     snprintf(origin, originlen, "%s", scenario);
@@ -321,21 +289,21 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     int site;
     uint64_t nth;
 
-    text = scenario_text(q->scenario, origin, sizeof(origin), &owned);
+    text = scenario_text(q, origin, sizeof(origin), &owned);
     if (!text) {
         return KVMSIM_EXIT_USAGE;
     }
+    r->text = text;
+    r->text_owned = owned;
     if (cfg_peek_driver(origin, text, driver, sizeof(driver), err,
                         sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
-        free(owned);
         return KVMSIM_EXIT_USAGE;
     }
     r->drv = scn_driver_find(driver);
     if (!r->drv) {
         fprintf(stderr, "%s: unknown driver '%s' in [scenario] driver\n",
                 origin, driver);
-        free(owned);
         return KVMSIM_EXIT_USAGE;
     }
     tables[0] = cfg_common_keys;
@@ -344,15 +312,12 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     r->cfg = cfg_create(tables);
     if (!r->cfg) {
         fprintf(stderr, "kvmsim: out of memory\n");
-        free(owned);
-        return KVMSIM_EXIT_USAGE;
+        return KVMSIM_EXIT_HOST;
     }
     if (cfg_load_text(r->cfg, origin, text, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
-        free(owned);
         return KVMSIM_EXIT_USAGE;
     }
-    free(owned);
     for (unsigned i = 0; i < q->nsets; i++) {
         if (cfg_set(r->cfg, q->sets[i], i + 1, err, sizeof(err)) < 0) {
             fprintf(stderr, "%s\n", err);
@@ -410,7 +375,7 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     }
     if (!r->tape) {
         fprintf(stderr, "kvmsim: out of memory\n");
-        return KVMSIM_EXIT_USAGE;
+        return KVMSIM_EXIT_HOST;
     }
     return KVMSIM_EXIT_OK;
 }
@@ -423,19 +388,42 @@ void scn_run_release(struct scn_run *r)
     sim_destroy(r->sim);
     sim_tape_destroy(r->tape);
     cfg_destroy(r->cfg);
+    free(r->text_owned);
     memset(r, 0, sizeof(*r));
 }
 
 /* ---- outputs ---- */
+
+/* Close f, which was written to path; 0, or -errno after saying which
+ * output could not be written. */
+static int close_output(FILE *f, const char *path, const char *what)
+{
+    int err = 0;
+
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f)) {
+        err = errno ? -errno : -EIO;
+    }
+    if (fclose(f) != 0 && !err) {
+        err = errno ? -errno : -EIO;
+    }
+    if (err) {
+        fprintf(stderr, "%s:0: cannot write %s: %s\n", path, what,
+                strerror(-err));
+    }
+    return err;
+}
 
 static int write_metrics(const struct scn_run *r, const char *path)
 {
     FILE *f = fopen(path, "w");
 
     if (!f) {
+        int err = -errno;
+
         fprintf(stderr, "%s:0: cannot write metrics: %s\n", path,
-                strerror(errno));
-        return -errno;
+                strerror(-err));
+        return err;
     }
     fputs("{\"scenario\": ", f);
     scn_json_str(f, r->scenario);
@@ -471,11 +459,7 @@ static int write_metrics(const struct scn_run *r, const char *path)
         fputc(']', f);
     }
     fputs("}}\n", f);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "%s:0: cannot write metrics\n", path);
-        return -EIO;
-    }
-    return 0;
+    return close_output(f, path, "metrics");
 }
 
 static int write_trace(const struct scn_run *r, const char *path)
@@ -496,19 +480,35 @@ static int write_trace(const struct scn_run *r, const char *path)
     return 0;
 }
 
+/* The scenario's name on one header line: control bytes become '?'. */
+static void put_line_text(FILE *f, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+
+        fputc(ch < 0x20 || ch == 0x7f ? '?' : ch, f);
+    }
+    fputc('\n', f);
+}
+
 int scn_tape_save(const char *path, const struct scn_request *q,
                   const struct scn_run *r, const char *const *extra,
                   unsigned nextra)
 {
     FILE *f = fopen(path, "wb");
     size_t n = sim_tape_used(r->tape);
+    size_t tn = r->text ? strlen(r->text) : 0;
     int err = 0;
 
     if (!f) {
         return -errno;
     }
     fputs(TAPE_MAGIC, f);
-    fprintf(f, "scenario %s\n", q->scenario);
+    fputs("scenario ", f);
+    put_line_text(f, q->scenario);
+    fprintf(f, "text %zu\n", tn);
+    fwrite(r->text ? r->text : "", 1, tn, f);
+    fputc('\n', f);
     for (unsigned i = 0; i < q->nsets; i++) {
         fprintf(f, "set %s\n", q->sets[i]);
     }
@@ -519,6 +519,7 @@ int scn_tape_save(const char *path, const struct scn_request *q,
     if (n) {
         fwrite(sim_tape_consumed(r->tape), 1, n, f);
     }
+    errno = 0;
     if (fflush(f) != 0 || ferror(f)) {
         err = errno ? -errno : -EIO;
     }
@@ -573,39 +574,132 @@ static void print_summary(const struct scn_run *r, FILE *out)
     }
 }
 
-static void print_replay_hint(const struct scn_request *q,
-                              const struct scn_run *r, const char *tape)
+/* An argument as a POSIX shell reads it back. */
+static void put_shell_arg(FILE *out, const char *arg)
 {
-    fprintf(stderr, "reproduce with: kvmsim replay %s\n", tape);
-    if (!q->tape) {
-        fprintf(stderr, "            or: kvmsim run %s", q->scenario);
-        for (unsigned i = 0; i < q->nsets; i++) {
-            fprintf(stderr, " --set %s", q->sets[i]);
+    bool plain = arg[0] != '\0';
+
+    for (const char *p = arg; *p; p++) {
+        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789_./=:,+-%@", *p)) {
+            plain = false;
         }
-        fputc('\n', stderr);
     }
-    (void)r;
+    if (plain) {
+        fputs(arg, out);
+        return;
+    }
+    fputc('\'', out);
+    for (const char *p = arg; *p; p++) {
+        if (*p == '\'') {
+            fputs("'\\''", out);
+        } else {
+            fputc(*p, out);
+        }
+    }
+    fputc('\'', out);
+}
+
+/* The commands that reproduce run r of request q: the saved tape (when
+ * `tape` is not NULL), and the command that made it. */
+static void put_replay_hint(FILE *out, const struct scn_request *q,
+                            const char *tape)
+{
+    const char *lead = "reproduce with: ";
+
+    if (tape) {
+        fprintf(out, "%skvmsim replay ", lead);
+        put_shell_arg(out, tape);
+        fputc('\n', out);
+        lead = "            or: ";
+    }
+    if (q->replay_path) {
+        if (tape && strcmp(tape, q->replay_path) == 0) {
+            return;
+        }
+        fprintf(out, "%skvmsim replay ", lead);
+        put_shell_arg(out, q->replay_path);
+        if (q->tape && !q->scenario_text) {
+            fputs(" --scenario ", out);
+            put_shell_arg(out, q->scenario);
+        }
+    } else {
+        fprintf(out, "%skvmsim run ", lead);
+        put_shell_arg(out, q->scenario);
+    }
+    for (unsigned i = q->replay_header_sets; i < q->nsets; i++) {
+        fputs(" --set ", out);
+        put_shell_arg(out, q->sets[i]);
+    }
+    fputc('\n', out);
+}
+
+/* What a crash during r prints (crash.h). */
+static void arm_crash_context(const struct scn_request *q,
+                              const struct scn_run *r)
+{
+    FILE *f = scn_crash_context_open();
+
+    if (!f) {
+        return;
+    }
+    fprintf(f, "kvmsim: the crash happened in %s [%s] variant %s, seed %"
+            PRIu64 "\n", r->scenario, r->drv->name, r->variant, r->seed);
+    put_replay_hint(f, q, NULL);
+    fclose(f);
+}
+
+/* Where a failing run's tape goes, or NULL: a replay saves only when
+ * asked, and "/dev/null" means "do not save". */
+static const char *tape_destination(const struct scn_request *q,
+                                    const struct scn_run *r, char *buf,
+                                    size_t len)
+{
+    if (q->save_tape) {
+        return strcmp(q->save_tape, "/dev/null") == 0 ? NULL : q->save_tape;
+    }
+    if (q->replay_path || q->tape || q->silent) {
+        return NULL;
+    }
+    snprintf(buf, len, "kvmsim-fail-%s-%s-%" PRIu64 ".tape", r->drv->name,
+             r->variant, r->seed);
+    return buf;
 }
 
 int scn_execute(const struct scn_request *q, struct scn_run *r)
 {
-    int rc = r->drv->run(r);
-    int code = KVMSIM_EXIT_OK;
-    char tape_path[600];
+    unsigned long reports = scn_crash_reports();
+    int rc, code = KVMSIM_EXIT_OK;
+    char tape_buf[600];
+    const char *tape;
 
+    arm_crash_context(q, r);
+    rc = r->drv->run(r);
+    scn_crash_context_clear();
     if (rc < 0) {
-        return rc == -EINVAL ? KVMSIM_EXIT_USAGE : KVMSIM_EXIT_STUCK;
+        if (rc == -EINVAL) {
+            return KVMSIM_EXIT_USAGE;
+        }
+        fprintf(stderr, "kvmsim: %s: cannot set the run up: %s\n",
+                r->scenario, strerror(-rc));
+        return KVMSIM_EXIT_HOST;
     }
     if (!r->quiet) {
         print_summary(r, stdout);
     }
     if (q->metrics_path && write_metrics(r, q->metrics_path) < 0) {
-        code = KVMSIM_EXIT_USAGE;
+        code = KVMSIM_EXIT_HOST;
     }
     if (q->trace_path && r->sim && write_trace(r, q->trace_path) < 0) {
-        code = KVMSIM_EXIT_USAGE;
+        code = KVMSIM_EXIT_HOST;
     }
-    if (r->simulated && r->result != SIM_OK) {
+    if (scn_crash_reports() != reports) {
+        if (!q->silent) {
+            fprintf(stderr, "kvmsim: %s: a sanitizer reported an error "
+                    "during the run (above)\n", r->scenario);
+        }
+        code = KVMSIM_EXIT_CRASH;
+    } else if (r->simulated && r->result != SIM_OK) {
         if (!q->silent) {
             fprintf(stderr, "kvmsim: %s: %s at %" PRIu64 " ns after %" PRIu64
                     " steps\n", r->scenario, sim_result_name(r->result),
@@ -626,19 +720,19 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
         }
         code = KVMSIM_EXIT_STUCK;
     }
-    if ((code == KVMSIM_EXIT_STUCK || code == KVMSIM_EXIT_INVARIANT) &&
-        !(q->save_tape && strcmp(q->save_tape, "/dev/null") == 0)) {
-        if (q->save_tape) {
-            snprintf(tape_path, sizeof(tape_path), "%s", q->save_tape);
-        } else {
-            snprintf(tape_path, sizeof(tape_path),
-                     "kvmsim-fail-%s-%s-%" PRIu64 ".tape", r->drv->name,
-                     r->variant, r->seed);
-        }
-        if (scn_tape_save(tape_path, q, r, NULL, 0) == 0) {
-            print_replay_hint(q, r, tape_path);
+    if (code == KVMSIM_EXIT_OK || code == KVMSIM_EXIT_HOST || q->silent) {
+        return code;
+    }
+    tape = tape_destination(q, r, tape_buf, sizeof(tape_buf));
+    if (tape) {
+        rc = scn_tape_save(tape, q, r, NULL, 0);
+        if (rc < 0) {
+            fprintf(stderr, "%s:0: cannot save the tape: %s\n", tape,
+                    strerror(-rc));
+            tape = NULL;
         }
     }
+    put_replay_hint(stderr, q, tape);
     return code;
 }
 
@@ -684,17 +778,43 @@ int scn_run_with(const struct scn_request *q, const char *const *extra,
 
 /* ---- replay ---- */
 
+/* A counted blob after a "WORD N" header line at *p: its start and length;
+ * *p moves past it (and past the '\n' that ends a text blob). */
+static int take_blob(const char *path, unsigned line, char **p, char *end,
+                     size_t n, bool text, char **blob)
+{
+    if ((size_t)(end - *p) < n + (text ? 1 : 0)) {
+        fprintf(stderr, "%s:%u: the header announces %zu bytes, the file "
+                "holds %zu\n", path, line, n, (size_t)(end - *p));
+        return -EINVAL;
+    }
+    *blob = *p;
+    *p += n;
+    if (text) {
+        if (**p != '\n') {
+            fprintf(stderr, "%s:%u: no newline after the scenario text\n",
+                    path, line);
+            return -EINVAL;
+        }
+        **p = '\0';
+        (*p)++;
+    }
+    return 0;
+}
+
+/* Parse a format-2 header into q (its strings point into buf). */
 static int parse_tape_header(const char *path, char *buf, size_t len,
-                             struct scn_request *q, char **scenario_out)
+                             struct scn_request *q)
 {
     char *p = buf + strlen(TAPE_MAGIC);
     char *end = buf + len;
+    const char *scenario = NULL, *text = NULL;
     unsigned line = 1;
 
-    *scenario_out = NULL;
     while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n;
+        int64_t n = -1;
+        char *blob;
 
         line++;
         if (!nl) {
@@ -703,32 +823,56 @@ static int parse_tape_header(const char *path, char *buf, size_t len,
         }
         *nl = '\0';
         if (strncmp(p, "scenario ", 9) == 0) {
-            *scenario_out = p + 9;
+            scenario = p + 9;
         } else if (strncmp(p, "set ", 4) == 0) {
             if (q->nsets == SCN_MAX_SETS) {
-                fprintf(stderr, "%s:%u: too many overrides\n", path, line);
+                fprintf(stderr, "%s:%u: too many overrides (at most %d)\n",
+                        path, line, SCN_MAX_SETS);
                 return -EINVAL;
             }
             q->sets[q->nsets++] = p + 4;
-        } else if (sscanf(p, "bytes %zu", &n) == 1) {
-            char *data = nl + 1;
+        } else if (strncmp(p, "text ", 5) == 0 || strncmp(p, "bytes ", 6) == 0) {
+            bool is_text = p[0] == 't';
 
-            if ((size_t)(end - data) != n) {
-                fprintf(stderr, "%s:%u: header says %zu tape bytes, file "
-                        "holds %zu\n", path, line, n, (size_t)(end - data));
+            if (scn_parse_i64(p + (is_text ? 5 : 6), &n) < 0 || n < 0) {
+                fprintf(stderr, "%s:%u: '%s' needs a byte count\n", path,
+                        line, is_text ? "text" : "bytes");
                 return -EINVAL;
             }
-            q->tape = (const uint8_t *)data;
-            q->tape_len = n;
-            if (!*scenario_out) {
-                fprintf(stderr, "%s:%u: no scenario line before the tape\n",
-                        path, line);
+            p = nl + 1;
+            if (take_blob(path, line, &p, end, (size_t)n, is_text,
+                          &blob) < 0) {
                 return -EINVAL;
+            }
+            if (is_text) {
+                if (strlen(blob) != (size_t)n) {
+                    fprintf(stderr, "%s:%u: NUL byte in the scenario text\n",
+                            path, line);
+                    return -EINVAL;
+                }
+                text = blob;
+                continue;
+            }
+            if (p != end) {
+                fprintf(stderr, "%s:%u: %zu bytes after the tape\n", path,
+                        line, (size_t)(end - p));
+                return -EINVAL;
+            }
+            if (!scenario || !text) {
+                fprintf(stderr, "%s:%u: no %s line before the tape\n", path,
+                        line, scenario ? "text" : "scenario");
+                return -EINVAL;
+            }
+            q->tape = (const uint8_t *)blob;
+            q->tape_len = (size_t)n;
+            if (!q->scenario) {
+                q->scenario = scenario;
+                q->scenario_text = text;
             }
             return 0;
         } else {
-            fprintf(stderr, "%s:%u: unknown header line '%s'\n", path, line,
-                    p);
+            fprintf(stderr, "%s:%u: unknown header line '%.80s'\n", path,
+                    line, p);
             return -EINVAL;
         }
         p = nl + 1;
@@ -739,32 +883,47 @@ static int parse_tape_header(const char *path, char *buf, size_t len,
 
 int scn_replay_main(const char *path, struct scn_request *q)
 {
-    size_t len;
-    char *buf = scn_read_file(path, &len);
-    char *scenario = NULL;
+    size_t len, ml = strlen(TAPE_MAGIC_ANY);
+    char *buf;
+    char err[1024];
     int code;
 
-    if (!buf) {
-        fprintf(stderr, "%s:0: cannot read: %s\n", path, strerror(errno));
+    if (scn_load_file(path, SCN_TAPE_FILE_MAX, false, &buf, &len, err,
+                      sizeof(err)) < 0) {
+        fprintf(stderr, "%s\n", err);
         return KVMSIM_EXIT_USAGE;
     }
-    if (len >= strlen(TAPE_MAGIC) &&
-        memcmp(buf, TAPE_MAGIC, strlen(TAPE_MAGIC)) == 0) {
+    q->replay_path = path;
+    if (len >= ml && memcmp(buf, TAPE_MAGIC_ANY, ml) == 0) {
         /* Header sets go before any given on the command line. */
         const char *cli[SCN_MAX_SETS];
         unsigned ncli = q->nsets;
+        const char *nl = memchr(buf, '\n', len);
 
-        memcpy(cli, q->sets, sizeof(cli));
-        q->nsets = 0;
-        if (parse_tape_header(path, buf, len, q, &scenario) < 0) {
+        if (!nl || (size_t)(nl + 1 - buf) != strlen(TAPE_MAGIC) ||
+            memcmp(buf, TAPE_MAGIC, strlen(TAPE_MAGIC)) != 0) {
+            fprintf(stderr, "%s:1: unsupported tape format '%.*s' (this "
+                    "kvmsim reads format 2, which embeds the scenario; "
+                    "record the run again to get one)\n", path,
+                    nl ? (int)(nl - buf) : 32, buf);
             free(buf);
             return KVMSIM_EXIT_USAGE;
         }
-        for (unsigned i = 0; i < ncli && q->nsets < SCN_MAX_SETS; i++) {
-            q->sets[q->nsets++] = cli[i];
+        memcpy(cli, q->sets, sizeof(cli));
+        q->nsets = 0;
+        if (parse_tape_header(path, buf, len, q) < 0) {
+            free(buf);
+            return KVMSIM_EXIT_USAGE;
         }
-        if (!q->scenario) {
-            q->scenario = scenario;
+        if (q->nsets + ncli > SCN_MAX_SETS) {
+            fprintf(stderr, "%s:0: too many overrides with the command "
+                    "line's (at most %d)\n", path, SCN_MAX_SETS);
+            free(buf);
+            return KVMSIM_EXIT_USAGE;
+        }
+        q->replay_header_sets = q->nsets;
+        for (unsigned i = 0; i < ncli; i++) {
+            q->sets[q->nsets++] = cli[i];
         }
     } else {
         if (!q->scenario) {

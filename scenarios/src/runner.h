@@ -42,11 +42,16 @@ struct report;
 
 struct scn_request {
     const char *scenario;            /* builtin name or path */
+    const char *scenario_text;       /* replay: the scenario text the tape
+                                      * embeds (scenario names its origin) */
+    const char *replay_path;         /* replay: the tape file, for hints */
+    unsigned replay_header_sets;     /* replay: sets[] from the tape header */
     const char *sets[SCN_MAX_SETS];  /* "key=value" overrides, in order */
     unsigned nsets;
     const char *trace_path;          /* Chrome trace JSON, or NULL */
     const char *metrics_path;        /* metrics JSON, or NULL */
-    const char *save_tape;           /* where a failing tape goes, or NULL */
+    const char *save_tape;           /* where a failing tape goes, or NULL
+                                      * (a replay saves only when asked) */
     const uint8_t *tape;             /* replay: tape bytes, else NULL */
     size_t tape_len;
     bool quiet;                      /* no human summary */
@@ -75,13 +80,12 @@ int scn_replay_main(const char *path, struct scn_request *q);
 /* `kvmsim compare`: every variant with the same seed, side by side. */
 int scn_compare_main(const struct scn_request *q);
 
-/* Save the tape r consumed, with what replays it: the scenario, q's
- * overrides and then `extra` ones.  0, or -errno (nothing reported). */
+/* Save the tape r consumed, with everything that replays it anywhere: the
+ * scenario's name and full text, q's overrides and then `extra` ones (see
+ * runner.c for the format).  0, or -errno (nothing reported). */
 int scn_tape_save(const char *path, const struct scn_request *q,
                   const struct scn_run *r, const char *const *extra,
                   unsigned nextra);
 
-/* Read a whole file; NULL with errno set on failure. */
-char *scn_read_file(const char *path, size_t *len);
 
 #endif

@@ -54,6 +54,8 @@ struct scn_run {
     const struct scn_driver *drv;
     struct cfg *cfg;
     const char *scenario;     /* as given: builtin name or path */
+    const char *text;         /* the scenario text the run was loaded from */
+    char *text_owned;         /* text, when read from a file (freed) */
     const char *variant;      /* resolved */
     unsigned variant_index;
     uint64_t seed;
