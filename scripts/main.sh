@@ -19,18 +19,20 @@ echo "== demo: every variant, seed 7 =="
 "$bin" compare demo --seed 7
 echo
 echo "== demo: a lost kick found by PCT and replayed from its tape =="
-out=$(mktemp -d)
+# The tape is kept in build/ so the printed replay command works later.
+tape=build/demo-racy.tape
+err=$(mktemp)
 for s in $(seq 1 300); do
     if ! "$bin" run demo --variant racy --strategy pct --seed "$s" \
-            --save-tape "$out/racy.tape" --quiet 2>"$out/err"; then
+            --save-tape "$tape" --quiet 2>"$err"; then
         echo "seed $s:"
-        cat "$out/err"
+        cat "$err"
         echo "replaying the saved tape:"
-        "$bin" replay "$out/racy.tape" --quiet 2>&1 | head -1 || true
+        "$bin" replay "$tape" --quiet 2>&1 | head -1 || true
         break
     fi
 done
-rm -rf "$out"
+rm -f "$err"
 echo
 echo "== engine benchmark =="
 build/default/bench/bench_switch 5

@@ -82,11 +82,20 @@ void scn_crash_note_report(const char *summary)
 {
     reports++;
     if (summary) {
-        puts_err("SUMMARY: ");
+        /* The runtime passes the whole "SUMMARY: ..." line. */
         puts_err(summary);
         puts_err("\n");
     }
     print_context();
+}
+
+/* Every sanitizer report ends with its summary, through this weak hook of
+ * the sanitizer runtime: count it and say which run it was in and how to
+ * reproduce it. */
+void __sanitizer_report_error_summary(const char *summary);
+void __sanitizer_report_error_summary(const char *summary)
+{
+    scn_crash_note_report(summary);
 }
 
 static const char *signal_text(int sig)

@@ -42,37 +42,58 @@ static void usage_run(FILE *out)
 "       kvmsim compare SCENARIO [options]\n"
 "       kvmsim replay TAPEFILE [--scenario SCENARIO] [options]\n"
 "\n"
-"SCENARIO is a name from `kvmsim list` or a path to a scenario file.\n"
+"SCENARIO is a name from `kvmsim list` or a path to a scenario file\n"
+"(at most 1 MiB).\n"
 "\n"
-"options:\n"
-"  --seed N           seed of the decision tape (default: [run] seed, 1)\n"
-"  --variant V        variant to run (default: the scenario's first)\n"
+"options (run, replay, compare; each names the commands it belongs to\n"
+"when not all of them):\n"
+"  --seed N           seed of the decision tape, 0..2^63-1 (default: [run]\n"
+"                     seed, 1; run, compare, report)\n"
+"  --variant V        variant to run (default: the scenario's first;\n"
+"                     run, replay, explore)\n"
 "  --strategy S       time | random | pct (default: time)\n"
-"  --pct-depth D      PCT bug depth (default: 3)\n"
+"  --pct-depth D      PCT bug depth, 1..16 (default: 3)\n"
 "  --set KEY=VALUE    override a key (`kvmsim keys SCENARIO` lists them);\n"
-"                     KEY is `name` or `section.name`; repeatable\n"
+"                     KEY is `name` or `section.name`; repeatable (64)\n"
 "  --trace FILE       write a Chrome trace (open it in ui.perfetto.dev)\n"
 "  --metrics FILE     write the run's metrics as JSON\n"
-"  --save-tape FILE   where a failing run saves its tape\n"
-"                     (default: kvmsim-fail-DRIVER-VARIANT-SEED.tape)\n"
-"  --scenario NAME    (replay) scenario of a raw tape, e.g. a fuzzer input\n"
+"  --save-tape FILE   where a failing run saves its tape (default for run:\n"
+"                     kvmsim-fail-DRIVER-VARIANT-SEED.tape; replay saves\n"
+"                     only with this flag; /dev/null: do not save)\n"
+"  --scenario NAME    (replay) scenario of a raw tape, e.g. a fuzzer input;\n"
+"                     with a saved tape, replaces the scenario it embeds\n"
 "  --report FILE      (compare) the seed table as structured rows: JSON,\n"
 "                     or Markdown / HTML when FILE ends in .md / .html\n"
 "  --quiet            no summary\n"
 "\n"
+"A saved tape embeds the scenario text, the variant, the strategy and\n"
+"every --set, so `kvmsim replay TAPE` reproduces the run from any\n"
+"directory, even after the scenario file changed.\n"
+"\n"
 "explore options (kvmsim explore SCENARIO --seeds N [options]):\n"
-"  --seeds N          how many seeds, from --first-seed (default 1)\n"
-"  --jobs J           worker processes (default: 2)\n"
-"  --shard I/K        only seeds with seed %% K == I (spread over machines)\n"
-"  --time-budget S    stop after S seconds\n"
-"  --tapes DIR        save each failing seed's tape in DIR\n"
+"  --seeds N          how many seeds, from --first-seed (required)\n"
+"  --first-seed N     the first seed (default 1)\n"
+"  --jobs J           worker processes, 1..64 (default: 2)\n"
+"  --shard I/K        only seeds with seed % K == I (spread over machines)\n"
+"  --time-budget S    stop the whole command after S seconds (S may have\n"
+"                     a fraction)\n"
+"  --tapes DIR        save each failing seed's tape in DIR (created)\n"
 "\n"
 "report options (kvmsim report --out DIR [options]):\n"
 "  --out DIR          runs every seed comparison, prints each table and\n"
 "                     writes DIR/seeds.json, seeds.md and seeds.html\n"
 "\n"
-"exit status: 0 all invariants held, 1 an invariant failed,\n"
-"             2 usage or input error, 3 deadlock, livelock or step bound\n",
+"exit status (one per way a run ends; the first that applies of 4, 1,\n"
+"3, 5, 2):\n"
+"  0  every invariant held\n"
+"  1  an invariant failed (the tape is saved, the replay command printed)\n"
+"  2  usage or input error, reported as file:line: message\n"
+"  3  stuck: deadlock, livelock, a missed deadline or the step bound\n"
+"     (every live thread is named with what it waits on)\n"
+"  4  crash: a fatal signal, a sanitizer report or an engine panic\n"
+"     (the run and its replay command are printed)\n"
+"  5  host error: out of memory, or an output (stdout, --metrics,\n"
+"     --trace, a tape) that could not be written\n",
         out);
 }
 
@@ -559,14 +580,6 @@ const char *__ubsan_default_options(void);
 const char *__ubsan_default_options(void)
 {
     return "exitcode=4:print_stacktrace=1";
-}
-
-/* Every sanitizer report ends with its summary: count it and say which
- * run it was in and how to reproduce it. */
-void __sanitizer_report_error_summary(const char *summary);
-void __sanitizer_report_error_summary(const char *summary)
-{
-    scn_crash_note_report(summary);
 }
 
 /* Everything printed must have reached stdout: a full disk or a closed
