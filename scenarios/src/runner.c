@@ -607,6 +607,11 @@ static void put_replay_hint(FILE *out, const struct scn_request *q,
 {
     const char *lead = "reproduce with: ";
 
+    if (q->tape && !q->replay_path && !tape) {
+        /* A tape handed over in memory (a fuzzer input): its owner knows
+         * how to replay it. */
+        return;
+    }
     if (tape) {
         fprintf(out, "%skvmsim replay ", lead);
         put_shell_arg(out, tape);
