@@ -93,7 +93,7 @@ int sim_trace_finish(struct sim_trace *t);
  * thread (spans, waits, instants), counters are "C" events, faults "i"
  * events, a failed invariant a global "i" event with its message.
  * Timestamps are microseconds with nanosecond decimals.  Events are in the
- * order they were produced, which is not sorted by time (a CPU's run slice
- * is written when it ends). */
+ * order they were produced, not sorted by timestamp: a CPU's run slice is
+ * written when it ends. */
 
 #endif
