@@ -76,6 +76,11 @@ def summary(events, names, lo, hi):
             print("invariant %s failed at %.3f us: %s"
                   % (e["name"], e["ts"],
                      e.get("args", {}).get("message", "(no message)")))
+        elif e.get("cat") == "trace" and e.get("name") == "trace truncated":
+            a = e.get("args", {})
+            print("trace truncated at %.3f us: %s events written, %s left out"
+                  % (e["ts"], a.get("events_written", "?"),
+                     a.get("events_not_written", "?")))
 
 
 MAX_LANES = 6

@@ -76,7 +76,7 @@ void sim_options_default(struct sim_options *o)
 #else
     o->stack_size = 256 * 1024;
 #endif
-    o->record_trace = false;
+    o->trace_out = NULL;
 }
 
 const char *sim_result_name(enum sim_result r)
@@ -143,7 +143,7 @@ struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape)
     s->tape = tape;
     cost_model_default(&s->cost);
     s->cpus = calloc(s->opt.ncpus, sizeof(*s->cpus));
-    s->trace = sim_trace_create(o->record_trace, 4u << 20);
+    s->trace = sim_trace_create(o->trace_out, 4u << 20);
     if (!s->cpus || !s->trace) {
         sim_destroy(s);
         return NULL;

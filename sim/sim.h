@@ -44,11 +44,13 @@ struct sim_options {
     uint64_t pct_steps;        /* PCT: steps over which change points fall */
     uint64_t step_limit;       /* scheduling steps before SIM_STEP_LIMIT */
     size_t stack_size;         /* bytes per simulated thread stack */
-    bool record_trace;         /* keep events for export (hash is always on) */
+    FILE *trace_out;           /* stream the trace's JSON here (borrowed;
+                                  see sim/trace.h), or NULL; the hash is
+                                  always on */
 };
 
 /* Defaults: 4 CPUs, time strategy, depth 3, 20000 PCT steps, 50M steps,
- * 256 KiB stacks (1 MiB under sanitizers), no recording. */
+ * 256 KiB stacks (1 MiB under sanitizers), no trace file. */
 void sim_options_default(struct sim_options *o);
 
 /* The tape is borrowed and must outlive the simulation.  NULL on ENOMEM. */
@@ -102,7 +104,7 @@ void sim_eventfd_set_hook(struct plat_eventfd *e, sim_eventfd_hook hook,
                           void *arg);
 bool sim_eventfd_consume(struct plat_eventfd *e);
 
-/* The trace of the run (always present; events only if record_trace). */
+/* The trace of the run (always present; streamed only with trace_out). */
 struct sim_trace *sim_get_trace(struct sim *s);
 /* 64-bit hash of everything the run did, in order. */
 uint64_t sim_trace_hash(const struct sim *s);

@@ -358,7 +358,6 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     r->sim_opt.pct_depth = (unsigned)cfg_int(r->cfg, "run", "pct_depth");
     r->sim_opt.pct_steps = (uint64_t)cfg_int(r->cfg, "run", "pct_steps");
     r->sim_opt.step_limit = (uint64_t)cfg_int(r->cfg, "run", "step_limit");
-    r->sim_opt.record_trace = q->trace_path != NULL;
 
     sim_fault_reset();
     for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
@@ -462,22 +461,45 @@ static int write_metrics(const struct scn_run *r, const char *path)
     return close_output(f, path, "metrics");
 }
 
-static int write_trace(const struct scn_run *r, const char *path)
+/* Open the trace file before the run: the engine streams into it. */
+static int open_trace(struct scn_run *r, const char *path)
 {
-    FILE *f = fopen(path, "w");
-    int rc;
+    r->sim_opt.trace_out = fopen(path, "w");
+    if (!r->sim_opt.trace_out) {
+        int err = errno ? -errno : -EIO;
 
-    if (!f) {
-        fprintf(stderr, "%s:0: cannot write trace: %s\n", path,
-                strerror(errno));
-        return -errno;
-    }
-    rc = sim_trace_write_json(sim_get_trace(r->sim), f);
-    if (fclose(f) != 0 || rc < 0) {
-        fprintf(stderr, "%s:0: cannot write trace\n", path);
-        return -EIO;
+        fprintf(stderr, "%s:0: cannot write the trace: %s\n", path,
+                strerror(-err));
+        return err;
     }
     return 0;
+}
+
+/* Finish the streamed trace (a run that never created its simulation gets
+ * an empty one) and close the file. */
+static int write_trace(struct scn_run *r, const char *path)
+{
+    FILE *f = r->sim_opt.trace_out;
+    struct sim_trace *bare = NULL;
+    int rc;
+
+    r->sim_opt.trace_out = NULL;
+    if (!r->sim) {
+        bare = sim_trace_create(f, 0);
+    }
+    rc = r->sim ? sim_trace_finish(sim_get_trace(r->sim))
+         : bare ? sim_trace_finish(bare)
+                : -ENOMEM;
+    sim_trace_destroy(bare);
+    errno = 0;
+    if (fclose(f) != 0 && rc == 0) {
+        rc = errno ? -errno : -EIO;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s:0: cannot write the trace: %s\n", path,
+                strerror(-rc));
+    }
+    return rc;
 }
 
 /* The scenario's name on one header line: control bytes become '?'. */
@@ -674,13 +696,19 @@ static const char *tape_destination(const struct scn_request *q,
 int scn_execute(const struct scn_request *q, struct scn_run *r)
 {
     unsigned long reports = scn_crash_reports();
-    int rc, code = KVMSIM_EXIT_OK;
+    int rc, code = KVMSIM_EXIT_OK, trace_rc = 0;
     char tape_buf[600];
     const char *tape;
 
+    if (q->trace_path && open_trace(r, q->trace_path) < 0) {
+        return KVMSIM_EXIT_HOST;
+    }
     arm_crash_context(q, r);
     rc = r->drv->run(r);
     scn_crash_context_clear();
+    if (q->trace_path) {
+        trace_rc = write_trace(r, q->trace_path);
+    }
     if (rc < 0) {
         if (rc == -EINVAL) {
             return KVMSIM_EXIT_USAGE;
@@ -689,13 +717,13 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
                 r->scenario, strerror(-rc));
         return KVMSIM_EXIT_HOST;
     }
+    if (trace_rc < 0) {
+        code = KVMSIM_EXIT_HOST;
+    }
     if (!r->quiet) {
         print_summary(r, stdout);
     }
     if (q->metrics_path && write_metrics(r, q->metrics_path) < 0) {
-        code = KVMSIM_EXIT_HOST;
-    }
-    if (q->trace_path && r->sim && write_trace(r, q->trace_path) < 0) {
         code = KVMSIM_EXIT_HOST;
     }
     if (scn_crash_reports() != reports) {
