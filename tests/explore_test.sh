@@ -69,8 +69,9 @@ kill_one() {
 
 kill_one SEGV segv
 check explore_worker_sigsegv_exits_4 test $? -eq 4
+# Under ASan the sanitizer catches the signal, reports it and exits 1.
 check explore_worker_sigsegv_names_the_signal \
-    grep -q '^  \[crash\] 1 seed, first seed [0-9]*: worker killed by signal 11 (Segmentation fault)$' segv.txt
+    grep -Eq '^  \[crash\] 1 seed, first seed [0-9]+: worker killed by signal 11 \(Segmentation fault\)$|^    it printed: SUMMARY: AddressSanitizer: SEGV ' segv.txt
 check explore_worker_sigsegv_names_the_seed \
     grep -Eq '^    when: (while running|before starting) seed [0-9]+' segv.txt
 check explore_worker_sigsegv_prints_reproduce \
@@ -168,6 +169,20 @@ check explore_tapes_replay_path_no_double_slash \
     sh -c "case '$tape' in *//*) exit 1;; esac"
 "$bin" replay "$tape" --quiet --save-tape /dev/null 2>/dev/null
 check explore_tapes_replay_exits_1_like_explore test $? -eq 1
+
+# A tape that cannot be saved is reported; the group still reproduces.
+mkdir -p busy/demo-correct-1.tape
+"$bin" explore demo --seeds 3 --set run.step_limit=1000 --tapes busy \
+    --quiet > busy.txt 2>&1
+check explore_tape_not_saved_keeps_worst_code_3 test $? -eq 3
+check explore_tape_not_saved_names_path \
+    grep -q '^    tape not saved: busy/demo-correct-1.tape: Is a directory$' \
+    busy.txt
+check explore_tape_not_saved_still_reproduces \
+    grep -q '^    reproduce: kvmsim run demo --set run.step_limit=1000 --seed 1$' \
+    busy.txt
+check explore_tape_not_saved_counted \
+    grep -q '^  1 tape could not be saved (the first: busy/demo-correct-1.tape: Is a directory)$' busy.txt
 
 # --tapes where no directory can be made: exit 2 before any seed runs.
 "$bin" explore demo --seeds 10 --tapes /proc/no-such/dir 2> proc.err \

@@ -9,12 +9,13 @@
  * computed in closed form and a worker walks only its own seeds, so a
  * huge --seeds costs nothing up front.
  *
- * Workers.  A worker runs its seeds in order, in-process, with its stderr
- * on the same pipe as its records.  It announces each seed before running
+ * Workers.  A worker runs its seeds in order, in-process, with its stdout
+ * and stderr on the same pipe as its records.  It announces each seed before running
  * it (RS 'S' US seed) and writes its outcome after (RS 'R' US seed US code
  * US tape US kind US where US message); any other line is the seed's own
  * stderr text (a driver's error, an engine panic, a sanitizer report),
- * which the parent relays as "[seed N] ..." and keeps the first line of.
+ * which the parent relays as "[seed N] ..." and keeps the first line of
+ * (or a sanitizer's "SUMMARY: " line).
  * The parent reads every pipe with poll(), so a silent worker blocks
  * nothing, and reaps every worker with waitpid().  A worker that dies (a
  * signal, a non-zero exit, or its pipe closing before its seeds are done)
@@ -301,8 +302,10 @@ static _Noreturn void worker_main(struct explore *x, unsigned j, int fd)
             close(x->slot[k].fd);
         }
     }
-    out = dup2(fd, STDERR_FILENO) < 0 ? NULL : fdopen(fd, "w");
-    if (!out) {
+    /* Whatever a run prints, on either stream, reaches the parent. */
+    out = dup2(fd, STDERR_FILENO) < 0 || dup2(fd, STDOUT_FILENO) < 0
+          ? NULL : fdopen(fd, "w");
+    if (!out || setvbuf(stdout, NULL, _IOLBF, 0) != 0) {
         exit(KVMSIM_EXIT_HOST);
     }
     for (uint64_t k = s->next; k < s->end; k++) {
@@ -604,7 +607,10 @@ static void slot_line(struct explore *x, unsigned j)
     } else {
         fprintf(stderr, "[explore worker %u] %s\n", j, s->line);
     }
-    if (!s->report[0] && has_alnum(s->line)) {
+    /* A sanitizer's SUMMARY line says more than its first line. */
+    if ((!s->report[0] && has_alnum(s->line)) ||
+        (strncmp(s->line, "SUMMARY: ", 9) == 0 &&
+         strncmp(s->report, "SUMMARY: ", 9) != 0)) {
         size_t n = strnlen(s->line, sizeof(s->report) - 1);
 
         memcpy(s->report, s->line, n);
