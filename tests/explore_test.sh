@@ -18,7 +18,9 @@ bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 now() { date +%s.%N; }
 # elapsed START: seconds since START, as an integer (rounded up).
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%d", b - a + 0.999 }'; }
+elapsed() {
+    awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%d", b - a + 0.999 }'
+}
 
 # wait_workers PID N: until PID has N children (at most 20 s); prints them.
 wait_workers() {
@@ -36,13 +38,14 @@ wait_workers() {
     return 1
 }
 
-# kill_one SIGNAL LOG: run explore in the background, wait until both
+# kill_one SIGNAL LOG [ARG...]: run explore in the background, wait until both
 # workers run seeds, send SIGNAL to one, check a new worker takes over.
 kill_one() {
     sig=$1
     out=$2
+    shift 2
     "$bin" explore msix-resume-8vf --seeds 1000000000 --jobs 2 \
-        --time-budget 4 --quiet > "$out.txt" 2> "$out.err" &
+        --time-budget 4 --quiet "$@" > "$out.txt" 2> "$out.err" &
     p=$!
     ws=$(wait_workers $p 2)
     sleep 0.5
@@ -70,12 +73,14 @@ kill_one() {
 kill_one SEGV segv
 check explore_worker_sigsegv_exits_4 test $? -eq 4
 # Under ASan the sanitizer catches the signal, reports it and exits 1.
-check explore_worker_sigsegv_names_the_signal \
-    grep -Eq '^  \[crash\] 1 seed, first seed [0-9]+: worker killed by signal 11 \(Segmentation fault\)$|^    it printed: SUMMARY: AddressSanitizer: SEGV ' segv.txt
+segv='^  \[crash\] 1 seed, first seed [0-9]+: worker killed by signal 11 '
+segv="$segv"'\(Segmentation fault\)$'
+segv="$segv"'|^    it printed: SUMMARY: AddressSanitizer: SEGV '
+check explore_worker_sigsegv_names_the_signal grep -Eq "$segv" segv.txt
 check explore_worker_sigsegv_names_the_seed \
     grep -Eq '^    when: (while running|before starting) seed [0-9]+' segv.txt
-check explore_worker_sigsegv_prints_reproduce \
-    grep -q '^    reproduce: kvmsim run msix-resume-8vf --seed [0-9][0-9]*$' segv.txt
+repro='^    reproduce: kvmsim run msix-resume-8vf --seed [0-9][0-9]*$'
+check explore_worker_sigsegv_prints_reproduce grep -q "$repro" segv.txt
 check explore_worker_sigsegv_summary_shows_crash_kind \
     grep -q 'failing in 1 distinct way (\[crash\] 1)$' segv.txt
 check explore_worker_sigsegv_seeds_go_to_a_new_worker \
@@ -88,8 +93,14 @@ kill_one ABRT abrt
 check explore_worker_sigabrt_exits_4 test $? -eq 4
 check explore_worker_sigabrt_names_the_signal \
     grep -q 'worker killed by signal 6 (Aborted)$' abrt.txt
-check explore_worker_sigabrt_prints_reproduce \
-    grep -q '^    reproduce: kvmsim run msix-resume-8vf --seed [0-9][0-9]*$' abrt.txt
+check explore_worker_sigabrt_prints_reproduce grep -q "$repro" abrt.txt
+
+# The worst code wins: a crash (4) over stuck seeds (3).
+kill_one SEGV mixed --set run.step_limit=1000
+check explore_crash_and_stuck_exits_4 test $? -eq 4
+check explore_crash_and_stuck_summary_shows_both_kinds \
+    grep -q 'failing in 2 distinct ways (\[crash\] 1, \[stuck\] [0-9]*)$' \
+    mixed.txt
 
 # Workers that keep dying: bounded restarts, the rest listed as not run.
 "$bin" explore demo --seeds 1000000000 --jobs 2 --time-budget 60 --quiet \
@@ -112,8 +123,9 @@ check explore_workers_dying_again_stop_before_the_budget \
 check explore_workers_dying_again_list_seeds_not_run \
     grep -q '^  [0-9]* seeds not run: their worker died 9 times; seeds [0-9]' \
     again.txt
-check explore_workers_dying_again_group_the_kills \
-    grep -q '^  \[crash\] 18 seeds, first seed [0-9]*: worker killed by signal 9 (Killed)$' again.txt
+check explore_workers_dying_again_group_the_kills grep -q \
+    '^  \[crash\] 18 seeds, first seed [0-9]*: worker killed by signal 9 '\
+'(Killed)$' again.txt
 
 # The budget bounds the whole command, however many seeds.
 t0=$(now)
@@ -178,11 +190,11 @@ check explore_tape_not_saved_keeps_worst_code_3 test $? -eq 3
 check explore_tape_not_saved_names_path \
     grep -q '^    tape not saved: busy/demo-correct-1.tape: Is a directory$' \
     busy.txt
-check explore_tape_not_saved_still_reproduces \
-    grep -q '^    reproduce: kvmsim run demo --set run.step_limit=1000 --seed 1$' \
+check explore_tape_not_saved_still_reproduces grep -q \
+    '^    reproduce: kvmsim run demo --set run.step_limit=1000 --seed 1$' \
     busy.txt
-check explore_tape_not_saved_counted \
-    grep -q '^  1 tape could not be saved (the first: busy/demo-correct-1.tape: Is a directory)$' busy.txt
+check explore_tape_not_saved_counted grep -q '^  1 tape could not be saved '\
+'(the first: busy/demo-correct-1.tape: Is a directory)$' busy.txt
 
 # --tapes where no directory can be made: exit 2 before any seed runs.
 "$bin" explore demo --seeds 10 --tapes /proc/no-such/dir 2> proc.err \

@@ -10,18 +10,18 @@
  * huge --seeds costs nothing up front.
  *
  * Workers.  A worker runs its seeds in order, in-process, with its stdout
- * and stderr on the same pipe as its records.  It announces each seed before running
- * it (RS 'S' US seed) and writes its outcome after (RS 'R' US seed US code
- * US tape US kind US where US message); any other line is the seed's own
- * stderr text (a driver's error, an engine panic, a sanitizer report),
- * which the parent relays as "[seed N] ..." and keeps the first line of
- * (or a sanitizer's "SUMMARY: " line).
- * The parent reads every pipe with poll(), so a silent worker blocks
- * nothing, and reaps every worker with waitpid().  A worker that dies (a
- * signal, a non-zero exit, or its pipe closing before its seeds are done)
- * is a [crash] failure charged to the seed it had announced; its remaining
- * seeds go to a new worker, at most EXPLORE_MAX_RESTARTS times per slot,
- * after which they are reported as not run.
+ * and stderr on the same pipe as its records.  It announces each seed
+ * before running it (RS 'S' US seed) and writes its outcome after (RS 'R'
+ * US seed US code US tape US kind US where US message); any other line is
+ * the seed's own output (a driver's error, an engine panic, a sanitizer
+ * report), which the parent relays as "[seed N] ..." and keeps the first
+ * line of (or a sanitizer's "SUMMARY: " line).  The parent reads every
+ * pipe with poll(), so a silent worker blocks nothing, and reaps every
+ * worker with waitpid().  A worker that dies (a signal, a non-zero exit,
+ * or its pipe closing before its seeds are done) is a [crash] failure
+ * charged to the seed it had announced; its remaining seeds go to a new
+ * worker, at most EXPLORE_MAX_RESTARTS times per slot, after which they
+ * are reported as not run.
  *
  * Failures are grouped by kind ([invariant], [stuck], [deadline], [crash],
  * [usage], [host]) and, for invariants, by the invariant's name and the
@@ -310,7 +310,7 @@ static _Noreturn void worker_main(struct explore *x, unsigned j, int fd)
     }
     for (uint64_t k = s->next; k < s->end; k++) {
         uint64_t seed = slot_seed(s, k);
-        struct scn_run r;
+        struct scn_run r = {0};
         int code, tape_rc = EXPLORE_NO_TAPE;
 
         /* The previous outcome and this announcement in one write. */
@@ -932,13 +932,19 @@ static int summary(struct explore *x)
     return KVMSIM_EXIT_OK;
 }
 
-static int check_opts(const struct explore_opts *o)
+static int check_opts(const struct scn_request *q,
+                      const struct explore_opts *o)
 {
     if (o->jobs == 0 || o->jobs > EXPLORE_MAX_JOBS || o->seeds == 0 ||
         o->shard_count == 0 || o->shard_index >= o->shard_count ||
         !(o->time_budget_s >= 0)) {
         fprintf(stderr, "kvmsim: explore: bad --seeds, --jobs, --shard or "
                 "--time-budget\n");
+        return KVMSIM_EXIT_USAGE;
+    }
+    if (q->nsets >= SCN_MAX_SETS) {
+        fprintf(stderr, "kvmsim: explore: too many overrides (at most %d, "
+                "one is the seed)\n", SCN_MAX_SETS - 1);
         return KVMSIM_EXIT_USAGE;
     }
     if (o->seeds > UINT64_MAX - o->first_seed) {
@@ -995,7 +1001,7 @@ int scn_explore_main(const struct scn_request *q,
                      const struct explore_opts *o)
 {
     struct explore *x;
-    int code = check_opts(o);
+    int code = check_opts(q, o);
 
     if (code != KVMSIM_EXIT_OK) {
         return code;
