@@ -10,18 +10,29 @@
 
 #include "scenarios/src/runner.h"
 
+/* Filled by the command line (main.c), which validates the values; the
+ * explorer checks them again and returns KVMSIM_EXIT_USAGE when not. */
 struct explore_opts {
-    uint64_t first_seed;    /* default 1 */
-    uint64_t seeds;         /* how many seeds from first_seed */
+    uint64_t first_seed;    /* >= 0; the CLI's default is 1 */
+    uint64_t seeds;         /* >= 1 seeds from first_seed (the range must
+                             * not pass 2^64 - 1) */
     unsigned jobs;          /* worker processes (1..64) */
     unsigned shard_index;   /* keep seeds with seed % shard_count == index */
-    unsigned shard_count;
-    double time_budget_s;   /* 0: none; stop workers after this long */
-    const char *tape_dir;   /* save failing seeds' tapes here, or NULL */
-    bool quiet;             /* no progress line */
+    unsigned shard_count;   /* >= 1, > shard_index */
+    double time_budget_s;   /* 0: none; else a bound on the whole command */
+    const char *tape_dir;   /* save failing seeds' tapes here (created,
+                             * with its parents), or NULL */
+    bool quiet;             /* no progress line (reports still printed) */
 };
 
-/* Exit code: 0 no failure, 1 some seed failed, 2 usage error. */
+/* Run the seeds and print the summary on stdout.  The exit code is the
+ * worst (scn_exit_worst) of every seed's code, KVMSIM_EXIT_CRASH for a
+ * worker that died, KVMSIM_EXIT_HOST for seeds not run because a worker
+ * could not be started or for a tape that could not be saved, and
+ * KVMSIM_EXIT_USAGE for bad options, a bad scenario or a --tapes
+ * directory that cannot be created.  Seeds left when the time budget
+ * runs out are reported but do not by themselves make the exit
+ * non-zero. */
 int scn_explore_main(const struct scn_request *q,
                      const struct explore_opts *o);
 
