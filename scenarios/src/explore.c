@@ -618,9 +618,18 @@ static void slot_line(struct explore *x, unsigned j)
     }
 }
 
-static void describe_status(int st, char *buf, size_t n, bool unfinished)
+static void describe_status(int st, char *buf, size_t n, bool unfinished,
+                            const char *report)
 {
-    if (WIFSIGNALED(st)) {
+    static const char crash_line[] = "kvmsim: crash: ";
+
+    if (WIFEXITED(st) && WEXITSTATUS(st) == KVMSIM_EXIT_CRASH &&
+        strncmp(report, crash_line, strlen(crash_line)) == 0) {
+        /* The worker's own crash handler named the signal or panic. */
+        snprintf(buf, n, "worker crashed: %s", report + strlen(crash_line));
+    } else if (WIFEXITED(st) && WEXITSTATUS(st) == KVMSIM_EXIT_CRASH) {
+        snprintf(buf, n, "worker crashed (exit %d)", KVMSIM_EXIT_CRASH);
+    } else if (WIFSIGNALED(st)) {
         snprintf(buf, n, "worker killed by signal %d (%s)", WTERMSIG(st),
                  strsignal(WTERMSIG(st)));
     } else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
@@ -663,7 +672,7 @@ static void slot_ended(struct explore *x, unsigned j)
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && s->next == s->end) {
         return;
     }
-    describe_status(st, how, sizeof(how), s->next < s->end);
+    describe_status(st, how, sizeof(how), s->next < s->end, s->report);
     if (s->started) {
         seed = slot_seed(s, s->next);
         snprintf(where, sizeof(where), "while running seed %" PRIu64, seed);
