@@ -11,7 +11,9 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
-export ASAN_OPTIONS
+# ThreadSanitizer otherwise sleeps a second at every exit.
+TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}atexit_sleep_ms=0"
+export ASAN_OPTIONS TSAN_OPTIONS
 pass=0
 fail=0
 
