@@ -12,6 +12,20 @@
  * The scheduler runs on the stack of the thread that reached the
  * scheduling point and switches directly to the next thread; the OS
  * thread's own context (main_fiber) is resumed only when the run ends.
+ *
+ * Unclean ends.  When a run ends with anything but SIM_OK (a deadlock,
+ * the step bound, sim_stop()), every thread that has not finished is
+ * marked frozen: it will never run again, so whatever it holds (a lock),
+ * awaits (a lock, an eventfd, a join, a grace period) or keeps on its
+ * stack (plat_alloc() blocks) can only be released by the world's
+ * teardown.  The platform lets that teardown proceed: destroying a lock
+ * held or awaited only by frozen threads, or an eventfd awaited only by
+ * frozen threads, releases them instead of panicking, and sim_destroy()
+ * frees the plat_alloc() blocks still charged to the run (see
+ * sim_alloc_charge_to()).  Frozen threads keep their state, so
+ * sim_report() still names what each one waited on.  After SIM_OK nothing
+ * is frozen: the same misuse (a lock destroyed while a daemon holds it)
+ * still panics.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -130,6 +144,8 @@ struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape)
     if (!s) {
         return NULL;
     }
+    s->allocs.prev = &s->allocs;
+    s->allocs.next = &s->allocs;
     s->opt = *o;
     if (s->opt.ncpus == 0) {
         s->opt.ncpus = 1;
@@ -170,7 +186,9 @@ void sim_destroy(struct sim *s)
     if (!s) {
         return;
     }
+    sim_alloc_settle(s);
     for (uint32_t i = 0; i < s->nthreads; i++) {
+        free(s->threads[i]->rcu_snap);
         if (s->threads[i]->fiber) {
             fiber_release(s->threads[i]->fiber, s->opt.stack_size);
         }
@@ -194,6 +212,22 @@ void sim_destroy(struct sim *s)
 struct sim *sim_current(void)
 {
     return sim_active;
+}
+
+struct sim *sim_alloc_charge_to(void)
+{
+    if (sim_active) {
+        return sim_active;
+    }
+    if (sim_last_created && !sim_last_created->finished) {
+        return sim_last_created;
+    }
+    return NULL;
+}
+
+uint32_t sim_frozen_threads(const struct sim *s)
+{
+    return s->nfrozen;
 }
 
 uint64_t sim_now_ns(const struct sim *s)
@@ -633,6 +667,22 @@ uint32_t sim_pick_cpu(const struct sim *s)
     return best;
 }
 
+/* After an unclean end: no unfinished thread will run again. */
+static void freeze_unfinished(struct sim *s)
+{
+    if (s->result == SIM_OK) {
+        return;
+    }
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        struct sim_thread *t = s->threads[i];
+
+        if (t->state != SIM_T_DONE) {
+            t->frozen = true;
+            s->nfrozen++;
+        }
+    }
+}
+
 enum sim_result sim_run(struct sim *s)
 {
     struct sim_thread *first;
@@ -688,6 +738,7 @@ enum sim_result sim_run(struct sim *s)
     }
     sim_trace_mix(s->trace, (uint64_t)s->result);
     sim_trace_mix(s->trace, s->now);
+    freeze_unfinished(s);
     s->running = false;
     sim_active = NULL;
     return s->result;

@@ -65,12 +65,22 @@ struct sim_thread {
     /* read-side sections */
     uint32_t rcu_nest;
     uint64_t rcu_gen;
+    uint64_t *rcu_snap;      /* a grace-period wait's snapshot (owned) */
+    /* the run ended without it finishing: it never runs again, and what
+     * it holds or awaits may be released by the world's teardown */
+    bool frozen;
     /* PCT priority: larger runs first */
     uint64_t prio;
     /* trace spans */
     const char *span_name[SIM_SPAN_DEPTH];
     uint64_t span_start[SIM_SPAN_DEPTH];
     uint32_t nspans;
+};
+
+/* Links a live plat_alloc() block into the list of the simulation it is
+ * charged to (sim.allocs, a circular list around a sentinel). */
+struct sim_alloc_link {
+    struct sim_alloc_link *prev, *next;
 };
 
 struct sim_cpu {
@@ -104,6 +114,9 @@ struct sim {
     /* PCT */
     uint64_t *pct_change;        /* sorted change-point steps */
     uint32_t pct_nchange, pct_next;
+    /* an unclean end: threads frozen, blocks charged to this run */
+    uint32_t nfrozen;
+    struct sim_alloc_link allocs;
 };
 
 /* The simulation whose thread is running, or NULL. */
@@ -134,6 +147,15 @@ uint32_t sim_pick_cpu(const struct sim *s);
  * which a fuzzer should see as a crash. */
 _Noreturn void sim_panic(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
+
+/* The simulation a new plat_alloc() block is charged to: the running one,
+ * else the last created one until its run ends; NULL otherwise.  Blocks
+ * allocated after the run ended cannot be held by a frozen thread. */
+struct sim *sim_alloc_charge_to(void);
+/* From sim_destroy(): after an unclean end (s->nfrozen > 0) free every
+ * block still charged to s; otherwise only detach them from s.  Returns
+ * the number of blocks freed. */
+uint64_t sim_alloc_settle(struct sim *s);
 
 /* Fault decision used by plat_fault(); reads the active tape. */
 bool sim_fault_decide(enum plat_fault_site site);

@@ -7,8 +7,15 @@
  * track ownership, eventfd waits and grace periods return at once, and a
  * created thread runs to completion inside plat_thread_create().  Faults
  * and allocation accounting apply in both modes.
+ *
+ * Every live plat_alloc() block is linked into the list of the simulation
+ * it is charged to (sim_alloc_charge_to()), so sim_destroy() can free the
+ * blocks frozen threads still held after an unclean end.  Locks and
+ * eventfds whose only holders and waiters are frozen threads can be
+ * destroyed (see sim/engine.c, "Unclean ends").
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +68,47 @@ static struct sim_thread *self(void)
 #define ALLOC_MAGIC 0x6b76616c6c6f6321ull
 #define ALLOC_POISON 0x6b
 
+/* 32 bytes, so the block after it keeps malloc's 16-byte alignment. */
 struct alloc_hdr {
     uint64_t magic;
     uint64_t size;
+    struct sim_alloc_link link;  /* self-linked when charged to no run */
 };
 
 static uint64_t alloc_live;
+
+static struct alloc_hdr *hdr_of_link(struct sim_alloc_link *l)
+{
+    return (struct alloc_hdr *)(void *)((char *)l -
+                                        offsetof(struct alloc_hdr, link));
+}
+
+static void alloc_unlink(struct alloc_hdr *h)
+{
+    h->link.prev->next = h->link.next;
+    h->link.next->prev = h->link.prev;
+    h->link.prev = &h->link;
+    h->link.next = &h->link;
+}
+
+uint64_t sim_alloc_settle(struct sim *s)
+{
+    struct sim_alloc_link *head = &s->allocs;
+    uint64_t freed = 0;
+
+    while (head->next != head) {
+        struct alloc_hdr *h = hdr_of_link(head->next);
+
+        alloc_unlink(h);
+        if (s->nfrozen) {
+            h->magic = 0;
+            alloc_live--;
+            free(h);
+            freed++;
+        }
+    }
+    return freed;
+}
 
 uint64_t sim_alloc_live(void)
 {
@@ -76,6 +118,7 @@ uint64_t sim_alloc_live(void)
 void *plat_alloc(size_t size)
 {
     struct alloc_hdr *h;
+    struct sim *owner;
 
     if (plat_fault(PLAT_FAULT_ALLOC)) {
         return NULL;
@@ -92,6 +135,16 @@ void *plat_alloc(size_t size)
     }
     h->magic = ALLOC_MAGIC;
     h->size = size;
+    owner = sim_alloc_charge_to();
+    if (owner) {
+        h->link.prev = owner->allocs.prev;
+        h->link.next = &owner->allocs;
+        owner->allocs.prev->next = &h->link;
+        owner->allocs.prev = &h->link;
+    } else {
+        h->link.prev = &h->link;
+        h->link.next = &h->link;
+    }
     alloc_live++;
     return h + 1;
 }
@@ -124,6 +177,7 @@ void plat_free(void *p)
      * the pass over the whole block would only cost time. */
     memset(p, ALLOC_POISON, h->size);
 #endif
+    alloc_unlink(h);
     h->magic = 0;
     alloc_live--;
     free(h);
@@ -167,12 +221,37 @@ void plat_lock_init(struct plat_lock *l, enum plat_lock_kind kind,
     x->name = name ? name : "lock";
 }
 
+/* Held and awaited by nobody but frozen threads (see sim/engine.c). */
+static bool lock_only_frozen(const struct sim_lock *x)
+{
+    if (x->owner && !x->owner->frozen) {
+        return false;
+    }
+    for (const struct sim_thread *w = x->head; w; w = w->wait_next) {
+        if (!w->frozen) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void plat_lock_destroy(struct plat_lock *l)
 {
     struct sim_lock *x = lk(l);
 
     if (x->owner || x->head) {
-        sim_panic("lock '%s' destroyed while held or awaited", x->name);
+        if (!lock_only_frozen(x)) {
+            sim_panic("lock '%s' destroyed while held or awaited", x->name);
+        }
+        /* Unwind: the frozen owner and waiters let go of it. */
+        while (x->head) {
+            struct sim_thread *w = x->head;
+
+            x->head = w->wait_next;
+            w->wait_next = NULL;
+        }
+        x->tail = NULL;
+        x->owner = NULL;
     }
     x->magic = 0;
 }
@@ -479,10 +558,14 @@ void plat_rcu_synchronize(void)
             any = true;
         }
     }
+    /* Owned by the thread until the wait is over, so a thread frozen in
+     * the wait does not leak it (sim_destroy() frees it). */
+    me->rcu_snap = snap;
     sim_charge(s, s->cost.rcu_sync_ns);
     if (any && !rcu_sections_done(s, snap)) {
         sim_block(s, SIM_WAIT_RCU, snap, "grace period");
     }
+    me->rcu_snap = NULL;
     free(snap);
 }
 
@@ -549,9 +632,13 @@ void plat_eventfd_destroy(struct plat_eventfd *e)
         sim_panic("eventfd '%s' destroyed while the kernel holds it "
                   "(an irqfd is still assigned)", x->name);
     }
-    if (x->nwaiters) {
-        sim_panic("eventfd '%s' destroyed with waiters", x->name);
+    for (uint32_t i = 0; i < x->nwaiters; i++) {
+        if (!x->waiters[i]->frozen) {
+            sim_panic("eventfd '%s' destroyed with waiters", x->name);
+        }
     }
+    /* Only frozen threads wait: release them. */
+    x->nwaiters = 0;
     x->magic = 0;
 }
 

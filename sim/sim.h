@@ -55,6 +55,10 @@ void sim_options_default(struct sim_options *o);
 
 /* The tape is borrowed and must outlive the simulation.  NULL on ENOMEM. */
 struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape);
+/* Frees the simulation.  After an unclean end (sim_frozen_threads() > 0)
+ * it also frees every plat_alloc() block charged to the run that is still
+ * live: blocks allocated from sim_create() until sim_run() returned.  Tear
+ * the world down first; what is left then belonged to frozen threads. */
 void sim_destroy(struct sim *s);
 
 /* Create a simulated thread pinned to `cpu` (taken modulo ncpus).  It starts
@@ -112,6 +116,13 @@ uint64_t sim_trace_hash(const struct sim *s);
 /* After SIM_DEADLOCK or SIM_STEP_LIMIT: one line per live thread naming
  * what it waits on. */
 void sim_report(const struct sim *s, FILE *out);
+
+/* Threads frozen by an unclean end: when sim_run() returns anything but
+ * SIM_OK, every unfinished thread is frozen (it never runs again).
+ * Destroying a lock held or awaited only by frozen threads, or an eventfd
+ * awaited only by frozen threads, releases them instead of panicking, so
+ * a driver tears its world down the same way whatever the result. */
+uint32_t sim_frozen_threads(const struct sim *s);
 
 /* Replace the cost model (copied); sim_create() starts from the defaults. */
 struct cost_model;

@@ -177,10 +177,11 @@ struct value_row {
     X(step_limit_max, "run", "step_limit", "1000000000000", true,           \
       "1000000000000")                                                      \
     X(step_limit_max_plus_1, "run", "step_limit", "1000000000001", false,   \
-      "value 1000000000001 out of range [1000, 1000000000000] for "         \
+      "value 1000000000001 out of range [1, 1000000000000] for "            \
       "run.step_limit")                                                     \
-    X(step_limit_min_minus_1, "run", "step_limit", "999", false,            \
-      "value 999 out of range [1000, 1000000000000] for run.step_limit")    \
+    X(step_limit_min, "run", "step_limit", "1", true, "1")                  \
+    X(step_limit_min_minus_1, "run", "step_limit", "0", false,              \
+      "value 0 out of range [1, 1000000000000] for run.step_limit")         \
     X(double_min, "faults", "alloc", "0", true, "0")                        \
     X(double_max, "faults", "alloc", "1", true, "1")                        \
     X(double_min_minus, "faults", "alloc", "-0.001", false,                 \

@@ -2,7 +2,8 @@
  * tests/test_engine.c - the deterministic engine: time ordering, CPU
  * occupancy, lock waiting, determinism per seed, schedule exploration
  * (random, PCT), deadlock and step-bound reports, exhausted tapes, the
- * nth-call fault loop, threads, grace periods and eventfds.
+ * nth-call fault loop, threads, grace periods and eventfds, and the
+ * teardown after an unclean end (frozen threads, reclaimed blocks).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -596,6 +597,270 @@ static void sim_run_blocked_daemon_does_not_deadlock(void **state)
     world_close(&w);
 }
 
+/* ---- unclean ends: frozen threads and the world's teardown ---- */
+
+static struct plat_lock frozen_lock;
+static struct plat_eventfd frozen_efd;
+static void *frozen_blocks[3];
+
+static struct sim *open_bounded(struct sim_tape **tape, uint64_t limit)
+{
+    struct sim_options o;
+
+    sim_options_default(&o);
+    o.ncpus = 2;
+    o.step_limit = limit;
+    *tape = sim_tape_from_seed(1);
+    assert_non_null(*tape);
+    return sim_create(&o, *tape);
+}
+
+static void hold_and_spin(void *arg)
+{
+    (void)arg;
+    plat_lock(&frozen_lock);
+    spinner(NULL);
+}
+
+static void wait_for_lock(void *arg)
+{
+    (void)arg;
+    plat_spend_ns(100);
+    plat_lock(&frozen_lock);
+    plat_unlock(&frozen_lock);
+}
+
+static void plat_lock_destroy_held_and_awaited_after_step_limit_releases(
+    void **state)
+{
+    struct sim_tape *tape;
+    struct sim *s = open_bounded(&tape, 2000);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    (void)state;
+    plat_lock_init(&frozen_lock, PLAT_LOCK_MUTEX, "frozen lock");
+    sim_spawn(s, "holder", 0, hold_and_spin, NULL);
+    sim_spawn(s, "waiter", 1, wait_for_lock, NULL);
+    assert_int_equal(sim_run(s), SIM_STEP_LIMIT);
+    assert_int_equal(sim_frozen_threads(s), 2);
+    /* The teardown destroys the lock: no panic, and it is free again. */
+    plat_lock_destroy(&frozen_lock);
+    plat_lock_init(&frozen_lock, PLAT_LOCK_MUTEX, "frozen lock");
+    plat_lock(&frozen_lock);
+    assert_true(plat_lock_held(&frozen_lock));
+    plat_unlock(&frozen_lock);
+    plat_lock_destroy(&frozen_lock);
+    /* The report still names what each thread waited on. */
+    f = open_memstream(&buf, &len);
+    sim_report(s, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "'holder'"));
+    assert_non_null(strstr(buf, "'waiter'"));
+    assert_non_null(strstr(buf, "waits on lock 'frozen lock'"));
+    free(buf);
+    sim_destroy(s);
+    sim_tape_destroy(tape);
+}
+
+static void wait_for_efd(void *arg)
+{
+    (void)arg;
+    plat_eventfd_wait(&frozen_efd);
+}
+
+static void plat_eventfd_destroy_with_waiters_after_deadlock_releases(
+    void **state)
+{
+    struct sim_tape *tape;
+    struct sim *s = open_bounded(&tape, 1000000);
+
+    (void)state;
+    plat_eventfd_init(&frozen_efd, "never signalled");
+    sim_spawn(s, "waiter 1", 0, wait_for_efd, NULL);
+    sim_spawn(s, "waiter 2", 1, wait_for_efd, NULL);
+    assert_int_equal(sim_run(s), SIM_DEADLOCK);
+    assert_int_equal(sim_frozen_threads(s), 2);
+    plat_eventfd_destroy(&frozen_efd);
+    /* Destroyed for real: usable again only after a new init. */
+    plat_eventfd_init(&frozen_efd, "again");
+    plat_eventfd_signal(&frozen_efd);
+    assert_true(plat_eventfd_test_and_clear(&frozen_efd));
+    plat_eventfd_destroy(&frozen_efd);
+    sim_destroy(s);
+    sim_tape_destroy(tape);
+}
+
+static void alloc_then_spin(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++) {
+        frozen_blocks[i] = plat_alloc(64);
+        assert_non_null(frozen_blocks[i]);
+    }
+    spinner(NULL);
+}
+
+static void sim_destroy_after_step_limit_reclaims_frozen_blocks(void **state)
+{
+    uint64_t live0 = sim_alloc_live();
+    struct sim_tape *tape;
+    struct sim *s = open_bounded(&tape, 500);
+    void *world = plat_zalloc(32);   /* the world's: torn down first */
+    void *later;
+
+    (void)state;
+    sim_spawn(s, "allocator", 0, alloc_then_spin, NULL);
+    assert_int_equal(sim_run(s), SIM_STEP_LIMIT);
+    assert_int_equal(sim_alloc_live(), live0 + 4);
+    plat_free(world);
+    /* Allocated after the run: not the run's, survives sim_destroy(). */
+    later = plat_alloc(16);
+    sim_destroy(s);
+    assert_int_equal(sim_alloc_live(), live0 + 1);
+    memset(later, 0, 16);
+    plat_free(later);
+    assert_int_equal(sim_alloc_live(), live0);
+    sim_tape_destroy(tape);
+}
+
+static void alloc_and_finish(void *arg)
+{
+    (void)arg;
+    frozen_blocks[0] = plat_alloc(64);
+}
+
+static void sim_destroy_after_clean_run_keeps_blocks_of_the_run(void **state)
+{
+    uint64_t live0 = sim_alloc_live();
+    struct sim_tape *tape;
+    struct sim *s = open_bounded(&tape, 1000000);
+
+    (void)state;
+    sim_spawn(s, "allocator", 0, alloc_and_finish, NULL);
+    assert_int_equal(sim_run(s), SIM_OK);
+    assert_int_equal(sim_frozen_threads(s), 0);
+    sim_destroy(s);
+    /* Nothing was frozen: the block is the caller's, still valid. */
+    assert_int_equal(sim_alloc_live(), live0 + 1);
+    memset(frozen_blocks[0], 1, 64);
+    plat_free(frozen_blocks[0]);
+    assert_int_equal(sim_alloc_live(), live0);
+    sim_tape_destroy(tape);
+}
+
+static void read_and_spin(void *arg)
+{
+    (void)arg;
+    plat_rcu_read_lock();
+    spinner(NULL);
+}
+
+static void wait_grace_period(void *arg)
+{
+    (void)arg;
+    plat_spend_ns(100);
+    plat_rcu_synchronize();
+}
+
+/* Under LeakSanitizer this also shows the grace period's snapshot of a
+ * frozen waiter is freed. */
+static void sim_destroy_after_step_limit_in_grace_period_wait(void **state)
+{
+    struct sim_tape *tape;
+    struct sim *s = open_bounded(&tape, 2000);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    (void)state;
+    sim_spawn(s, "reader", 0, read_and_spin, NULL);
+    sim_spawn(s, "updater", 1, wait_grace_period, NULL);
+    assert_int_equal(sim_run(s), SIM_STEP_LIMIT);
+    f = open_memstream(&buf, &len);
+    sim_report(s, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "waits on grace period"));
+    free(buf);
+    sim_destroy(s);
+    sim_tape_destroy(tape);
+}
+
+/* Death tests: the panic hook jumps back instead of letting abort() run. */
+static jmp_buf panic_jump;
+static char panic_msg[256];
+
+static void panic_to_test(const char *msg)
+{
+    snprintf(panic_msg, sizeof(panic_msg), "%s", msg);
+    longjmp(panic_jump, 1);
+}
+
+static void plat_eventfd_destroy_with_daemon_waiter_after_ok_panics(
+    void **state)
+{
+    struct world w;
+    struct sim_thread *d;
+    volatile bool panicked = false;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    plat_eventfd_init(&efd, "daemon's");
+    d = sim_spawn(w.sim, "daemon", 0, daemon_forever, NULL);
+    sim_thread_set_daemon(d, true);
+    sim_spawn(w.sim, "worker", 1, spend_100, (void *)3);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    assert_int_equal(sim_frozen_threads(w.sim), 0);
+    panic_msg[0] = 0;
+    sim_set_panic_hook(panic_to_test);
+    if (setjmp(panic_jump) == 0) {
+        plat_eventfd_destroy(&efd);
+    } else {
+        panicked = true;
+    }
+    sim_set_panic_hook(NULL);
+    assert_true(panicked);
+    assert_non_null(strstr(panic_msg, "eventfd 'daemon's' destroyed with "
+                                      "waiters"));
+    world_close(&w);
+}
+
+static void hold_forever(void *arg)
+{
+    (void)arg;
+    plat_lock(&frozen_lock);
+    plat_eventfd_wait(&efd);
+}
+
+static void plat_lock_destroy_held_by_daemon_after_ok_panics(void **state)
+{
+    struct world w;
+    struct sim_thread *d;
+    volatile bool panicked = false;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 2);
+    plat_eventfd_init(&efd, "never");
+    plat_lock_init(&frozen_lock, PLAT_LOCK_MUTEX, "daemon's lock");
+    d = sim_spawn(w.sim, "daemon", 0, hold_forever, NULL);
+    sim_thread_set_daemon(d, true);
+    sim_spawn(w.sim, "worker", 1, spend_100, (void *)3);
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    panic_msg[0] = 0;
+    sim_set_panic_hook(panic_to_test);
+    if (setjmp(panic_jump) == 0) {
+        plat_lock_destroy(&frozen_lock);
+    } else {
+        panicked = true;
+    }
+    sim_set_panic_hook(NULL);
+    assert_true(panicked);
+    assert_non_null(strstr(panic_msg, "lock 'daemon's lock' destroyed while "
+                                      "held or awaited"));
+    world_close(&w);
+}
+
 /* ---- where a check runs ---- */
 
 static char where_seen[2][64];
@@ -648,6 +913,16 @@ int main(void)
         cmocka_unit_test(plat_rcu_synchronize_waits_for_reader_in_flight),
         cmocka_unit_test(plat_eventfd_wait_sleeps_until_signal),
         cmocka_unit_test(sim_run_blocked_daemon_does_not_deadlock),
+        cmocka_unit_test(
+            plat_lock_destroy_held_and_awaited_after_step_limit_releases),
+        cmocka_unit_test(
+            plat_eventfd_destroy_with_waiters_after_deadlock_releases),
+        cmocka_unit_test(sim_destroy_after_step_limit_reclaims_frozen_blocks),
+        cmocka_unit_test(sim_destroy_after_clean_run_keeps_blocks_of_the_run),
+        cmocka_unit_test(sim_destroy_after_step_limit_in_grace_period_wait),
+        cmocka_unit_test(
+            plat_eventfd_destroy_with_daemon_waiter_after_ok_panics),
+        cmocka_unit_test(plat_lock_destroy_held_by_daemon_after_ok_panics),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

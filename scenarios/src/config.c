@@ -86,7 +86,7 @@ const struct cfg_key cfg_common_keys[] = {
     { "run", "pct_steps", CFG_INT, "20000", 1, 1e9, NULL,
       "PCT's estimate of the run length in scheduling steps; change points "
       "are drawn below it" },
-    { "run", "step_limit", CFG_INT, "50000000", 1000, 1e12, NULL,
+    { "run", "step_limit", CFG_INT, "50000000", 1, 1e12, NULL,
       "scheduling steps before the run is stopped as a liveness failure "
       "(livelock, lost wakeup)" },
     { "vm", "cpus", CFG_INT, "4", 1, 1024, NULL,

@@ -122,6 +122,7 @@ struct iobus_world {
     bool *alive;              /* [n]: ioeventfd i is assigned */
     bool fixed_pio_alive, fixed_mmio_alive;
     struct iobus_vcpu *vcpu;  /* [vcpus] */
+    struct plat_thread **threads; /* [vcpus] while the VMM joins them */
     /* results of the VMM thread */
     uint64_t setup_failures;  /* setup calls that failed for good */
     uint64_t setup_retries;   /* injected failures retried */
@@ -276,8 +277,10 @@ static int iobus_setup(struct iobus_world *w)
 
 static void iobus_run_vcpus(struct iobus_world *w)
 {
+    /* Kept in the world, so a run stopped before the joins frees it. */
     struct plat_thread **t = calloc(w->vcpus, sizeof(*t));
 
+    w->threads = t;
     if (!t) {
         w->setup_failures++;
         return;
@@ -301,6 +304,7 @@ static void iobus_run_vcpus(struct iobus_world *w)
             plat_thread_join(t[i]);
         }
     }
+    w->threads = NULL;
     free(t);
 }
 
@@ -549,6 +553,7 @@ static void iobus_world_free(struct iobus_world *w)
     free(w->efd);
     free(w->alive);
     free(w->vcpu);
+    free(w->threads);
     free(w);
 }
 
@@ -620,7 +625,9 @@ static int iobus_run(struct scn_run *r)
     }
     scn_simulate(r);
     if (r->result != SIM_OK) {
-        /* Threads stopped mid-way may hold the bus lock: leave the VM. */
+        /* Threads stopped mid-way are frozen: the VM's teardown releases
+         * the bus lock they hold and the engine what they allocated. */
+        sim_kvm_destroy(w->kvm);
         iobus_world_free(w);
         return 0;
     }

@@ -644,7 +644,9 @@ static void lpi_metrics(struct lpi_world *w)
     double sum = 0;
     uint64_t maxq = 0;
 
-    qsort(w->lat_us, w->nlat, sizeof(double), lpi_cmp_double);
+    if (w->nlat) {
+        qsort(w->lat_us, w->nlat, sizeof(double), lpi_cmp_double);
+    }
     for (size_t i = 0; i < w->nlat; i++) {
         sum += w->lat_us[i];
     }

@@ -351,7 +351,7 @@ out:
         fprintf(stderr, "kvmsim: msix: out of memory\n");
     }
     for (unsigned vf = 0; w->dev && vf < w->vfs; vf++) {
-        if (w->dev[vf].vectors && r->result == SIM_OK) {
+        if (w->dev[vf].vectors) {
             vfio_pci_irq_destroy(&w->dev[vf]);
         }
         sim_vfio_destroy(w->vdev ? w->vdev[vf] : NULL);

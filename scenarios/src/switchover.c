@@ -277,7 +277,11 @@ void sw_world_fini(struct sw_world *w)
 
         for (unsigned j = 0; j < vm->nvfio; j++) {
             /* A stuck run may leave a transition pending; its thread is
-             * gone with the simulation, so forget it. */
+             * frozen and never finishes it.  Joining it after the run
+             * only frees the handle; then forget the job. */
+            if (vm->vfio[j].m.thread) {
+                plat_thread_join(vm->vfio[j].m.thread);
+            }
             vm->vfio[j].m.pending = false;
             vm->vfio[j].m.thread = NULL;
             vfio_mig_deinit(&vm->vfio[j].m);
@@ -289,12 +293,10 @@ void sw_world_fini(struct sw_world *w)
         vm->nvfio = 0;
         vm->nord = 0;
     }
-    /* Waiters left by a stuck run keep the eventfds; they hold no
-     * resources in the simulator. */
-    if (w->src_finished && w->dst_finished) {
-        plat_eventfd_destroy(&w->to_dst);
-        plat_eventfd_destroy(&w->to_src);
-    }
+    /* Waiters left by a stuck run are frozen threads: destroying the
+     * eventfds releases them. */
+    plat_eventfd_destroy(&w->to_dst);
+    plat_eventfd_destroy(&w->to_src);
 }
 
 int sw_add_vfio(struct sw_vm *vm, unsigned depth, unsigned flags,
