@@ -174,14 +174,14 @@ struct value_row {
       false, "'-9223372036854775809' does not fit in a 64-bit integer")     \
     X(int_minus_only, "workload", "offset", "-", false,                     \
       "'-' is not an integer")                                              \
-    X(step_limit_max, "run", "step_limit", "1000000000000", true,           \
-      "1000000000000")                                                      \
-    X(step_limit_max_plus_1, "run", "step_limit", "1000000000001", false,   \
-      "value 1000000000001 out of range [1, 1000000000000] for "            \
+    X(step_limit_max, "run", "step_limit", "10000000000", true,             \
+      "10000000000")                                                        \
+    X(step_limit_max_plus_1, "run", "step_limit", "10000000001", false,     \
+      "value 10000000001 out of range [1, 10000000000] for "                \
       "run.step_limit")                                                     \
     X(step_limit_min, "run", "step_limit", "1", true, "1")                  \
     X(step_limit_min_minus_1, "run", "step_limit", "0", false,              \
-      "value 0 out of range [1, 1000000000000] for run.step_limit")         \
+      "value 0 out of range [1, 10000000000] for run.step_limit")           \
     X(double_min, "faults", "alloc", "0", true, "0")                        \
     X(double_max, "faults", "alloc", "1", true, "1")                        \
     X(double_min_minus, "faults", "alloc", "-0.001", false,                 \

@@ -86,9 +86,9 @@ const struct cfg_key cfg_common_keys[] = {
     { "run", "pct_steps", CFG_INT, "20000", 1, 1e9, NULL,
       "PCT's estimate of the run length in scheduling steps; change points "
       "are drawn below it" },
-    { "run", "step_limit", CFG_INT, "50000000", 1, 1e12, NULL,
+    { "run", "step_limit", CFG_INT, "50000000", 1, 1e10, NULL,
       "scheduling steps before the run is stopped as a liveness failure "
-      "(livelock, lost wakeup)" },
+      "(livelock, lost wakeup); the maximum bounds a run to minutes" },
     { "vm", "cpus", CFG_INT, "4", 1, 1024, NULL,
       "simulated physical CPUs (host pCPUs that vCPU and iothread fibers "
       "run on)" },
