@@ -223,6 +223,22 @@ grep -q "^/dev/full:0: cannot save the tape: No space left" err.txt ||
     { fail=$((fail + 1)); echo "FAIL save_tape_dev_full_names_path"; }
 
 # ---- ways a run ends ----
+# A bounded end tears down cleanly: a lock held by a frozen thread is not
+# an engine panic (it was: "lock 'its lock' destroyed while held").
+expect lpi_global_64_nics_step_bound_exits_3 3 "step limit at" \
+    $K run lpi-storm --variant global --set nics=64 --set duration_ms=900 \
+    --set step_limit=200000 --quiet
+if grep -q "engine:" err.txt; then
+    fail=$((fail + 1)); echo "FAIL lpi_global_64_nics_no_engine_panic"
+fi
+expect demo_deadlock_free_step_bound_exits_3 3 "thread .* waits on|runnable" \
+    $K run demo --set step_limit=100 --quiet
+# Out of host memory is a host error (5), not "stuck".  Sanitizer builds
+# reserve more address space than any small limit allows, so only here.
+if ! grep -q -a "Sanitizer" "$K"; then
+    expect out_of_memory_exits_5 5 "cannot set the run up: Cannot allocate" \
+        sh -c "ulimit -v 16000; exec $K run lpi-storm --set nics=64 --quiet"
+fi
 expect invariant_failure_exits_1 1 "invariant failed: all_processed" \
     $K run demo --variant racy --strategy pct --seed 27 --quiet
 # A crash reads as a crash: exit 4 with the run and its replay command.
