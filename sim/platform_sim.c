@@ -546,6 +546,7 @@ void plat_rcu_synchronize(void)
     if (!s) {
         return;
     }
+    s->rcu_syncs++;
     snap = calloc(s->nthreads ? s->nthreads : 1, sizeof(*snap));
     if (!snap) {
         sim_panic("out of memory for a grace period");
