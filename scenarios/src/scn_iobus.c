@@ -816,6 +816,22 @@ static void iobus_race_check_bus(struct iobus_race *rc)
     }
 }
 
+/* Create a race actor, retrying injected thread-creation failures as the
+ * timed phase does; *t is NULL when it could not be created. */
+static int iobus_race_spawn(struct plat_thread **t, const char *name,
+                            void (*fn)(void *), struct iobus_race *rc)
+{
+    int r = -EAGAIN;
+
+    for (unsigned k = 0; k < IOBUS_SCN_RETRIES && iobus_retryable(r); k++) {
+        r = plat_thread_create(t, name, fn, rc);
+    }
+    if (r != 0) {
+        *t = NULL;
+    }
+    return r;
+}
+
 static void iobus_race_phase(struct iobus_world *w)
 {
     struct iobus_race *rc = w->race;
@@ -835,21 +851,20 @@ static void iobus_race_phase(struct iobus_world *w)
         return;
     }
     for (unsigned i = 0; i < rc->readers; i++) {
-        if (plat_thread_create(&rd[i], "race-vcpu", iobus_race_reader,
-                               rc) != 0) {
-            rd[i] = NULL;
+        if (iobus_race_spawn(&rd[i], "race-vcpu", iobus_race_reader,
+                             rc) != 0) {
             rc->other_errors++;
         }
     }
-    if (plat_thread_create(&up[0], "efd-updater", iobus_race_efd_updater,
-                           rc) != 0) {
-        up[0] = NULL;
+    if (iobus_race_spawn(&up[0], "efd-updater", iobus_race_efd_updater,
+                         rc) != 0) {
         rc->updaters_live--;
+        rc->other_errors++;
     }
-    if (plat_thread_create(&up[1], "dev-updater", iobus_race_dev_updater,
-                           rc) != 0) {
-        up[1] = NULL;
+    if (iobus_race_spawn(&up[1], "dev-updater", iobus_race_dev_updater,
+                         rc) != 0) {
         rc->updaters_live--;
+        rc->other_errors++;
     }
     /* Armed once every actor exists: their creation is not the subject. */
     sim_fault_set_prob(PLAT_FAULT_ALLOC, p > p0 ? p : p0);
