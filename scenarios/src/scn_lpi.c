@@ -248,6 +248,10 @@ struct lpi_race {
     struct lpi_race_seen *seen;  /* every injection, judged at the end */
     size_t nseen, seen_cap;
     struct plat_eventfd done;    /* an actor finished */
+    struct lpi_race_reader {
+        struct lpi_race *rc;
+        uint32_t id;
+    } rd[64];                    /* race_readers <= 64 */
     char msg[200];
 };
 
@@ -893,11 +897,6 @@ static void lpi_race_commander(void *arg)
     plat_eventfd_signal(&rc->done);
 }
 
-struct lpi_race_reader {
-    struct lpi_race *rc;
-    uint32_t id;
-};
-
 static void lpi_race_reader(void *arg)
 {
     struct lpi_race_reader *rd = arg;
@@ -1001,15 +1000,12 @@ static void lpi_race_thread(void *arg)
     struct lpi_world *w = rc->w;
     struct scn_run *r = w->run;
     struct lpi_race_cmdr cd[2];
-    struct lpi_race_reader *rd = calloc(rc->readers, sizeof(*rd));
+    struct lpi_race_reader *rd = rc->rd; /* in the world: a run stopped
+                                            mid-phase leaks nothing */
     double p = cfg_double(r->cfg, "workload", "race_alloc_fault");
     double p0 = cfg_fault_prob(r->cfg, PLAT_FAULT_ALLOC);
     struct its_stats st;
 
-    if (!rd) {
-        w->oom++;
-        return;
-    }
     its_get_stats(w->its, &st);
     rc->inv0 = st.invalidations;
     for (uint32_t i = 0; i < w->vcpus; i++) {
@@ -1038,7 +1034,6 @@ static void lpi_race_thread(void *arg)
         plat_eventfd_test_and_clear(&rc->done);
     }
     sim_fault_set_prob(PLAT_FAULT_ALLOC, p0);
-    free(rd);
     its_get_stats(w->its, &st);
     rc->inv0 = st.invalidations - rc->inv0;
     lpi_race_check_fresh(rc);
