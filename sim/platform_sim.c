@@ -476,15 +476,17 @@ void plat_atomic_store_ptr(plat_atomic_ptr *a, void *p)
 
 /* ---- read-side grace periods ---- */
 
-/* snap[i], per thread id, is the read-side section the waiter must
- * outlive: gen + 1 for "thread i was in section gen", 0 for nothing. */
+/* snap[0] is the number of threads when the grace period began (threads
+ * created later cannot be in a section it must outlive); snap[1 + i], per
+ * thread id, is the read-side section the waiter must outlive: gen + 1 for
+ * "thread i was in section gen", 0 for nothing. */
 static bool rcu_sections_done(const struct sim *s, const uint64_t *snap)
 {
-    for (uint32_t i = 0; i < s->nthreads; i++) {
+    for (uint32_t i = 0; i < snap[0] && i < s->nthreads; i++) {
         const struct sim_thread *t = s->threads[i];
 
-        if (snap[i] && t->state != SIM_T_DONE && t->rcu_nest > 0 &&
-            t->rcu_gen + 1 == snap[i]) {
+        if (snap[1 + i] && t->state != SIM_T_DONE && t->rcu_nest > 0 &&
+            t->rcu_gen + 1 == snap[1 + i]) {
             return false;
         }
     }
@@ -546,15 +548,17 @@ void plat_rcu_synchronize(void)
     if (!s) {
         return;
     }
-    snap = calloc(s->nthreads ? s->nthreads : 1, sizeof(*snap));
+    s->rcu_syncs++;
+    snap = calloc(1 + (size_t)s->nthreads, sizeof(*snap));
     if (!snap) {
         sim_panic("out of memory for a grace period");
     }
+    snap[0] = s->nthreads;
     for (uint32_t i = 0; i < s->nthreads; i++) {
         struct sim_thread *t = s->threads[i];
 
         if (t != me && t->state != SIM_T_DONE && t->rcu_nest > 0) {
-            snap[i] = t->rcu_gen + 1;
+            snap[1 + i] = t->rcu_gen + 1;
             any = true;
         }
     }

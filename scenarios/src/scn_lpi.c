@@ -55,12 +55,22 @@
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
+#include "sim/fault.h"
+#include "sim/sim.h"
 #include "sim/tape.h"
 
 /* The kworker's wakeup + scheduling delay, FITTED by `kvmsim compare
  * lpi-storm` on the seed's kworker and global rows together with the three
  * ITS prices in model/cost.c (struct cost_model has no field for it yet;
  * tests/test_lpi.c checks that a refit reproduces it). */
+
+/* The race phase's devices, LPIs and retries (see lpi_race_thread()). */
+#define LPI_RACE_DEV 1000u
+#define LPI_RACE_DEVS 2u     /* per commander */
+#define LPI_RACE_EVENTS 32u
+#define LPI_RACE_KEYS (2u * LPI_RACE_DEVS * LPI_RACE_EVENTS)
+#define LPI_RACE_INTID (ITS_LPI_BASE + 16384u)
+#define LPI_RACE_RETRIES 100
 
 static const char *const lpi_variants[] = {"none", "global", "sharded",
                                            "lockless", NULL};
@@ -82,6 +92,16 @@ static const struct cfg_key lpi_keys[] = {
      "guest INV/INVALL period, alternating (0: none)"},
     {"workload", "remap_every_us", CFG_DOUBLE, "10000", 0, 1e9, NULL,
      "guest MOVI or DISCARD+MAPTI period, alternating (0: none)"},
+    {"workload", "race_rounds", CFG_INT, "60", 0, 100000, NULL,
+     "race phase after the storm: commands per commander (0: no race "
+     "phase; needs vm.vcpus >= 2 and vm.cpus >= 4)"},
+    {"workload", "race_readers", CFG_INT, "3", 1, 64, NULL,
+     "race phase: readers injecting every race key, one per CPU"},
+    {"workload", "race_reads", CFG_INT, "400", 1, 10000000, NULL,
+     "race phase: injections per reader"},
+    {"workload", "race_alloc_fault", CFG_DOUBLE, "0.05", 0, 1, NULL,
+     "race phase: probability that an allocation fails (the larger of "
+     "this and faults.alloc); failed MAPD/MAPTI are retried"},
     {"cost", "inject_ns", CFG_STRING, "", 0, 0, NULL,
      "irqfd wakeup + LPI injection (empty: the model's)"},
     {"cost", "table_walk_ns", CFG_STRING, "", 0, 0, NULL,
@@ -107,6 +127,18 @@ static const struct cfg_key lpi_keys[] = {
      "hardware-mapped LPI cached"},
     {"invariants", "no_leak", CFG_BOOL, "true", 0, 0, NULL,
      "its_destroy() finds no LPI still referenced"},
+    {"invariants", "race_tables", CFG_BOOL, "true", 0, 0, NULL,
+     "race phase: after every command the tables translate each key of "
+     "its commander as the checker's model says"},
+    {"invariants", "race_fresh", CFG_BOOL, "true", 0, 0, NULL,
+     "race phase: no stale translation and no lost interrupt against the "
+     "model's per-key command log"},
+    {"invariants", "race_refs", CFG_BOOL, "true", 0, 0, NULL,
+     "race phase: refcounts between ITEs and ITEs + cache lists, no LPI "
+     "without an ITE, deliveries seen once"},
+    {"invariants", "race_cost", CFG_BOOL, "true", 0, 0, NULL,
+     "race phase: cache invalidations == the invalidating commands that "
+     "succeeded"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -180,7 +212,49 @@ struct lpi_world {
     uint64_t cmd_errors, check_failures, oom;
     char check_msg[256];
     unsigned leaked;
+    uint32_t storm_live;          /* storm actors still running */
+    struct its_stats storm_stats; /* when the last one finished */
+    struct lpi_race *race;        /* NULL: no race phase */
 };
+
+static void lpi_storm_done(struct lpi_world *w);
+
+/* The race phase's model and results (lpi_race_thread()). */
+struct lpi_race_key {
+    bool ite;           /* event mapped (ITE present) */
+    uint32_t icid;
+    uint32_t started, completed; /* per-key command numbers */
+    struct lpi_change *c;        /* translation after each command */
+    uint8_t *inv;                /* per command: it invalidated */
+    uint32_t n, cap;
+    uint64_t ok, hook;
+};
+
+struct lpi_race_seen {
+    uint32_t key, c0, s1, got;
+    int rc;
+    bool hit;
+};
+
+struct lpi_race {
+    struct lpi_world *w;
+    uint64_t rounds, reads;
+    uint32_t readers, live, finished; /* actors started, finished */
+    bool dev_mapped[2 * LPI_RACE_DEVS];
+    bool coll_mapped[ITS_MAX_VCPUS];
+    struct lpi_race_key key[LPI_RACE_KEYS];
+    uint64_t inv_expected, inv0, cmd_fail, table_mismatch, stale, lost;
+    uint64_t injected, delivered, refs_bad, enomem;
+    struct lpi_race_seen *seen;  /* every injection, judged at the end */
+    size_t nseen, seen_cap;
+    struct plat_eventfd done;    /* an actor finished */
+    struct lpi_race_reader {
+        struct lpi_race *rc;
+        uint32_t id;
+    } rd[64];                    /* race_readers <= 64 */
+    char msg[200];
+};
+
 
 static uint32_t lpi_intid(uint32_t key)
 {
@@ -201,6 +275,11 @@ static void lpi_deliver_hook(void *arg, uint32_t intid, uint32_t vcpu,
 
     (void)vcpu;
     (void)hw;
+    if (w->race && intid >= LPI_RACE_INTID &&
+        intid - LPI_RACE_INTID < LPI_RACE_KEYS) {
+        w->race->key[intid - LPI_RACE_INTID].hook++;
+        return; /* the race phase counts its own */
+    }
     w->hook_calls++;
     if (intid >= ITS_LPI_BASE && intid - ITS_LPI_BASE < w->nkeys) {
         w->hook_per_key[intid - ITS_LPI_BASE]++;
@@ -327,6 +406,7 @@ static void lpi_kworker_thread(void *arg)
             lpi_record(w, j.key, false, c0, rc, &res, j.arrive_ns);
         }
         if (k->producers_done == k->producers) {
+            lpi_storm_done(w);
             return;
         }
         plat_eventfd_wait(&k->ev);
@@ -415,6 +495,7 @@ static void lpi_nic_thread(void *arg)
     }
     q->kw->producers_done++;
     plat_eventfd_signal(&q->kw->ev);
+    lpi_storm_done(w);
 }
 
 /* Run one guest command, numbering it and logging its effect on the
@@ -461,6 +542,7 @@ static void lpi_guest_thread(void *arg)
         uint64_t now = plat_now_ns();
 
         if (t >= w->duration_ns) {
+            lpi_storm_done(w);
             return;
         }
         if (t > now) {
@@ -504,6 +586,470 @@ static void lpi_guest_thread(void *arg)
             nremap++;
             next_remap += w->remap_every_ns;
         }
+    }
+}
+
+/* ---- the race phase: two commanders against readers, faults armed ----
+ *
+ * When the storm's last actor finishes (so its latencies are those the
+ * seed's table compares), a "race" thread starts two commanders and
+ * `race_readers` readers on different CPUs and arms the allocation fault
+ * site at `race_alloc_fault`.  Commander c owns devices LPI_RACE_DEV +
+ * c * LPI_RACE_DEVS.. (32 events each) and the collections of its parity;
+ * each round it runs one of DISCARD + MAPTI, MOVI, MAPC V=0 + V=1, INV,
+ * MAPD V=0 + MAPD V=1 + MAPTIs (the failed MAPD/MAPTI of an allocation
+ * fault is retried), so the cache is invalidated by two threads at once,
+ * and evicted by readers' inserts (more keys than a list holds).  Readers
+ * inject every key with its_inject() from their CPU.
+ *
+ * The checker's model: per key, the ITE, its collection, whether the
+ * device and the collection are mapped, and the translation after every
+ * command on it (a per-key log).  Checked during the run: after each
+ * command, its_translate() of every key of the commander equals the model
+ * (race_tables); every injection delivers a translation the model held
+ * since the last invalidating command before the lookup began, and fails
+ * only if the model held no translation then (race_fresh: no stale
+ * translation, no lost interrupt); every delivery the ITS reports is seen
+ * once by the guest (race_exactly_once).  At the end: every mapped LPI's
+ * reference count lies between its ITEs and its ITEs plus one per cache
+ * list, no unmapped race LPI survives (race_refs); cache invalidations ==
+ * the invalidating commands that succeeded, counted from core/its.h's
+ * list (race_cost). */
+
+
+static uint32_t lpi_race_t(const struct lpi_race *rc, uint32_t k)
+{
+    const struct lpi_race_key *e = &rc->key[k];
+
+    return rc->dev_mapped[k / LPI_RACE_EVENTS] && e->ite &&
+                   e->icid < ITS_MAX_VCPUS && rc->coll_mapped[e->icid]
+               ? LPI_RACE_INTID + k
+               : 0;
+}
+
+static struct its_msi lpi_race_msi(const struct lpi_race *rc, uint32_t k)
+{
+    struct its_msi m = {rc->w->icfg.doorbell,
+                        LPI_RACE_DEV + k / LPI_RACE_EVENTS,
+                        k % LPI_RACE_EVENTS};
+
+    return m;
+}
+
+/* Around a command on key k: number it, then log the translation the
+ * model gives after it. */
+static void lpi_race_begin(struct lpi_race *rc, uint32_t k)
+{
+    rc->key[k].started++;
+}
+
+static void lpi_race_end(struct lpi_race *rc, uint32_t k, bool inval)
+{
+    struct lpi_race_key *e = &rc->key[k];
+
+    if (e->n == e->cap) {
+        uint32_t cap = e->cap ? 2 * e->cap : 16;
+        struct lpi_change *c = realloc(e->c, cap * sizeof(*c));
+        uint8_t *iv = realloc(e->inv, cap);
+
+        if (c) {
+            e->c = c;
+        }
+        if (iv) {
+            e->inv = iv;
+        }
+        if (!c || !iv) {
+            rc->w->oom++;
+            e->completed = e->started;
+            return;
+        }
+        e->cap = cap;
+    }
+    e->c[e->n].v = e->started;
+    e->c[e->n].intid = lpi_race_t(rc, k);
+    e->inv[e->n] = inval;
+    e->n++;
+    e->completed = e->started;
+}
+
+/* The translation of key k after per-key command v (0: setup state). */
+static uint32_t lpi_race_at(const struct lpi_race_key *e, uint32_t v)
+{
+    uint32_t id = 0;
+
+    for (uint32_t i = 0; i < e->n && e->c[i].v <= v; i++) {
+        id = e->c[i].intid;
+    }
+    return id;
+}
+
+/* Freshness, restated: some translation from the last invalidating command
+ * completed when the lookup began (a cache hit; the table walk: the last
+ * command completed) up to the last command started when it returned. */
+static bool lpi_race_fresh(const struct lpi_race_key *e, bool hit,
+                           uint32_t c0, uint32_t s1, uint32_t got)
+{
+    uint32_t lo = c0;
+
+    if (hit) {
+        lo = 0;
+        for (uint32_t i = 0; i < e->n && e->c[i].v <= c0; i++) {
+            if (e->inv[i]) {
+                lo = e->c[i].v;
+            }
+        }
+    }
+    for (uint32_t v = lo; v <= s1; v++) {
+        if (lpi_race_at(e, v) == got) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Whether key k translates now (device, ITE, a mapped collection). */
+static bool lpi_race_live(const struct lpi_race *rc, uint32_t k)
+{
+    return lpi_race_t(rc, k) != 0;
+}
+
+/* Run one command with retries of an allocation failure.  0 or -errno. */
+static int lpi_race_exec(struct lpi_race *rc, const struct its_cmd *c)
+{
+    int r = -ENOMEM;
+
+    for (unsigned t = 0; t < LPI_RACE_RETRIES && r == -ENOMEM; t++) {
+        r = its_cmd_exec(rc->w->its, c);
+        rc->enomem += r == -ENOMEM;
+    }
+    if (r != 0) {
+        rc->cmd_fail++;
+        snprintf(rc->msg, sizeof(rc->msg), "%s dev %u event %u: %d",
+                 its_cmd_name(c->op), c->devid, c->eventid, r);
+    }
+    return r;
+}
+
+/* After a command: the tables translate every key of commander cm as the
+ * model says (its_translate() walks the tables, not the cache). */
+static void lpi_race_check_tables(struct lpi_race *rc, uint32_t cm)
+{
+    uint32_t per = LPI_RACE_DEVS * LPI_RACE_EVENTS;
+
+    for (uint32_t k = cm * per; k < (cm + 1) * per; k++) {
+        struct its_msi m = lpi_race_msi(rc, k);
+        uint32_t got = 0;
+
+        if (its_translate(rc->w->its, &m, &got) != 0) {
+            got = 0;
+        }
+        if (got != lpi_race_t(rc, k)) {
+            rc->table_mismatch++;
+            snprintf(rc->msg, sizeof(rc->msg), "key %u: tables translate "
+                     "to %u, the commands left %u", k, got,
+                     lpi_race_t(rc, k));
+        }
+    }
+}
+
+struct lpi_race_cmdr {
+    struct lpi_race *rc;
+    uint32_t id;
+};
+
+/* Map device d (global index) and all its events on collection icid. */
+static void lpi_race_map_dev(struct lpi_race *rc, uint32_t d, uint32_t icid)
+{
+    struct its_cmd c = {.op = ITS_CMD_MAPD, .devid = LPI_RACE_DEV + d,
+                        .size = 5, .valid = true};
+
+    if (lpi_race_exec(rc, &c) != 0) {
+        return;
+    }
+    rc->dev_mapped[d] = true;
+    for (uint32_t e = 0; e < LPI_RACE_EVENTS; e++) {
+        uint32_t k = d * LPI_RACE_EVENTS + e;
+        struct its_cmd t = {.op = ITS_CMD_MAPTI, .devid = c.devid,
+                            .eventid = e, .intid = LPI_RACE_INTID + k,
+                            .icid = icid};
+
+        lpi_race_begin(rc, k);
+        if (lpi_race_exec(rc, &t) == 0) {
+            rc->key[k].ite = true;
+            rc->key[k].icid = icid;
+        }
+        lpi_race_end(rc, k, false);
+    }
+}
+
+static void lpi_race_commander(void *arg)
+{
+    struct lpi_race_cmdr *cd = arg;
+    struct lpi_race *rc = cd->rc;
+    uint32_t vc = rc->w->vcpus;
+    uint32_t d0 = cd->id * LPI_RACE_DEVS;
+
+    for (uint32_t d = d0; d < d0 + LPI_RACE_DEVS; d++) {
+        lpi_race_map_dev(rc, d, cd->id);
+    }
+    lpi_race_check_tables(rc, cd->id);
+    for (uint64_t i = 0; i < rc->rounds; i++) {
+        uint32_t d = d0 + (uint32_t)(i / 5 % LPI_RACE_DEVS);
+        uint32_t ev = (uint32_t)(i * 7 % LPI_RACE_EVENTS);
+        uint32_t k = d * LPI_RACE_EVENTS + ev;
+        struct lpi_race_key *e = &rc->key[k];
+        struct its_cmd c = {.devid = LPI_RACE_DEV + d, .eventid = ev};
+        /* this commander's collections: cd->id, cd->id + 2, ... */
+        uint32_t mine = (vc - cd->id + 1) / 2;
+        uint32_t other = cd->id + 2 * (uint32_t)((i / 5 + 1) % mine);
+
+        switch (i % 5) {
+        case 0: /* DISCARD, then MAPTI the same LPI again */
+            if (!lpi_race_live(rc, k)) {
+                break;
+            }
+            c.op = ITS_CMD_DISCARD;
+            lpi_race_begin(rc, k);
+            if (lpi_race_exec(rc, &c) == 0) {
+                e->ite = false;
+                rc->inv_expected++;
+            }
+            lpi_race_end(rc, k, true);
+            c.op = ITS_CMD_MAPTI;
+            c.intid = LPI_RACE_INTID + k;
+            c.icid = e->icid;
+            lpi_race_begin(rc, k);
+            if (lpi_race_exec(rc, &c) == 0) {
+                e->ite = true;
+            }
+            lpi_race_end(rc, k, false);
+            break;
+        case 1: /* MOVI to another collection of mine */
+            if (!lpi_race_live(rc, k) || !rc->coll_mapped[other]) {
+                break;
+            }
+            c.op = ITS_CMD_MOVI;
+            c.icid = other;
+            lpi_race_begin(rc, k);
+            if (lpi_race_exec(rc, &c) == 0) {
+                e->icid = other;
+                rc->inv_expected++;
+            }
+            lpi_race_end(rc, k, true);
+            break;
+        case 2: /* unmap and remap a collection of mine (orphans) */
+            for (int valid = 0; valid <= 1; valid++) {
+                struct its_cmd m = {.op = ITS_CMD_MAPC, .icid = other,
+                                    .vcpu = other, .valid = valid};
+
+                for (uint32_t j = d0 * LPI_RACE_EVENTS;
+                     j < (d0 + LPI_RACE_DEVS) * LPI_RACE_EVENTS; j++) {
+                    lpi_race_begin(rc, j);
+                }
+                if (lpi_race_exec(rc, &m) == 0) {
+                    rc->coll_mapped[other] = valid;
+                    rc->inv_expected += !valid;
+                    /* V=0 orphans the collection's ITEs for good
+                     * (ITS_ICID_NONE): V=1 does not bring them back. */
+                    for (uint32_t j = d0 * LPI_RACE_EVENTS;
+                         !valid && j < (d0 + LPI_RACE_DEVS) *
+                                           LPI_RACE_EVENTS; j++) {
+                        if (rc->key[j].ite && rc->key[j].icid == other) {
+                            rc->key[j].icid = ITS_ICID_NONE;
+                        }
+                    }
+                }
+                for (uint32_t j = d0 * LPI_RACE_EVENTS;
+                     j < (d0 + LPI_RACE_DEVS) * LPI_RACE_EVENTS; j++) {
+                    lpi_race_end(rc, j, !valid);
+                }
+            }
+            break;
+        case 3: /* INV: no invalidation */
+            if (!lpi_race_live(rc, k)) {
+                break;
+            }
+            c.op = ITS_CMD_INV;
+            lpi_race_exec(rc, &c);
+            break;
+        default: /* unmap the device, map it again with every event */
+            c.op = ITS_CMD_MAPD;
+            c.valid = false;
+            for (uint32_t j = 0; j < LPI_RACE_EVENTS; j++) {
+                lpi_race_begin(rc, d * LPI_RACE_EVENTS + j);
+            }
+            if (lpi_race_exec(rc, &c) == 0) {
+                rc->inv_expected += rc->dev_mapped[d];
+                rc->dev_mapped[d] = false;
+                for (uint32_t j = 0; j < LPI_RACE_EVENTS; j++) {
+                    rc->key[d * LPI_RACE_EVENTS + j].ite = false;
+                }
+            }
+            for (uint32_t j = 0; j < LPI_RACE_EVENTS; j++) {
+                lpi_race_end(rc, d * LPI_RACE_EVENTS + j, true);
+            }
+            lpi_race_map_dev(rc, d, rc->coll_mapped[other] ? other : cd->id);
+            break;
+        }
+        lpi_race_check_tables(rc, cd->id);
+    }
+    rc->finished++;
+    plat_eventfd_signal(&rc->done);
+}
+
+static void lpi_race_reader(void *arg)
+{
+    struct lpi_race_reader *rd = arg;
+    struct lpi_race *rc = rd->rc;
+
+    for (uint64_t i = 0; i < rc->reads; i++) {
+        uint32_t k = (uint32_t)((i * 37 + rd->id * 11) % LPI_RACE_KEYS);
+        struct lpi_race_key *e = &rc->key[k];
+        struct its_msi m = lpi_race_msi(rc, k);
+        struct its_inject_result res;
+        uint32_t c0 = e->completed, s1, got;
+        int r;
+
+        memset(&res, 0, sizeof(res));
+        r = its_inject(rc->w->its, ITS_CPU_SELF, &m, &res);
+        s1 = e->started;
+        got = r == 0 ? res.intid : 0;
+        rc->injected++;
+        if (r == 0) {
+            e->ok++;
+        }
+        /* A command still running on the key has not logged what it
+         * leaves: the injection is judged once the phase is over. */
+        if (rc->nseen == rc->seen_cap) {
+            size_t cap = rc->seen_cap ? 2 * rc->seen_cap : 1024;
+            struct lpi_race_seen *p = realloc(rc->seen, cap * sizeof(*p));
+
+            if (!p) {
+                rc->w->oom++;
+                continue;
+            }
+            rc->seen = p;
+            rc->seen_cap = cap;
+        }
+        rc->seen[rc->nseen++] = (struct lpi_race_seen){
+            .key = k, .hit = r == 0 && res.hit, .c0 = c0, .s1 = s1,
+            .got = got, .rc = r,
+        };
+    }
+    rc->finished++;
+    plat_eventfd_signal(&rc->done);
+}
+
+/* Judge every injection against the complete per-key logs. */
+static void lpi_race_check_fresh(struct lpi_race *rc)
+{
+    for (size_t i = 0; i < rc->nseen; i++) {
+        const struct lpi_race_seen *v = &rc->seen[i];
+
+        if (lpi_race_fresh(&rc->key[v->key], v->hit, v->c0, v->s1,
+                           v->got)) {
+            continue;
+        }
+        if (v->got) {
+            rc->stale++;
+        } else {
+            rc->lost++;
+        }
+        snprintf(rc->msg, sizeof(rc->msg), "key %u: injection gave %u (%d, "
+                 "%s) between its commands %u and %u", v->key, v->got,
+                 v->rc, v->hit ? "hit" : "miss", v->c0, v->s1);
+    }
+}
+
+/* The end of the phase, quiescent: reference counts and leftovers. */
+static void lpi_race_check_refs(struct lpi_race *rc)
+{
+    uint32_t lists = rc->w->icfg.cache == ITS_CACHE_SHARDED
+                         ? ITS_CACHE_SHARDS : 1;
+
+    for (uint32_t k = 0; k < LPI_RACE_KEYS; k++) {
+        struct its_lpi_info li;
+        bool ite = rc->dev_mapped[k / LPI_RACE_EVENTS] && rc->key[k].ite;
+        int r = its_lpi_info(rc->w->its, LPI_RACE_INTID + k, &li);
+
+        if (!ite && r == 0) {
+            rc->refs_bad++;
+            snprintf(rc->msg, sizeof(rc->msg), "LPI %u lives on with no "
+                     "ITE (refcount %" PRIu64 ")", LPI_RACE_INTID + k,
+                     li.refcount);
+        } else if (ite && (r != 0 || li.refcount < 1 ||
+                           li.refcount > 1 + lists)) {
+            rc->refs_bad++;
+            snprintf(rc->msg, sizeof(rc->msg), "LPI %u: refcount %" PRIu64
+                     " for 1 ITE and %u cache lists (%d)",
+                     LPI_RACE_INTID + k, r == 0 ? li.refcount : 0, lists, r);
+        }
+        rc->delivered += rc->key[k].ok;
+        if (rc->key[k].ok != rc->key[k].hook) {
+            rc->refs_bad++;
+            snprintf(rc->msg, sizeof(rc->msg), "LPI %u: %" PRIu64
+                     " deliveries reported, the guest saw %" PRIu64,
+                     LPI_RACE_INTID + k, rc->key[k].ok, rc->key[k].hook);
+        }
+    }
+}
+
+static void lpi_race_thread(void *arg)
+{
+    struct lpi_race *rc = arg;
+    struct lpi_world *w = rc->w;
+    struct scn_run *r = w->run;
+    struct lpi_race_cmdr cd[2];
+    struct lpi_race_reader *rd = rc->rd; /* in the world: a run stopped
+                                            mid-phase leaks nothing */
+    double p = cfg_double(r->cfg, "workload", "race_alloc_fault");
+    double p0 = cfg_fault_prob(r->cfg, PLAT_FAULT_ALLOC);
+    struct its_stats st;
+
+    its_get_stats(w->its, &st);
+    rc->inv0 = st.invalidations;
+    for (uint32_t i = 0; i < w->vcpus; i++) {
+        rc->coll_mapped[i] = true;
+    }
+    rc->live = 2 + rc->readers;
+    sim_fault_set_prob(PLAT_FAULT_ALLOC, p > p0 ? p : p0);
+    for (uint32_t c = 0; c < 2; c++) {
+        cd[c].rc = rc;
+        cd[c].id = c;
+        if (!sim_spawn(r->sim, "commander", c, lpi_race_commander, &cd[c])) {
+            rc->live--;
+            rc->cmd_fail++;
+        }
+    }
+    for (uint32_t i = 0; i < rc->readers; i++) {
+        rd[i].rc = rc;
+        rd[i].id = i;
+        if (!sim_spawn(r->sim, "race-reader", 2 + i, lpi_race_reader,
+                       &rd[i])) {
+            rc->live--;
+        }
+    }
+    while (rc->finished < rc->live) {
+        plat_eventfd_wait(&rc->done);
+        plat_eventfd_test_and_clear(&rc->done);
+    }
+    sim_fault_set_prob(PLAT_FAULT_ALLOC, p0);
+    its_get_stats(w->its, &st);
+    rc->inv0 = st.invalidations - rc->inv0;
+    lpi_race_check_fresh(rc);
+    lpi_race_check_refs(rc);
+}
+
+/* A storm actor finished; the last one starts the race phase. */
+static void lpi_storm_done(struct lpi_world *w)
+{
+    if (--w->storm_live > 0) {
+        return;
+    }
+    its_get_stats(w->its, &w->storm_stats);
+    if (w->race && !sim_spawn(w->run->sim, "race", w->cpus - 1,
+                              lpi_race_thread, w->race)) {
+        w->oom++;
     }
 }
 
@@ -613,6 +1159,32 @@ static void lpi_check(struct lpi_world *w)
         scn_check(r, w->check_failures == 0, "its_check", "%s",
                   w->check_msg);
     }
+    if (w->race) {
+        struct lpi_race *rc = w->race;
+
+        if (cfg_bool(r->cfg, "invariants", "race_tables")) {
+            scn_check(r, rc->table_mismatch == 0 && rc->cmd_fail == 0,
+                      "race_tables", "%" PRIu64 " translations differ from "
+                      "the model, %" PRIu64 " commands failed (last: %s)",
+                      rc->table_mismatch, rc->cmd_fail, rc->msg);
+        }
+        if (cfg_bool(r->cfg, "invariants", "race_fresh")) {
+            scn_check(r, rc->stale == 0 && rc->lost == 0, "race_fresh",
+                      "%" PRIu64 " of %" PRIu64 " injections stale, %" PRIu64
+                      " lost (last: %s)", rc->stale, rc->injected, rc->lost,
+                      rc->msg);
+        }
+        if (cfg_bool(r->cfg, "invariants", "race_refs")) {
+            scn_check(r, rc->refs_bad == 0, "race_refs", "%" PRIu64
+                      " LPIs wrong (last: %s)", rc->refs_bad, rc->msg);
+        }
+        if (cfg_bool(r->cfg, "invariants", "race_cost")) {
+            scn_check(r, rc->inv0 == rc->inv_expected, "race_cost",
+                      "%" PRIu64 " cache invalidations, the commands that "
+                      "succeeded need %" PRIu64, rc->inv0,
+                      rc->inv_expected);
+        }
+    }
 }
 
 static void lpi_free_world(struct lpi_world *w)
@@ -626,6 +1198,15 @@ static void lpi_free_world(struct lpi_world *w)
         for (uint32_t k = 0; k < w->nkeys; k++) {
             free(w->log[k].c);
         }
+    }
+    if (w->race) {
+        for (uint32_t k = 0; k < LPI_RACE_KEYS; k++) {
+            free(w->race->key[k].c);
+            free(w->race->key[k].inv);
+        }
+        free(w->race->seen);
+        plat_eventfd_destroy(&w->race->done);
+        free(w->race);
     }
     free(w->kw);
     free(w->log);
@@ -655,7 +1236,12 @@ static void lpi_metrics(struct lpi_world *w)
             maxq = w->kw[c].max_queued;
         }
     }
-    its_get_stats(w->its, &st);
+    /* The storm's own counts: the race phase's come after them. */
+    if (w->storm_live == 0) {
+        st = w->storm_stats;
+    } else {
+        its_get_stats(w->its, &st);
+    }
     scn_metric(r, "inject_latency_us_mean",
                w->nlat ? sum / (double)w->nlat : NAN);
     scn_metric(r, "inject_latency_us_p50", lpi_pct(w->lat_us, w->nlat, 50));
@@ -673,6 +1259,12 @@ static void lpi_metrics(struct lpi_world *w)
     scn_metric(r, "cache_invalidations", (double)st.invalidations);
     scn_metric(r, "guest_commands", (double)w->ncmds);
     scn_metric(r, "kworker_queue_max", (double)maxq);
+    if (w->race) {
+        scn_metric(r, "race_injections", (double)w->race->injected);
+        scn_metric(r, "race_delivered", (double)w->race->delivered);
+        scn_metric(r, "race_invalidations", (double)w->race->inv0);
+        scn_metric(r, "race_alloc_failures", (double)w->race->enomem);
+    }
 }
 
 static int lpi_run(struct scn_run *r)
@@ -763,6 +1355,21 @@ static int lpi_run(struct scn_run *r)
     for (uint32_t k = 0; k < w->nkeys; k++) {
         w->collection[k] = k % w->vcpus;
     }
+    if (cfg_int(r->cfg, "workload", "race_rounds") > 0 && w->vcpus >= 2 &&
+        w->cpus >= 4) {
+        w->race = calloc(1, sizeof(*w->race));
+        if (!w->race) {
+            goto out;
+        }
+        w->race->w = w;
+        w->race->rounds = (uint64_t)cfg_int(r->cfg, "workload",
+                                            "race_rounds");
+        w->race->readers = (uint32_t)cfg_int(r->cfg, "workload",
+                                             "race_readers");
+        w->race->reads = (uint64_t)cfg_int(r->cfg, "workload",
+                                           "race_reads");
+        plat_eventfd_init(&w->race->done, "race actor done");
+    }
     if (lpi_setup(w) < 0) {
         fprintf(stderr, "kvmsim: lpi-storm: ITS setup failed\n");
         rc = -EIO;
@@ -783,18 +1390,21 @@ static int lpi_run(struct scn_run *r)
         nic[k].kw->producers++;
         nic[k].rng = sim_tape_below(r->tape, UINT32_MAX) << 32 |
                      sim_tape_below(r->tape, UINT32_MAX);
+        w->storm_live++;
         if (!sim_spawn(r->sim, "nic", k % w->cpus, lpi_nic_thread,
                        &nic[k])) {
             goto out_ev;
         }
     }
     for (uint32_t c = 0; c < w->cpus; c++) {
+        w->storm_live += w->kw[c].producers > 0;
         if (w->kw[c].producers &&
             !sim_spawn(r->sim, "kworker", c, lpi_kworker_thread,
                        &w->kw[c])) {
             goto out_ev;
         }
     }
+    w->storm_live++;
     if (!sim_spawn(r->sim, "guest", w->cpus - 1, lpi_guest_thread, w)) {
         goto out_ev;
     }
@@ -846,8 +1456,8 @@ static const char *const lpi_fit_keys[LPI_NFIT] = {
 static double lpi_mean_us(const struct scn_request *q, const char *variant,
                           unsigned nics, const double *theta_ns)
 {
-    char buf[LPI_NFIT + 2][96];
-    const char *extra[LPI_NFIT + 2];
+    char buf[LPI_NFIT + 3][96];
+    const char *extra[LPI_NFIT + 3];
     struct scn_run r;
     double v;
     int code;
@@ -861,7 +1471,11 @@ static double lpi_mean_us(const struct scn_request *q, const char *variant,
     extra[LPI_NFIT] = buf[LPI_NFIT];
     snprintf(buf[LPI_NFIT + 1], sizeof(buf[0]), "workload.nics=%u", nics);
     extra[LPI_NFIT + 1] = buf[LPI_NFIT + 1];
-    code = scn_run_with(q, extra, LPI_NFIT + 2, &r);
+    /* The race phase starts after the storm and moves no latency; the
+     * fit's many runs skip it. */
+    snprintf(buf[LPI_NFIT + 2], sizeof(buf[0]), "workload.race_rounds=0");
+    extra[LPI_NFIT + 2] = buf[LPI_NFIT + 2];
+    code = scn_run_with(q, extra, LPI_NFIT + 3, &r);
     v = code == 0 ? scn_metric_get(&r, "inject_latency_us_mean") : NAN;
     scn_run_release(&r);
     return v;
