@@ -76,10 +76,12 @@ static int coalesced_mmio_write(struct iobus_dev *dev, uint64_t addr,
     return 0;
 }
 
+/* The zone list is under buses->lock (core/coalesced_mmio.h). */
 static void coalesced_mmio_unlink_locked(struct coalesced_mmio_dev *d)
 {
     struct coalesced_mmio_set *s = d->set;
 
+    plat_lock_assert_held(&s->buses->lock);
     if (d->prev) {
         d->prev->next = d->next;
     } else {
@@ -129,9 +131,11 @@ static enum iobus_id coalesced_mmio_bus(const struct coalesced_mmio_zone *z)
  * bus and ours (iobus.h).  Returns the unregister's result. */
 static int coalesced_mmio_release_locked(struct coalesced_mmio_dev *d)
 {
-    int rc = iobus_unregister_locked(d->set->buses,
-                                     coalesced_mmio_bus(&d->zone), &d->dev);
+    int rc;
 
+    plat_lock_assert_held(&d->set->buses->lock);
+    rc = iobus_unregister_locked(d->set->buses, coalesced_mmio_bus(&d->zone),
+                                 &d->dev);
     coalesced_mmio_unlink_locked(d);
     plat_free(d);
     return rc;

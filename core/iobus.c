@@ -416,10 +416,13 @@ void iobus_set_init(struct iobus_set *set, enum iobus_lookup lookup)
 }
 
 /* Drop one range of each device of a snapshot that is no longer reachable;
- * destroy devices whose last range this was, except `keep`. */
-static void iobus_drop_ranges_locked(struct iobus_snap *s,
+ * destroy devices whose last range this was, except `keep`.  Caller holds
+ * set->lock (destructors run under it). */
+static void iobus_drop_ranges_locked(struct iobus_set *set,
+                                     struct iobus_snap *s,
                                      struct iobus_dev *keep)
 {
+    plat_lock_assert_held(&set->lock);
     for (uint32_t i = 0; i < s->nr; i++) {
         struct iobus_dev *d = s->range[i].dev;
 
@@ -440,7 +443,7 @@ void iobus_set_destroy(struct iobus_set *set)
         plat_atomic_store_ptr(&set->bus[b], &iobus_snap_empty);
     }
     for (unsigned b = 0; b < IOBUS_NR; b++) {
-        iobus_drop_ranges_locked(old[b], NULL);
+        iobus_drop_ranges_locked(set, old[b], NULL);
         iobus_snap_free(old[b]);
     }
     plat_unlock(&set->lock);
@@ -494,6 +497,7 @@ int iobus_register_many_locked(struct iobus_set *set,
     if (!set || (n > 0 && !regs)) {
         return -EINVAL;
     }
+    plat_lock_assert_held(&set->lock);
     for (size_t j = 0; j < n; j++) {
         const struct iobus_reg *g = &regs[j];
 
@@ -590,6 +594,10 @@ int iobus_register_locked(struct iobus_set *set, enum iobus_id bus,
 {
     struct iobus_reg g = { .bus = bus, .addr = addr, .len = len, .dev = dev };
 
+    if (!set) {
+        return -EINVAL;
+    }
+    plat_lock_assert_held(&set->lock);
     return iobus_register_many_locked(set, &g, 1);
 }
 
@@ -617,6 +625,7 @@ int iobus_unregister_locked(struct iobus_set *set, enum iobus_id bus,
     if (!set || (unsigned)bus >= IOBUS_NR || !dev) {
         return -EINVAL;
     }
+    plat_lock_assert_held(&set->lock);
     old = plat_atomic_load_ptr(&set->bus[bus]);
     for (uint32_t i = 0; i < old->nr; i++) {
         k += old->range[i].dev == dev;
@@ -650,7 +659,7 @@ int iobus_unregister_locked(struct iobus_set *set, enum iobus_id bus,
     plat_rcu_synchronize();
     set->bus_resets[bus]++;
     KVMSIM_MARK(IOBUS_UNREGISTER_BUS_RESET);
-    iobus_drop_ranges_locked(old, dev);
+    iobus_drop_ranges_locked(set, old, dev);
     iobus_snap_free(old);
     return -ENOMEM;
 }
@@ -688,6 +697,7 @@ size_t iobus_ranges_locked(struct iobus_set *set, enum iobus_id bus,
     if (!set || (unsigned)bus >= IOBUS_NR) {
         return 0;
     }
+    plat_lock_assert_held(&set->lock);
     s = plat_atomic_load_ptr(&set->bus[bus]);
     for (uint32_t i = 0; i < s->nr && i < max; i++) {
         out[i].addr = s->range[i].addr;

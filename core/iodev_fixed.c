@@ -113,6 +113,7 @@ int iodev_fixed_register_all_locked(struct iobus_set *set, uint64_t tag_base,
     struct iobus_reg regs[IODEV_FIXED_NR];
     int rc = 0;
 
+    plat_lock_assert_held(&set->lock);
     for (unsigned k = 0; k < IODEV_FIXED_NR; k++) {
         const struct iodev_fixed_desc *desc = &iodev_fixed_descs[k];
 

@@ -79,10 +79,12 @@ static int ioeventfd_write(struct iobus_dev *dev, uint64_t addr,
     return 0;
 }
 
+/* The list of assignments is under buses->lock (core/ioeventfd.h). */
 static void ioeventfd_unlink_locked(struct ioeventfd *p)
 {
     struct ioeventfd_set *s = p->set;
 
+    plat_lock_assert_held(&s->buses->lock);
     if (p->prev) {
         p->prev->next = p->next;
     } else {
@@ -122,6 +124,7 @@ void ioeventfd_set_init(struct ioeventfd_set *s, struct iobus_set *buses)
 static void ioeventfd_link_locked(struct ioeventfd_set *s,
                                   struct ioeventfd *p)
 {
+    plat_lock_assert_held(&s->buses->lock);
     p->set = s;
     p->next = NULL;
     p->prev = s->tail;
@@ -139,6 +142,7 @@ static void ioeventfd_link_locked(struct ioeventfd_set *s,
  * have released other objects meanwhile. */
 static void ioeventfd_release_locked(struct ioeventfd *p)
 {
+    plat_lock_assert_held(&p->set->buses->lock);
     (void)iobus_unregister_locked(p->set->buses, p->bus, &p->dev);
     ioeventfd_unlink_locked(p);
     plat_free(p);
@@ -164,6 +168,7 @@ static bool ioeventfd_collides_locked(struct ioeventfd_set *s,
 {
     bool wildcard = !(a->flags & IOEVENTFD_F_DATAMATCH);
 
+    plat_lock_assert_held(&s->buses->lock);
     for (struct ioeventfd *p = s->head; p; p = p->next) {
         if (p->bus != bus || p->addr != a->addr) {
             continue;
@@ -282,6 +287,7 @@ static struct ioeventfd *ioeventfd_find_locked(struct ioeventfd_set *s,
 {
     bool wildcard = !(a->flags & IOEVENTFD_F_DATAMATCH);
 
+    plat_lock_assert_held(&s->buses->lock);
     for (struct ioeventfd *p = s->head; p; p = p->next) {
         if (p->bus != bus || p->eventfd != a->eventfd ||
             p->addr != a->addr || p->len != a->len ||

@@ -148,6 +148,7 @@ static void its_lpi_unlink_locked(struct its *its, struct its_lpi *lpi)
 {
     struct its_lpi **pp = &its->lpis;
 
+    plat_lock_assert_held(&its->lpi_lock);
     while (*pp && *pp != lpi) {
         pp = &(*pp)->next;
     }
@@ -251,6 +252,7 @@ unsigned its_reclaim(struct its *its)
 static struct its_lpi *its_lpi_find_get_locked(struct its *its,
                                                uint32_t intid)
 {
+    plat_lock_assert_held(&its->lpi_lock);
     for (struct its_lpi *l = its->lpis; l; l = l->next) {
         if (l->intid == intid) {
             its_lpi_get(l);
@@ -265,6 +267,7 @@ static struct its_lpi *its_lpi_find_get_locked(struct its *its,
 static struct its_device *its_find_device_locked(struct its *its,
                                                  uint32_t devid)
 {
+    plat_lock_assert_held(&its->lock);
     for (struct its_device *d = its->devices; d; d = d->next) {
         if (d->devid == devid) {
             return d;
@@ -286,6 +289,7 @@ static struct its_ite **its_find_ite_slot(struct its_device *dev,
 
 static bool its_coll_mapped_locked(const struct its *its, uint32_t icid)
 {
+    plat_lock_assert_held(&its->lock);
     return icid < its->cfg.nr_collections && its->colls[icid].mapped;
 }
 
@@ -315,6 +319,7 @@ static void its_unlink_device_locked(struct its *its, struct its_device *dev)
 {
     struct its_device **pp = &its->devices;
 
+    plat_lock_assert_held(&its->lock);
     while (*pp != dev) {
         pp = &(*pp)->next;
     }
@@ -323,6 +328,7 @@ static void its_unlink_device_locked(struct its *its, struct its_device *dev)
 
 static void its_invalidate_locked(struct its *its)
 {
+    plat_lock_assert_held(&its->lock);
     its->invalidations++;
     its_cache_invalidate_locked(its->cache);
 }
@@ -335,6 +341,7 @@ static int its_resolve_locked(struct its *its, uint32_t devid,
     struct its_device *dev;
     struct its_ite *ite;
 
+    plat_lock_assert_held(&its->lock);
     if (!its->enabled) {
         return -EBUSY;
     }
@@ -361,9 +368,11 @@ static int its_cmd_ite_locked(struct its *its, uint32_t devid,
                               uint32_t eventid, struct its_device **devp,
                               struct its_ite ***slotp)
 {
-    struct its_device *dev = its_find_device_locked(its, devid);
+    struct its_device *dev;
     struct its_ite **slot;
 
+    plat_lock_assert_held(&its->lock);
+    dev = its_find_device_locked(its, devid);
     if (!dev) {
         return -ENODEV;
     }
@@ -422,6 +431,7 @@ static int its_trigger_locked(struct its *its, const struct its_msi *msi,
     uint32_t target;
     int rc;
 
+    plat_lock_assert_held(&its->lock);
     its->slow_calls++;
     plat_work(PLAT_WORK_ITS_TABLE_WALK, 1);
     rc = its_resolve_locked(its, msi->devid, msi->eventid, &ite);
@@ -571,6 +581,7 @@ static int its_cmd_mapd_locked(struct its *its, const struct its_cmd *cmd)
     struct its_device *old;
     struct its_device *dev = NULL;
 
+    plat_lock_assert_held(&its->lock);
     if (!its_devid_ok(cmd->devid)) {
         return -EINVAL;
     }
@@ -603,6 +614,7 @@ static int its_cmd_mapd_locked(struct its *its, const struct its_cmd *cmd)
 static void its_retarget_coll_locked(struct its *its, uint32_t icid,
                                      uint32_t vcpu)
 {
+    plat_lock_assert_held(&its->lock);
     for (struct its_device *d = its->devices; d; d = d->next) {
         for (struct its_ite *ite = d->ites; ite; ite = ite->next) {
             if (ite->icid == icid) {
@@ -614,6 +626,7 @@ static void its_retarget_coll_locked(struct its *its, uint32_t icid,
 
 static int its_cmd_mapc_locked(struct its *its, const struct its_cmd *cmd)
 {
+    plat_lock_assert_held(&its->lock);
     if (cmd->icid >= its->cfg.nr_collections) {
         return -EINVAL;
     }
@@ -648,6 +661,7 @@ static int its_cmd_mapti_locked(struct its *its, const struct its_cmd *cmd)
     struct its_ite *ite;
     struct its_lpi *lpi;
 
+    plat_lock_assert_held(&its->lock);
     if (!its_devid_ok(cmd->devid)) {
         return -EINVAL;
     }
@@ -710,6 +724,7 @@ static int its_cmd_movi_locked(struct its *its, const struct its_cmd *cmd)
     struct its_ite *ite;
     int rc;
 
+    plat_lock_assert_held(&its->lock);
     if (!its_devid_ok(cmd->devid) || cmd->icid >= its->cfg.nr_collections) {
         return -EINVAL;
     }
@@ -731,6 +746,7 @@ static int its_cmd_movi_locked(struct its *its, const struct its_cmd *cmd)
 
 static int its_cmd_movall_locked(struct its *its, const struct its_cmd *cmd)
 {
+    plat_lock_assert_held(&its->lock);
     if (cmd->vcpu >= its->cfg.nr_vcpus || cmd->vcpu2 >= its->cfg.nr_vcpus) {
         return -EINVAL;
     }
@@ -752,6 +768,7 @@ static int its_cmd_discard_locked(struct its *its, const struct its_cmd *cmd)
     struct its_ite *ite;
     int rc;
 
+    plat_lock_assert_held(&its->lock);
     if (!its_devid_ok(cmd->devid)) {
         return -EINVAL;
     }
@@ -777,6 +794,7 @@ static int its_cmd_on_ite_locked(struct its *its, const struct its_cmd *cmd)
     struct its_lpi *lpi;
     int rc;
 
+    plat_lock_assert_held(&its->lock);
     if (!its_devid_ok(cmd->devid)) {
         return -EINVAL;
     }
@@ -808,6 +826,7 @@ static int its_cmd_int_locked(struct its *its, const struct its_cmd *cmd)
         .eventid = cmd->eventid,
     };
 
+    plat_lock_assert_held(&its->lock);
     if (!its_devid_ok(cmd->devid)) {
         return -EINVAL;
     }
@@ -817,6 +836,7 @@ static int its_cmd_int_locked(struct its *its, const struct its_cmd *cmd)
 
 static int its_cmd_locked(struct its *its, const struct its_cmd *cmd)
 {
+    plat_lock_assert_held(&its->lock);
     switch (cmd->op) {
     case ITS_CMD_MAPD:
         return its_cmd_mapd_locked(its, cmd);
@@ -1178,6 +1198,11 @@ void its_get_stats(struct its *its, struct its_stats *out)
 struct its_cache *its_get_cache(struct its *its)
 {
     return its->cache;
+}
+
+const struct plat_lock *its_table_lock(const struct its *its)
+{
+    return &its->lock;
 }
 
 const struct its_config *its_get_config(const struct its *its)

@@ -259,6 +259,9 @@ uint32_t its_nr_lpis(struct its *its);
 uint64_t its_vcpu_delivered(struct its *its, uint32_t vcpu);
 void its_get_stats(struct its *its, struct its_stats *out);
 struct its_cache *its_get_cache(struct its *its);
+/* The table lock (its->lock), for lock-rule assertions of the cache
+ * (plat_lock_assert_held()); never taken through this. */
+const struct plat_lock *its_table_lock(const struct its *its);
 const struct its_config *its_get_config(const struct its *its);
 
 /* ---- LPI references (used by core/its_cache.c and callers) ------------- */

@@ -194,6 +194,7 @@ static uint32_t its_lru_find_locked(struct its_lru *l,
 {
     uint32_t n = 0;
 
+    plat_lock_assert_held(&l->lock);
     for (uint32_t i = l->e[l->nr].next; i != l->nr; i = l->e[i].next) {
         if (!l->e[i].lpi) {
             break;
@@ -215,6 +216,7 @@ static uint32_t its_lru_find_locked(struct its_lru *l,
 static bool its_lru_touch_locked(struct its_cache *c, struct its_lru *l,
                                  uint32_t i, uint32_t pos)
 {
+    plat_lock_assert_held(&l->lock);
     if (c->kind == ITS_CACHE_SHARDED && pos <= ITS_CACHE_SHARD_MOVE_POS) {
         return false;
     }
@@ -706,11 +708,13 @@ uint32_t its_cache_insert_locked(struct its_cache *c,
                                  const struct its_msi *msi,
                                  struct its_lpi *lpi)
 {
+    plat_lock_assert_held(its_table_lock(c->its));
     return c->ops->insert(c, msi, lpi);
 }
 
 void its_cache_invalidate_locked(struct its_cache *c)
 {
+    plat_lock_assert_held(its_table_lock(c->its));
     its_cache_count_add(c, plat_cpu_id(), ST_INVALIDATIONS, 1);
     c->ops->invalidate(c);
 }

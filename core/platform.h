@@ -57,6 +57,29 @@ void plat_unlock(struct plat_lock *l);
 /* True when the calling thread holds l (for assertions in core code). */
 bool plat_lock_held(const struct plat_lock *l);
 
+/* Lock rules, checked as lockdep checks them.  A function whose name ends
+ * in _locked, or whose comment says "caller holds X", or that updates a
+ * structure whose updates X serialises, states the rule in code with
+ * plat_lock_assert_held(X) at its top.  It is not a scheduling point and
+ * reads no tape.  A broken rule is reported through
+ * plat_lock_rule_broken(l, function), which each platform implements:
+ *   host  prints the rule and aborts (ThreadSanitizer stress runs);
+ *   sim   inside a run records it (lock, function, thread, virtual time,
+ *         a trace instant) and lets the run go on; the scenario runner
+ *         turns it into the invariant failure "lock_rule: ..." with its
+ *         seed and replay command (sim_lock_violations()).  Outside a run
+ *         (unit tests calling core directly) it is an engine panic, which
+ *         fails the test as a crash.
+ * l may be a lock of any state but destroyed. */
+void plat_lock_rule_broken(const struct plat_lock *l, const char *function);
+#define plat_lock_assert_held(l)                                             \
+    do {                                                                     \
+        const struct plat_lock *plat_assert_l_ = (l);                        \
+        if (!plat_lock_held(plat_assert_l_)) {                               \
+            plat_lock_rule_broken(plat_assert_l_, __func__);                 \
+        }                                                                    \
+    } while (0)
+
 /* ---- threads ----------------------------------------------------------- */
 
 struct plat_thread;

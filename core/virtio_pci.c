@@ -116,6 +116,7 @@ void virtio_pci_notify_ioeventfd(const struct virtio_pci *p, unsigned n,
  * the ring and the next start or kick takes them. */
 static void queue_notify(struct virtio_pci *p, struct virtio_pci_queue *q)
 {
+    plat_lock_assert_held(p->cfg.lock);
     if (!q->vq.ready) {
         return;
     }
@@ -131,6 +132,7 @@ static void host_notifier_read(void *opaque)
 {
     struct virtio_pci_queue *q = opaque;
 
+    plat_lock_assert_held(q->proxy->cfg.lock);
     if (!q->live) {
         return;
     }
@@ -370,6 +372,7 @@ int virtio_pci_legacy_write_locked(struct virtio_pci *p, uint64_t off,
 {
     struct virtio_pci_queue *q;
 
+    plat_lock_assert_held(p->cfg.lock);
     if (p->unplugged) {
         return -ENODEV;
     }
@@ -424,6 +427,7 @@ int virtio_pci_legacy_read_locked(struct virtio_pci *p, uint64_t off,
 {
     struct virtio_pci_queue *q = selected(p);
 
+    plat_lock_assert_held(p->cfg.lock);
     *val = 0;
     if (p->unplugged) {
         return -ENODEV;
@@ -481,6 +485,7 @@ int virtio_pci_common_write_locked(struct virtio_pci *p, uint64_t off,
 {
     struct virtio_pci_queue *q = selected(p);
 
+    plat_lock_assert_held(p->cfg.lock);
     if (p->unplugged) {
         return -ENODEV;
     }
@@ -546,6 +551,7 @@ int virtio_pci_common_read_locked(struct virtio_pci *p, uint64_t off,
     struct virtio_pci_queue *q = selected(p);
     unsigned want;
 
+    plat_lock_assert_held(p->cfg.lock);
     *val = 0;
     if (p->unplugged) {
         return -ENODEV;
@@ -587,6 +593,7 @@ int virtio_pci_common_read_locked(struct virtio_pci *p, uint64_t off,
 int virtio_pci_notify_write_locked(struct virtio_pci *p, uint64_t off,
                                    uint32_t val, unsigned len)
 {
+    plat_lock_assert_held(p->cfg.lock);
     (void)val;
     if (p->unplugged) {
         return -ENODEV;
@@ -604,6 +611,7 @@ int virtio_pci_set_command_locked(struct virtio_pci *p, uint16_t command)
 {
     bool was = p->command & VIRTIO_PCI_COMMAND_MASTER;
 
+    plat_lock_assert_held(p->cfg.lock);
     if (p->unplugged) {
         return -ENODEV;
     }
@@ -625,6 +633,7 @@ int virtio_pci_set_command_locked(struct virtio_pci *p, uint16_t command)
 
 void virtio_pci_reset_locked(struct virtio_pci *p)
 {
+    plat_lock_assert_held(p->cfg.lock);
     if (p->unplugged) {
         return;
     }
@@ -634,6 +643,7 @@ void virtio_pci_reset_locked(struct virtio_pci *p)
 
 void virtio_pci_vm_state_change_locked(struct virtio_pci *p, bool running)
 {
+    plat_lock_assert_held(p->cfg.lock);
     if (running == p->running) {
         return;
     }
@@ -665,6 +675,7 @@ int virtio_pci_grab_notifiers_locked(struct virtio_pci *p,
 {
     int r;
 
+    plat_lock_assert_held(p->cfg.lock);
     if (p->unplugged) {
         return -ENODEV;
     }
@@ -696,6 +707,7 @@ int virtio_pci_release_notifiers_locked(struct virtio_pci *p)
 {
     int r;
 
+    plat_lock_assert_held(p->cfg.lock);
     if (!p->grabbed) {
         return -EINVAL;
     }
@@ -717,6 +729,7 @@ int virtio_pci_release_notifiers_locked(struct virtio_pci *p)
 
 void virtio_pci_unplug_locked(struct virtio_pci *p)
 {
+    plat_lock_assert_held(p->cfg.lock);
     if (p->unplugged) {
         return;
     }
@@ -728,6 +741,7 @@ void virtio_pci_unplug_locked(struct virtio_pci *p)
 
 int virtio_pci_save_locked(struct virtio_pci *p, struct virtio_pci_state *s)
 {
+    plat_lock_assert_held(p->cfg.lock);
     if (p->running) {
         return -EBUSY;
     }
@@ -752,6 +766,7 @@ int virtio_pci_save_locked(struct virtio_pci *p, struct virtio_pci_state *s)
 int virtio_pci_load_locked(struct virtio_pci *p,
                            const struct virtio_pci_state *s)
 {
+    plat_lock_assert_held(p->cfg.lock);
     if (p->running || p->started) {
         return -EBUSY;
     }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,7 @@ void plat_free(void *p)
 
 struct host_lock {
     enum plat_lock_kind kind;
+    const char *name;
     _Atomic(pthread_t) owner;
     _Atomic int held;
     union {
@@ -54,9 +56,9 @@ void plat_lock_init(struct plat_lock *l, enum plat_lock_kind kind,
 {
     struct host_lock *h = host_lock(l);
 
-    (void)name;
     memset(l, 0, sizeof(*l));
     h->kind = kind;
+    h->name = name ? name : "lock";
     if (kind == PLAT_LOCK_SPIN) {
         pthread_spin_init(&h->u.spin, PTHREAD_PROCESS_PRIVATE);
     } else {
@@ -105,6 +107,15 @@ bool plat_lock_held(const struct plat_lock *l)
     struct host_lock *h = host_lock(l);
 
     return h->held && pthread_equal(h->owner, pthread_self());
+}
+
+/* A lock rule broken (core/platform.h): this build runs stress tests, so
+ * the first broken rule ends the process with the rule it broke. */
+void plat_lock_rule_broken(const struct plat_lock *l, const char *function)
+{
+    fprintf(stderr, "kvmsim: lock rule: %s() expects lock '%s' held by the "
+            "calling thread\n", function, host_lock(l)->name);
+    abort();
 }
 
 /* ---- threads ---- */

@@ -186,6 +186,7 @@ void sim_destroy(struct sim *s)
     if (!s) {
         return;
     }
+    sim_lock_violations_settle(s);
     sim_alloc_settle(s);
     for (uint32_t i = 0; i < s->nthreads; i++) {
         free(s->threads[i]->rcu_snap);

@@ -118,6 +118,10 @@ struct sim {
     /* an unclean end: threads frozen, blocks charged to this run */
     uint32_t nfrozen;
     struct sim_alloc_link allocs;
+    /* lock rules broken inside the run (plat_lock_rule_broken()) */
+    uint32_t lock_violations;
+    bool lock_violations_read;   /* sim_lock_violations() was called */
+    char lock_violation[320];    /* the first, as text */
 };
 
 /* The simulation whose thread is running, or NULL. */
@@ -157,6 +161,11 @@ struct sim *sim_alloc_charge_to(void);
  * block still charged to s; otherwise only detach them from s.  Returns
  * the number of blocks freed. */
 uint64_t sim_alloc_settle(struct sim *s);
+
+/* From sim_destroy(): a lock rule broken in the run that nobody read
+ * with sim_lock_violations() is an engine panic, so no broken rule goes
+ * unreported (a unit test running its own simulation sees a crash). */
+void sim_lock_violations_settle(const struct sim *s);
 
 /* Fault decision used by plat_fault(); reads the active tape. */
 bool sim_fault_decide(enum plat_fault_site site);

@@ -353,6 +353,56 @@ bool plat_lock_held(const struct plat_lock *l)
     return lk(l)->owner == self();
 }
 
+/* A lock rule broken (core/platform.h): no scheduling point, no tape byte;
+ * a clean run's trace is the same with or without the checks. */
+SIM_UNCOVERED
+void plat_lock_rule_broken(const struct plat_lock *l, const char *function)
+{
+    const struct sim_lock *x = lk(l);
+    struct sim *s = sim_active;
+    char where[96];
+    char owner[64];
+
+    if (x->owner) {
+        snprintf(owner, sizeof(owner), "'%s'", x->owner->name);
+    } else {
+        snprintf(owner, sizeof(owner), "nobody");
+    }
+    if (!s) {
+        sim_panic("lock rule: %s() expects lock '%s' held; called outside a "
+                  "run, the lock held by %s", function, x->name, owner);
+    }
+    if (s->lock_violations++ == 0) {
+        snprintf(s->lock_violation, sizeof(s->lock_violation),
+                 "%s() expects lock '%s' held; %s at %llu ns, the lock "
+                 "held by %s", function, x->name,
+                 sim_where(where, sizeof(where)),
+                 (unsigned long long)s->cur->t, owner);
+    }
+    sim_emit(s, SIM_EV_INSTANT, "lock rule broken",
+             (int64_t)s->lock_violations, 0);
+}
+
+uint32_t sim_lock_violations(struct sim *s)
+{
+    s->lock_violations_read = true;
+    return s->lock_violations;
+}
+
+void sim_lock_violations_settle(const struct sim *s)
+{
+    if (s->lock_violations && !s->lock_violations_read) {
+        sim_panic("lock rule: %u broken in the run and never read "
+                  "(sim_lock_violations()); the first: %s",
+                  s->lock_violations, s->lock_violation);
+    }
+}
+
+const char *sim_lock_violation_first(const struct sim *s)
+{
+    return s->lock_violation;
+}
+
 /* ---- threads ---- */
 
 struct plat_thread {

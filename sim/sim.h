@@ -126,6 +126,16 @@ void sim_report(const struct sim *s, FILE *out);
  * a driver tears its world down the same way whatever the result. */
 uint32_t sim_frozen_threads(const struct sim *s);
 
+/* Lock rules (plat_lock_assert_held() in core) broken inside the run of
+ * s: how many, and the first as text ("FUNCTION() expects lock 'NAME'
+ * held; thread 'T' in SPAN at N ns, the lock held by ..."; "" when none).
+ * The run goes on after each; the scenario runner reports them as the
+ * invariant "lock_rule".  Calling sim_lock_violations() takes charge of
+ * them: sim_destroy() panics on a simulation whose broken rules nobody
+ * read.  Outside a run a broken rule is an engine panic at once. */
+uint32_t sim_lock_violations(struct sim *s);
+const char *sim_lock_violation_first(const struct sim *s);
+
 /* Replace the cost model (copied); sim_create() starts from the defaults. */
 struct cost_model;
 void sim_set_cost_model(struct sim *s, const struct cost_model *m);

@@ -706,6 +706,11 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
     arm_crash_context(q, r);
     rc = r->drv->run(r);
     scn_crash_context_clear();
+    /* A lock rule core broke during the run (sim/sim.h). */
+    if (r->sim && sim_lock_violations(r->sim) && rc >= 0) {
+        scn_check(r, false, "lock_rule", "%s",
+                  sim_lock_violation_first(r->sim));
+    }
     if (q->trace_path) {
         trace_rc = write_trace(r, q->trace_path);
     }
