@@ -77,10 +77,10 @@ static const char *const transport_choices[] = {"legacy", "modern", NULL};
      "race phase: requests (packets) each vCPU submits and kicks"},           \
     {"workload", "race_gap_us", CFG_INT, "20", 0, 1e9, NULL,                  \
      "race phase: an updater waits up to this between steps (the tape)"},    \
-    {"workload", "race_alloc_fault", CFG_DOUBLE, "0.05", 0, 1, NULL,          \
+    {"workload", "race_alloc_fault", CFG_DOUBLE, "0.02", 0, 1, NULL,          \
      "race phase: probability that an allocation fails (the larger of "      \
      "this and faults.alloc), while vCPUs kick"},                             \
-    {"workload", "race_ioeventfd_fault", CFG_DOUBLE, "0.05", 0, 1, NULL,      \
+    {"workload", "race_ioeventfd_fault", CFG_DOUBLE, "0.02", 0, 1, NULL,      \
      "race phase: probability that a KVM_IOEVENTFD assign fails (the "       \
      "larger of this and faults.kvm_ioeventfd)"},                             \
     {"cost", "io_exit_kernel_ns", CFG_STRING, "", 0, 0, NULL,                 \

@@ -2065,7 +2065,9 @@ static void race_updater_thread(void *arg)
 
     for (unsigned i = 0; i < w->p.race_rounds; i++) {
         race_gap(w);
-        switch (sim_jitter(0, 2)) {
+        /* vhost twice as often, held longer: the two updaters' grabs
+         * nest, and a stop or migration lands inside a grab. */
+        switch (sim_jitter(0, 3)) {
         case 0:
             plat_lock(&rc->pause_lock);
             pause_vcpus(w);
@@ -2076,7 +2078,10 @@ static void race_updater_thread(void *arg)
             plat_unlock(&rc->pause_lock);
             break;
         case 1:
+        case 2:
             if (race_transition(w, RACE_GRAB) == 0) {
+                race_gap(w);
+                race_gap(w);
                 race_gap(w);
                 race_transition(w, RACE_RELEASE);
             }
