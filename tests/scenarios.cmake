@@ -53,7 +53,9 @@ set(KVMSIM_SCENARIO_RUNS
     "virtio-net-tx --variant ioeventfd"
     "virtio-net-tx --variant ioeventfd --set transport=modern --set any_length=false --strategy random --seed 5 --set requests=3000"
     "virtio-net-tx --variant ioeventfd --set faults.kvm_ioeventfd=0.3 --seed 6 --set requests=3000"
-    "virtio-net-tx --variant ioeventfd --strategy pct --seed 7 --set requests=500 --set transition_gap_us=20")
+    "virtio-net-tx --variant ioeventfd --strategy pct --seed 7 --set requests=500 --set transition_gap_us=20"
+    "virtio-blk-mq --variant ioeventfd --set transport=modern --strategy pct --seed 8 --set requests=100 --set race_rounds=40"
+    "virtio-net-tx --variant ioeventfd --strategy random --seed 9 --set requests=500 --set race_alloc_fault=0.1 --set race_ioeventfd_fault=0.1")
 foreach(run IN LISTS KVMSIM_SCENARIO_RUNS)
     string(REGEX REPLACE "[^A-Za-z0-9]+" "_" tname "scenario_${run}")
     separate_arguments(args UNIX_COMMAND "${run}")

@@ -32,7 +32,7 @@ static const char *const virtio_variants[] = {"sync", "ioeventfd", NULL};
 static const char *const transport_choices[] = {"legacy", "modern", NULL};
 
 /* Rows both scenarios share; defaults that differ are parameters. */
-#define VIRTIO_KEYS(QSIZE, DEPTH, REQS, THINK)                                \
+#define VIRTIO_KEYS(QSIZE, DEPTH, REQS, THINK, RREADS)                        \
     {"workload", "transport", CFG_ENUM, "legacy", 0, 0, transport_choices,    \
      "legacy: PIO QUEUE_NOTIFY (2 bytes, datamatch); modern: MMIO "           \
      "per-queue notify"},                                                     \
@@ -70,6 +70,19 @@ static const char *const transport_choices[] = {"legacy", "modern", NULL};
      "up to this much more per request, from the tape"},                      \
     {"workload", "net_tx_ns", CFG_INT, "1000", 0, 1e9, NULL,                  \
      "virtio-net: transmit one packet (copy + tap write, assumed)"},          \
+    {"workload", "race_rounds", CFG_INT, "20", 0, 100000, NULL,               \
+     "race phase after the timed part: transitions per host updater (two "   \
+     "updaters; 0: no race phase)"},                                          \
+    {"workload", "race_reads", CFG_INT, RREADS, 1, 10000000, NULL,            \
+     "race phase: requests (packets) each vCPU submits and kicks"},           \
+    {"workload", "race_gap_us", CFG_INT, "20", 0, 1e9, NULL,                  \
+     "race phase: an updater waits up to this between steps (the tape)"},    \
+    {"workload", "race_alloc_fault", CFG_DOUBLE, "0.02", 0, 1, NULL,          \
+     "race phase: probability that an allocation fails (the larger of "      \
+     "this and faults.alloc), while vCPUs kick"},                             \
+    {"workload", "race_ioeventfd_fault", CFG_DOUBLE, "0.02", 0, 1, NULL,      \
+     "race phase: probability that a KVM_IOEVENTFD assign fails (the "       \
+     "larger of this and faults.kvm_ioeventfd)"},                             \
     {"cost", "io_exit_kernel_ns", CFG_STRING, "", 0, 0, NULL,                 \
      "exit completed in KVM, an ioeventfd hit (empty: the model's)"},         \
     {"cost", "io_exit_user_ns", CFG_STRING, "", 0, 0, NULL,                   \
@@ -93,14 +106,28 @@ static const char *const transport_choices[] = {"legacy", "modern", NULL};
      "KVM holds no ioeventfd after a stop, reset, unplug or VM stop"},        \
     {"invariants", "no_double_completion", CFG_BOOL, "true", 0, 0, NULL,      \
      "no request completes twice, and every completion is a good one"},       \
+    {"invariants", "race_no_lost_kick", CFG_BOOL, "true", 0, 0, NULL,         \
+     "race phase, after every transition: a kicked request is taken or its "  \
+     "notifier's handler is about to run"},                                   \
+    {"invariants", "race_exactly_once", CFG_BOOL, "true", 0, 0, NULL,         \
+     "race phase: the device takes each request once"},                       \
+    {"invariants", "race_ownership", CFG_BOOL, "true", 0, 0, NULL,            \
+     "race phase: each notifier served by one loop (the owner) or by the "    \
+     "proxy, as the checker's model says; KVM holds none without a handler"}, \
+    {"invariants", "race_rings", CFG_BOOL, "true", 0, 0, NULL,                \
+     "race phase: avail, pop, push and reap counts agree with the rings"},    \
+    {"invariants", "race_cost", CFG_BOOL, "true", 0, 0, NULL,                 \
+     "race phase: KVM_IOEVENTFD assigns and grace periods per transition, "   \
+     "exits by kind and loop wakeups against the model's expectation "        \
+     "(fault, fallback and bus-reset paths included)"},                       \
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL}
 
 static const struct cfg_key blk_keys[] = {
-    VIRTIO_KEYS("128", "4", "1000", "1000"),
+    VIRTIO_KEYS("128", "4", "1000", "1000", "40"),
 };
 
 static const struct cfg_key net_keys[] = {
-    VIRTIO_KEYS("256", "128", "20000", "700"),
+    VIRTIO_KEYS("256", "128", "20000", "700", "200"),
 };
 
 static int apply_cost_keys(struct scn_run *r, struct cost_model *m)
@@ -168,6 +195,15 @@ static int read_params(struct scn_run *r, enum virtio_pci_kind kind,
     p->cost.disk_latency_ns = key_u64(r, "disk_latency_ns");
     p->cost.disk_jitter_ns = key_u64(r, "disk_jitter_ns");
     p->cost.net_tx_ns = key_u64(r, "net_tx_ns");
+    p->race_rounds = (unsigned)key_u64(r, "race_rounds");
+    p->race_reads = key_u64(r, "race_reads");
+    p->race_gap_ns = key_u64(r, "race_gap_us") * 1000;
+    p->race_alloc_fault = cfg_double(r->cfg, "workload", "race_alloc_fault");
+    p->race_ioeventfd_fault = cfg_double(r->cfg, "workload",
+                                         "race_ioeventfd_fault");
+    p->run_alloc_fault = cfg_fault_prob(r->cfg, PLAT_FAULT_ALLOC);
+    p->run_ioeventfd_fault = cfg_fault_prob(r->cfg,
+                                            PLAT_FAULT_KVM_IOEVENTFD);
     return 0;
 }
 
@@ -202,6 +238,31 @@ static void check_invariants(struct scn_run *r, struct vw_world *w)
                   "%" PRIu64 " bogus or repeated completions, %" PRIu64
                   " failed requests; first: %s", v->double_completions,
                   v->bad_status, first);
+    }
+    if (cfg_bool(r->cfg, "invariants", "race_no_lost_kick")) {
+        scn_check(r, v->race_lost_kicks == 0, "race_no_lost_kick",
+                  "%" PRIu64 " kicked requests neither taken nor pending; "
+                  "first: %s", v->race_lost_kicks, first);
+    }
+    if (cfg_bool(r->cfg, "invariants", "race_exactly_once")) {
+        scn_check(r, v->race_twice == 0, "race_exactly_once",
+                  "%" PRIu64 " requests taken twice; first: %s",
+                  v->race_twice, first);
+    }
+    if (cfg_bool(r->cfg, "invariants", "race_ownership")) {
+        scn_check(r, v->race_ownership == 0, "race_ownership",
+                  "%" PRIu64 " checks found a notifier misowned; first: %s",
+                  v->race_ownership, first);
+    }
+    if (cfg_bool(r->cfg, "invariants", "race_rings")) {
+        scn_check(r, v->race_rings == 0, "race_rings",
+                  "%" PRIu64 " checks found ring indices off the model; "
+                  "first: %s", v->race_rings, first);
+    }
+    if (cfg_bool(r->cfg, "invariants", "race_cost")) {
+        scn_check(r, v->race_cost == 0, "race_cost",
+                  "%" PRIu64 " cost checks failed; first: %s", v->race_cost,
+                  first);
     }
     scn_check(r, v->harness == 0, "harness", "%s", first);
 }
@@ -241,6 +302,28 @@ static void report_metrics(struct scn_run *r, struct vw_world *w,
     scn_metric(r, "lost_kick_checkpoints", (double)st->checkpoints);
     scn_metric(r, "kicks_found_after_deassign", (double)st->post_stop_kicks);
     scn_metric(r, "ioeventfd_fallbacks", (double)st->fallbacks);
+    {
+        const struct vw_race_stats *rs = vw_race_stats(w);
+
+        if (!rs->ran) {
+            return;
+        }
+        scn_metric(r, "race_kicks", (double)rs->kicks);
+        scn_metric(r, "race_exits_lightweight", (double)rs->exits_light);
+        scn_metric(r, "race_exits_heavyweight", (double)rs->exits_heavy);
+        scn_metric(r, "race_transitions", (double)rs->transitions);
+        scn_metric(r, "race_nested_grabs", (double)rs->nested_grabs);
+        scn_metric(r, "race_migrations", (double)rs->migrations);
+        scn_metric(r, "race_ioeventfd_assigns", (double)rs->assigns);
+        scn_metric(r, "race_grace_periods", (double)rs->grace_periods);
+        scn_metric(r, "race_cost_exact_checks", (double)rs->exact_checks);
+        scn_metric(r, "race_cost_bound_checks", (double)rs->bound_checks);
+        scn_metric(r, "race_faults", (double)rs->faults);
+        scn_metric(r, "race_bus_resets", (double)rs->bus_resets);
+        scn_metric(r, "race_fallbacks", (double)rs->fallbacks);
+        scn_metric(r, "race_loop_wakeups", (double)rs->wakeups);
+        scn_metric(r, "race_checkpoints", (double)rs->checkpoints);
+    }
 }
 
 static int virtio_run(struct scn_run *r, enum virtio_pci_kind kind)
@@ -415,14 +498,16 @@ static int blk_sweep(const struct scn_request *q, FILE *out, double *gain,
 
         for (unsigned v = 0; v < 2; v++) {
             char b0[48], b1[48], b2[48];
-            const char *extra[4] = {b0, b1, b2, "workload.requests=300"};
+            const char *extra[5] = {b0, b1, b2, "workload.requests=300",
+                                    "workload.race_rounds=0"};
             struct scn_run r;
             int c;
 
             snprintf(b0, sizeof(b0), "run.variant=%s", virtio_variants[v]);
             snprintf(b1, sizeof(b1), "vm.vcpus=%u", vcpus[i]);
             snprintf(b2, sizeof(b2), "vm.cpus=%u", vcpus[i] + 3);
-            c = scn_run_with(q, extra, 4, &r);
+            /* The race phase moves no figure of the sweep: skipped. */
+            c = scn_run_with(q, extra, 5, &r);
             if (c > code) {
                 code = c;
             }

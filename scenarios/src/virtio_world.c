@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/iobus.h"
 #include "scenarios/src/virtio_world.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
@@ -57,6 +58,7 @@ struct vw_slot {
     uint16_t pos;      /* its available-ring index */
     uint64_t seq_done; /* w->seq once add + kick finished, 0 before */
     uint64_t submit_ns;
+    bool taken;        /* the checker saw the device pop it */
 };
 
 struct vw_gq {
@@ -69,6 +71,8 @@ struct vw_gq {
     unsigned outstanding;
     unsigned next_slot;
     struct vw_slot *slot;  /* queue_size entries */
+    uint16_t taken_n;      /* the checker's count of pops (mod 2^16) */
+    uint16_t pushed_n;     /* and of pushes to the used ring */
     struct plat_eventfd irq; /* the device interrupted this queue */
 };
 
@@ -122,6 +126,24 @@ struct vw_vcpu {
     struct plat_eventfd resume;
 };
 
+/* The race phase (virtio_world.h): actors, the checker's model of the
+ * notify path, figures.  Counters that several simulated threads update
+ * are atomics; the model is touched with the big lock held. */
+struct vw_race {
+    bool running;           /* between its start and its end checks */
+    unsigned live;          /* actors not finished (atomic) */
+    struct plat_lock pause_lock; /* one updater pauses the vCPUs at once */
+    struct plat_eventfd done;    /* an actor finished */
+    /* model, big lock held */
+    bool m_fallen;          /* ioeventfd fell back to synchronous notify */
+    bool m_dirty;           /* a bus reset may have left notifiers stuck */
+    unsigned m_grabs;       /* vhost-style grabs held */
+    uint64_t starts;        /* start phases the model expected */
+    /* baselines at the start */
+    uint64_t user0, kernel0, wake0, faults0;
+    struct vw_race_stats st;
+};
+
 struct vw_world {
     struct vw_params p;
     struct sim *sim;
@@ -156,6 +178,13 @@ struct vw_world {
     char first[256];
     /* guest memory layout: per-queue area and offsets inside it */
     uint64_t area, rec_off, data_off;
+    /* from KVMs that migration replaced */
+    uint64_t io_user_carry, io_kernel_carry, resets_carry;
+    /* the timed part: its actors still running, its frozen figures */
+    unsigned timed_live;
+    bool timed_frozen;
+    struct vw_stats st_timed;
+    struct vw_race race;
 };
 
 static uint64_t page_up(uint64_t n)
@@ -192,11 +221,19 @@ const struct vw_violations *vw_violations(const struct vw_world *w)
 
 const struct vw_stats *vw_stats(struct vw_world *w)
 {
+    if (w->timed_frozen) {
+        return &w->st_timed; /* the race phase does not count */
+    }
     w->st.post_stop_kicks = w->post_stop_carry +
                             (w->proxy ? w->proxy->stats.post_stop_kicks : 0);
     w->st.fallbacks = w->fallback_carry +
                       (w->proxy ? w->proxy->stats.fallbacks : 0);
     return &w->st;
+}
+
+const struct vw_race_stats *vw_race_stats(const struct vw_world *w)
+{
+    return &w->race.st;
 }
 
 const char *vw_first_violation(const struct vw_world *w)
@@ -221,8 +258,17 @@ struct plat_kvm *vw_kvm(struct vw_world *w)
 static void loop_hook(void *arg, struct plat_eventfd *e)
 {
     struct vw_loop_slot *s = arg;
+    struct vw_world *w = s->loop->w;
 
-    (void)e;
+    if (w->race.running) {
+        __atomic_fetch_add(&w->race.st.loop_signals, 1, __ATOMIC_RELAXED);
+        for (unsigned n = 0; n < w->p.nqueues; n++) {
+            if (e == &w->proxy->q[n].notifier) {
+                __atomic_fetch_add(&w->race.st.notifier_signals, 1,
+                                   __ATOMIC_RELAXED);
+            }
+        }
+    }
     s->ready = true;
     plat_eventfd_signal(&s->loop->wake);
 }
@@ -315,7 +361,7 @@ static void loop_thread(void *arg)
     for (;;) {
         plat_eventfd_wait(&l->wake);
         plat_eventfd_test_and_clear(&l->wake);
-        l->wakeups++;
+        __atomic_fetch_add(&l->wakeups, 1, __ATOMIC_RELAXED);
         w->st.loop_wakeups++;
         plat_spend_ns(w->p.cost.loop_dispatch_ns);
         plat_lock(&w->bql);
@@ -585,6 +631,8 @@ static void guest_setup_queue(struct vw_world *w, unsigned q, uint16_t num)
     for (i = 0; i < g->nslots; i++) {
         g->slot[i].outstanding = false;
     }
+    g->taken_n = 0;
+    g->pushed_n = 0;
 }
 
 int vw_guest_init(struct vw_world *w)
@@ -716,7 +764,7 @@ int vw_guest_submit(struct vw_world *w, unsigned q)
         /* A net rx buffer waits for a packet, which never comes here. */
         .eligible = guest_enabled(w) && (w->p.kind == VIRTIO_PCI_KIND_BLK ||
                                          g->index == VW_NET_TX),
-        .pos = g->avail_idx, .submit_ns = plat_now_ns(),
+        .pos = g->avail_idx, .submit_ns = plat_now_ns(), .taken = false,
     };
     g->outstanding++;
     if (!w->st.submitted) {
@@ -745,6 +793,12 @@ int vw_guest_submit(struct vw_world *w, unsigned q)
             w->st.exits_light++;
         } else if (rc == 1) {
             w->st.exits_heavy++;
+        }
+        if (w->race.running) {
+            __atomic_fetch_add(&w->race.st.kicks, 1, __ATOMIC_RELAXED);
+            __atomic_fetch_add(rc == 0 ? &w->race.st.exits_light
+                                       : &w->race.st.exits_heavy,
+                               1, __ATOMIC_RELAXED);
         }
         w->st.exit_ns += plat_now_ns() - t;
     }
@@ -967,6 +1021,20 @@ static void proxy_config(struct vw_world *w, struct virtio_pci_config *c,
     c->mem = &w->mem;
 }
 
+/* Unregisters that ran out of memory and emptied a bus of kvm. */
+static uint64_t kvm_bus_resets(struct plat_kvm *kvm)
+{
+    struct iobus_set *s = sim_kvm_iobus(kvm);
+    uint64_t n = 0;
+
+    plat_lock(&s->lock);
+    for (unsigned b = 0; b < IOBUS_NR; b++) {
+        n += s->bus_resets[b];
+    }
+    plat_unlock(&s->lock);
+    return n;
+}
+
 /* Migration to a new VMM and KVM on the same guest memory: stop, save,
  * load into the destination, resume there.  The vhost-style user grabs
  * the destination's notifiers as it held the source's. */
@@ -1017,6 +1085,13 @@ static int migrate_locked(struct vw_world *w)
     }
     w->post_stop_carry += w->proxy->stats.post_stop_kicks;
     w->fallback_carry += w->proxy->stats.fallbacks;
+    w->io_user_carry += sim_kvm_io_exits(w->kvm, true);
+    w->io_kernel_carry += sim_kvm_io_exits(w->kvm, false);
+    if (w->race.running) {
+        /* Only the race phase reads it (a lock: a scheduling point the
+         * timed part does not have). */
+        w->resets_carry += kvm_bus_resets(w->kvm);
+    }
     sim_kvm_destroy(w->kvm);
     free(w->proxy);
     w->kvm = kvm;
@@ -1054,6 +1129,27 @@ static void check_may_process(struct vw_world *w, unsigned n)
     }
 }
 
+/* The checker sees the device take the request whose chain starts at
+ * head: once per submission. */
+static void model_taken(struct vw_world *w, unsigned n, uint16_t head)
+{
+    struct vw_gq *g = &w->gq[n];
+    struct vw_slot *s;
+
+    g->taken_n++;
+    if (!w->race.running || w->waived || !g->chain ||
+        head % g->chain || head / g->chain >= g->nslots) {
+        return;
+    }
+    s = &g->slot[head / g->chain];
+    if (!s->outstanding || s->taken) {
+        violation(w, &w->v.race_twice, "queue %u: the device took the "
+                  "request in slot %u %s", n, head / g->chain,
+                  s->taken ? "twice" : "though it is not outstanding");
+    }
+    s->taken = true;
+}
+
 static void guest_interrupt(struct vw_world *w, unsigned q)
 {
     plat_kvm_signal_msi(w->kvm, VW_MSI_ADDR, 0x30 + q, 0);
@@ -1077,6 +1173,7 @@ static void blk_complete(struct vw_world *w, const struct vw_io *io)
     }
     if (vq) {
         virtqueue_push(vq, io->head, 1);
+        w->gq[io->q].pushed_n++;
     }
 }
 
@@ -1147,6 +1244,7 @@ static void blk_take(struct vw_world *w, unsigned n,
             w->mem.base[e->sg[e->nsg - 1].addr] = VW_BLK_STATUS_UNSUPP;
         }
         virtqueue_push(vq, e->head, 1);
+        w->gq[n].pushed_n++;
         guest_interrupt(w, n);
         return;
     }
@@ -1168,6 +1266,7 @@ static void net_take(struct vw_world *w, unsigned n,
     (void)e;
     plat_spend_ns(w->p.cost.net_tx_ns);
     virtqueue_push(vq, e->head, 0);
+    w->gq[n].pushed_n++;
 }
 
 /* handle_output: take everything available, with kicks suppressed while
@@ -1189,6 +1288,7 @@ static void dev_handle_output(void *opaque, unsigned n, struct virtqueue *vq)
         virtqueue_set_notification(vq, false);
         while ((r = virtqueue_pop(vq, &e)) == 1) {
             check_may_process(w, n);
+            model_taken(w, n, e.head);
             if (net) {
                 net_take(w, n, &e, vq);
             } else {
@@ -1389,6 +1489,8 @@ int vw_create(const struct vw_params *p, struct sim *sim,
     plat_eventfd_init(&w->dev.done, "disk done");
     plat_eventfd_init(&w->paused_efd, "vcpus paused");
     plat_eventfd_init(&w->init_done, "guest driver ready");
+    plat_lock_init(&w->race.pause_lock, PLAT_LOCK_MUTEX, "race pause");
+    plat_eventfd_init(&w->race.done, "race actor done");
     for (unsigned q = 0; q < VIRTIO_PCI_QUEUE_MAX; q++) {
         w->gq[q].index = q;
         plat_eventfd_init(&w->gq[q].irq, "guest interrupt");
@@ -1441,10 +1543,12 @@ void vw_destroy(struct vw_world *w)
 
 /* ---- threaded: vCPUs, control, watchdog ---- */
 
+static void timed_actor_done(struct vw_world *w);
+
 static void pause_point(struct vw_world *w, struct vw_vcpu *v)
 {
-    while (w->pause_req) {
-        w->npaused++;
+    while (__atomic_load_n(&w->pause_req, __ATOMIC_RELAXED)) {
+        __atomic_fetch_add(&w->npaused, 1, __ATOMIC_RELAXED);
         plat_eventfd_signal(&w->paused_efd);
         plat_eventfd_wait(&v->resume);
         plat_eventfd_test_and_clear(&v->resume);
@@ -1496,18 +1600,21 @@ static void vcpu_thread(void *arg)
     }
     w->st.vcpu_busy_ns += plat_now_ns();
     v->done = true;
-    w->ndone++;
+    __atomic_fetch_add(&w->ndone, 1, __ATOMIC_RELAXED);
     plat_eventfd_signal(&w->paused_efd);
+    timed_actor_done(w);
 }
 
 static void pause_vcpus(struct vw_world *w)
 {
-    w->npaused = 0;
-    w->pause_req = true;
+    __atomic_store_n(&w->npaused, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->pause_req, true, __ATOMIC_RELAXED);
     for (unsigned i = 0; i < w->p.nvcpus; i++) {
         plat_eventfd_signal(&w->gq[w->vcpu[i].q].irq);
     }
-    while (w->npaused + w->ndone < w->p.nvcpus) {
+    while (__atomic_load_n(&w->npaused, __ATOMIC_RELAXED) +
+               __atomic_load_n(&w->ndone, __ATOMIC_RELAXED) <
+           w->p.nvcpus) {
         plat_eventfd_wait(&w->paused_efd);
         plat_eventfd_test_and_clear(&w->paused_efd);
     }
@@ -1515,7 +1622,7 @@ static void pause_vcpus(struct vw_world *w)
 
 static void resume_vcpus(struct vw_world *w)
 {
-    w->pause_req = false;
+    __atomic_store_n(&w->pause_req, false, __ATOMIC_RELAXED);
     for (unsigned i = 0; i < w->p.nvcpus; i++) {
         plat_eventfd_signal(&w->vcpu[i].resume);
     }
@@ -1573,7 +1680,10 @@ static void control_thread(void *arg)
     unsigned turn = 0;
 
     plat_eventfd_wait(&w->init_done);
-    for (unsigned k = 0; k < total && w->ndone < w->p.nvcpus; k++) {
+    for (unsigned k = 0;
+         k < total && __atomic_load_n(&w->ndone, __ATOMIC_RELAXED) <
+                          w->p.nvcpus;
+         k++) {
         unsigned t;
 
         host_pause(w, w->p.gap_ns);
@@ -1587,6 +1697,514 @@ static void control_thread(void *arg)
         }
         do_transition(w, (enum vw_transition)t);
     }
+    timed_actor_done(w);
+}
+
+/* ---- the race phase (virtio_world.h) ---- */
+
+static unsigned race_objs(const struct vw_world *w)
+{
+    /* A length-0 notifier has a FAST_MMIO twin in KVM. */
+    return !legacy(w) && w->p.any_length ? 2 : 1;
+}
+
+static unsigned race_ready(const struct vw_world *w)
+{
+    unsigned r = 0;
+
+    for (unsigned q = 0; q < w->p.nqueues; q++) {
+        r += w->gq[q].ready;
+    }
+    return r;
+}
+
+/* Should ioeventfd be on, by the checker's model? */
+static bool race_model_on(const struct vw_world *w)
+{
+    return w->p.ioeventfd && !w->race.m_fallen && w->vm_running &&
+           guest_enabled(w);
+}
+
+/* The slot of loop l serving eventfd e, or NULL. */
+static struct vw_loop_slot *loop_slot_of(struct vw_loop *l,
+                                         const struct plat_eventfd *e)
+{
+    for (unsigned i = 0; i < VW_LOOP_SLOTS; i++) {
+        if (l->slot[i].used && l->slot[i].e == e) {
+            return &l->slot[i];
+        }
+    }
+    return NULL;
+}
+
+static unsigned race_handlers(struct vw_world *w)
+{
+    unsigned h = 0;
+
+    for (unsigned q = 0; q < w->p.nqueues; q++) {
+        const struct plat_eventfd *e = &w->proxy->q[q].notifier;
+
+        h += loop_slot_of(&w->loop[0], e) || loop_slot_of(&w->loop[1], e);
+    }
+    return h;
+}
+
+/* Ownership of every queue's notifier.  Big lock held. */
+static void race_check_owner(struct vw_world *w, const char *when)
+{
+    struct vw_race *rc = &w->race;
+    bool on = race_model_on(w);
+    unsigned h = 0, in_owner = 0, objs = race_objs(w);
+    uint32_t k = sim_kvm_nioeventfds(w->kvm);
+
+    for (unsigned q = 0; q < w->p.nqueues; q++) {
+        const struct plat_eventfd *e = &w->proxy->q[q].notifier;
+        bool h0 = loop_slot_of(&w->loop[0], e) != NULL;
+        bool h1 = loop_slot_of(&w->loop[1], e) != NULL;
+
+        if (h0 && h1) {
+            violation(w, &w->v.race_ownership, "after %s: queue %u's "
+                      "notifier has a handler in both loops", when, q);
+        }
+        h += h0 || h1;
+        in_owner += rc->m_grabs ? h1 : h0;
+    }
+    if (k > objs * h) {
+        violation(w, &w->v.race_ownership, "after %s: KVM holds %" PRIu32
+                  " notifier objects, only %u notifiers have a handler "
+                  "(%u objects each)", when, k, h, objs);
+    } else if (!on && h) {
+        violation(w, &w->v.race_ownership, "after %s: ioeventfd is off "
+                  "(VM %s, %s) but %u notifiers have a handler", when,
+                  w->vm_running ? "running" : "stopped",
+                  rc->m_fallen ? "fallen back" : "not fallen back", h);
+    } else if (on && !rc->m_dirty && in_owner != race_ready(w)) {
+        violation(w, &w->v.race_ownership, "after %s: ioeventfd is on "
+                  "and %s; %u of %u queues have their handler there",
+                  when, rc->m_grabs ? "grabbed: the vhost worker serves"
+                                    : "not grabbed: the iothread serves",
+                  in_owner, race_ready(w));
+    } else if (!rc->m_dirty && k != objs * h) {
+        violation(w, &w->v.race_ownership, "after %s: KVM holds %" PRIu32
+                  " notifier objects, %u handlers need %u", when, k, h,
+                  objs * h);
+    }
+}
+
+/* No kick lost; ring indices agree with the model.  Big lock held, so no
+ * handler is half way. */
+static void race_check_queues(struct vw_world *w, const char *when)
+{
+    for (unsigned q = 0; q < w->p.nqueues; q++) {
+        struct vw_gq *g = &w->gq[q];
+        struct virtqueue *vq = virtio_pci_vq(w->proxy, q);
+        struct vw_loop_slot *s0, *s1;
+        bool pending;
+        uint16_t used = 0;
+        unsigned out = 0;
+
+        if (!g->ready || w->waived) {
+            continue;
+        }
+        s0 = loop_slot_of(&w->loop[0], &w->proxy->q[q].notifier);
+        s1 = loop_slot_of(&w->loop[1], &w->proxy->q[q].notifier);
+        pending = (s0 && s0->ready) || (s1 && s1->ready);
+        for (unsigned i = 0; i < g->nslots; i++) {
+            const struct vw_slot *r = &g->slot[i];
+
+            out += r->outstanding;
+            if (r->outstanding && r->eligible && r->seq_done &&
+                !r->taken && !pending) {
+                violation(w, &w->v.race_lost_kicks, "after %s: queue %u, "
+                          "request at avail index %u: kicked, not taken, "
+                          "and no handler is about to run", when, q,
+                          r->pos);
+            }
+        }
+        virtio_mem_read16(&w->mem, g->used + 2, &used);
+        if (out != g->outstanding ||
+            (uint16_t)(g->avail_idx - g->last_used) != g->outstanding ||
+            (uint16_t)(g->avail_idx - g->taken_n) > g->nslots ||
+            (uint16_t)(g->taken_n - g->pushed_n) > g->nslots ||
+            used != g->pushed_n ||
+            (uint16_t)(g->pushed_n - g->last_used) > g->nslots ||
+            (vq && vq->last_avail_idx != g->taken_n)) {
+            violation(w, &w->v.race_rings, "after %s: queue %u: published "
+                      "%u, taken %u (device's index %u), pushed %u (used "
+                      "ring %u), reaped %u, outstanding %u (%u slots)",
+                      when, q, g->avail_idx, g->taken_n,
+                      vq ? vq->last_avail_idx : 0, g->pushed_n, used,
+                      g->last_used, g->outstanding, out);
+        }
+    }
+}
+
+static void race_check_state(struct vw_world *w, const char *when)
+{
+    __atomic_fetch_add(&w->race.st.checkpoints, 1, __ATOMIC_RELAXED);
+    race_check_owner(w, when);
+    race_check_queues(w, when);
+}
+
+/* What a transition costs, read around it (big lock held). */
+struct race_obs {
+    uint64_t assigns, graces, injected, resets;
+};
+
+static void race_observe(struct vw_world *w, struct race_obs *o)
+{
+    o->assigns = sim_fault_hits(PLAT_FAULT_KVM_IOEVENTFD);
+    o->graces = sim_rcu_syncs(w->sim);
+    o->injected = sim_fault_injected();
+    o->resets = w->resets_carry + kvm_bus_resets(w->kvm);
+}
+
+/* Compare a transition's KVM_IOEVENTFD assigns and grace periods with what
+ * its nstop stop and nstart start phases need over r queues: a stop
+ * deassigns each notifier (one grace period per KVM object), a start
+ * assigns each (one grace period per assign); an assign that fails ends
+ * the start after undoing the ones before it; a bus reset leaves stuck
+ * notifiers, which cost less, never more.  Returns the assign failures. */
+static uint64_t race_cost(struct vw_world *w, const char *what,
+                          const struct race_obs *a, const struct race_obs *b,
+                          unsigned nstop, unsigned nstart, bool clean)
+{
+    struct vw_race_stats *st = &w->race.st;
+    uint64_t r = race_ready(w), objs = race_objs(w);
+    uint64_t na = b->assigns - a->assigns, ng = b->graces - a->graces;
+    uint64_t nf = b->injected - a->injected, nx = b->resets - a->resets;
+    uint64_t ea = nstart * r, eg = nstop * r * objs + nstart * r;
+
+    st->assigns += na;
+    st->grace_periods += ng;
+    st->faults += nf;
+    st->bus_resets += nx;
+    if (clean && nf == 0) {
+        st->exact_checks++;
+        st->expected_assigns += ea;
+        st->expected_grace_periods += eg;
+        if (na != ea || ng != eg) {
+            violation(w, &w->v.race_cost, "%s (%u stop, %u start phases, "
+                      "%" PRIu64 " queues): %" PRIu64 " KVM_IOEVENTFD "
+                      "assigns and %" PRIu64 " grace periods, the model "
+                      "needs %" PRIu64 " and %" PRIu64, what, nstop, nstart,
+                      r, na, ng, ea, eg);
+        }
+        return 0;
+    }
+    if (clean && nx == 0 && nf == 1 && nstart == 1 && na >= 1 && na <= r) {
+        /* One assign failed: the ones before it were undone. */
+        eg = nstop * r * objs + (na - 1) * (1 + objs);
+        st->exact_checks++;
+        st->expected_assigns += na;
+        st->expected_grace_periods += eg;
+        if (ng != eg) {
+            violation(w, &w->v.race_cost, "%s: assign %" PRIu64 " of %"
+                      PRIu64 " failed: %" PRIu64 " grace periods, the "
+                      "model needs %" PRIu64, what, na, r, ng, eg);
+        }
+        return 1;
+    }
+    st->bound_checks++;
+    eg = nstop * r * objs + nstart * r * (1 + objs);
+    if (na > ea || ng > eg) {
+        violation(w, &w->v.race_cost, "%s (%" PRIu64 " faults, %" PRIu64
+                  " bus resets): %" PRIu64 " assigns and %" PRIu64
+                  " grace periods, at most %" PRIu64 " and %" PRIu64
+                  " may be needed", what, nf, nx, na, ng, ea, eg);
+    }
+    return nf > nx ? nf - nx : 0;
+}
+
+enum race_op { RACE_STOP, RACE_RESUME, RACE_GRAB, RACE_RELEASE,
+               RACE_MIGRATE };
+
+/* One transition of the notify path, with the big lock held throughout:
+ * the model says which phases it needs, the cost is compared, the model
+ * follows, and the state is checked.  Returns the core's result. */
+static int race_transition(struct vw_world *w, enum race_op op)
+{
+    static const char *const names[] = {
+        "a VM stop", "a VM resume", "a vhost grab", "a vhost release",
+        "a migration",
+    };
+    struct vw_race *rc = &w->race;
+    struct race_obs a, b;
+    unsigned nstop = 0, nstart = 0;
+    bool on0, clean, started_over = false;
+    uint64_t failed, t0;
+    int r = 0;
+
+    plat_lock(&w->bql);
+    on0 = race_model_on(w);
+    clean = !rc->m_dirty;
+    race_observe(w, &a);
+    t0 = ++w->seq;
+    switch (op) {
+    case RACE_STOP:
+        nstop = on0;
+        vm_stop_locked(w, "a VM stop (race phase)");
+        break;
+    case RACE_RESUME:
+        nstart = w->p.ioeventfd && !rc->m_fallen;
+        w->vm_running = true;
+        virtio_pci_vm_state_change_locked(w->proxy, true);
+        break;
+    case RACE_GRAB:
+        r = virtio_pci_grab_notifiers_locked(w->proxy, &w->loop[1].ops);
+        if (r == 0 && rc->m_grabs++ == 0) {
+            nstop = nstart = on0;
+        } else if (r == 0) {
+            rc->st.nested_grabs++;
+        }
+        if (r == 0 && w->vhost_grabs++ == 0) {
+            checkpoint(w, t0, "a vhost grab (race phase)");
+        }
+        break;
+    case RACE_RELEASE:
+        r = virtio_pci_release_notifiers_locked(w->proxy);
+        if (r == 0 && --rc->m_grabs == 0) {
+            nstop = nstart = on0;
+        }
+        if (r == 0 && --w->vhost_grabs == 0) {
+            checkpoint(w, t0, "a vhost release (race phase)");
+        }
+        break;
+    default:
+        nstop = on0;
+        r = migrate_locked(w);
+        if (r == 0) {
+            /* A new proxy and KVM: nothing fallen back, nothing stuck. */
+            rc->st.migrations++;
+            started_over = true;
+            nstart = w->p.ioeventfd;
+        } else if (!w->vm_running) {
+            w->vm_running = true; /* the source runs on */
+            virtio_pci_vm_state_change_locked(w->proxy, true);
+            nstart = w->p.ioeventfd && !rc->m_fallen;
+        }
+        break;
+    }
+    race_observe(w, &b);
+    failed = race_cost(w, names[op], &a, &b, nstop, nstart, clean);
+    rc->starts += nstart;
+    if (started_over) {
+        rc->m_fallen = false;
+        rc->m_dirty = false;
+    }
+    if (nstart && failed) {
+        rc->m_fallen = true;
+    }
+    if (b.resets != a.resets) {
+        rc->m_dirty = true;
+    }
+    if (nstart && rc->m_dirty && !rc->m_fallen && !race_handlers(w) &&
+        !sim_kvm_nioeventfds(w->kvm)) {
+        /* A stuck notifier refused the start: seen, not predicted. */
+        rc->m_fallen = true;
+    }
+    rc->st.fallbacks += nstart && rc->m_fallen;
+    rc->st.transitions++;
+    race_check_state(w, names[op]);
+    plat_unlock(&w->bql);
+    return r;
+}
+
+static void race_actor_done(struct vw_world *w)
+{
+    if (__atomic_sub_fetch(&w->race.live, 1, __ATOMIC_RELAXED) == 0) {
+        plat_eventfd_signal(&w->race.done);
+    }
+}
+
+/* An updater's wait between two steps: up to race_gap_ns (the tape). */
+static void race_gap(struct vw_world *w)
+{
+    if (w->p.race_gap_ns) {
+        sim_sleep_ns(1 + sim_jitter(0, w->p.race_gap_ns));
+        return;
+    }
+    for (uint64_t k = sim_jitter(0, 8); k > 0; k--) {
+        plat_yield();
+    }
+}
+
+static void race_vcpu_thread(void *arg)
+{
+    struct vw_vcpu *v = arg;
+    struct vw_world *w = v->w;
+    struct vw_gq *g = &w->gq[v->q];
+
+    for (uint64_t r = 0; r < w->p.race_reads && !w->giving_up; r++) {
+        pause_point(w, v);
+        while (!w->giving_up && (g->outstanding >= w->p.iodepth ||
+                                 !queue_has_room(w, v->q))) {
+            if (!g->ready) {
+                w->giving_up = true;
+                break;
+            }
+            wait_irq(w, v);
+        }
+        if (w->giving_up) {
+            break;
+        }
+        plat_spend_ns(w->p.cost.think_ns);
+        pause_point(w, v);
+        plat_spend_ns(w->p.cost.guest_add_ns);
+        vw_guest_submit(w, v->q);
+    }
+    while (g->outstanding && !w->giving_up) {
+        wait_irq(w, v);
+    }
+    __atomic_fetch_add(&w->ndone, 1, __ATOMIC_RELAXED);
+    plat_eventfd_signal(&w->paused_efd);
+    race_actor_done(w);
+}
+
+/* Two of these: each runs race_rounds transitions chosen by the tape. */
+static void race_updater_thread(void *arg)
+{
+    struct vw_world *w = arg;
+    struct vw_race *rc = &w->race;
+
+    for (unsigned i = 0; i < w->p.race_rounds; i++) {
+        race_gap(w);
+        /* vhost twice as often, held longer: the two updaters' grabs
+         * nest, and a stop or migration lands inside a grab. */
+        switch (sim_jitter(0, 3)) {
+        case 0:
+            plat_lock(&rc->pause_lock);
+            pause_vcpus(w);
+            race_transition(w, RACE_STOP);
+            race_gap(w);
+            race_transition(w, RACE_RESUME);
+            resume_vcpus(w);
+            plat_unlock(&rc->pause_lock);
+            break;
+        case 1:
+        case 2:
+            if (race_transition(w, RACE_GRAB) == 0) {
+                race_gap(w);
+                race_gap(w);
+                race_gap(w);
+                race_transition(w, RACE_RELEASE);
+            }
+            break;
+        default:
+            plat_lock(&rc->pause_lock);
+            pause_vcpus(w);
+            race_transition(w, RACE_MIGRATE);
+            resume_vcpus(w);
+            plat_unlock(&rc->pause_lock);
+            break;
+        }
+    }
+    race_actor_done(w);
+}
+
+/* The phase: start the actors, arm the faults, wait, check the rest. */
+static void race_thread(void *arg)
+{
+    struct vw_world *w = arg;
+    struct vw_race *rc = &w->race;
+    struct vw_race_stats *st = &rc->st;
+    double pa = w->p.run_alloc_fault;
+    double pk = w->p.run_ioeventfd_fault;
+    unsigned nv = w->p.nvcpus;
+    uint64_t user, kernel, wake;
+
+    /* Let the loops finish what the timed part left them. */
+    sim_sleep_ns(100000);
+    plat_lock(&w->bql);
+    rc->m_grabs = w->vhost_grabs;
+    rc->m_fallen = w->p.ioeventfd && guest_enabled(w) && w->vm_running &&
+                   race_handlers(w) == 0;
+    rc->m_dirty = w->resets_carry + kvm_bus_resets(w->kvm) > 0;
+    rc->user0 = w->io_user_carry + sim_kvm_io_exits(w->kvm, true);
+    rc->kernel0 = w->io_kernel_carry + sim_kvm_io_exits(w->kvm, false);
+    rc->wake0 = w->loop[0].wakeups + w->loop[1].wakeups;
+    st->ran = true;
+    rc->running = true;
+    race_check_state(w, "the start of the race phase");
+    plat_unlock(&w->bql);
+    w->giving_up = false;
+    __atomic_store_n(&w->ndone, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&rc->live, nv + 2, __ATOMIC_RELAXED);
+    for (unsigned i = 0; i < nv + 2; i++) {
+        struct sim_thread *t =
+            i < nv ? sim_spawn(w->sim, "race-vcpu", i, race_vcpu_thread,
+                               &w->vcpu[i])
+                   : sim_spawn(w->sim, "race-updater", i + 1,
+                               race_updater_thread, w);
+
+        if (!t) {
+            violation(w, &w->v.harness, "race phase: no thread");
+            if (i < nv) {
+                __atomic_fetch_add(&w->ndone, 1, __ATOMIC_RELAXED);
+            }
+            race_actor_done(w);
+        }
+    }
+    /* Armed once every actor exists: their creation is not the subject. */
+    sim_fault_set_prob(PLAT_FAULT_ALLOC, pa > w->p.race_alloc_fault
+                                             ? pa
+                                             : w->p.race_alloc_fault);
+    sim_fault_set_prob(PLAT_FAULT_KVM_IOEVENTFD,
+                       pk > w->p.race_ioeventfd_fault
+                           ? pk
+                           : w->p.race_ioeventfd_fault);
+    while (__atomic_load_n(&rc->live, __ATOMIC_RELAXED) > 0) {
+        plat_eventfd_wait(&rc->done);
+        plat_eventfd_test_and_clear(&rc->done);
+    }
+    sim_fault_set_prob(PLAT_FAULT_ALLOC, pa);
+    sim_fault_set_prob(PLAT_FAULT_KVM_IOEVENTFD, pk);
+    plat_lock(&w->bql);
+    race_check_state(w, "the end of the race phase");
+    user = w->io_user_carry + sim_kvm_io_exits(w->kvm, true) - rc->user0;
+    kernel = w->io_kernel_carry + sim_kvm_io_exits(w->kvm, false) -
+             rc->kernel0;
+    wake = __atomic_load_n(&w->loop[0].wakeups, __ATOMIC_RELAXED) +
+           __atomic_load_n(&w->loop[1].wakeups, __ATOMIC_RELAXED) -
+           rc->wake0;
+    st->wakeups = wake;
+    if (user != st->exits_heavy || kernel != st->exits_light ||
+        st->kicks != st->exits_light + st->exits_heavy ||
+        (!w->p.ioeventfd && kernel)) {
+        violation(w, &w->v.race_cost, "race phase: %" PRIu64 " kicks; the "
+                  "vCPUs saw %" PRIu64 " lightweight and %" PRIu64
+                  " heavyweight exits, KVM counted %" PRIu64 " and %"
+                  PRIu64, st->kicks, st->exits_light, st->exits_heavy,
+                  kernel, user);
+    }
+    if (wake > st->loop_signals ||
+        st->notifier_signals >
+            st->exits_light + rc->starts * race_ready(w)) {
+        violation(w, &w->v.race_cost, "race phase: %" PRIu64 " loop "
+                  "wakeups for %" PRIu64 " signals; %" PRIu64 " notifier "
+                  "signals for %" PRIu64 " lightweight kicks and %" PRIu64
+                  " starts of %u queues", wake, st->loop_signals,
+                  st->notifier_signals, st->exits_light, rc->starts,
+                  race_ready(w));
+    }
+    rc->running = false;
+    plat_unlock(&w->bql);
+}
+
+/* A timed actor (vCPU, control) finished; the last one freezes the timed
+ * figures, as they were when a run without the race phase ended, and
+ * starts the race phase. */
+static void timed_actor_done(struct vw_world *w)
+{
+    if (__atomic_sub_fetch(&w->timed_live, 1, __ATOMIC_RELAXED) > 0 ||
+        !w->p.race_rounds || !w->sim) {
+        return;
+    }
+    w->st_timed = *vw_stats(w);
+    w->timed_frozen = true;
+    if (!sim_spawn(w->sim, "race", w->p.nvcpus + 1, race_thread, w)) {
+        violation(w, &w->v.harness, "race phase: no thread");
+    }
 }
 
 int vw_spawn(struct vw_world *w)
@@ -1597,6 +2215,7 @@ int vw_spawn(struct vw_world *w)
     if (!w->sim) {
         return -EINVAL;
     }
+    w->timed_live = nv + 1; /* the vCPUs and the control thread */
     for (unsigned i = 0; i < nv; i++) {
         if (!sim_spawn(w->sim, "vcpu", i, vcpu_thread, &w->vcpu[i])) {
             return -ENOMEM;

@@ -41,6 +41,39 @@
  *                     made available);
  *   ioeventfd_left    KVM holds no ioeventfd after a stop, reset, unplug or
  *                     VM stop.
+ *
+ * The race phase (threaded, race_rounds > 0).  When the timed part ends
+ * (its figures are frozen then: vw_stats() keeps returning them), new
+ * vCPUs kick race_reads requests each while two host updaters each run
+ * race_rounds transitions of the notify path chosen by the tape: VM
+ * stop/resume (one updater at a time pauses the vCPUs), vhost-style
+ * grab/release (nested when both hold it) and migration; the iothread
+ * and the vhost worker drain the queues.  KVM_IOEVENTFD and allocation
+ * faults are armed once every actor exists.  The checker keeps its own
+ * model: per request whether the device took it (seen in the backend),
+ * per queue the pops and pushes, and per transition whether ioeventfd
+ * should be on, through which loop, and whether a fault made it fall
+ * back or left notifiers stuck (a bus reset).  After every transition,
+ * with the big lock held, and at the end:
+ *   race_lost_kicks   a request whose kick finished was taken by the
+ *                     device or has its notifier's handler marked ready;
+ *   race_twice        the device takes each request once;
+ *   race_ownership    every notifier's handler is in at most one loop,
+ *                     the owner (the vhost worker while grabbed); with
+ *                     ioeventfd on every queue has one, with it off none;
+ *                     KVM holds no notifier object without a handler, and
+ *                     exactly one per handler (two for length 0) unless a
+ *                     bus reset left notifiers stuck;
+ *   race_rings        avail, pop, push and reap counts agree with the
+ *                     guest's ring and the device's indices;
+ *   race_cost         KVM_IOEVENTFD assigns and grace periods of each
+ *                     transition equal what its stop and start phases
+ *                     need (an assign failure: the assigns before it, their
+ *                     undo, nothing after; a bus reset: at most that);
+ *                     KVM's exits by kind equal the kicks the vCPUs saw
+ *                     by kind; loop wakeups <= signals and notifier
+ *                     signals <= lightweight kicks + one per queue and
+ *                     start.
  */
 #ifndef KVMSIM_SCN_VIRTIO_WORLD_H
 #define KVMSIM_SCN_VIRTIO_WORLD_H
@@ -83,6 +116,14 @@ struct vw_params {
     uint64_t gap_ns;
     bool random_transitions; /* pick each transition from the tape */
     struct vw_costs cost;
+    /* the race phase after the timed part (threaded only; 0: none) */
+    unsigned race_rounds;     /* transitions per updater */
+    uint64_t race_reads;      /* requests per race vCPU */
+    uint64_t race_gap_ns;     /* an updater waits up to this between steps */
+    double race_alloc_fault;  /* armed during the phase (the larger of */
+    double race_ioeventfd_fault; /* this and the run's own setting) */
+    double run_alloc_fault;   /* the run's own settings, restored after */
+    double run_ioeventfd_fault;
 };
 
 struct vw_violations {
@@ -94,6 +135,25 @@ struct vw_violations {
     uint64_t ioeventfd_left;
     uint64_t bad_status;     /* a block request completed with an error */
     uint64_t harness;        /* the harness itself misbehaved */
+    /* the race phase (see "the race phase" above) */
+    uint64_t race_lost_kicks;  /* kicked, neither taken nor kick pending */
+    uint64_t race_twice;       /* a request taken twice */
+    uint64_t race_ownership;   /* a notifier not owned by one of proxy/KVM */
+    uint64_t race_rings;       /* ring indices disagree with the model */
+    uint64_t race_cost;        /* expensive operations != the expectation */
+};
+
+/* Figures of the race phase. */
+struct vw_race_stats {
+    uint64_t kicks, exits_light, exits_heavy;
+    uint64_t transitions, nested_grabs, migrations;
+    uint64_t assigns, grace_periods;          /* KVM_IOEVENTFD assigns */
+    uint64_t expected_assigns, expected_grace_periods; /* exact cases */
+    uint64_t exact_checks, bound_checks;      /* cost checks of each kind */
+    uint64_t faults, bus_resets, fallbacks;   /* injected; seen by model */
+    uint64_t wakeups, loop_signals, notifier_signals;
+    uint64_t checkpoints;     /* state checks during the phase */
+    bool ran;                 /* the phase started */
 };
 
 /* Figures of a run. */
@@ -135,6 +195,8 @@ void vw_finish(struct vw_world *w);
 const struct vw_violations *vw_violations(const struct vw_world *w);
 /* Figures so far (post_stop_kicks summed over every proxy). */
 const struct vw_stats *vw_stats(struct vw_world *w);
+/* The race phase's figures (zero when it did not run). */
+const struct vw_race_stats *vw_race_stats(const struct vw_world *w);
 /* First violation seen, "" when none. */
 const char *vw_first_violation(const struct vw_world *w);
 struct virtio_pci *vw_proxy(struct vw_world *w);
