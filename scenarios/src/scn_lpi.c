@@ -56,6 +56,13 @@
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
 #include "sim/tape.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, oracle records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 /* The kworker's wakeup + scheduling delay, FITTED by `kvmsim compare
  * lpi-storm` on the seed's kworker and global rows together with the three
@@ -1238,3 +1245,5 @@ const struct scn_driver scn_lpi_driver = {
     .run = lpi_run,
     .compare = lpi_compare,
 };
+
+SIM_TSAN_ENGINE_END
