@@ -221,7 +221,11 @@ static int lpi_log_append(struct lpi_world *w, uint32_t key, uint32_t v,
 
     if (l->n == l->cap) {
         uint32_t cap = l->cap ? 2 * l->cap : 8;
-        struct lpi_change *c = realloc(l->c, cap * sizeof(*c));
+        struct lpi_change *c;
+
+        SIM_TSAN_IGNORE_BEGIN();  /* world records: not instrumented */
+        c = realloc(l->c, cap * sizeof(*c));
+        SIM_TSAN_IGNORE_END();
 
         if (!c) {
             return -ENOMEM;
@@ -301,7 +305,11 @@ static void lpi_record(struct lpi_world *w, uint32_t key, bool hit,
     if (rc == 0) {
         if (w->nlat == w->lat_cap) {
             size_t cap = w->lat_cap ? 2 * w->lat_cap : 4096;
-            double *p = realloc(w->lat_us, cap * sizeof(*p));
+            double *p;
+
+            SIM_TSAN_IGNORE_BEGIN();
+            p = realloc(w->lat_us, cap * sizeof(*p));
+            SIM_TSAN_IGNORE_END();
 
             if (!p) {
                 w->oom++;
@@ -348,7 +356,11 @@ static int lpi_kworker_push(struct lpi_kworker *k, const struct lpi_job *j)
 {
     if (k->n == k->cap) {
         uint32_t cap = k->cap ? 2 * k->cap : 64;
-        struct lpi_job *r = malloc(cap * sizeof(*r));
+        struct lpi_job *r;
+
+        SIM_TSAN_IGNORE_BEGIN();
+        r = malloc(cap * sizeof(*r));
+        SIM_TSAN_IGNORE_END();
 
         if (!r) {
             return -ENOMEM;
@@ -356,7 +368,9 @@ static int lpi_kworker_push(struct lpi_kworker *k, const struct lpi_job *j)
         for (uint32_t i = 0; i < k->n; i++) {
             r[i] = k->ring[(k->head + i) % k->cap];
         }
+        SIM_TSAN_IGNORE_BEGIN();
         free(k->ring);
+        SIM_TSAN_IGNORE_END();
         k->ring = r;
         k->cap = cap;
         k->head = 0;
@@ -433,13 +447,18 @@ static void lpi_guest_cmd(struct lpi_world *w, const struct its_cmd *c,
 
     if (w->ncmds + 1 >= w->cmds_cap) {
         uint32_t cap = w->cmds_cap ? 2 * w->cmds_cap : 64;
-        uint8_t *p = realloc(w->invalidates, cap);
+        uint8_t *p;
 
+        SIM_TSAN_IGNORE_BEGIN();
+        p = realloc(w->invalidates, cap);
+        if (p) {
+            memset(p + w->cmds_cap, 0, cap - w->cmds_cap);
+        }
+        SIM_TSAN_IGNORE_END();
         if (!p) {
             w->oom++;
             return;
         }
-        memset(p + w->cmds_cap, 0, cap - w->cmds_cap);
         w->invalidates = p;
         w->cmds_cap = cap;
     }
