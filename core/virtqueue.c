@@ -39,7 +39,10 @@ static bool mem_read(const struct virtio_mem *m, uint64_t a, unsigned n,
         return false;
     }
     for (unsigned i = 0; i < n; i++) {
-        x |= (uint64_t)m->base[a + i] << (8 * i);
+        /* Guest memory is shared with the guest's own threads: each
+         * byte is one relaxed access, as a device reads RAM. */
+        x |= (uint64_t)__atomic_load_n(&m->base[a + i], __ATOMIC_RELAXED)
+             << (8 * i);
     }
     *v = x;
     return true;
@@ -52,7 +55,8 @@ static bool mem_write(const struct virtio_mem *m, uint64_t a, unsigned n,
         return false;
     }
     for (unsigned i = 0; i < n; i++) {
-        m->base[a + i] = (uint8_t)(v >> (8 * i));
+        __atomic_store_n(&m->base[a + i], (uint8_t)(v >> (8 * i)),
+                         __ATOMIC_RELAXED);
     }
     return true;
 }

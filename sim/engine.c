@@ -26,6 +26,13 @@
  * sim_report() still names what each one waited on.  After SIM_OK nothing
  * is frozen: the same misuse (a lock destroyed while a daemon holds it)
  * still panics.
+ *
+ * ThreadSanitizer (sim/tsan.h).  The engine is not instrumented and a
+ * fiber switch orders nothing.  A thread starts after what its creator did
+ * before sim_spawn() (and after what the driver did before sim_run()); its
+ * end is what plat_thread_join() acquires; and every switch away from a
+ * thread releases into the run's end, which sim_run() acquires before the
+ * driver looks at the world again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +43,9 @@
 
 #include "sim/internal.h"
 #include "sim/tape.h"
+#include "sim/tsan.h"
+
+SIM_TSAN_ENGINE_BEGIN
 
 struct sim *sim_active;
 static struct sim *sim_last_created;
@@ -292,8 +302,10 @@ static void runq_del(struct sim *s, struct sim_thread *t)
     /* Keep the queue in insertion order: a removal shifts the tail, so
      * the order never depends on anything but the run's own history. */
     i = (uint32_t)t->runq_idx;
+    SIM_TSAN_IGNORE_BEGIN();
     memmove(&s->runq[i], &s->runq[i + 1],
             (s->nrunq - i - 1) * sizeof(s->runq[0]));
+    SIM_TSAN_IGNORE_END();
     s->nrunq--;
     for (; i < s->nrunq; i++) {
         s->runq[i]->runq_idx = (int)i;
@@ -382,8 +394,9 @@ static int sim_grow_threads(struct sim *s)
     return 0;
 }
 
-struct sim_thread *sim_spawn(struct sim *s, const char *name, unsigned cpu,
-                             void (*fn)(void *arg), void *arg)
+static struct sim_thread *spawn(struct sim *s, const char *name,
+                                unsigned cpu, void (*fn)(void *arg),
+                                void *arg)
 {
     struct sim_thread *t;
 
@@ -437,6 +450,21 @@ struct sim_thread *sim_spawn(struct sim *s, const char *name, unsigned cpu,
     return t;
 }
 
+struct sim_thread *sim_spawn(struct sim *s, const char *name, unsigned cpu,
+                             void (*fn)(void *arg), void *arg)
+{
+    struct sim_thread *t;
+
+    SIM_TSAN_IGNORE_BEGIN();
+    t = spawn(s, name, cpu, fn, arg);
+    SIM_TSAN_IGNORE_END();
+    if (t) {
+        /* What the creator did so far happens before the thread starts. */
+        SIM_TSAN_RELEASE(t);
+    }
+    return t;
+}
+
 void sim_thread_set_daemon(struct sim_thread *t, bool daemon)
 {
     struct sim *s = sim_active ? sim_active : sim_last_created;
@@ -457,6 +485,7 @@ void sim_thread_set_daemon(struct sim_thread *t, bool daemon)
 
 static void thread_exit(struct sim *s, struct sim_thread *t)
 {
+    SIM_TSAN_RELEASE(t);  /* acquired by plat_thread_join() */
     t->state = SIM_T_DONE;
     runq_del(s, t);
     if (!t->daemon) {
@@ -479,6 +508,8 @@ static void thread_entry(void *arg)
     struct sim *s = sim_active;
 
     sim_fiber_started(t->fiber);
+    SIM_TSAN_ACQUIRE(t);
+    SIM_TSAN_ACQUIRE(&s->main_fiber);
     reclaim_zombie(s);
     t->fn(t->arg);
     thread_exit(s, t);
@@ -549,6 +580,7 @@ static void run_end(struct sim *s, enum sim_result r)
     s->result = r;
     s->finished = true;
     s->cur = NULL;
+    SIM_TSAN_RELEASE(s);
     sim_fiber_switch(self->fiber, &s->main_fiber);
     sim_panic("thread '%s' resumed after the run ended", self->name);
 }
@@ -571,6 +603,7 @@ static void switch_to(struct sim *s, struct sim_thread *next)
         s->now = next->t;
     }
     s->cur = next;
+    SIM_TSAN_RELEASE(s);  /* into the run's end, acquired by sim_run() */
     sim_fiber_switch(prev->fiber, next->fiber);
     /* Resumed: s->cur is this thread again. */
     reclaim_zombie(s);
@@ -709,7 +742,9 @@ enum sim_result sim_run(struct sim *s)
         }
         s->cur = first;
         s->switches++;
+        SIM_TSAN_RELEASE(&s->main_fiber);
         sim_fiber_switch(&s->main_fiber, first->fiber);
+        SIM_TSAN_ACQUIRE(s);
     }
     /* Back on the OS thread's own stack: the run is over. */
     for (uint32_t i = 0; i < s->opt.ncpus; i++) {
@@ -802,3 +837,5 @@ char *sim_where(char *buf, size_t len)
     }
     return buf;
 }
+
+SIM_TSAN_ENGINE_END

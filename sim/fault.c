@@ -8,6 +8,9 @@
 #include "sim/fault.h"
 #include "sim/internal.h"
 #include "sim/tape.h"
+#include "sim/tsan.h"
+
+SIM_TSAN_ENGINE_BEGIN
 
 static struct {
     double prob[PLAT_FAULT_NR];
@@ -100,3 +103,5 @@ bool sim_fault_decide(enum plat_fault_site site)
     }
     return fail;
 }
+
+SIM_TSAN_ENGINE_END

@@ -6,7 +6,9 @@
  * hand-written one).  Sanitizer notes: AddressSanitizer needs
  * start/finish_switch_fiber around every switch so it tracks the current
  * stack; ThreadSanitizer needs one fiber object per stack and
- * __tsan_switch_to_fiber before each switch.
+ * __tsan_switch_to_fiber before each switch.  The switch carries no
+ * synchronisation (see sim/tsan.h), and a reused stack gets fresh pages so
+ * the frames of its previous owner do not race with the new one.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,20 +17,17 @@
 #include <unistd.h>
 
 #include "sim/fiber.h"
+#include "sim/tsan.h"
+
+SIM_TSAN_ENGINE_BEGIN
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define SIM_ASAN 1
 #endif
-#if __has_feature(thread_sanitizer)
-#define SIM_TSAN 1
-#endif
 #endif
 #if defined(__SANITIZE_ADDRESS__)
 #define SIM_ASAN 1
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define SIM_TSAN 1
 #endif
 
 #ifdef SIM_ASAN
@@ -44,6 +43,8 @@ void *__tsan_get_current_fiber(void);
 void *__tsan_create_fiber(unsigned flags);
 void __tsan_destroy_fiber(void *fiber);
 void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+/* __tsan_switch_to_fiber_no_sync: the switch orders nothing. */
+#define FIBER_TSAN_NO_SYNC 1u
 #endif
 
 #ifndef SIM_FIBER_UCONTEXT
@@ -162,6 +163,18 @@ void sim_fiber_reset(struct sim_fiber *f, void (*fn)(void *), void *arg)
         __tsan_destroy_fiber(f->tsan);
     }
     f->tsan = __tsan_create_fiber(0);
+    {
+        /* Fresh pages: the runtime forgets the accesses the previous
+         * owner's frames made, which no synchronisation orders before the
+         * new owner's.  On failure the old pages stay mapped. */
+        char *base = (char *)f->stack + sysconf(_SC_PAGESIZE);
+
+        SIM_TSAN_IGNORE_BEGIN();
+        (void)mmap(base, f->stack_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                   -1, 0);
+        SIM_TSAN_IGNORE_END();
+    }
 #endif
     f->asan_fake = NULL;
 #ifdef SIM_ASAN
@@ -225,7 +238,7 @@ void sim_fiber_switch(struct sim_fiber *from, struct sim_fiber *to)
     }
 #endif
 #ifdef SIM_TSAN
-    __tsan_switch_to_fiber(to->tsan, 0);
+    __tsan_switch_to_fiber(to->tsan, FIBER_TSAN_NO_SYNC);
 #endif
 #ifdef SIM_FIBER_UCONTEXT
     swapcontext(&from->uc, &to->uc);
@@ -234,3 +247,5 @@ void sim_fiber_switch(struct sim_fiber *from, struct sim_fiber *to)
 #endif
     fiber_finish_switch(from);
 }
+
+SIM_TSAN_ENGINE_END

@@ -7,6 +7,11 @@
  * delivers the MSI to the guest, or counts a drop when there is no route.
  * Replacing the routing table walks every assigned irqfd (that walk is the
  * per-irqfd part of its cost), as KVM re-resolves each irqfd's route.
+ *
+ * The tables here are the simulated kernel's own: each call changes them
+ * without a scheduling point in between, so they are engine state for
+ * ThreadSanitizer (sim/tsan.h).  What the kernel calls in core/ (the I/O
+ * bus, ioeventfds) stays instrumented.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,7 +21,10 @@
 #include "core/ioeventfd.h"
 #include "sim/internal.h"
 #include "sim/kvm.h"
+#include "sim/tsan.h"
 #include "sim/vfio_mig.h"
+
+SIM_TSAN_ENGINE_BEGIN
 
 struct sim_irqfd {
     struct plat_eventfd *efd; /* identity only */
@@ -145,6 +153,7 @@ static void guest_receive(struct plat_kvm *k, uint64_t address,
     }
     if (lo == k->nmsis || k->msis[lo].address != address ||
         k->msis[lo].data != data) {
+        SIM_TSAN_IGNORE_BEGIN();
         if (k->nmsis == k->msi_cap) {
             unsigned cap = k->msi_cap ? k->msi_cap * 2 : 64;
             struct sim_msi_count *n = realloc(k->msis, cap * sizeof(*n));
@@ -159,6 +168,7 @@ static void guest_receive(struct plat_kvm *k, uint64_t address,
                 (k->nmsis - lo) * sizeof(k->msis[0]));
         k->msis[lo] = (struct sim_msi_count){address, data, 0};
         k->nmsis++;
+        SIM_TSAN_IGNORE_END();
     }
     k->msis[lo].count++;
     k->delivered++;
@@ -221,10 +231,12 @@ int plat_kvm_set_gsi_routing(struct plat_kvm *kvm,
     /* The new table is sorted in the spare buffer, which then swaps with
      * the committed one: a VM holds only as many slots as its largest
      * table, and a commit allocates only when the table grows. */
+    SIM_TSAN_IGNORE_BEGIN();
     if (n > kvm->spare_cap) {
         cap = n < 16 ? 16 : n;
         tmp = malloc(cap * sizeof(*tmp));
         if (!tmp) {
+            SIM_TSAN_IGNORE_END();
             plat_trace_end();
             return -ENOMEM;
         }
@@ -237,6 +249,7 @@ int plat_kvm_set_gsi_routing(struct plat_kvm *kvm,
         memcpy(tmp, routes, n * sizeof(*tmp));
         qsort(tmp, n, sizeof(*tmp), cmp_route);
     }
+    SIM_TSAN_IGNORE_END();
     for (unsigned i = 1; i < n; i++) {
         if (tmp[i].gsi == tmp[i - 1].gsi) {
             plat_trace_end();
@@ -285,10 +298,12 @@ int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
             return -ENOENT;
         }
         sim_eventfd_set_hook(efd, NULL, NULL);
+        SIM_TSAN_IGNORE_BEGIN();
         free(kvm->irqfds[i]);
         /* Keep assignment order: the table walk order stays stable. */
         memmove(&kvm->irqfds[i], &kvm->irqfds[i + 1],
                 (kvm->nirqfds - i - 1) * sizeof(kvm->irqfds[0]));
+        SIM_TSAN_IGNORE_END();
         kvm->nirqfds--;
         return 0;
     }
@@ -298,17 +313,18 @@ int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
     if (plat_fault(PLAT_FAULT_KVM_IRQFD)) {
         return -ENOMEM;
     }
+    SIM_TSAN_IGNORE_BEGIN();
     if (kvm->nirqfds == kvm->irqfd_cap) {
         unsigned cap = kvm->irqfd_cap ? kvm->irqfd_cap * 2 : 64;
         struct sim_irqfd **n = realloc(kvm->irqfds, cap * sizeof(*n));
 
-        if (!n) {
-            return -ENOMEM;
+        if (n) {
+            kvm->irqfds = n;
+            kvm->irqfd_cap = cap;
         }
-        kvm->irqfds = n;
-        kvm->irqfd_cap = cap;
     }
-    f = malloc(sizeof(*f));
+    f = kvm->nirqfds < kvm->irqfd_cap ? malloc(sizeof(*f)) : NULL;
+    SIM_TSAN_IGNORE_END();
     if (!f) {
         return -ENOMEM;
     }
@@ -574,7 +590,9 @@ int plat_vfio_set_irqs(struct plat_vfio_dev *dev,
     }
     if (count == 0) {
         x->enabled = 0;
+        SIM_TSAN_IGNORE_BEGIN();
         memset(x->trigger, 0, x->nvec * sizeof(x->trigger[0]));
+        SIM_TSAN_IGNORE_END();
         plat_trace_end();
         return 0;
     }
@@ -597,11 +615,13 @@ int plat_vfio_set_irqs(struct plat_vfio_dev *dev,
         plat_trace_end();
         return -EINVAL;
     }
+    SIM_TSAN_IGNORE_BEGIN();
     if (efds) {
         memcpy(&x->trigger[start], efds, count * sizeof(x->trigger[0]));
     } else {
         memset(&x->trigger[start], 0, count * sizeof(x->trigger[0]));
     }
+    SIM_TSAN_IGNORE_END();
     plat_trace_end();
     return 0;
 }
@@ -636,3 +656,5 @@ uint64_t sim_vfio_set_irqs_calls(const struct plat_vfio_dev *dev)
 {
     return dev->calls;
 }
+
+SIM_TSAN_ENGINE_END

@@ -24,15 +24,7 @@
 #include "sim/fault.h"
 #include "sim/internal.h"
 #include "sim/tape.h"
-
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define SIM_TSAN_SYNC 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define SIM_TSAN_SYNC 1
-#endif
+#include "sim/tsan.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -43,15 +35,21 @@
 #define SIM_ASAN 1
 #endif
 
-#ifdef SIM_TSAN_SYNC
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
-#define TSAN_ACQUIRE(p) __tsan_acquire((void *)(p))
-#define TSAN_RELEASE(p) __tsan_release((void *)(p))
-#else
-#define TSAN_ACQUIRE(p) ((void)(p))
-#define TSAN_RELEASE(p) ((void)(p))
-#endif
+/* Happens-before between simulated threads comes only from the objects
+ * simulated here (sim/tsan.h): a lock's unlock releases and its lock (or
+ * handoff) acquires; an eventfd's signal releases and whoever consumes the
+ * count acquires; a thread's create and end are released and acquired in
+ * sim/engine.c and plat_thread_join(); a read-side section's end releases
+ * into rcu_gp_end, which plat_rcu_synchronize() acquires after its wait,
+ * and a grace period's start releases into rcu_gp_start, which a section's
+ * start acquires; atomics are real C11 atomics.  The bookkeeping below is
+ * the engine's and is not instrumented; plat_alloc()'s malloc and
+ * plat_free()'s poison and free are, so a free racing a use is reported. */
+#define TSAN_ACQUIRE(p) SIM_TSAN_ACQUIRE(p)
+#define TSAN_RELEASE(p) SIM_TSAN_RELEASE(p)
+static char rcu_gp_start, rcu_gp_end;
+
+SIM_TSAN_ENGINE_BEGIN
 
 /* Owner marker for locks taken outside a run. */
 static struct sim_thread outside_thread = {.name = "outside a run"};
@@ -435,7 +433,7 @@ int plat_thread_create(struct plat_thread **out, const char *name,
         plat_free(h);
         return -ENOMEM;
     }
-    TSAN_RELEASE(h);
+    /* sim_spawn() released into h->t for the new thread's start. */
     *out = h;
     return 0;
 }
@@ -459,8 +457,8 @@ void plat_thread_join(struct plat_thread *h)
             me->t = t->t;
         }
         t->joined = true;
+        TSAN_ACQUIRE(t);  /* released by the thread's end */
     }
-    TSAN_ACQUIRE(h);
     plat_free(h);
 }
 
@@ -559,7 +557,9 @@ void plat_rcu_read_lock(void)
 {
     struct sim_thread *me = self();
 
-    me->rcu_nest++;
+    if (me->rcu_nest++ == 0) {
+        TSAN_ACQUIRE(&rcu_gp_start);
+    }
     if (sim_active) {
         sim_sched_point(sim_active);
     }
@@ -574,6 +574,7 @@ void plat_rcu_read_unlock(void)
                   me->name);
     }
     if (--me->rcu_nest == 0) {
+        TSAN_RELEASE(&rcu_gp_end);
         me->rcu_gen++;
         if (sim_active) {
             sim_rcu_recheck(sim_active);
@@ -595,6 +596,7 @@ void plat_rcu_synchronize(void)
         sim_panic("thread '%s' waits for a grace period inside a read-side "
                   "section", me->name);
     }
+    TSAN_RELEASE(&rcu_gp_start);
     if (!s) {
         return;
     }
@@ -621,6 +623,7 @@ void plat_rcu_synchronize(void)
     }
     me->rcu_snap = NULL;
     free(snap);
+    TSAN_ACQUIRE(&rcu_gp_end);
 }
 
 /* ---- eventfds ---- */
@@ -675,6 +678,9 @@ bool sim_eventfd_consume(struct plat_eventfd *e)
     bool was = x->count != 0;
 
     x->count = 0;
+    if (was) {
+        TSAN_ACQUIRE(x);
+    }
     return was;
 }
 
@@ -897,3 +903,5 @@ const struct cost_model *sim_cost_model(const struct sim *s)
 {
     return &s->cost;
 }
+
+SIM_TSAN_ENGINE_END

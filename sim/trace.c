@@ -15,6 +15,9 @@
 #include <string.h>
 
 #include "sim/trace.h"
+#include "sim/tsan.h"
+
+SIM_TSAN_ENGINE_BEGIN
 
 #define TRACE_BUF_BYTES (64 * 1024)
 
@@ -341,7 +344,9 @@ struct sim_trace *sim_trace_create(FILE *out, size_t max_events)
 void sim_trace_note_failure(struct sim_trace *t, const char *message)
 {
     if (t && !t->failure[0] && message) {
+        SIM_TSAN_IGNORE_BEGIN();
         snprintf(t->failure, sizeof(t->failure), "%s", message);
+        SIM_TSAN_IGNORE_END();
     }
 }
 
@@ -379,7 +384,7 @@ void sim_trace_add(struct sim_trace *t, const struct sim_event *e)
     sim_trace_keep(t, e);
 }
 
-void sim_trace_keep(struct sim_trace *t, const struct sim_event *e)
+static void trace_keep(struct sim_trace *t, const struct sim_event *e)
 {
     if (!streaming(t) || !has_json(e)) {
         return;
@@ -400,6 +405,14 @@ void sim_trace_keep(struct sim_trace *t, const struct sim_event *e)
     json_event(t, e);
 }
 
+/* The buffer and its writes belong to the engine (sim/tsan.h). */
+void sim_trace_keep(struct sim_trace *t, const struct sim_event *e)
+{
+    SIM_TSAN_IGNORE_BEGIN();
+    trace_keep(t, e);
+    SIM_TSAN_IGNORE_END();
+}
+
 uint64_t sim_trace_hash_value(const struct sim_trace *t)
 {
     return t->hash;
@@ -410,8 +423,8 @@ uint64_t sim_trace_events_seen(const struct sim_trace *t)
     return t->seen;
 }
 
-int sim_trace_name_thread(struct sim_trace *t, uint32_t tid,
-                          const char *name, uint32_t cpu)
+static int trace_name_thread(struct sim_trace *t, uint32_t tid,
+                             const char *name, uint32_t cpu)
 {
     if (tid >= t->nthreads) {
         uint32_t n = tid + 1 > t->nthreads * 2 ? tid + 1 : t->nthreads * 2;
@@ -435,6 +448,17 @@ int sim_trace_name_thread(struct sim_trace *t, uint32_t tid,
                   t->threads[tid].name);
     }
     return 0;
+}
+
+int sim_trace_name_thread(struct sim_trace *t, uint32_t tid,
+                          const char *name, uint32_t cpu)
+{
+    int rc;
+
+    SIM_TSAN_IGNORE_BEGIN();
+    rc = trace_name_thread(t, tid, name, cpu);
+    SIM_TSAN_IGNORE_END();
+    return rc;
 }
 
 void sim_trace_set_ncpus(struct sim_trace *t, uint32_t ncpus)
@@ -490,3 +514,5 @@ int sim_trace_finish(struct sim_trace *t)
     t->finished = true;
     return t->err;
 }
+
+SIM_TSAN_ENGINE_END

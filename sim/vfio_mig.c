@@ -26,6 +26,10 @@
 #include "core/vfio_migration.h"
 #include "sim/sim.h"
 #include "sim/vfio_mig.h"
+#include "sim/tsan.h"
+
+/* The device's state is the simulated kernel's (sim/tsan.h). */
+SIM_TSAN_ENGINE_BEGIN
 
 #define MS 1000000ull
 #define US 1000ull
@@ -241,3 +245,5 @@ int plat_vfio_reset(struct plat_vfio_dev *dev)
     m->inflight--;
     return rc;
 }
+
+SIM_TSAN_ENGINE_END

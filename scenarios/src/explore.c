@@ -672,6 +672,13 @@ static void slot_ended(struct explore *x, unsigned j)
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && s->next == s->end) {
         return;
     }
+    /* After a report ThreadSanitizer ends the process with the crash code
+     * and this one line: each report was already the crash of its seed. */
+    if (WIFEXITED(st) && WEXITSTATUS(st) == KVMSIM_EXIT_CRASH &&
+        s->next == s->end && !s->started &&
+        strncmp(s->report, "ThreadSanitizer: reported ", 26) == 0) {
+        return;
+    }
     describe_status(st, how, sizeof(how), s->next < s->end, s->report);
     if (s->started) {
         seed = slot_seed(s, s->next);
@@ -861,7 +868,7 @@ static void print_group(const struct explore *x, const struct explore_group *g)
            g->first_seed, g->msg);
     if (g->kind == EXPLORE_INVARIANT) {
         printf("    failed at: %s\n", g->where);
-    } else if (g->kind == EXPLORE_CRASH) {
+    } else if (g->kind == EXPLORE_CRASH && g->where[0]) {
         printf("    when: %s\n", g->where);
     }
     if (g->report[0] && strcmp(g->report, g->msg) != 0) {

@@ -22,6 +22,13 @@
 #include "core/platform.h"
 #include "model/cost.h"
 #include "scenarios/src/scenario.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, oracle records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 static const char *const demo_variants[] = {"correct", "racy", NULL};
 
@@ -398,3 +405,5 @@ const struct scn_driver scn_demo_driver = {
     .keys = demo_keys,
     .run = demo_run,
 };
+
+SIM_TSAN_ENGINE_END

@@ -58,6 +58,13 @@
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, oracle records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 /* The kworker's wakeup + scheduling delay, FITTED by `kvmsim compare
  * lpi-storm` on the seed's kworker and global rows together with the three
@@ -293,7 +300,11 @@ static int lpi_log_append(struct lpi_world *w, uint32_t key, uint32_t v,
 
     if (l->n == l->cap) {
         uint32_t cap = l->cap ? 2 * l->cap : 8;
-        struct lpi_change *c = realloc(l->c, cap * sizeof(*c));
+        struct lpi_change *c;
+
+        SIM_TSAN_IGNORE_BEGIN();  /* world records: not instrumented */
+        c = realloc(l->c, cap * sizeof(*c));
+        SIM_TSAN_IGNORE_END();
 
         if (!c) {
             return -ENOMEM;
@@ -373,7 +384,11 @@ static void lpi_record(struct lpi_world *w, uint32_t key, bool hit,
     if (rc == 0) {
         if (w->nlat == w->lat_cap) {
             size_t cap = w->lat_cap ? 2 * w->lat_cap : 4096;
-            double *p = realloc(w->lat_us, cap * sizeof(*p));
+            double *p;
+
+            SIM_TSAN_IGNORE_BEGIN();
+            p = realloc(w->lat_us, cap * sizeof(*p));
+            SIM_TSAN_IGNORE_END();
 
             if (!p) {
                 w->oom++;
@@ -421,7 +436,11 @@ static int lpi_kworker_push(struct lpi_kworker *k, const struct lpi_job *j)
 {
     if (k->n == k->cap) {
         uint32_t cap = k->cap ? 2 * k->cap : 64;
-        struct lpi_job *r = malloc(cap * sizeof(*r));
+        struct lpi_job *r;
+
+        SIM_TSAN_IGNORE_BEGIN();
+        r = malloc(cap * sizeof(*r));
+        SIM_TSAN_IGNORE_END();
 
         if (!r) {
             return -ENOMEM;
@@ -429,7 +448,9 @@ static int lpi_kworker_push(struct lpi_kworker *k, const struct lpi_job *j)
         for (uint32_t i = 0; i < k->n; i++) {
             r[i] = k->ring[(k->head + i) % k->cap];
         }
+        SIM_TSAN_IGNORE_BEGIN();
         free(k->ring);
+        SIM_TSAN_IGNORE_END();
         k->ring = r;
         k->cap = cap;
         k->head = 0;
@@ -507,13 +528,18 @@ static void lpi_guest_cmd(struct lpi_world *w, const struct its_cmd *c,
 
     if (w->ncmds + 1 >= w->cmds_cap) {
         uint32_t cap = w->cmds_cap ? 2 * w->cmds_cap : 64;
-        uint8_t *p = realloc(w->invalidates, cap);
+        uint8_t *p;
 
+        SIM_TSAN_IGNORE_BEGIN();
+        p = realloc(w->invalidates, cap);
+        if (p) {
+            memset(p + w->cmds_cap, 0, cap - w->cmds_cap);
+        }
+        SIM_TSAN_IGNORE_END();
         if (!p) {
             w->oom++;
             return;
         }
-        memset(p + w->cmds_cap, 0, cap - w->cmds_cap);
         w->invalidates = p;
         w->cmds_cap = cap;
     }
@@ -1852,3 +1878,5 @@ const struct scn_driver scn_lpi_driver = {
     .run = lpi_run,
     .compare = lpi_compare,
 };
+
+SIM_TSAN_ENGINE_END

@@ -17,6 +17,13 @@
 #include "scenarios/src/switchover.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, oracle records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 const char *sw_invariant_name(enum sw_invariant inv)
 {
@@ -676,3 +683,5 @@ void sw_check_migration(struct sw_world *w)
         }
     }
 }
+
+SIM_TSAN_ENGINE_END

@@ -34,6 +34,13 @@
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/tape.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, oracle records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 #define VW_LEGACY_BASE 0xc000ull
 #define VW_PCI_CFG_PORT 0xcfcull
@@ -2357,3 +2364,5 @@ int vw_race_run(uint64_t seed, struct vw_race_result *res)
     sim_tape_destroy(tape);
     return rc;
 }
+
+SIM_TSAN_ENGINE_END
