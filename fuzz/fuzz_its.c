@@ -22,17 +22,24 @@
  * header field the fuzzer mutates like any other (the seed corpus holds
  * every seed stream under every variant).
  *
+ * Every step also checks the cost: a command invalidates the caches
+ * exactly as often as the oracle's rules say, an MSI never does.
+ *
  * The encoding is positional and fixed-size so a mutation changes one
  * field of one operation and leaves the rest of the stream meaning what it
- * meant; streams are cut at ITS_FUZZ_MAX_OPS operations.  The state space
- * is small (4 devices x 8 events x 32 LPIs, caches of 1 to 16 entries):
- * mapping more translations than a cache holds, hitting them, invalidating
- * and hitting again takes a few dozen operations, and an input costs in
- * proportion to its length.  Runs outside a simulation: platform calls act
- * as one thread, faults come from fail-nth.  Run it with the cut as
- * libFuzzer's -max_len (2 + ITS_FUZZ_MAX_OPS * ITS_OP_BYTES):
+ * meant; streams are cut at ITS_FUZZ_MAX_OPS operations.  Each id field
+ * reaches its whole range (device ids to 2^16, event ids to 2^16, INTIDs
+ * to 2^16, collections and vCPUs to the configured count, one past each
+ * end included) with its boundary values drawn most often, and small ids
+ * (4 devices x 8 events x 32 LPIs) among its extra values so that mapping
+ * more translations than a cache holds (1 to 16 entries), hitting them,
+ * invalidating and hitting again still takes a few dozen operations.  An
+ * input costs in proportion to its length.  Runs outside a simulation:
+ * platform calls act as one thread, faults come from fail-nth.  Run it
+ * with the cut as libFuzzer's -max_len
+ * (2 + ITS_FUZZ_MAX_OPS * ITS_OP_BYTES):
  *
- * max_len: 514
+ * max_len: 1538
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -47,7 +54,7 @@
 #define ITS_FUZZ_HDR 2
 #define ITS_FUZZ_MAX_OPS 64
 #define ITS_FUZZ_CHECK_EVERY 32
-_Static_assert(ITS_FUZZ_HDR + ITS_FUZZ_MAX_OPS * ITS_OP_BYTES == 514,
+_Static_assert(ITS_FUZZ_HDR + ITS_FUZZ_MAX_OPS * ITS_OP_BYTES == 1538,
                "max_len in the header comment");
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
