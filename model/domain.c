@@ -35,15 +35,11 @@ void dom_record(const struct dom_field *f, uint64_t value)
 DOM_UNCOVERED
 unsigned dom_nr_pow2(const struct dom_field *f)
 {
-    unsigned k = 1;
-
+    /* The largest k with 2^k <= max + 1 (63 when max + 1 wraps). */
     if (f->max == UINT64_MAX) {
         return 63;
     }
-    while (k < 64 && (1ull << k) <= f->max + 1) {
-        k++;
-    }
-    return k - 1;
+    return 63u - (unsigned)__builtin_clzll(f->max + 1);
 }
 
 DOM_UNCOVERED
@@ -52,11 +48,11 @@ unsigned dom_table_size(const struct dom_field *f)
     return DOM_NR_FIXED + 2 * dom_nr_pow2(f) + f->nr_extra;
 }
 
+/* Entry j of a table whose field has npow powers of two. */
 DOM_UNCOVERED
-uint64_t dom_table_value(const struct dom_field *f, unsigned j)
+static uint64_t dom_entry(const struct dom_field *f, unsigned npow,
+                          unsigned j)
 {
-    unsigned npow = dom_nr_pow2(f);
-
     switch (j) {
     case 0:
         return f->min;
@@ -88,17 +84,28 @@ uint64_t dom_table_value(const struct dom_field *f, unsigned j)
 }
 
 DOM_UNCOVERED
+uint64_t dom_table_value(const struct dom_field *f, unsigned j)
+{
+    return dom_entry(f, dom_nr_pow2(f), j);
+}
+
+DOM_UNCOVERED
 uint64_t dom_read(struct dom_cursor *c, const struct dom_field *f)
 {
-    uint8_t s = dom_byte(c);
+    uint8_t s = c->i < c->n ? c->p[c->i] : 0;
     uint64_t raw = 0;
     uint64_t v;
 
-    for (unsigned k = 0; k < f->raw_bytes && k < 8; k++) {
-        raw |= (uint64_t)dom_byte(c) << (8 * k);
+    c->i++;
+    for (unsigned k = 0; k < f->raw_bytes && k < 8; k++, c->i++) {
+        if (c->i < c->n) {
+            raw |= (uint64_t)c->p[c->i] << (8 * k);
+        }
     }
     if (s < DOM_SEL_RAW) {
-        v = dom_table_value(f, s % dom_table_size(f));
+        unsigned npow = dom_nr_pow2(f);
+
+        v = dom_entry(f, npow, s % (DOM_NR_FIXED + 2 * npow + f->nr_extra));
     } else if (f->max - f->min >= UINT64_MAX - 1) {
         v = raw; /* [min, max + 1] is (nearly) all of uint64_t */
     } else {

@@ -118,6 +118,15 @@ int its_oracle_step(struct its_oracle *o, struct its *its,
                     const struct its_op *op, struct its_inject_result *res,
                     char *msg, size_t len);
 
+/* Cost is part of the contract: the core ITS, and its cache, must have
+ * invalidated the cached translations exactly as often as the commands
+ * run through its_oracle_step() since the ITS was created called for (the
+ * rules are in its_oracle.c; an MSI never invalidates).  Reads the core's
+ * statistics once (not cheap: call it where the state is compared).  0 or
+ * -EPROTO with a message. */
+int its_oracle_check_cost(const struct its_oracle *o, struct its *its,
+                          char *msg, size_t len);
+
 /* Compare the state both sides expose: per-vCPU delivery counts, the set of
  * live LPIs and each one's target, pending latch and hw flag, and the
  * translation of every (device, event) the oracle knows.  Call at a

@@ -1388,6 +1388,9 @@ static void diff_thread(void *arg)
     if (its_oracle_compare(o, its, msg, sizeof(msg)) != 0) {
         diff_fail(d, "end: compare: %s", msg);
     }
+    if (its_oracle_check_cost(o, its, msg, sizeof(msg)) != 0) {
+        diff_fail(d, "end: cost: %s", msg);
+    }
     if (its_check(its, msg, sizeof(msg)) != 0) {
         diff_fail(d, "end: its_check: %s", msg);
     }
