@@ -42,10 +42,15 @@ unsigned dom_nr_pow2(const struct dom_field *f)
     return 63u - (unsigned)__builtin_clzll(f->max + 1);
 }
 
+static unsigned dom_weight(const struct dom_field *f)
+{
+    return f->extra_weight ? f->extra_weight : 1;
+}
+
 DOM_UNCOVERED
 unsigned dom_table_size(const struct dom_field *f)
 {
-    return DOM_NR_FIXED + 2 * dom_nr_pow2(f) + f->nr_extra;
+    return DOM_NR_FIXED + 2 * dom_nr_pow2(f) + f->nr_extra * dom_weight(f);
 }
 
 /* Entry j of a table whose field has npow powers of two. */
@@ -80,7 +85,10 @@ static uint64_t dom_entry(const struct dom_field *f, unsigned npow,
         return (1ull << (j + 1)) - 1;
     }
     j -= npow;
-    return j < f->nr_extra ? f->extra[j] : f->min;
+    if (f->nr_extra == 0 || j >= f->nr_extra * dom_weight(f)) {
+        return f->min;
+    }
+    return f->extra[j % f->nr_extra];
 }
 
 DOM_UNCOVERED
@@ -102,10 +110,11 @@ uint64_t dom_read(struct dom_cursor *c, const struct dom_field *f)
             raw |= (uint64_t)c->p[c->i] << (8 * k);
         }
     }
-    if (s < DOM_SEL_RAW) {
+    if (s < (f->raw_from ? f->raw_from : DOM_SEL_RAW)) {
         unsigned npow = dom_nr_pow2(f);
 
-        v = dom_entry(f, npow, s % (DOM_NR_FIXED + 2 * npow + f->nr_extra));
+        v = dom_entry(f, npow, s % (DOM_NR_FIXED + 2 * npow +
+                                    f->nr_extra * dom_weight(f)));
     } else if (f->max - f->min >= UINT64_MAX - 1) {
         v = raw; /* [min, max + 1] is (nearly) all of uint64_t */
     } else {
@@ -128,7 +137,7 @@ size_t dom_encode_raw(const struct dom_field *f, uint64_t v, uint8_t *out)
 {
     uint64_t r = v - f->min;
 
-    out[0] = (uint8_t)DOM_SEL_RAW;
+    out[0] = (uint8_t)(f->raw_from ? f->raw_from : DOM_SEL_RAW);
     for (unsigned k = 0; k < f->raw_bytes; k++) {
         out[1 + k] = (uint8_t)(r >> (8 * k));
     }

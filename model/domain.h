@@ -21,6 +21,7 @@
  *                       then 2^k - 1 for the same k (the last id of a
  *                       table of 2^k entries)
  *                       then the field's extra values in their order
+ *                       (extra_weight times over, see below)
  *   s >= DOM_SEL_RAW: the raw value: r read little-endian, reduced to
  *                     min + r % (max - min + 2), i.e. min .. max + 1
  *                     (r itself when max - min >= 2^64 - 2)
@@ -54,7 +55,20 @@ struct dom_field {
     unsigned raw_bytes;    /* 0..8 raw bytes that always follow s */
     const uint64_t *extra; /* appended to the boundary table; may be NULL */
     unsigned nr_extra;
+    /* Optional weighting, for a field whose large values cost far more
+     * than small ones: the extras appear extra_weight times in the table
+     * (0 counts as 1), and selectors from raw_from on (0: DOM_SEL_RAW)
+     * read the raw value.  Every value stays reachable. */
+    unsigned extra_weight;
+    unsigned raw_from;
 };
+
+/* A field without weighting (designated, so every member is named). */
+#define DOM_FIELD(nm, lo, hi, raw, ex, nex)                               \
+    {                                                                    \
+        .name = (nm), .min = (lo), .max = (hi), .raw_bytes = (raw),      \
+        .extra = (ex), .nr_extra = (nex)                                 \
+    }
 
 /* A byte cursor; a read past the end gives 0. */
 struct dom_cursor {
@@ -74,9 +88,9 @@ void dom_record(const struct dom_field *f, uint64_t value);
 
 /* Powers of two 2^k, k >= 1, with 2^k <= max + 1. */
 unsigned dom_nr_pow2(const struct dom_field *f);
-/* Entries of the field's boundary table: 7 + 2 * dom_nr_pow2 + nr_extra,
- * at most DOM_SEL_RAW for a 64-bit field with up to 59 extras (every entry
- * then has a selector of its own). */
+/* Entries of the field's boundary table: 7 + 2 * dom_nr_pow2 + nr_extra *
+ * max(extra_weight, 1), at most DOM_SEL_RAW for a 64-bit field with up to
+ * 59 extras (every entry then has a selector of its own). */
 unsigned dom_table_size(const struct dom_field *f);
 /* Entry j (< dom_table_size) of the boundary table. */
 uint64_t dom_table_value(const struct dom_field *f, unsigned j);

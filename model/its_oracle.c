@@ -547,24 +547,21 @@ __attribute__((no_sanitize("coverage")))
 void its_op_fields(const struct its_config *cfg,
                    struct dom_field out[ITS_OP_NR_FIELDS])
 {
-    out[0] = (struct dom_field){ "its.devid", 0,
-        (1u << ITS_DEVID_BITS) - 1, 2, its_devid_extra,
-        ITS_EXTRA_N(its_devid_extra) };
-    out[1] = (struct dom_field){ "its.eventid", 0,
-        (1u << ITS_EVENT_BITS_MAX) - 1, 2, its_eventid_extra,
-        ITS_EXTRA_N(its_eventid_extra) };
-    out[2] = (struct dom_field){ "its.intid", ITS_LPI_BASE,
-        (1u << ITS_LPI_BITS) - 1, 2, its_intid_extra,
-        ITS_EXTRA_N(its_intid_extra) };
-    out[3] = (struct dom_field){ "its.icid", 0, cfg->nr_collections - 1, 2,
-                                 NULL, 0 };
-    out[4] = (struct dom_field){ "its.vcpu", 0, cfg->nr_vcpus - 1, 2, NULL,
-                                 0 };
-    out[5] = (struct dom_field){ "its.vcpu2", 0, cfg->nr_vcpus - 1, 2, NULL,
-                                 0 };
-    out[6] = (struct dom_field){ "its.cpu", 0, 255, 1, NULL, 0 };
-    out[7] = (struct dom_field){ "its.size", 1, ITS_EVENT_BITS_MAX, 1, NULL,
-                                 0 };
+    const struct dom_field f[ITS_OP_NR_FIELDS] = {
+        DOM_FIELD("its.devid", 0, (1u << ITS_DEVID_BITS) - 1, 2,
+                  its_devid_extra, ITS_EXTRA_N(its_devid_extra)),
+        DOM_FIELD("its.eventid", 0, (1u << ITS_EVENT_BITS_MAX) - 1, 2,
+                  its_eventid_extra, ITS_EXTRA_N(its_eventid_extra)),
+        DOM_FIELD("its.intid", ITS_LPI_BASE, (1u << ITS_LPI_BITS) - 1, 2,
+                  its_intid_extra, ITS_EXTRA_N(its_intid_extra)),
+        DOM_FIELD("its.icid", 0, cfg->nr_collections - 1, 2, NULL, 0),
+        DOM_FIELD("its.vcpu", 0, cfg->nr_vcpus - 1, 2, NULL, 0),
+        DOM_FIELD("its.vcpu2", 0, cfg->nr_vcpus - 1, 2, NULL, 0),
+        DOM_FIELD("its.cpu", 0, 255, 1, NULL, 0),
+        DOM_FIELD("its.size", 1, ITS_EVENT_BITS_MAX, 1, NULL, 0),
+    };
+
+    memcpy(out, f, sizeof(f));
 }
 
 /* Decoding is no news about the code under test: keep it out of a

@@ -101,22 +101,23 @@ enum {
 };
 
 static const struct dom_field fields[F_NR] = {
-    [F_ADDR] = { "iobus.addr", 0, UINT64_MAX, 8, tab_addr,
-                 TAB_N(tab_addr) },
-    [F_REG_LEN] = { "iobus.reg_len", 0, UINT64_MAX, 8, tab_reg_len,
-                    TAB_N(tab_reg_len) },
+    [F_ADDR] = DOM_FIELD("iobus.addr", 0, UINT64_MAX, 8, tab_addr,
+                         TAB_N(tab_addr)),
+    [F_REG_LEN] = DOM_FIELD("iobus.reg_len", 0, UINT64_MAX, 8, tab_reg_len,
+                            TAB_N(tab_reg_len)),
     /* ioeventfd lengths: 0 (any) to 8 bytes */
-    [F_EFD_LEN] = { "iobus.ioeventfd_len", 0, 8, 1, tab_efd_len,
-                    TAB_N(tab_efd_len) },
-    [F_DATAMATCH] = { "iobus.datamatch", 0, UINT64_MAX, 8, tab_datamatch,
-                      TAB_N(tab_datamatch) },
-    [F_ZONE_SIZE] = { "iobus.zone_size", 0, UINT32_MAX, 4, tab_zone_size,
-                      TAB_N(tab_zone_size) },
+    [F_EFD_LEN] = DOM_FIELD("iobus.ioeventfd_len", 0, 8, 1, tab_efd_len,
+                            TAB_N(tab_efd_len)),
+    [F_DATAMATCH] = DOM_FIELD("iobus.datamatch", 0, UINT64_MAX, 8,
+                              tab_datamatch, TAB_N(tab_datamatch)),
+    [F_ZONE_SIZE] = DOM_FIELD("iobus.zone_size", 0, UINT32_MAX, 4,
+                              tab_zone_size, TAB_N(tab_zone_size)),
     /* access lengths: 0 to IOBUS_ACCESS_MAX (8) */
-    [F_ALEN] = { "iobus.access_len", 0, IOBUS_ACCESS_MAX, 1, tab_alen,
-                 TAB_N(tab_alen) },
-    [F_RING_INDEX] = { "iobus.ring_index", 0, COALESCED_MMIO_MAX - 1, 2,
-                       tab_ring_big, TAB_N(tab_ring_big) },
+    [F_ALEN] = DOM_FIELD("iobus.access_len", 0, IOBUS_ACCESS_MAX, 1,
+                         tab_alen, TAB_N(tab_alen)),
+    [F_RING_INDEX] = DOM_FIELD("iobus.ring_index", 0,
+                               COALESCED_MMIO_MAX - 1, 2, tab_ring_big,
+                               TAB_N(tab_ring_big)),
 };
 
 size_t iobus_diff_fields(const struct dom_field **out)
