@@ -25,14 +25,6 @@ void dom_set_recorder(dom_record_fn *fn, void *arg)
 }
 
 DOM_UNCOVERED
-void dom_record(const struct dom_field *f, uint64_t value)
-{
-    if (dom_rec_fn) {
-        dom_rec_fn(dom_rec_arg, f, value);
-    }
-}
-
-DOM_UNCOVERED
 unsigned dom_nr_pow2(const struct dom_field *f)
 {
     /* The largest k with 2^k <= max + 1 (63 when max + 1 wraps). */

@@ -11,7 +11,8 @@
  *
  *   s  r[0] .. r[raw_bytes - 1]
  *
- *   s <  DOM_SEL_RAW: table entry s % dom_table_size(f), where the table
+ *   s <  DOM_SEL_RAW (or the field's raw_from, see below):
+ *                     table entry s % dom_table_size(f), where the table
  *                     is, in this order (the boundary table):
  *                       0 min   1 min + 1   2 max - 1   3 max
  *                       4 max + 1 (wraps to 0 when max is UINT64_MAX)
@@ -22,9 +23,9 @@
  *                       table of 2^k entries)
  *                       then the field's extra values in their order
  *                       (extra_weight times over, see below)
- *   s >= DOM_SEL_RAW: the raw value: r read little-endian, reduced to
- *                     min + r % (max - min + 2), i.e. min .. max + 1
- *                     (r itself when max - min >= 2^64 - 2)
+ *   s >= DOM_SEL_RAW (raw_from): the raw value: r read little-endian,
+ *                     reduced to min + r % (max - min + 2), i.e.
+ *                     min .. max + 1 (r itself when max - min >= 2^64 - 2)
  *
  * So three selector values in four draw a boundary or an extra, one in
  * four an arbitrary value of the range (plus one past its end).
@@ -82,9 +83,6 @@ typedef void dom_record_fn(void *arg, const struct dom_field *f,
 
 /* Install (or with fn NULL remove) the recorder called on every decode. */
 void dom_set_recorder(dom_record_fn *fn, void *arg);
-/* Report one decoded value to the recorder (for decoders that compute a
- * value outside dom_read, e.g. from a header byte). */
-void dom_record(const struct dom_field *f, uint64_t value);
 
 /* Powers of two 2^k, k >= 1, with 2^k <= max + 1. */
 unsigned dom_nr_pow2(const struct dom_field *f);
