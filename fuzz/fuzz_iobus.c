@@ -6,11 +6,12 @@
  * aborts with the reason.  Every input starts from fresh buses and ends
  * with a full teardown, so no state leaks from one input to the next
  * (the harness reuses one oracle, reset after every run).  Inputs longer
- * than 256 bytes (about 20 commands) are cut: the interesting states are
- * small, and the per-command checks make long inputs slow; run it with
- * the cut as libFuzzer's -max_len so it does not spend mutations past it:
+ * than 512 bytes (about 20 commands: a 64-bit field takes 9 bytes) are
+ * cut: the interesting states are small, and the per-command checks make
+ * long inputs slow; run it with the cut as libFuzzer's -max_len so it
+ * does not spend mutations past it:
  *
- * max_len: 256
+ * max_len: 512
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -40,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) {
         return 0;
     }
-    if (size > 256) {
-        size = 256;
+    if (size > 512) {
+        size = 512;
     }
     if (iobus_diff_run(data, size, NULL, NULL, err, sizeof(err)) != 0) {
         fprintf(stderr, "iobus differential: %s\n", err);

@@ -22,17 +22,25 @@
  * header field the fuzzer mutates like any other (the seed corpus holds
  * every seed stream under every variant).
  *
+ * The cost is checked with the state (every 32 operations and at the
+ * end): the caches were invalidated exactly as often as the oracle's
+ * rules say for the commands run, and never by an MSI.
+ *
  * The encoding is positional and fixed-size so a mutation changes one
  * field of one operation and leaves the rest of the stream meaning what it
- * meant; streams are cut at ITS_FUZZ_MAX_OPS operations.  The state space
- * is small (4 devices x 8 events x 32 LPIs, caches of 1 to 16 entries):
- * mapping more translations than a cache holds, hitting them, invalidating
- * and hitting again takes a few dozen operations, and an input costs in
- * proportion to its length.  Runs outside a simulation: platform calls act
- * as one thread, faults come from fail-nth.  Run it with the cut as
- * libFuzzer's -max_len (2 + ITS_FUZZ_MAX_OPS * ITS_OP_BYTES):
+ * meant; streams are cut at ITS_FUZZ_MAX_OPS operations.  Each id field
+ * reaches its whole range (device ids to 2^16, event ids to 2^16, INTIDs
+ * to 2^16, collections and vCPUs to the configured count, one past each
+ * end included) with its boundary values drawn most often, and small ids
+ * (4 devices x 8 events x 32 LPIs) among its extra values so that mapping
+ * more translations than a cache holds (1 to 16 entries), hitting them,
+ * invalidating and hitting again still takes a few dozen operations.  An
+ * input costs in proportion to its length.  Runs outside a simulation:
+ * platform calls act as one thread, faults come from fail-nth.  Run it
+ * with the cut as libFuzzer's -max_len
+ * (2 + ITS_FUZZ_MAX_OPS * ITS_OP_BYTES):
  *
- * max_len: 514
+ * max_len: 1538
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -47,7 +55,7 @@
 #define ITS_FUZZ_HDR 2
 #define ITS_FUZZ_MAX_OPS 64
 #define ITS_FUZZ_CHECK_EVERY 32
-_Static_assert(ITS_FUZZ_HDR + ITS_FUZZ_MAX_OPS * ITS_OP_BYTES == 514,
+_Static_assert(ITS_FUZZ_HDR + ITS_FUZZ_MAX_OPS * ITS_OP_BYTES == 1538,
                "max_len in the header comment");
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -121,6 +129,10 @@ static void fuzz_its_run(const struct its_config *cfg, uint8_t h1,
             its_check(its, msg, sizeof(msg)) != 0) {
             fuzz_its_fail(cfg, opno, &op, "its_check", msg);
         }
+        if (opno % ITS_FUZZ_CHECK_EVERY == 0 &&
+            its_oracle_check_cost(o, its, msg, sizeof(msg)) != 0) {
+            fuzz_its_fail(cfg, opno, &op, "oracle_check_cost", msg);
+        }
     }
     sim_fault_reset();
     if (its_check(its, msg, sizeof(msg)) != 0) {
@@ -128,6 +140,9 @@ static void fuzz_its_run(const struct its_config *cfg, uint8_t h1,
     }
     if (its_oracle_compare(o, its, msg, sizeof(msg)) != 0) {
         fuzz_its_fail(cfg, opno, NULL, "oracle_compare at end", msg);
+    }
+    if (its_oracle_check_cost(o, its, msg, sizeof(msg)) != 0) {
+        fuzz_its_fail(cfg, opno, NULL, "oracle_check_cost at end", msg);
     }
     leaked = its_destroy(its);
     its_oracle_destroy(o);

@@ -4,15 +4,15 @@
  * scenarios/src/msix_diff.h) and must agree; a disagreement aborts with
  * the reason.
  *
- * Inputs are cut at MSIX_FUZZ_MAX_LEN bytes (16 operations): the state
- * space is small (8 vectors, each masked or not, and the enabled mode),
- * every vector can be unmasked and the device enabled and fired within
- * it, the regression input (fuzz/regress/msix) takes 7, and every
- * operation of the pair of devices costs microseconds (an enable walks
- * every vector's route and irqfd), so longer inputs mostly cost time.
- * Run it with the cut as libFuzzer's -max_len:
+ * Inputs are cut at MSIX_FUZZ_MAX_LEN bytes (the 5-byte header and 16
+ * operations): the device is as large as PCI allows (2048 MSI-X and 32
+ * MSI vectors) but an input names at most 16 vectors, the regression
+ * input (fuzz/regress/msix) takes 7 operations, and every operation of
+ * the pair of devices costs microseconds (an enable walks every vector's
+ * route and irqfd), so longer inputs mostly cost time.  Run it with the
+ * cut as libFuzzer's -max_len:
  *
- * max_len: 32
+ * max_len: 69
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +21,8 @@
 
 #include "scenarios/src/msix_diff.h"
 
-#define MSIX_FUZZ_MAX_LEN 32
+#define MSIX_FUZZ_MAX_LEN (MSIX_DIFF_HDR + 16 * MSIX_DIFF_OP_BYTES)
+_Static_assert(MSIX_FUZZ_MAX_LEN == 69, "max_len in the header comment");
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__asan_default_options(void);
@@ -40,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[256];
 
-    if (size < 2) {
+    if (size < MSIX_DIFF_HDR) {
         return 0;
     }
     if (size > MSIX_FUZZ_MAX_LEN) {

@@ -11,7 +11,17 @@
  *    "ORIGIN:LINE: ", and a short errlen gives a prefix of the full one;
  *  - a file that loads also peeks, with the same driver;
  *  - values stay in their declared ranges;
- *  - cfg_dump() replays through cfg_set() into the same dump.
+ *  - cfg_dump() replays through cfg_set() into the same dump;
+ *  - when the text names a registered driver, it is loaded again with
+ *    that driver's own key table (common keys and the driver's): every
+ *    numeric key of the table holds a value inside its declared range.
+ * Keys reach their whole range through the dictionary: fuzz/
+ * scenario_load.dict holds, for every numeric key of every driver, the
+ * key assigned each boundary value of its range (min, min + 1, max - 1,
+ * max, and the out-of-range min - 1 and max + 1; 0, 1 and the powers of
+ * two inside the range), so boundaries are drawn far more often than the
+ * rest; tests/test_domain.c loads each of them and checks it is accepted
+ * exactly when it lies in the range.
  * Nothing is kept between inputs.
  */
 #include <stdbool.h>
@@ -22,6 +32,7 @@
 
 #include "core/fault.h"
 #include "scenarios/src/config.h"
+#include "scenarios/src/scenario.h"
 
 #define FZ_MAX_INPUT 8192 /* longer inputs only slow the fuzzer down */
 #define FZ_MAX_SETS 8     /* input lines also applied as --set */
@@ -226,6 +237,56 @@ static void check_dump_replays(const struct cfg *c)
     cfg_destroy(c2);
 }
 
+/* Every numeric key of table t holds a value in its declared range. */
+static void check_table_ranges(const struct cfg *c, const struct cfg_key *t)
+{
+    char what[160];
+
+    for (; t->name; t++) {
+        double v;
+
+        if (t->type == CFG_INT) {
+            v = (double)cfg_int(c, t->section, t->name);
+        } else if (t->type == CFG_DOUBLE) {
+            v = cfg_double(c, t->section, t->name);
+        } else {
+            continue;
+        }
+        if (!(v >= t->min && v <= t->max)) {
+            snprintf(what, sizeof(what), "%s.%s = %g outside [%g, %g]",
+                     t->section, t->name, v, t->min, t->max);
+            fz_fail("value out of its declared range", what);
+        }
+    }
+}
+
+/* Load text with the key table of the driver it names, if registered. */
+static void check_driver_keys(const char *text, const char *driver)
+{
+    const struct scn_driver *drv = scn_driver_find(driver);
+    const struct cfg_key *tables[3] = { cfg_common_keys, NULL, NULL };
+    char err[FZ_ERRLEN];
+    struct cfg *c;
+
+    if (!drv) {
+        return;
+    }
+    tables[1] = drv->keys;
+    c = cfg_create(tables);
+    if (!c) {
+        return;
+    }
+    if (cfg_load_text(c, "fuzz.ini", text, err, sizeof(err)) < 0) {
+        check_message(err, sizeof(err), "fuzz.ini");
+    } else {
+        check_table_ranges(c, cfg_common_keys);
+        if (drv->keys) {
+            check_table_ranges(c, drv->keys);
+        }
+    }
+    cfg_destroy(c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[FZ_ERRLEN];
@@ -249,6 +310,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               sizeof(err));
     if (peek_rc < 0) {
         check_message(err, sizeof(err), "fuzz.ini");
+    } else {
+        check_driver_keys(text, driver);
     }
 
     c = cfg_create(fz_tables);
@@ -269,6 +332,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check_short_errlen(text, rc, err, 1 + size % 24);
     check_ranges(c);
+    check_table_ranges(c, cfg_common_keys);
+    check_table_ranges(c, fz_workload_keys);
     apply_sets(c, text);
     check_ranges(c);
     check_dump_replays(c);

@@ -4,8 +4,9 @@
  * VM stop/resume, vhost-style grab/release, migration, assign faults,
  * ring corruption); encoding in scenarios/src/virtio_fuzz.h.  The world's
  * invariants are the oracle: a violation aborts with its description.
- * Inputs longer than 4 KiB are cut (each operation is two bytes and the
- * rings hold eight descriptors, so longer streams only repeat states).
+ * Inputs longer than 4 KiB are cut (a thousand 4-byte operations; the
+ * rings mostly hold eight descriptors, so longer streams only repeat
+ * states).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[320];
 
-    if (size < 3) {
+    if (size < VIRTIO_FUZZ_HDR + VIRTIO_FUZZ_OP_BYTES) {
         return 0;
     }
     if (size > 4096) {

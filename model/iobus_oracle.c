@@ -16,6 +16,26 @@
 
 #define ORACLE_MAX_DEVS (IOBUS_NR * IOBUS_MAX_RANGES)
 
+/* The fixed devices of an x86 VM, written down from the PC's I/O map (not
+ * read from core/iodev_fixed.c): the two 8259 PICs and their ELCR, the
+ * 8254 PIT with the speaker port (which answers at its base only), and the
+ * I/O APIC's MMIO window.  Indexed by enum iodev_fixed_kind. */
+struct oracle_fixed_desc {
+    enum iobus_id bus;
+    uint64_t addr;
+    uint64_t len;
+    bool base_only;
+};
+
+static const struct oracle_fixed_desc oracle_fixed[IODEV_FIXED_NR] = {
+    [IODEV_PIC_MASTER] = { IOBUS_PIO, 0x20, 2, false },
+    [IODEV_PIC_SLAVE] = { IOBUS_PIO, 0xa0, 2, false },
+    [IODEV_PIC_ELCR] = { IOBUS_PIO, 0x4d0, 2, false },
+    [IODEV_PIT] = { IOBUS_PIO, 0x40, 4, false },
+    [IODEV_PIT_SPEAKER] = { IOBUS_PIO, 0x61, 4, true },
+    [IODEV_IOAPIC] = { IOBUS_MMIO, 0xfec00000u, 0x100, false },
+};
+
 /* Sorting the model's ranges is no news about the code under test: keep
  * it out of a fuzzer's coverage feedback (and its cost). */
 #if defined(__clang__) && __clang_major__ >= 13
@@ -64,7 +84,47 @@ struct iobus_oracle {
     uint64_t ring_first;
     uint64_t ring_last;
     struct coalesced_mmio_entry ring[COALESCED_MMIO_MAX];
+    struct iobus_oracle_cost cost;
+    /* The allocation fault of the update being modelled (see
+     * iobus_oracle_fault_plan); attempts counts its snapshot allocations. */
+    uint64_t plan_nth;
+    bool plan_persist;
+    uint64_t plan_attempts;
 };
+
+void iobus_oracle_fault_plan(struct iobus_oracle *o, uint64_t nth,
+                             bool persist)
+{
+    o->plan_nth = nth;
+    o->plan_persist = persist;
+    o->plan_attempts = 0;
+}
+
+/* ---- cost --------------------------------------------------------------- */
+
+/* The cost rules of the I/O bus, restated (see iobus_oracle.h):
+ * a registration allocates every object it needs, then one new snapshot
+ * per bus it adds to, before it publishes anything, and then waits for one
+ * grace period; a failure found before allocating (bad arguments, a
+ * collision) costs nothing, a bus without room costs the objects.  These
+ * record a registration's outcome. */
+static void oracle_cost_registered(struct iobus_oracle *o, unsigned objects,
+                                   unsigned buses)
+{
+    o->cost.allocs += objects + buses;
+    o->cost.grace_periods++;
+}
+
+static void oracle_cost_full(struct iobus_oracle *o, unsigned objects)
+{
+    o->cost.allocs += objects;
+}
+
+void iobus_oracle_get_cost(const struct iobus_oracle *o,
+                           struct iobus_oracle_cost *out)
+{
+    *out = o->cost;
+}
 
 struct iobus_oracle *iobus_oracle_create(iobus_oracle_destroy_fn *cb,
                                          void *arg)
@@ -224,6 +284,18 @@ static int oracle_unregister_dev(struct iobus_oracle *o, enum iobus_id bus,
     if (k == 0) {
         return -ENOENT;
     }
+    /* Removing a device's ranges waits for one grace period, also when the
+     * bus is emptied for want of memory; it allocates a smaller snapshot
+     * unless nothing would be left on the bus. */
+    o->cost.grace_periods++;
+    o->cost.allocs += k < o->nr[bus];
+    if (k < o->nr[bus] && o->plan_nth) {
+        /* Which removal ran out of memory follows from the plan. */
+        uint64_t a = ++o->plan_attempts;
+
+        nomem = nomem && (a == o->plan_nth ||
+                          (o->plan_persist && a > o->plan_nth));
+    }
     /* The core needs no memory to remove a bus's only device. */
     if (nomem && k < o->nr[bus]) {
         oracle_drop_bus(o, bus, (int)d);
@@ -262,6 +334,7 @@ void iobus_oracle_reset(struct iobus_oracle *o)
     o->ring_first = 0;
     o->ring_last = 0;
     memset(o->ring, 0, sizeof(o->ring));
+    memset(&o->cost, 0, sizeof(o->cost));
 }
 
 /* ---- generic devices ---------------------------------------------------- */
@@ -288,6 +361,7 @@ int iobus_oracle_register(struct iobus_oracle *o, enum iobus_id bus,
         return -EINVAL;
     }
     if (!oracle_room(o, bus, 1, 1)) {
+        oracle_cost_full(o, 0); /* the caller owns the device */
         return -ENOSPC;
     }
     d = oracle_find(o, IOBUS_ORACLE_GENERIC, tag);
@@ -299,6 +373,7 @@ int iobus_oracle_register(struct iobus_oracle *o, enum iobus_id bus,
         o->dev[d].policy = policy;
     }
     oracle_add_range(o, bus, addr, len, d);
+    oracle_cost_registered(o, 0, 1);
     return 0;
 }
 
@@ -382,6 +457,7 @@ int iobus_oracle_ioeventfd_assign(struct iobus_oracle *o,
     }
     if (!oracle_room(o, bus, 1, 0) ||
         (twin && !oracle_room(o, IOBUS_FAST_MMIO, 1, 0))) {
+        oracle_cost_full(o, twin ? 2 : 1);
         return -ENOSPC;
     }
     for (int i = 0; i < (twin ? 2 : 1); i++) {
@@ -401,6 +477,7 @@ int iobus_oracle_ioeventfd_assign(struct iobus_oracle *o,
         p->eventfd = a->eventfd;
         oracle_add_range(o, b, a->addr, a->len, d);
     }
+    oracle_cost_registered(o, twin ? 2 : 1, twin ? 2 : 1);
     return 0;
 }
 
@@ -489,6 +566,7 @@ int iobus_oracle_zone_register(struct iobus_oracle *o,
     }
     bus = z->pio ? IOBUS_PIO : IOBUS_MMIO;
     if (!oracle_room(o, bus, 1, 1)) {
+        oracle_cost_full(o, 1);
         return -ENOSPC;
     }
     d = oracle_dev_new(o, IOBUS_ORACLE_ZONE, z->tag);
@@ -497,6 +575,7 @@ int iobus_oracle_zone_register(struct iobus_oracle *o,
     }
     o->dev[d].zone = *z;
     oracle_add_range(o, bus, z->addr, z->size, d);
+    oracle_cost_registered(o, 1, 1);
     return 0;
 }
 
@@ -559,16 +638,16 @@ int iobus_oracle_fixed_register_all(struct iobus_oracle *o,
     uint32_t add[IOBUS_NR] = { 0 };
 
     for (unsigned k = 0; k < IODEV_FIXED_NR; k++) {
-        add[iodev_fixed_desc((enum iodev_fixed_kind)k)->bus]++;
+        add[oracle_fixed[k].bus]++;
     }
     for (unsigned b = 0; b < IOBUS_NR; b++) {
         if (!oracle_room(o, (enum iobus_id)b, add[b], add[b])) {
+            oracle_cost_full(o, IODEV_FIXED_NR);
             return -ENOSPC;
         }
     }
     for (unsigned k = 0; k < IODEV_FIXED_NR; k++) {
-        const struct iodev_fixed_desc *desc =
-            iodev_fixed_desc((enum iodev_fixed_kind)k);
+        const struct oracle_fixed_desc *desc = &oracle_fixed[k];
         int d = oracle_dev_new(o, IOBUS_ORACLE_FIXED, tag_base + k);
 
         if (d < 0) {
@@ -576,6 +655,14 @@ int iobus_oracle_fixed_register_all(struct iobus_oracle *o,
         }
         o->dev[d].fixed = (enum iodev_fixed_kind)k;
         oracle_add_range(o, desc->bus, desc->addr, desc->len, d);
+    }
+    {
+        unsigned buses = 0;
+
+        for (unsigned b = 0; b < IOBUS_NR; b++) {
+            buses += add[b] != 0;
+        }
+        oracle_cost_registered(o, IODEV_FIXED_NR, buses);
     }
     return 0;
 }
@@ -587,11 +674,23 @@ struct oracle_access {
     unsigned alen;
 };
 
+/* Does range r cover the access?  Restated from the matching rule of
+ * core/iobus.h (KVM's I/O bus) rather than taken from core/iobus.c: a
+ * length-0 range (a length-0 ioeventfd) takes any access at exactly its
+ * address; otherwise the access's bytes [addr, addr + span), span =
+ * max(alen, 1), must lie inside [r->addr, r->addr + r->len).  Written with
+ * differences only, so that no end wraps: the access fits in the range,
+ * and its start is no further into the range than the room left. */
 static bool oracle_matches(const struct oracle_range *r, const void *arg)
 {
     const struct oracle_access *a = arg;
+    uint64_t span = a->alen ? a->alen : 1;
 
-    return iobus_range_matches(r->addr, r->len, a->addr, a->alen);
+    if (r->len == 0) {
+        return a->addr == r->addr;
+    }
+    return a->addr >= r->addr && span <= r->len &&
+           a->addr - r->addr <= r->len - span;
 }
 
 static uint64_t oracle_value(const void *data, unsigned len)
@@ -620,7 +719,7 @@ static uint64_t oracle_value(const void *data, unsigned len)
 static bool oracle_fixed_accepts(const struct oracle_dev *p, uint64_t addr,
                                  unsigned alen)
 {
-    const struct iodev_fixed_desc *desc = iodev_fixed_desc(p->fixed);
+    const struct oracle_fixed_desc *desc = &oracle_fixed[p->fixed];
     uint64_t span = alen ? alen : 1;
 
     if (addr < desc->addr || addr - desc->addr >= desc->len ||

@@ -111,4 +111,23 @@ size_t iobus_oracle_ranges(struct iobus_oracle *o, enum iobus_id bus,
 uint32_t iobus_oracle_nr_ioeventfds(struct iobus_oracle *o);
 uint32_t iobus_oracle_nr_zones(struct iobus_oracle *o);
 
+/* What the modelled updates cost so far (since create or reset): grace
+ * periods waited for and allocations attempted (objects and bus
+ * snapshots), by the rules written in iobus_oracle.c.  An update the
+ * caller did not apply because the core ran out of memory is not
+ * counted (the caller knows which allocation failed). */
+struct iobus_oracle_cost {
+    uint64_t grace_periods;
+    uint64_t allocs;
+};
+void iobus_oracle_get_cost(const struct iobus_oracle *o,
+                           struct iobus_oracle_cost *out);
+/* The update about to be modelled had its allocation number nth failed
+ * (every one from nth on with persist; nth 0: no plan).  An unregister
+ * the caller reports as out of memory on a bus (nomem_buses) then fails
+ * at the removal that made that attempt, not at the first removal from
+ * the bus: the outcome is the same, the cost is not. */
+void iobus_oracle_fault_plan(struct iobus_oracle *o, uint64_t nth,
+                             bool persist);
+
 #endif

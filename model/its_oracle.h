@@ -16,20 +16,27 @@
  * platform, so it neither takes faults nor shows in sim_alloc_live().
  *
  * The opcode stream (for the differential test and fuzzers): every
- * operation is ITS_OP_BYTES bytes, decoded field by field so a mutated byte
+ * operation is ITS_OP_BYTES bytes at fixed offsets, so a mutated byte
  * changes one field of one operation and the rest of the stream keeps its
- * meaning:
- *   b0  op: b0 % 32 < ITS_CMD_NR is that command, else an MSI (~half)
- *   b1  devid: b1 % 4; b1 >= 252 gives 1 << ITS_DEVID_BITS (bad id)
- *   b2  eventid: b2 % 8; b2 >= 248 gives ITS_LPI_BASE + b2 % 8 (MAPI)
- *   b3  intid: ITS_LPI_BASE + b3 % 32; b3 >= 248 gives b3 (not an LPI)
- *   b4  icid: b4 % (nr_collections + 1) (the last is out of range)
- *   b5  vcpu: b5 % (nr_vcpus + 1) (the last is out of range)
- *   b6  vcpu2 likewise; for an MSI, the physical CPU (0..255)
- *   b7  valid: (b7 & 7) != 0; MAPD size: 1 + (b7 >> 2) % ITS_EVENT_BITS_MAX;
- *       for an MSI, b7 == 255 gives a foreign doorbell
+ * meaning.  The id fields use model/domain.h (a selector byte, then raw
+ * bytes: a boundary value, an extra value or an arbitrary one of the
+ * field's range, one past its end included):
+ *   0      op: b % 32 < ITS_CMD_NR is that command, else an MSI (~half)
+ *   1      flags: valid = (b & 7) != 0; for an MSI, b == 255 gives a
+ *          foreign doorbell
+ *   2..4   devid    0 .. 2^ITS_DEVID_BITS - 1; extras 0..3
+ *   5..7   eventid  0 .. 2^ITS_EVENT_BITS_MAX - 1; extras 0..7 and
+ *          ITS_LPI_BASE + 0..7 (MAPI takes the event id as INTID)
+ *   8..10  intid    ITS_LPI_BASE .. 2^ITS_LPI_BITS - 1; extras
+ *          ITS_LPI_BASE + 0..31, then 248..255 (not LPIs)
+ *   11..13 icid     0 .. cfg nr_collections - 1
+ *   14..16 vcpu     0 .. cfg nr_vcpus - 1
+ *   17..19 vcpu2    likewise
+ *   20..21 cpu      the physical CPU of an MSI, 0..255
+ *   22..23 size     MAPD event-id bits, 1 .. ITS_EVENT_BITS_MAX
  * A trailing partial operation is ignored.  Changing this encoding breaks
- * saved corpora: append, never renumber.
+ * saved corpora: append, never renumber (its_op_from_compact() below
+ * rewrites an operation of the earlier 8-byte encoding).
  */
 #ifndef KVMSIM_MODEL_ITS_ORACLE_H
 #define KVMSIM_MODEL_ITS_ORACLE_H
@@ -39,8 +46,11 @@
 #include <stdint.h>
 
 #include "core/its.h"
+#include "model/domain.h"
 
-#define ITS_OP_BYTES 8
+#define ITS_OP_BYTES 24
+#define ITS_OP_COMPACT_BYTES 8 /* the earlier encoding, see below */
+#define ITS_OP_NR_FIELDS 8     /* id fields decoded by model/domain.h */
 
 enum its_op_kind {
     ITS_OP_CMD = 0,
@@ -85,6 +95,17 @@ uint32_t its_oracle_nr_lpis(const struct its_oracle *o);
  * or 0 when fewer remain.  cfg gives the id ranges and the doorbell. */
 size_t its_op_decode(const uint8_t *p, size_t n, const struct its_config *cfg,
                      struct its_op *op);
+/* The id fields of an operation under cfg, in wire order (devid, eventid,
+ * intid, icid, vcpu, vcpu2, cpu, size), for decoder tests. */
+void its_op_fields(const struct its_config *cfg,
+                   struct dom_field out[ITS_OP_NR_FIELDS]);
+/* The earlier fixed 8-byte encoding (op, devid % 4, eventid % 8, intid,
+ * icid, vcpu, vcpu2/cpu, valid|size) rewritten as one ITS_OP_BYTES
+ * operation that decodes to the same operation (tests that generate
+ * small-id streams). */
+void its_op_from_compact(const uint8_t in[ITS_OP_COMPACT_BYTES],
+                         const struct its_config *cfg,
+                         uint8_t out[ITS_OP_BYTES]);
 /* One line describing op, for failure messages. */
 void its_op_format(const struct its_op *op, char *buf, size_t len);
 
@@ -96,6 +117,15 @@ void its_op_format(const struct its_op *op, char *buf, size_t len);
 int its_oracle_step(struct its_oracle *o, struct its *its,
                     const struct its_op *op, struct its_inject_result *res,
                     char *msg, size_t len);
+
+/* Cost is part of the contract: the core ITS, and its cache, must have
+ * invalidated the cached translations exactly as often as the commands
+ * run through its_oracle_step() since the ITS was created called for (the
+ * rules are in its_oracle.c; an MSI never invalidates).  Reads the core's
+ * statistics once (not cheap: call it where the state is compared).  0 or
+ * -EPROTO with a message. */
+int its_oracle_check_cost(const struct its_oracle *o, struct its *its,
+                          char *msg, size_t len);
 
 /* Compare the state both sides expose: per-vCPU delivery counts, the set of
  * live LPIs and each one's target, pending latch and hw flag, and the

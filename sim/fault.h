@@ -34,5 +34,8 @@ uint64_t sim_fault_injected(void);
 
 /* Live allocations made through plat_alloc()/plat_zalloc() (leak checks). */
 uint64_t sim_alloc_live(void);
+/* plat_rcu_synchronize() calls since the process started, in and outside
+ * simulated runs (cost checks). */
+uint64_t sim_rcu_synchronize_calls(void);
 
 #endif

@@ -585,12 +585,22 @@ void plat_rcu_read_unlock(void)
     }
 }
 
+/* Grace periods waited for, in and outside simulated runs (cost checks). */
+static uint64_t sim_rcu_syncs;
+
+uint64_t sim_rcu_synchronize_calls(void)
+{
+    return sim_rcu_syncs;
+}
+
 void plat_rcu_synchronize(void)
 {
     struct sim *s = sim_active;
     struct sim_thread *me = self();
     uint64_t *snap;
     bool any = false;
+
+    sim_rcu_syncs++;
 
     if (me->rcu_nest) {
         sim_panic("thread '%s' waits for a grace period inside a read-side "

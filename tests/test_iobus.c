@@ -1234,11 +1234,18 @@ static void iobus_diff_random_programs_agree_every_variant(void **state)
 /* The checks can fail: skipping one oracle update must be reported. */
 static void iobus_diff_skipped_oracle_update_is_reported(void **state)
 {
-    /* register device 1 on PIO at 0x1000 (len 4), then write it */
-    static const uint8_t reg[] = { 0, 0, 8, 0, 0 };
-    static const uint8_t wr[] = { 0, 8, 0, 0, 0x11 };
-    static const uint8_t zone[] = { 8, 0, 0, 0 };
-    static const uint8_t set[] = { 3, 3 };
+    /* register device 1 on PIO at 0x1000 (len 4), then write it; a
+     * numeric field is a selector and its raw bytes (model/domain.h):
+     * selector 141 is the address field's extra 0x1000, 133 the length
+     * field's extra 4, 13 the access length 1, 71 the zone size 4, 192
+     * a raw ring index */
+    static const uint8_t reg[] = { 0, 0, 141, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                   133, 0, 0, 0, 0, 0, 0, 0, 0 };
+    static const uint8_t wr[] = { 0, 141, 0, 0, 0, 0, 0, 0, 0, 0, 0, 13, 0,
+                                  0x11 };
+    static const uint8_t zone[] = { 141, 0, 0, 0, 0, 0, 0, 0, 0, 0, 71, 0,
+                                    0, 0, 0, 0 };
+    static const uint8_t set[] = { 192, 3, 0, 192, 3, 0 };
     struct {
         const char *name;
         enum iobus_diff_op op;

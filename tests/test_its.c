@@ -1231,10 +1231,10 @@ static void its_cache_lockless_full_set_replaces_round_robin(void **state)
 
 /* A prefix that makes most MSIs translate (encoded as ops, like a fuzzer
  * seed corpus would). */
-static size_t diff_prefix(uint8_t *buf)
+static size_t diff_prefix(uint8_t *buf, const struct its_config *cfg)
 {
     size_t n = 0;
-    static const uint8_t ops[][ITS_OP_BYTES] = {
+    static const uint8_t ops[][ITS_OP_COMPACT_BYTES] = {
         /* op, dev, ev, intid, icid, vcpu, vcpu2, b7 */
         {ITS_CMD_SET_ENABLED, 0, 0, 0, 0, 0, 0, 1},
         {ITS_CMD_SET_LPIS, 0, 0, 0, 0, 0, 0, 1},
@@ -1250,7 +1250,7 @@ static size_t diff_prefix(uint8_t *buf)
     };
 
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-        memcpy(buf + n, ops[i], ITS_OP_BYTES);
+        its_op_from_compact(ops[i], cfg, buf + n);
         n += ITS_OP_BYTES;
     }
     return n;
@@ -1273,11 +1273,13 @@ static const struct {
     {ITS_CMD_SET_LPIS, 3},     {ITS_CMD_SET_HW, 2},
 };
 
-static void diff_gen_op(uint64_t *rng, uint8_t *out)
+static void diff_gen_op(uint64_t *rng, const struct its_config *cfg,
+                        uint8_t *wide)
 {
     uint64_t r = sim_splitmix64(rng);
     uint32_t pick = (uint32_t)(r % 100);
     uint8_t op = ITS_CMD_NR;
+    uint8_t out[ITS_OP_COMPACT_BYTES];
 
     for (size_t i = 0; i < sizeof(diff_mix) / sizeof(diff_mix[0]); i++) {
         if (pick < diff_mix[i].weight) {
@@ -1287,11 +1289,12 @@ static void diff_gen_op(uint64_t *rng, uint8_t *out)
         pick -= diff_mix[i].weight;
     }
     r = sim_splitmix64(rng);
-    for (int b = 0; b < ITS_OP_BYTES; b++) {
+    for (int b = 0; b < ITS_OP_COMPACT_BYTES; b++) {
         out[b] = (uint8_t)(r >> (8 * b));
     }
     /* An MSI: any of the selector values past the commands. */
     out[0] = op < ITS_CMD_NR ? op : (uint8_t)(ITS_CMD_NR + out[0] % 17);
+    its_op_from_compact(out, cfg, wide);
 }
 
 struct diff_run {
@@ -1346,9 +1349,9 @@ static void diff_thread(void *arg)
         its_oracle_destroy(o);
         return;
     }
-    len = diff_prefix(buf);
+    len = diff_prefix(buf, &cfg);
     for (size_t i = 0; i < DIFF_OPS; i++) {
-        diff_gen_op(&rng, buf + len);
+        diff_gen_op(&rng, &cfg, buf + len);
         len += ITS_OP_BYTES;
     }
     d->live0 = sim_alloc_live();
@@ -1384,6 +1387,9 @@ static void diff_thread(void *arg)
     sim_fault_set_prob(PLAT_FAULT_ALLOC, 0);
     if (its_oracle_compare(o, its, msg, sizeof(msg)) != 0) {
         diff_fail(d, "end: compare: %s", msg);
+    }
+    if (its_oracle_check_cost(o, its, msg, sizeof(msg)) != 0) {
+        diff_fail(d, "end: cost: %s", msg);
     }
     if (its_check(its, msg, sizeof(msg)) != 0) {
         diff_fail(d, "end: its_check: %s", msg);

@@ -838,7 +838,9 @@ static void msix_diff_run_random_streams_variants_agree(void **state)
         for (size_t i = 0; i < sizeof(ops); i++) {
             ops[i] = (uint8_t)sim_splitmix64(&rng);
             /* Half the seeds without faults: full table comparison. */
-            if (seed % 2 && i % 2 == 0 && ops[i] % 8 == 7) {
+            if (seed % 2 && i >= MSIX_DIFF_HDR &&
+                (i - MSIX_DIFF_HDR) % MSIX_DIFF_OP_BYTES == 0 &&
+                ops[i] % 8 == 7) {
                 ops[i] = 4;
             }
         }

@@ -1550,10 +1550,10 @@ static void virtio_fuzz_run_random_streams_hold_invariants(void **state)
 static void virtio_fuzz_run_kick_then_vm_stop_is_checked(void **state)
 {
     static const uint8_t kick_stop[] = {
-        0x00,                 /* legacy blk, ioeventfd on */
-        0, 0,                 /* submit on queue 0 */
-        9, 0,                 /* VM stop */
-        9, 1,                 /* VM resume */
+        0x00, 9, 0, 0,        /* legacy blk, ioeventfd on, queue size 8 */
+        0, 0, 0, 0,           /* submit on queue 0 */
+        9, 0, 0, 0,           /* VM stop */
+        9, 1, 0, 0,           /* VM resume */
     };
     struct vw_params p;
     struct vw_world *w;

@@ -29,6 +29,7 @@
 #include "core/iodev_fixed.h"
 #include "core/ioeventfd.h"
 #include "core/platform.h"
+#include "model/domain.h"
 #include "model/iobus_oracle.h"
 #include "scenarios/src/iobus_diff.h"
 #include "sim/fault.h"
@@ -71,19 +72,59 @@ static const uint64_t tab_addr[] = {
 static const uint64_t tab_reg_len[] = {
     4, 1, 2, 0, 8, 16, 0x100, 0x10000, UINT64_MAX / 2, UINT64_MAX,
 };
-static const uint32_t tab_efd_len[] = { 1, 2, 4, 8, 0, 3, 16 };
+static const uint64_t tab_efd_len[] = { 1, 2, 4, 8, 0, 3, 16 };
 static const uint64_t tab_datamatch[] = {
     0, 1, 0xff, 0x100, 0x1234, UINT64_MAX,
 };
-static const uint32_t tab_zone_size[] = {
+static const uint64_t tab_zone_size[] = {
     4, 1, 2, 8, 16, 0x100, 0, 0xffffffffu,
 };
-static const unsigned tab_alen[] = { 1, 2, 4, 8, 0, 1, 4, 9 };
+static const uint64_t tab_alen[] = { 1, 2, 4, 8, 0, 1, 4, 9 };
 static const uint64_t tab_ring_big[] = {
     1000, 4096, UINT64_MAX, 1ull << 32, COALESCED_MMIO_MAX,
 };
 
 #define TAB_N(t) (sizeof(t) / sizeof((t)[0]))
+
+/* The numeric fields (model/domain.h): each reaches its whole range, one
+ * past its end included, with its boundary values, and the old table of
+ * interesting values as extras (their table index is what a seed uses). */
+enum {
+    F_ADDR,
+    F_REG_LEN,
+    F_EFD_LEN,
+    F_DATAMATCH,
+    F_ZONE_SIZE,
+    F_ALEN,
+    F_RING_INDEX,
+    F_NR
+};
+
+static const struct dom_field fields[F_NR] = {
+    [F_ADDR] = DOM_FIELD("iobus.addr", 0, UINT64_MAX, 8, tab_addr,
+                         TAB_N(tab_addr)),
+    [F_REG_LEN] = DOM_FIELD("iobus.reg_len", 0, UINT64_MAX, 8, tab_reg_len,
+                            TAB_N(tab_reg_len)),
+    /* ioeventfd lengths: 0 (any) to 8 bytes */
+    [F_EFD_LEN] = DOM_FIELD("iobus.ioeventfd_len", 0, 8, 1, tab_efd_len,
+                            TAB_N(tab_efd_len)),
+    [F_DATAMATCH] = DOM_FIELD("iobus.datamatch", 0, UINT64_MAX, 8,
+                              tab_datamatch, TAB_N(tab_datamatch)),
+    [F_ZONE_SIZE] = DOM_FIELD("iobus.zone_size", 0, UINT32_MAX, 4,
+                              tab_zone_size, TAB_N(tab_zone_size)),
+    /* access lengths: 0 to IOBUS_ACCESS_MAX (8) */
+    [F_ALEN] = DOM_FIELD("iobus.access_len", 0, IOBUS_ACCESS_MAX, 1,
+                         tab_alen, TAB_N(tab_alen)),
+    [F_RING_INDEX] = DOM_FIELD("iobus.ring_index", 0,
+                               COALESCED_MMIO_MAX - 1, 2, tab_ring_big,
+                               TAB_N(tab_ring_big)),
+};
+
+size_t iobus_diff_fields(const struct dom_field **out)
+{
+    *out = fields;
+    return F_NR;
+}
 
 struct dworld;
 
@@ -276,40 +317,31 @@ static void dworld_close(struct dworld *w)
 
 /* ---- decoding ----------------------------------------------------------- */
 
-struct cursor {
-    const uint8_t *p;
-    size_t n;
-    size_t i;
-};
-
-DW_CHECKER
-static uint8_t next(struct cursor *c)
+static uint64_t next_field(struct dom_cursor *c, unsigned f)
 {
-    return c->i < c->n ? c->p[c->i++] : 0;
+    return dom_read(c, &fields[f]);
 }
 
-static uint64_t next_addr(struct cursor *c)
+static uint64_t next_addr(struct dom_cursor *c)
 {
-    uint64_t base = tab_addr[next(c) % TAB_N(tab_addr)];
-    uint8_t off = next(c);
+    uint64_t base = next_field(c, F_ADDR);
+    uint8_t off = dom_byte(c);
 
-    /* Half the offset bytes keep the table's address exactly. */
+    /* Half the offset bytes keep the field's address exactly. */
     return base + (off & 0x80 ? off % 16 : 0); /* may wrap, on purpose */
 }
 
-static enum iobus_id next_bus(struct cursor *c)
+static enum iobus_id next_bus(struct dom_cursor *c)
 {
-    return (enum iobus_id)(next(c) % (IOBUS_NR + 1)); /* IOBUS_NR: bad */
+    return (enum iobus_id)(dom_byte(c) % (IOBUS_NR + 1)); /* IOBUS_NR: bad */
 }
 
-static uint64_t next_ring_index(struct cursor *c)
+static uint64_t next_ring_index(struct dom_cursor *c)
 {
-    uint8_t b = next(c);
-
-    return b < 200 ? b : tab_ring_big[b % TAB_N(tab_ring_big)];
+    return next_field(c, F_RING_INDEX);
 }
 
-static void next_ioeventfd(struct cursor *c, struct dworld *w,
+static void next_ioeventfd(struct dom_cursor *c, struct dworld *w,
                            struct ioeventfd_args *a)
 {
     uint8_t flags;
@@ -317,37 +349,85 @@ static void next_ioeventfd(struct cursor *c, struct dworld *w,
 
     memset(a, 0, sizeof(*a));
     a->addr = next_addr(c);
-    a->len = tab_efd_len[next(c) % TAB_N(tab_efd_len)];
-    a->datamatch = tab_datamatch[next(c) % TAB_N(tab_datamatch)];
-    flags = next(c);
+    a->len = (uint32_t)next_field(c, F_EFD_LEN);
+    a->datamatch = next_field(c, F_DATAMATCH);
+    flags = dom_byte(c);
     a->flags = (flags & IOEVENTFD_F_VALID) | (flags & 0x80u);
-    e = next(c) % (DW_EFDS + 1);
+    e = dom_byte(c) % (DW_EFDS + 1);
     a->eventfd = e < DW_EFDS ? &w->efd[e] : NULL; /* NULL: -EINVAL */
     a->tag = TAG_EFD + e;
 }
 
-static void next_zone(struct cursor *c, uint64_t cmd,
+static void next_zone(struct dom_cursor *c, uint64_t cmd,
                       struct coalesced_mmio_zone *z)
 {
     memset(z, 0, sizeof(*z));
     z->addr = next_addr(c);
-    z->size = tab_zone_size[next(c) % TAB_N(tab_zone_size)];
-    z->pio = next(c) % 3; /* 2: -EINVAL */
+    z->size = (uint32_t)next_field(c, F_ZONE_SIZE);
+    z->pio = dom_byte(c) % 3; /* 2: -EINVAL */
     z->tag = TAG_ZONE + cmd % 1000;
 }
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Arm the command's allocation fault, if any; either way the allocation
+ * count starts from 0 (sim_fault_fail_nth resets it). */
 static void arm(struct diff *d)
 {
-    if (d->fault_nth) {
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, d->fault_nth, d->fault_persist);
-    }
+    sim_fault_fail_nth(PLAT_FAULT_ALLOC, d->fault_nth, d->fault_persist);
 }
 
-static void disarm(void)
+/* Disarm; returns the allocations attempted since arm(). */
+static uint64_t disarm(void)
 {
+    uint64_t hits = sim_fault_hits(PLAT_FAULT_ALLOC);
+
     sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+    return hits;
+}
+
+/* ---- cost --------------------------------------------------------------- */
+
+/* The cost of one update: grace periods waited for and allocations
+ * attempted by the core, against what the oracle's rules expect
+ * (iobus_oracle_get_cost).  A registration the core failed for want of
+ * memory is not applied to the oracle: it must have stopped at the failed
+ * allocation (the armed one) without waiting. */
+static bool sabotaged(const struct diff *d);
+
+struct cost_mark {
+    uint64_t gp;
+    struct iobus_oracle_cost o;
+};
+
+static void cost_begin(const struct diff *d, struct cost_mark *m)
+{
+    m->gp = sim_rcu_synchronize_calls();
+    iobus_oracle_get_cost(d->o, &m->o);
+}
+
+DW_CHECKER
+static void cost_check(struct diff *d, const struct cost_mark *m,
+                       uint64_t allocs, bool nomem_unapplied)
+{
+    struct iobus_oracle_cost now;
+    uint64_t gp = sim_rcu_synchronize_calls() - m->gp;
+    uint64_t want_gp = 0;
+    uint64_t want_allocs = d->fault_nth;
+
+    if (d->failed || sabotaged(d)) {
+        return;
+    }
+    if (!nomem_unapplied) {
+        iobus_oracle_get_cost(d->o, &now);
+        want_gp = now.grace_periods - m->o.grace_periods;
+        want_allocs = now.allocs - m->o.allocs;
+    }
+    if (gp != want_gp || allocs != want_allocs) {
+        fail(d, "cost: %" PRIu64 " grace periods and %" PRIu64
+             " allocations, the oracle expects %" PRIu64 " and %" PRIu64,
+             gp, allocs, want_gp, want_allocs);
+    }
 }
 
 static uint32_t reset_mask(const struct dworld *w, const uint64_t *before)
@@ -506,68 +586,81 @@ static void check_state(struct diff *d)
 
 /* ---- commands ----------------------------------------------------------- */
 
-static void do_register(struct diff *d, struct cursor *c)
+static void do_register(struct diff *d, struct dom_cursor *c)
 {
-    unsigned i = next(c) % DW_DEVS;
+    unsigned i = dom_byte(c) % DW_DEVS;
     enum iobus_id bus = next_bus(c);
     uint64_t addr = next_addr(c);
-    uint64_t len = tab_reg_len[next(c) % TAB_N(tab_reg_len)];
+    uint64_t len = next_field(c, F_REG_LEN);
     struct dworld *w = d->w;
+    struct cost_mark m;
+    uint64_t allocs;
     int rc;
 
+    cost_begin(d, &m);
     arm(d);
     rc = iobus_register(&w->set, bus, addr, len, &w->dev[i].dev);
-    disarm();
+    allocs = disarm();
     if (rc == 0) {
         w->dev[i].dead = false;
     }
     if (rc == -ENOMEM) {
         d->st.nomem++;
+        cost_check(d, &m, allocs, true);
         return;
     }
     if (!sabotaged(d)) {
         expect_rc(d, rc, iobus_oracle_register(d->o, bus, addr, len, 1 + i,
                                                w->dev[i].policy));
     }
+    cost_check(d, &m, allocs, false);
 }
 
-static void do_unregister(struct diff *d, struct cursor *c)
+static void do_unregister(struct diff *d, struct dom_cursor *c)
 {
-    unsigned i = next(c) % DW_DEVS;
+    unsigned i = dom_byte(c) % DW_DEVS;
     enum iobus_id bus = next_bus(c);
     struct dworld *w = d->w;
     uint64_t before[IOBUS_NR];
     uint32_t mask;
+    struct cost_mark m;
+    uint64_t allocs;
     int rc;
 
     memcpy(before, w->set.bus_resets, sizeof(before));
+    cost_begin(d, &m);
     arm(d);
     rc = iobus_unregister(&w->set, bus, &w->dev[i].dev);
-    disarm();
+    allocs = disarm();
     mask = reset_mask(w, before);
     d->st.nomem += rc == -ENOMEM;
     if (!sabotaged(d)) {
         expect_rc(d, rc, iobus_oracle_unregister(d->o, bus, 1 + i, mask));
     }
+    cost_check(d, &m, allocs, false);
 }
 
-static void do_ioeventfd(struct diff *d, struct cursor *c, bool assign)
+static void do_ioeventfd(struct diff *d, struct dom_cursor *c, bool assign)
 {
     struct dworld *w = d->w;
     struct ioeventfd_args a;
     uint64_t before[IOBUS_NR];
     uint32_t mask;
+    struct cost_mark m;
+    uint64_t allocs;
     int rc;
 
     next_ioeventfd(c, w, &a);
     memcpy(before, w->set.bus_resets, sizeof(before));
+    cost_begin(d, &m);
     arm(d);
     rc = assign ? ioeventfd_assign(&w->efds, &a)
                 : ioeventfd_deassign(&w->efds, &a);
-    disarm();
+    allocs = disarm();
     mask = reset_mask(w, before);
     if (assign && rc == -ENOMEM) {
         d->st.nomem++;
+        cost_check(d, &m, allocs, true);
         return;
     }
     d->st.nomem += mask != 0;
@@ -578,25 +671,30 @@ static void do_ioeventfd(struct diff *d, struct cursor *c, bool assign)
     expect_rc(d, rc,
               assign ? iobus_oracle_ioeventfd_assign(d->o, &a)
                      : iobus_oracle_ioeventfd_deassign(d->o, &a, mask));
+    cost_check(d, &m, allocs, false);
 }
 
-static void do_zone(struct diff *d, struct cursor *c, bool add)
+static void do_zone(struct diff *d, struct dom_cursor *c, bool add)
 {
     struct dworld *w = d->w;
     struct coalesced_mmio_zone z;
     uint64_t before[IOBUS_NR];
     uint32_t mask;
+    struct cost_mark m;
+    uint64_t allocs;
     int rc;
 
     next_zone(c, d->cmd, &z);
     memcpy(before, w->set.bus_resets, sizeof(before));
+    cost_begin(d, &m);
     arm(d);
     rc = add ? coalesced_mmio_register_zone(&w->cmmio, &z)
              : coalesced_mmio_unregister_zone(&w->cmmio, &z);
-    disarm();
+    allocs = disarm();
     mask = reset_mask(w, before);
     if (add && rc == -ENOMEM) {
         d->st.nomem++;
+        cost_check(d, &m, allocs, true);
         return;
     }
     d->st.nomem += mask != 0;
@@ -605,10 +703,13 @@ static void do_zone(struct diff *d, struct cursor *c, bool add)
                   add ? iobus_oracle_zone_register(d->o, &z)
                       : iobus_oracle_zone_unregister(d->o, &z, mask));
     }
+    cost_check(d, &m, allocs, false);
 }
 
 static void do_fixed(struct diff *d)
 {
+    struct cost_mark m;
+    uint64_t allocs;
     int rc;
 
     /* A third set of the fixed devices adds nothing but ranges to copy. */
@@ -617,16 +718,19 @@ static void do_fixed(struct diff *d)
     }
     d->fixed_sets++;
 
+    cost_begin(d, &m);
     arm(d);
     rc = iodev_fixed_register_all(&d->w->set, TAG_FIXED, NULL);
-    disarm();
+    allocs = disarm();
     if (rc == -ENOMEM) {
         d->st.nomem++;
+        cost_check(d, &m, allocs, true);
         return;
     }
     if (!sabotaged(d)) {
         expect_rc(d, rc, iobus_oracle_fixed_register_all(d->o, TAG_FIXED));
     }
+    cost_check(d, &m, allocs, false);
 }
 
 /* After an access: the eventfd of the ioeventfd that took a write is
@@ -683,27 +787,30 @@ static void check_probes(struct diff *d, struct dworld *w, enum iobus_id bus,
 /* The access, dispatched under every lookup variant in turn from the same
  * state: each must do what the oracle does (result, handler, eventfd,
  * ring append). */
-static void do_access(struct diff *d, struct cursor *c, bool write)
+static void do_access(struct diff *d, struct dom_cursor *c, bool write)
 {
     enum iobus_id bus = next_bus(c);
     uint64_t addr = next_addr(c);
-    unsigned alen = tab_alen[next(c) % TAB_N(tab_alen)];
+    unsigned alen = (unsigned)next_field(c, F_ALEN);
     struct dworld *w = d->w;
     struct coalesced_mmio_ring *ring = coalesced_mmio_ring(&w->cmmio);
     uint64_t last = plat_atomic_load(&ring->last);
     uint8_t val[8];
     uint64_t otag = 0;
+    uint64_t gp0 = sim_rcu_synchronize_calls();
+    uint64_t allocs;
     int orc;
 
+    disarm(); /* counts allocations from 0 */
     memset(val, 0, sizeof(val));
-    if (write && next(c) % 2 == 0) {
+    if (write && dom_byte(c) % 2 == 0) {
         /* A value an ioeventfd may match, in the guest's byte order. */
-        uint64_t dm = tab_datamatch[next(c) % TAB_N(tab_datamatch)];
+        uint64_t dm = next_field(c, F_DATAMATCH);
 
         memcpy(val, &dm, sizeof(val));
     } else if (write) {
         for (unsigned k = 0; k < sizeof(val); k++) {
-            val[k] = next(c);
+            val[k] = dom_byte(c);
         }
     }
     orc = write ? iobus_oracle_write(d->o, bus, addr, alen, val, &otag)
@@ -736,6 +843,13 @@ static void do_access(struct diff *d, struct cursor *c, bool write)
         check_ring(d, name, last);
     }
     iobus_set_lookup(&w->set, d->lookup);
+    allocs = disarm();
+    if (!d->failed &&
+        (allocs != 0 || sim_rcu_synchronize_calls() != gp0)) {
+        fail(d, "cost: a dispatch allocated %" PRIu64 " times and waited "
+             "for %" PRIu64 " grace periods", allocs,
+             sim_rcu_synchronize_calls() - gp0);
+    }
     check_probes(d, w, bus, addr, alen);
     if (orc == 0) {
         d->st.handled++;
@@ -744,10 +858,10 @@ static void do_access(struct diff *d, struct cursor *c, bool write)
     }
 }
 
-static void do_ring_pop(struct diff *d, struct cursor *c)
+static void do_ring_pop(struct diff *d, struct dom_cursor *c)
 {
     struct coalesced_mmio_ring *ring = coalesced_mmio_ring(&d->w->cmmio);
-    unsigned k = next(c);
+    unsigned k = dom_byte(c);
 
     for (unsigned j = 0; j < k && !d->failed; j++) {
         struct coalesced_mmio_entry want;
@@ -766,7 +880,7 @@ static void do_ring_pop(struct diff *d, struct cursor *c)
     }
 }
 
-static void do_ring_set(struct diff *d, struct cursor *c)
+static void do_ring_set(struct diff *d, struct dom_cursor *c)
 {
     struct coalesced_mmio_ring *ring = coalesced_mmio_ring(&d->w->cmmio);
     uint64_t first = next_ring_index(c);
@@ -781,14 +895,15 @@ static void do_ring_set(struct diff *d, struct cursor *c)
 
 static void do_command(struct diff *d, const uint8_t *p, size_t n)
 {
-    struct cursor c = { .p = p, .n = n, .i = 0 };
+    struct dom_cursor c = { .p = p, .n = n, .i = 0 };
     uint64_t total = 0;
 
-    d->op = (enum iobus_diff_op)(next(&c) % IOBUS_DIFF_OP_NR);
+    d->op = (enum iobus_diff_op)(dom_byte(&c) % IOBUS_DIFF_OP_NR);
     d->fault_nth = d->next_fault_nth;
     d->fault_persist = d->next_fault_persist;
     d->next_fault_nth = 0;
     d->st.faults += d->fault_nth != 0 && d->op <= IOBUS_DIFF_FIXED;
+    iobus_oracle_fault_plan(d->o, d->fault_nth, d->fault_persist);
     switch (d->op) {
     case IOBUS_DIFF_REGISTER:
         do_register(d, &c);
@@ -821,8 +936,8 @@ static void do_command(struct diff *d, const uint8_t *p, size_t n)
         return;
     case IOBUS_DIFF_FAULT:
     default:
-        d->next_fault_nth = 1 + next(&c) % 4;
-        d->next_fault_persist = next(&c) & 1;
+        d->next_fault_nth = 1 + dom_byte(&c) % 4;
+        d->next_fault_persist = dom_byte(&c) & 1;
         return;
     }
     /* An update: compare the whole state, sparsely on big buses. */

@@ -12,10 +12,14 @@
  * "FUZZ" (IOBUS_DIFF_SEP).  In a command, byte 0 is the opcode (taken
  * modulo IOBUS_DIFF_OP_NR) and the following bytes are its arguments, read
  * in order; a missing argument byte reads as 0 and surplus bytes are
- * ignored.  Every argument picks from a small table (modulo its size) or
- * is a plain number, so every byte string is a valid program.  An
- * address is two bytes: one picks from a table of interesting addresses,
- * the other, when its bit 7 is set, adds its value modulo 16.
+ * ignored.  A numeric argument (address, lengths, datamatch, zone size,
+ * ring index) is a field of model/domain.h: a selector byte, then a fixed
+ * number of raw bytes, decoding to a boundary of the field's whole range
+ * (0, 1, max - 1, max, max + 1, powers of two), to one of this harness's
+ * interesting values, or to any value of the range; the other arguments
+ * pick from a small set (modulo its size).  Every byte string is a valid
+ * program.  An address is its field (9 bytes) and one more byte that,
+ * when its bit 7 is set, adds its value modulo 16.
  *
  * Why the encoding stays stable under mutation: a mutation (bit flip,
  * insertion, deletion, dictionary insert) changes at most the command it
@@ -28,22 +32,27 @@
  * table indices below the table sizes, as the seed corpus is) keeps its
  * meaning; other values wrap and may change meaning when a table grows.
  *
- *   op  name              arguments (one byte each unless noted)
- *   0   REGISTER          dev, bus, addr, addr offset, len
+ *   op  name              arguments (one byte each unless noted; fields
+ *                         in capitals: 64-bit ADDR, REG_LEN and DATAMATCH
+ *                         9 bytes, 32-bit ZONE_SIZE 5, RING_INDEX 3,
+ *                         EFD_LEN and ALEN (0..8) 2)
+ *   0   REGISTER          dev, bus, ADDR, addr offset, REG_LEN
  *   1   UNREGISTER        dev, bus
- *   2   IOEVENTFD_ASSIGN  addr, addr offset, len, datamatch, flags, eventfd
+ *   2   IOEVENTFD_ASSIGN  ADDR, addr offset, EFD_LEN, DATAMATCH, flags,
+ *                         eventfd
  *   3   IOEVENTFD_DEASSIGN  same as ASSIGN
- *   4   ZONE_ADD          addr, addr offset, size, pio
- *   5   ZONE_DEL          addr, addr offset, size, pio
+ *   4   ZONE_ADD          ADDR, addr offset, ZONE_SIZE, pio
+ *   5   ZONE_DEL          ADDR, addr offset, ZONE_SIZE, pio
  *   6   FIXED             registers the fixed devices (the first two
  *                         FIXED commands of an input; later ones do
  *                         nothing)
- *   7   WRITE             bus, addr, addr offset, alen, mode, value:
- *                         mode even: one byte picking a datamatch value;
+ *   7   WRITE             bus, ADDR, addr offset, ALEN, mode, value:
+ *                         mode even: a DATAMATCH field;
  *                         mode odd: 8 value bytes (native order)
- *   8   READ              bus, addr, addr offset, alen
+ *   8   READ              bus, ADDR, addr offset, ALEN
  *   9   RING_POP          count
- *   10  RING_SET          first, last (userspace writes the indices)
+ *   10  RING_SET          RING_INDEX first, RING_INDEX last (userspace
+ *                         writes the indices)
  *   11  FAULT             nth, persist: the next command's allocation
  *                         number nth (1..4) fails, and with persist every
  *                         later one of that command too
@@ -56,14 +65,22 @@
  * own eventfd and no other, and after an update the buses, lists,
  * per-device range counts and destruction logs equal the oracle's (after
  * every update while the buses are small, every 16th command beyond 32
- * ranges).  At the end: the whole state and ring again, then teardown
- * destroys what the oracle destroys, and every allocation is freed.
+ * ranges).  Cost is part of the contract: every update waits for exactly
+ * the grace periods and attempts exactly the allocations (objects and bus
+ * snapshots) that the oracle's rules expect, on the fallback paths too (a
+ * registration out of memory stops at the failed allocation and waits for
+ * nothing; an unregister out of memory empties the bus and still waits
+ * once), and an access neither allocates nor waits.  At the end: the whole
+ * state and ring again, then teardown destroys what the oracle destroys,
+ * and every allocation is freed.
  */
 #ifndef KVMSIM_SCN_IOBUS_DIFF_H
 #define KVMSIM_SCN_IOBUS_DIFF_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "model/domain.h"
 
 #define IOBUS_DIFF_SEP "FUZZ"
 #define IOBUS_DIFF_SEP_LEN 4
@@ -110,5 +127,9 @@ int iobus_diff_run(const uint8_t *in, size_t n,
                    const struct iobus_diff_opts *opts,
                    struct iobus_diff_stats *stats, char *err,
                    size_t errlen);
+
+/* The numeric fields the decoder reads (for decoder tests); returns how
+ * many, *out pointing at the first. */
+size_t iobus_diff_fields(const struct dom_field **out);
 
 #endif
