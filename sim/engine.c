@@ -256,11 +256,6 @@ uint64_t sim_switches(const struct sim *s)
     return s->switches;
 }
 
-uint64_t sim_rcu_syncs(const struct sim *s)
-{
-    return s->rcu_syncs;
-}
-
 unsigned sim_ncpus(const struct sim *s)
 {
     return s->opt.ncpus;

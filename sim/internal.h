@@ -108,7 +108,6 @@ struct sim {
     uint32_t nfree_fibers, free_cap;
     struct sim_thread *zombie;   /* exited; its stack is reclaimable */
     uint64_t steps, switches, now;
-    uint64_t rcu_syncs;          /* plat_rcu_synchronize() calls */
     bool stop_requested;
     bool running, finished;
     enum sim_result result;

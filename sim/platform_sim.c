@@ -610,7 +610,6 @@ void plat_rcu_synchronize(void)
     if (!s) {
         return;
     }
-    s->rcu_syncs++;
     snap = calloc(1 + (size_t)s->nthreads, sizeof(*snap));
     if (!snap) {
         sim_panic("out of memory for a grace period");

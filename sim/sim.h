@@ -88,8 +88,6 @@ char *sim_where(char *buf, size_t len);
 uint64_t sim_now_ns(const struct sim *s);
 uint64_t sim_steps(const struct sim *s);
 uint64_t sim_switches(const struct sim *s);
-/* plat_rcu_synchronize() calls so far (the cost checks count them). */
-uint64_t sim_rcu_syncs(const struct sim *s);
 unsigned sim_ncpus(const struct sim *s);
 
 /* Tape-decided uniform value in [lo, hi]; lo when the tape is exhausted. */

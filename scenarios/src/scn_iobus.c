@@ -845,7 +845,7 @@ static void iobus_race_phase(struct iobus_world *w)
 
     rc->kvm_user0 = sim_kvm_io_exits(w->kvm, true);
     rc->kvm_kernel0 = sim_kvm_io_exits(w->kvm, false);
-    rc->syncs0 = sim_rcu_syncs(r->sim);
+    rc->syncs0 = sim_rcu_synchronize_calls();
     rc->resets0 = iobus_race_resets(w);
     rc->updaters_live = 2;
     for (unsigned i = 0; i < rc->readers; i++) {
@@ -889,7 +889,7 @@ static void iobus_race_phase(struct iobus_world *w)
         }
     }
     plat_unlock(&w->buses->lock);
-    rc->syncs0 = sim_rcu_syncs(r->sim) - rc->syncs0;
+    rc->syncs0 = sim_rcu_synchronize_calls() - rc->syncs0;
     rc->kvm_user0 = sim_kvm_io_exits(w->kvm, true) - rc->kvm_user0;
     rc->kvm_kernel0 = sim_kvm_io_exits(w->kvm, false) - rc->kvm_kernel0;
 }

@@ -1861,7 +1861,7 @@ struct race_obs {
 static void race_observe(struct vw_world *w, struct race_obs *o)
 {
     o->assigns = sim_fault_hits(PLAT_FAULT_KVM_IOEVENTFD);
-    o->graces = sim_rcu_syncs(w->sim);
+    o->graces = sim_rcu_synchronize_calls();
     o->injected = sim_fault_injected();
     o->resets = w->resets_carry + kvm_bus_resets(w->kvm);
 }
