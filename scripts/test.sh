@@ -2,8 +2,8 @@
 # scripts/test.sh - the whole test suite, as CI runs it: unit and scenario
 # tests in the default, asan and tsan builds, the ThreadSanitizer stress
 # tests, a bounded run of every fuzzer and the OSS-Fuzz build.sh check
-# (fuzz preset), the coverage gate (coverage preset), the mutation suite,
-# and a cross-build check that one seed gives one trace hash in every build.  Exits non-zero
+# (fuzz preset), the coverage gate (coverage preset), the mutation suite
+# and the ThreadSanitizer mutants, and a cross-build check that one seed gives one trace hash in every build.  Exits non-zero
 # on any failure.
 set -eu
 cd "$(dirname "$0")/.."
@@ -58,6 +58,18 @@ if sh tests/mutants/run.sh >build/mutants.log 2>&1; then
     grep -v '^caught ' build/mutants.log
 else
     grep -v '^caught ' build/mutants.log
+    status=1
+fi
+
+echo "== ThreadSanitizer mutants: every planted race must be reported =="
+# Built with the tsan preset in a scratch copy; each mutant must end an
+# exploration with a ThreadSanitizer report.
+tsan_run=""
+build/tsan/tests/test_tape >/dev/null 2>&1 || tsan_run="setarch $(uname -m) -R"
+if $tsan_run sh tests/mutants/tsan/run.sh >build/mutants-tsan.log 2>&1; then
+    grep -v '^caught ' build/mutants-tsan.log
+else
+    grep -v '^caught ' build/mutants-tsan.log
     status=1
 fi
 
