@@ -3,8 +3,8 @@
 # tests in the default, asan and tsan builds, the ThreadSanitizer stress
 # tests, a bounded run of every fuzzer and the OSS-Fuzz build.sh check
 # (fuzz preset), the coverage gate (coverage preset), the mutation suite
-# and the ThreadSanitizer mutants, and a cross-build check that one seed gives one trace hash in every build.  Exits non-zero
-# on any failure.
+# and the ThreadSanitizer mutants, and a cross-build check that one seed
+# gives one trace hash in every build.  Exits non-zero on any failure.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
