@@ -923,7 +923,7 @@ static int run_with_constants(const struct scn_request *q,
                               double *ms, unsigned nvf)
 {
     char buf[MSIX_NFIT + 2][96];
-    const char *extra[MSIX_NFIT + 2];
+    const char *extra[MSIX_NFIT + 3];
     struct scn_run r;
     const struct scn_metric *m;
     int code;
@@ -937,7 +937,10 @@ static int run_with_constants(const struct scn_request *q,
     extra[MSIX_NFIT] = buf[MSIX_NFIT];
     snprintf(buf[MSIX_NFIT + 1], sizeof(buf[0]), "workload.vfs=%u", nvf);
     extra[MSIX_NFIT + 1] = buf[MSIX_NFIT + 1];
-    code = scn_run_with(q, extra, MSIX_NFIT + 2, &r);
+    /* The timed part only: the concurrent phase comes after it and does
+     * not change these figures. */
+    extra[MSIX_NFIT + 2] = "workload.storm_rounds=0";
+    code = scn_run_with(q, extra, MSIX_NFIT + 3, &r);
     m = scn_metric_find(&r, "enable_ms_per_vf");
     for (unsigned i = 0; i < nvf; i++) {
         ms[i] = m && i < m->n ? m->v[i] : NAN;
@@ -984,8 +987,8 @@ int scn_msix_fit(const struct scn_request *q, double *theta)
 static void msix_sets(char *buf, size_t len, const char *variant,
                       const double *theta_ns, unsigned nvf)
 {
-    snprintf(buf, len, "run.variant=%s workload.vfs=%u %s=%.0f %s=%.0f",
-             variant, nvf, fit_keys[0], theta_ns[0] < 0 ? 0 : theta_ns[0],
+    snprintf(buf, len, "run.variant=%s workload.vfs=%u "
+             "workload.storm_rounds=0 %s=%.0f %s=%.0f", variant, nvf, fit_keys[0], theta_ns[0] < 0 ? 0 : theta_ns[0],
              fit_keys[1], theta_ns[1] < 0 ? 0 : theta_ns[1]);
 }
 
