@@ -120,6 +120,8 @@ enum msix_storm_inv {
     MSIX_STORM_NR
 };
 
+struct storm_actor;
+
 struct msix_world {
     struct scn_run *run;
     bool batched;
@@ -150,6 +152,9 @@ struct msix_world {
     uint64_t storm_threads_refused, storm_recovered;
     uint64_t storm_fail[MSIX_STORM_NR];
     char storm_first[MSIX_STORM_NR][200];
+    /* the phase's threads (owned here: a run stopped mid-phase frees
+     * them with the world) */
+    struct storm_actor *actors;
 };
 
 static uint64_t vector_address(const struct msix_world *w, unsigned j)
@@ -667,13 +672,15 @@ static void storm_baseline(struct msix_world *w)
     }
 }
 
+/* The event loop, the re-enabler, up to 8 vCPUs and a device per VF. */
+#define STORM_ACTORS(vfs) (10 + (size_t)(vfs))
+
 static void storm_run(struct msix_world *w)
 {
-    struct storm_actor loop, reset, vcpu[8];
-    struct storm_actor *dev = calloc(w->vfs, sizeof(*dev));
+    struct storm_actor *loop = &w->actors[0], *reset = &w->actors[1];
+    struct storm_actor *vcpu = &w->actors[2], *dev = &w->actors[10];
 
-    if (w->storm_rounds == 0 || !dev) {
-        free(dev);
+    if (w->storm_rounds == 0) {
         return;
     }
     plat_trace_begin("concurrent phase");
@@ -685,8 +692,8 @@ static void storm_run(struct msix_world *w)
         (void)need_enable(w, vf); /* the host index as enabled */
     }
     storm_baseline(w);
-    storm_spawn(w, &loop, "vmm event loop", storm_event_loop, 0);
-    storm_spawn(w, &reset, "vf reset", storm_reset, 0);
+    storm_spawn(w, loop, "vmm event loop", storm_event_loop, 0);
+    storm_spawn(w, reset, "vf reset", storm_reset, 0);
     for (unsigned k = 0; k < w->storm_vcpus; k++) {
         storm_spawn(w, &vcpu[k], "vcpu", storm_vcpu, k);
     }
@@ -694,12 +701,12 @@ static void storm_run(struct msix_world *w)
         storm_spawn(w, &dev[vf], "vf device", storm_device, vf);
     }
     storm_join(vcpu, w->storm_vcpus);
-    storm_join(&reset, 1);
+    storm_join(reset, 1);
     plat_atomic_store(&w->storm_quiet, 1);
     storm_join(dev, w->vfs);
     plat_atomic_store(&w->storm_stop, 1);
     plat_eventfd_signal(&w->doorbell);
-    storm_join(&loop, 1);
+    storm_join(loop, 1);
     /* Faults stop; a VF whose host refused a trigger is reset (enabled
      * again); then every vector of every VF must work as before. */
     for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
@@ -722,7 +729,6 @@ static void storm_run(struct msix_world *w)
     check_step_locked(w, "the concurrent phase", true);
     plat_unlock(&w->bql);
     plat_trace_end();
-    free(dev);
 }
 
 static void migration_thread(void *arg)
@@ -881,10 +887,11 @@ static int msix_run(struct scn_run *r)
     w->enabled = calloc(w->vfs, sizeof(*w->enabled));
     w->hi = calloc(w->vfs, sizeof(*w->hi));
     w->herr = calloc(w->vfs, sizeof(*w->herr));
+    w->actors = calloc(STORM_ACTORS(w->vfs), sizeof(*w->actors));
     plat_lock_init(&w->bql, PLAT_LOCK_MUTEX, "bql");
     plat_eventfd_init(&w->doorbell, "event loop doorbell");
     if (!w->kvm || !w->vdev || !w->dev || !w->enable_ms || !w->masked ||
-        !w->fired || !w->delivered0 || !w->enabled || !w->hi || !w->herr ||
+        !w->fired || !w->delivered0 || !w->enabled || !w->hi || !w->herr || !w->actors ||
         kvm_routes_init(&w->routes, w->kvm, 24, 4096) < 0) {
         goto out;
     }
@@ -949,6 +956,7 @@ out:
     free(w->enabled);
     free(w->hi);
     free(w->herr);
+    free(w->actors);
     free(w->enable_ms);
     free(w->dev);
     free(w->vdev);
