@@ -4,10 +4,14 @@
  *
  * One migration thread loads each VF's saved state in turn: the guest's
  * MSI-X table (every vector programmed and unmasked), then MSI-X enable,
- * whose duration is the seed's measurement.  Afterwards every vector of
- * every VF fires and the guest's receive counts are checked, the kernel's
- * routing table is compared with the VMM's, every VF is disabled and GSIs
- * are counted, and VF 0 goes through enable/disable cycles.
+ * whose duration is the seed's measurement (nothing else runs then).
+ * Afterwards every vector of every VF fires and the guest's receive
+ * counts are checked, the kernel's routing table is compared with the
+ * VMM's; then the concurrent phase (storm_run(): VFs re-enabled and
+ * vectors masked while the devices fire), the delivery check again, every
+ * VF is disabled and GSIs are counted, and VF 0 goes through
+ * enable/disable cycles.  Each enable, disable, mask and unmask is
+ * followed by the checks of every VF and its cost check.
  *
  * `kvmsim compare msix-resume-8vf` fits two cost constants on the seed's
  * "before" column (the per-irqfd part of KVM_SET_GSI_ROUTING and the VMM's
@@ -891,7 +895,8 @@ static int msix_run(struct scn_run *r)
     plat_lock_init(&w->bql, PLAT_LOCK_MUTEX, "bql");
     plat_eventfd_init(&w->doorbell, "event loop doorbell");
     if (!w->kvm || !w->vdev || !w->dev || !w->enable_ms || !w->masked ||
-        !w->fired || !w->delivered0 || !w->enabled || !w->hi || !w->herr || !w->actors ||
+        !w->fired || !w->delivered0 || !w->enabled || !w->hi || !w->herr ||
+        !w->actors ||
         kvm_routes_init(&w->routes, w->kvm, 24, 4096) < 0) {
         goto out;
     }
@@ -1045,8 +1050,9 @@ static void msix_sets(char *buf, size_t len, const char *variant,
                       const double *theta_ns, unsigned nvf)
 {
     snprintf(buf, len, "run.variant=%s workload.vfs=%u "
-             "workload.storm_rounds=0 %s=%.0f %s=%.0f", variant, nvf, fit_keys[0], theta_ns[0] < 0 ? 0 : theta_ns[0],
-             fit_keys[1], theta_ns[1] < 0 ? 0 : theta_ns[1]);
+             "workload.storm_rounds=0 %s=%.0f %s=%.0f", variant, nvf,
+             fit_keys[0], theta_ns[0] < 0 ? 0 : theta_ns[0], fit_keys[1],
+             theta_ns[1] < 0 ? 0 : theta_ns[1]);
 }
 
 /* Record the seed's table and the model's in q->report. */
