@@ -80,10 +80,11 @@ static int enable_vectors(struct vfio_pci_irq *d)
     return rc;
 }
 
-static void disable_index(struct vfio_pci_irq *d,
-                          enum plat_vfio_irq_index index)
+/* 0, or the host's error: then it keeps signalling the old triggers. */
+static int disable_index(struct vfio_pci_irq *d,
+                         enum plat_vfio_irq_index index)
 {
-    (void)host_set_irqs(d, index, 0, 0, NULL);
+    return host_set_irqs(d, index, 0, 0, NULL);
 }
 
 static void set_signaling(struct vfio_pci_irq *d, unsigned nr,
@@ -182,14 +183,21 @@ static void vector_init(struct vfio_pci_irq *d, struct vfio_msi_vector *v)
     v->use = true;
 }
 
-static void vector_fini(struct vfio_pci_irq *d, struct vfio_msi_vector *v)
+/* host_off: the host no longer signals the vector's eventfds.  When it
+ * may (its disable failed), they stay initialised: a late signal then
+ * finds a live eventfd that nobody reads, and vector_init() starts it
+ * afresh. */
+static void vector_fini(struct vfio_pci_irq *d, struct vfio_msi_vector *v,
+                        bool host_off)
 {
     if (!v->use) {
         return;
     }
     remove_kvm_msi_virq(d, v);
-    plat_eventfd_destroy(&v->interrupt);
-    plat_eventfd_destroy(&v->kvm_interrupt);
+    if (host_off) {
+        plat_eventfd_destroy(&v->interrupt);
+        plat_eventfd_destroy(&v->kvm_interrupt);
+    }
     v->use = false;
 }
 
@@ -254,7 +262,7 @@ static int msix_vector_do_use(struct vfio_pci_irq *d, unsigned nr,
         d->nr_vectors = nr + 1;
         if (!d->defer_kvm_irq_routing) {
             /* The host cannot grow an enabled index in place. */
-            disable_index(d, PLAT_VFIO_IRQ_MSIX);
+            (void)disable_index(d, PLAT_VFIO_IRQ_MSIX);
             (void)enable_vectors(d);
         }
     } else {
@@ -384,14 +392,16 @@ int vfio_msix_enable(struct vfio_pci_irq *d)
 
 void vfio_msix_disable(struct vfio_pci_irq *d)
 {
+    bool host_off;
+
     if (d->interrupt != VFIO_INT_MSIX) {
         return;
     }
     plat_trace_begin("vfio_msix_disable");
     msix_unset_vector_notifiers(&d->msix);
-    disable_index(d, PLAT_VFIO_IRQ_MSIX);
+    host_off = disable_index(d, PLAT_VFIO_IRQ_MSIX) == 0;
     for (unsigned i = 0; i < capacity(d); i++) {
-        vector_fini(d, &d->vectors[i]);
+        vector_fini(d, &d->vectors[i], host_off);
     }
     /* Let the kernel forget the released routes now. */
     (void)kvm_routes_commit(d->routes);
@@ -435,7 +445,7 @@ int vfio_msi_enable(struct vfio_pci_irq *d, unsigned nr, uint64_t address,
             /* The host grants fewer: start over with that many. */
             KVMSIM_MARK(VFIO_IRQ_MSI_GRANTED_FEWER);
             for (unsigned i = 0; i < d->nr_vectors; i++) {
-                vector_fini(d, &d->vectors[i]);
+                vector_fini(d, &d->vectors[i], true);
             }
             d->nr_vectors = (unsigned)rc;
             d->msi_retries++;
@@ -449,12 +459,14 @@ int vfio_msi_enable(struct vfio_pci_irq *d, unsigned nr, uint64_t address,
 
 void vfio_msi_disable(struct vfio_pci_irq *d)
 {
+    bool host_off;
+
     if (d->interrupt != VFIO_INT_MSI) {
         return;
     }
-    disable_index(d, PLAT_VFIO_IRQ_MSI);
+    host_off = disable_index(d, PLAT_VFIO_IRQ_MSI) == 0;
     for (unsigned i = 0; i < capacity(d); i++) {
-        vector_fini(d, &d->vectors[i]);
+        vector_fini(d, &d->vectors[i], host_off);
     }
     (void)kvm_routes_commit(d->routes);
     d->nr_vectors = 0;

@@ -3,21 +3,24 @@
  * a fuzzer-made decision tape (encoding and oracle: fuzz/tape_target.h).
  *
  * Scaled down to 2 VFs of 6 vectors, every third vector left masked (the
- * pending-bit path), one firing each and one enable/disable cycle.  The
- * migration is one thread, so the tape decides the faults: route commits,
- * irqfd assigns, GSI allocation and allocations fail where it says, and
- * every vector must still be delivered exactly once (a vector whose KVM
- * route or irqfd failed falls back to the userspace path), with no leak.
- * VFIO_DEVICE_SET_IRQS faults stay off: when the host refuses a trigger
- * three times in a row the host never signals that vector, so delivery
- * cannot hold by design.  A crash file replays with:
+ * pending-bit path), one firing each and one enable/disable cycle, then
+ * the concurrent phase (2 rounds: a VF re-enabler and 2 masking vCPUs as
+ * updaters, each VF's device firing and the event loop as readers).  The
+ * tape decides the schedule and the faults: route commits, irqfd
+ * assigns, GSI allocation, SET_IRQS, thread creation and allocations fail
+ * where it says; after every step no vector is delivered more often than
+ * it fired, tables agree, no disabled VF keeps an irqfd and each
+ * operation made only the calls it needs; after the phase (faults off, a
+ * VF whose host gave up on a trigger re-enabled) every vector is
+ * delivered exactly once, with no leak.  A crash file replays with:
  *   kvmsim replay CRASHFILE --scenario msix-resume-8vf --variant V \
  *     --set workload.vfs=2 --set workload.vectors=6 \
  *     --set workload.fires=1 --set workload.cycles=1 \
  *     --set workload.mask_every=3 --set vm.vcpus=4 \
  *     --set run.step_limit=100000 \
  *     --set faults.kvm_set_gsi_routing=0.05 --set faults.kvm_irqfd=0.05 \
- *     --set faults.gsi_alloc=0.05 --set faults.alloc=0.02
+ *     --set faults.gsi_alloc=0.05 --set faults.alloc=0.02 \
+ *     --set faults.vfio_set_irqs=0.05 --set faults.thread_create=0.1
  * with V the variant byte 0 picks (per-vector when even, batched when
  * odd); the target prints the exact line before it aborts.
  */
@@ -40,6 +43,8 @@ static const char *const msix_sets[] = {
     "faults.kvm_irqfd=0.05",
     "faults.gsi_alloc=0.05",
     "faults.alloc=0.02",
+    "faults.vfio_set_irqs=0.05",
+    "faults.thread_create=0.1",
     NULL,
 };
 

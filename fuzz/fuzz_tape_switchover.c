@@ -11,13 +11,16 @@
  * (the device falls back to a serial transition) and allocations fail
  * where it says.  The invariants cover exactly these: a failed transition
  * aborts the migration and every device is back in RUNNING (unless its
- * reset failed), and nothing else aborts it.  A crash file replays with:
+ * reset failed), and nothing else aborts it; half the runs (the tape
+ * decides) also cancel at a tape-chosen moment, the canceller racing the
+ * migration thread for the source's devices.  A crash file replays with:
  *   kvmsim replay CRASHFILE --scenario switchover-vfio --variant V \
  *     --set workload.devices=3 --set workload.root_ports=1 \
  *     --set workload.ordinary_per_depth=0 --set workload.precopy_iters=0 \
  *     --set run.step_limit=100000 --set faults.vfio_set_state=0.05 \
  *     --set faults.vfio_reset=0.1 --set faults.thread_create=0.1 \
- *     --set faults.alloc=0.02
+ *     --set faults.alloc=0.02 --set workload.cancel_pct=50 \
+ *     --set workload.cancel_window_ms=120
  * with V the variant byte 0 picks (parallel when even, serial when odd);
  * the target prints the exact line before it aborts.
  */
@@ -38,6 +41,8 @@ static const char *const switchover_sets[] = {
     "faults.vfio_reset=0.1",
     "faults.thread_create=0.1",
     "faults.alloc=0.02",
+    "workload.cancel_pct=50",
+    "workload.cancel_window_ms=120",
     NULL,
 };
 

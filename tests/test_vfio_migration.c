@@ -1234,10 +1234,80 @@ static void switchover_vfio_key_defaults_match_the_model(void **state)
     assert_int_equal(matched, sizeof(map) / sizeof(map[0]) + 1);
 }
 
+/* The checker's own arc rule (scenarios/src/switchover.c) agrees with the
+ * kernel's table on every pair and every flag set, and its shortest paths
+ * have as many arcs as the kernel's stepping takes. */
+static void sw_arc_legal_and_distance_agree_with_kernel_table(void **state)
+{
+    (void)state;
+    for (unsigned flags = 0; flags <= VFIO_MIG_F_ALL; flags++) {
+        for (unsigned a = 0; a < VFIO_MIG_NSTATES; a++) {
+            for (unsigned b = 0; b < VFIO_MIG_NSTATES; b++) {
+                enum plat_vfio_mig_state from = (enum plat_vfio_mig_state)a;
+                enum plat_vfio_mig_state to = (enum plat_vfio_mig_state)b;
+                enum plat_vfio_mig_state at = from, next;
+                int steps = 0;
+
+                if (sw_arc_legal(from, to, flags) !=
+                    vfio_mig_arc_legal(from, to, flags)) {
+                    fail_msg("flags %u: %s -> %s: checker %d, kernel %d",
+                             flags, vfio_mig_state_name(from),
+                             vfio_mig_state_name(to),
+                             sw_arc_legal(from, to, flags),
+                             vfio_mig_arc_legal(from, to, flags));
+                }
+                if (!vfio_mig_state_supported(from, flags) ||
+                    !vfio_mig_state_supported(to, flags)) {
+                    continue;
+                }
+                while (at != to && steps < 16 &&
+                       vfio_mig_next_step(at, to, flags, &next) == 0) {
+                    at = next;
+                    steps++;
+                }
+                if (at != to) {
+                    steps = -1;
+                }
+                if (sw_arc_distance(from, to, flags) != steps) {
+                    fail_msg("flags %u: %s -> %s: checker %d arcs, kernel "
+                             "%d", flags, vfio_mig_state_name(from),
+                             vfio_mig_state_name(to),
+                             sw_arc_distance(from, to, flags), steps);
+                }
+            }
+        }
+    }
+}
+
+/* Known paths, stated by hand. */
+static void sw_arc_distance_known_paths(void **state)
+{
+    const unsigned all = VFIO_MIG_F_ALL;
+
+    (void)state;
+    assert_int_equal(sw_arc_distance(PLAT_VFIO_STATE_RESUMING,
+                                     PLAT_VFIO_STATE_RUNNING_P2P, all), 2);
+    assert_int_equal(sw_arc_distance(PLAT_VFIO_STATE_RUNNING,
+                                     PLAT_VFIO_STATE_STOP_COPY, all), 3);
+    assert_int_equal(sw_arc_distance(PLAT_VFIO_STATE_RUNNING,
+                                     PLAT_VFIO_STATE_STOP, 0), 1);
+    assert_int_equal(sw_arc_distance(PLAT_VFIO_STATE_PRE_COPY,
+                                     PLAT_VFIO_STATE_RUNNING, all), 1);
+    assert_int_equal(sw_arc_distance(PLAT_VFIO_STATE_RUNNING,
+                                     PLAT_VFIO_STATE_RUNNING, all), 0);
+    assert_int_equal(sw_arc_distance(PLAT_VFIO_STATE_RUNNING,
+                                     PLAT_VFIO_STATE_ERROR, all), -1);
+    assert_int_equal(sw_arc_distance(PLAT_VFIO_STATE_RUNNING,
+                                     PLAT_VFIO_STATE_PRE_COPY_P2P,
+                                     VFIO_MIG_F_P2P), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(vfio_mig_arc_legal_exactly_the_listed_arcs),
+        cmocka_unit_test(sw_arc_legal_and_distance_agree_with_kernel_table),
+        cmocka_unit_test(sw_arc_distance_known_paths),
         cmocka_unit_test(vfio_mig_arc_legal_selected_illegal_arcs),
         cmocka_unit_test(vfio_mig_next_step_known_ways),
         cmocka_unit_test(vfio_mig_next_step_every_pair_legal_and_clean),

@@ -619,6 +619,38 @@ static void vfio_msix_enable_set_irqs_eio_retried_then_given_up(void **state)
     rig_close(&r);
 }
 
+/* The host refuses to turn MSI-X off (-EIO on every try): it keeps the
+ * old triggers, so a device firing afterwards signals the vectors'
+ * eventfds.  They must still be live (nobody reads them, nothing is
+ * delivered), and enabling again starts them afresh. */
+static void vfio_msix_disable_host_refuses_late_firing_signals_live_eventfd(
+    void **state)
+{
+    (void)state;
+    for (int b = 0; b < 2; b++) {
+        struct rig r;
+        uint64_t delivered;
+
+        rig_open(&r, (enum vfio_irq_batching)b, NV, 0, 0);
+        assert_int_equal(vfio_msix_enable(&r.dev), 0);
+        sim_fault_fail_nth(PLAT_FAULT_VFIO_SET_IRQS, 1, true);
+        vfio_msix_disable(&r.dev);
+        sim_fault_reset();
+        assert_in_range(r.dev.host_errors, 1, NV + 1);
+        assert_int_equal(sim_vfio_enabled(r.vdev, PLAT_VFIO_IRQ_MSIX), NV);
+        delivered = sim_kvm_delivered_total(r.kvm);
+        for (unsigned j = 0; j < NV; j++) {
+            assert_int_equal(sim_vfio_fire(r.vdev, PLAT_VFIO_IRQ_MSIX, j),
+                             1);
+        }
+        assert_int_equal(vfio_pci_irq_service(&r.dev), 0);
+        assert_int_equal(sim_kvm_delivered_total(r.kvm), delivered);
+        assert_int_equal(vfio_msix_enable(&r.dev), 0);
+        assert_every_vector_delivers(&r);
+        rig_close(&r);
+    }
+}
+
 /* ---- the MSI-X capability on its own ---- */
 
 struct notifier_log {
@@ -888,6 +920,8 @@ int main(void)
         cmocka_unit_test(vfio_msix_masked_vector_pends_then_delivers_once),
         cmocka_unit_test(msix_set_masked_second_unmask_delivers_nothing),
         cmocka_unit_test(vfio_msix_disable_leaves_no_kernel_route),
+        cmocka_unit_test(
+            vfio_msix_disable_host_refuses_late_firing_signals_live_eventfd),
         cmocka_unit_test(
             vfio_msix_growth_keeps_masked_vector_on_userspace_path),
         cmocka_unit_test(vfio_msi_enable_host_grants_fewer_retries),

@@ -4,10 +4,14 @@
  *
  * One migration thread loads each VF's saved state in turn: the guest's
  * MSI-X table (every vector programmed and unmasked), then MSI-X enable,
- * whose duration is the seed's measurement.  Afterwards every vector of
- * every VF fires and the guest's receive counts are checked, the kernel's
- * routing table is compared with the VMM's, every VF is disabled and GSIs
- * are counted, and VF 0 goes through enable/disable cycles.
+ * whose duration is the seed's measurement (nothing else runs then).
+ * Afterwards every vector of every VF fires and the guest's receive
+ * counts are checked, the kernel's routing table is compared with the
+ * VMM's; then the concurrent phase (storm_run(): VFs re-enabled and
+ * vectors masked while the devices fire), the delivery check again, every
+ * VF is disabled and GSIs are counted, and VF 0 goes through
+ * enable/disable cycles.  Each enable, disable, mask and unmask is
+ * followed by the checks of every VF and its cost check.
  *
  * `kvmsim compare msix-resume-8vf` fits two cost constants on the seed's
  * "before" column (the per-irqfd part of KVM_SET_GSI_ROUTING and the VMM's
@@ -15,7 +19,9 @@
  * the seed.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +35,9 @@
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
+#include "sim/fault.h"
 #include "sim/kvm.h"
+#include "sim/sim.h"
 
 static const char *const msix_variants[] = {"per-vector", "batched", NULL};
 
@@ -44,6 +52,16 @@ static const struct cfg_key msix_keys[] = {
      "MSI-X enable/disable cycles of VF 0 afterwards (GSI leak check)"},
     {"workload", "mask_every", CFG_INT, "0", 0, 2048, NULL,
      "leave every Nth vector masked (0: none) to exercise pending bits"},
+    {"workload", "storm_rounds", CFG_INT, "2", 0, 1000, NULL,
+     "rounds of the concurrent phase after the timed resume (0: none): "
+     "devices fire while VFs are re-enabled and vectors (un)masked"},
+    {"workload", "storm_vcpus", CFG_INT, "2", 0, 8, NULL,
+     "vCPU threads masking and unmasking vectors in the concurrent phase"},
+    {"workload", "storm_vectors", CFG_INT, "8", 0, 2048, NULL,
+     "vectors per VF the vCPUs mask and unmask (the first N)"},
+    {"workload", "storm_fire_gap_us", CFG_DOUBLE, "200", 0.1, 1e6, NULL,
+     "in the concurrent phase each VF's device raises a tape-chosen "
+     "vector this often, us, until the updaters are done"},
     {"cost", "gsi_routing_base_ns", CFG_STRING, "", 0, 0, NULL,
      "KVM_SET_GSI_ROUTING fixed cost (empty: the model's)"},
     {"cost", "gsi_routing_per_route_ns", CFG_STRING, "", 0, 0, NULL,
@@ -66,6 +84,10 @@ static const struct cfg_key msix_keys[] = {
      "no irqfd is bound to a GSI before its route is committed"},
     {"invariants", "no_leak", CFG_BOOL, "true", 0, 0, NULL,
      "no GSI, route or irqfd left after disable and after the cycles"},
+    {"invariants", "cost", CFG_BOOL, "true", 0, 0, NULL,
+     "every enable, disable, mask and unmask makes exactly the "
+     "KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS calls it needs (bounds "
+     "under faults: no more commits, at most 3 tries per SET_IRQS)"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -92,6 +114,18 @@ static int apply_cost_keys(struct scn_run *r, struct cost_model *m)
     return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
 }
 
+/* What the concurrent phase checks after every step (storm_check_*). */
+enum msix_storm_inv {
+    MSIX_STORM_BIND = 0,  /* commit_before_bind */
+    MSIX_STORM_TABLES,    /* tables_equal, and kernel route == guest msg */
+    MSIX_STORM_EXTRA,     /* delivery: never more MSIs than firings */
+    MSIX_STORM_LEAK,      /* no_leak: a disabled VF holds no route/irqfd */
+    MSIX_STORM_COST,      /* cost: commits and SET_IRQS per operation */
+    MSIX_STORM_NR
+};
+
+struct storm_actor;
+
 struct msix_world {
     struct scn_run *run;
     bool batched;
@@ -105,6 +139,26 @@ struct msix_world {
     uint64_t expected, missing, extra, enable_errors;
     uint64_t tables_differ, leaked_gsis, leaked_irqfds, leaked_routes;
     uint64_t cycle_leaks;
+    /* the concurrent phase (storm_*): see storm_run() */
+    unsigned storm_rounds, storm_vcpus, storm_vectors;
+    struct plat_lock bql;          /* the VMM's global lock */
+    bool *masked;                  /* [vf * vectors + j]: the guest's view */
+    bool *enabled;                 /* [vf]: the guest's MSI-X enable bit */
+    unsigned *hi;                  /* [vf]: vectors the host has enabled */
+    uint64_t *herr;                /* [vf]: host errors at its last enable */
+    uint64_t delivery_skipped;     /* VF checks skipped: host gave up */
+    plat_atomic64 *fired;          /* [vf * vectors + j]: device firings */
+    uint64_t *delivered0;          /* guest MSIs before the phase */
+    plat_atomic64 storm_stop;      /* the event loop ends */
+    plat_atomic64 storm_quiet;     /* the updaters are done */
+    struct plat_eventfd doorbell;  /* the event loop's poll wakes */
+    uint64_t storm_gap_ns;
+    uint64_t storm_threads_refused, storm_recovered;
+    uint64_t storm_fail[MSIX_STORM_NR];
+    char storm_first[MSIX_STORM_NR][200];
+    /* the phase's threads (owned here: a run stopped mid-phase frees
+     * them with the world) */
+    struct storm_actor *actors;
 };
 
 static uint64_t vector_address(const struct msix_world *w, unsigned j)
@@ -131,6 +185,28 @@ static void program_table(struct msix_world *w, unsigned vf)
     }
 }
 
+/* The kernel's route for gsi (its table is sorted by GSI), or NULL. */
+static const struct plat_msi_route *kernel_route(const struct msix_world *w,
+                                                 int gsi)
+{
+    const struct plat_msi_route *k;
+    unsigned lo = 0, hi = sim_kvm_routes(w->kvm, &k);
+
+    while (lo < hi) {
+        unsigned mid = lo + (hi - lo) / 2;
+
+        if ((int)k[mid].gsi == gsi) {
+            return &k[mid];
+        }
+        if ((int)k[mid].gsi < gsi) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
+}
+
 static bool routes_equal(struct msix_world *w)
 {
     const struct plat_msi_route *k;
@@ -142,28 +218,34 @@ static bool routes_equal(struct msix_world *w)
     }
     for (unsigned i = 0; i < c->n; i++) {
         const struct plat_msi_route *e = &c->table[i];
-        bool found = false;
+        const struct plat_msi_route *r = kernel_route(w, (int)e->gsi);
 
-        for (unsigned j = 0; j < nk && !found; j++) {
-            found = k[j].gsi == e->gsi && k[j].address == e->address &&
-                    k[j].data == e->data && k[j].devid == e->devid;
-        }
-        if (!found) {
+        if (!r || r->address != e->address || r->data != e->data ||
+            r->devid != e->devid) {
             return false;
         }
     }
     return true;
 }
 
+/* Every vector of every VF fires and must reach the guest exactly once
+ * per firing.  A VF whose host refused a trigger three times since its
+ * last enable is skipped: that vector is never signalled, by design,
+ * until the VF is enabled again. */
 static void check_delivery(struct msix_world *w)
 {
     for (unsigned vf = 0; vf < w->vfs; vf++) {
         for (unsigned j = 0; j < w->vectors; j++) {
             uint64_t before = sim_kvm_delivered(w->kvm, vector_address(w, j),
                                                 vector_data(vf, j));
+            bool masked = vector_masked(w, j);
+            uint64_t want = masked ? (w->fires ? 1 : 0) : w->fires;
             uint64_t got;
 
-            if (vector_masked(w, j)) {
+            if (w->dev[vf].host_errors != w->herr[vf]) {
+                break;
+            }
+            if (masked) {
                 /* The guest sets the vector up, masks it, the device
                  * fires: pending, delivered once on unmask.  (A device
                  * only raises vectors the guest has set up.) */
@@ -171,55 +253,527 @@ static void check_delivery(struct msix_world *w)
                 vfio_msix_mask(&w->dev[vf], j, true);
                 before = sim_kvm_delivered(w->kvm, vector_address(w, j),
                                            vector_data(vf, j));
-                for (unsigned f = 0; f < w->fires; f++) {
-                    sim_vfio_fire(w->vdev[vf], PLAT_VFIO_IRQ_MSIX, j);
-                    vfio_pci_irq_service(&w->dev[vf]);
-                }
-                vfio_msix_mask(&w->dev[vf], j, false);
-                got = sim_kvm_delivered(w->kvm, vector_address(w, j),
-                                        vector_data(vf, j)) - before;
-                w->expected += w->fires ? 1 : 0;
-                w->missing += got < (w->fires ? 1u : 0u);
-                w->extra += got > (w->fires ? 1u : 0u);
-                vfio_msix_mask(&w->dev[vf], j, true);
-                continue;
             }
             for (unsigned f = 0; f < w->fires; f++) {
                 sim_vfio_fire(w->vdev[vf], PLAT_VFIO_IRQ_MSIX, j);
                 vfio_pci_irq_service(&w->dev[vf]);
             }
+            if (masked) {
+                vfio_msix_mask(&w->dev[vf], j, false);
+            }
             got = sim_kvm_delivered(w->kvm, vector_address(w, j),
                                     vector_data(vf, j)) - before;
-            w->expected += w->fires;
-            if (got < w->fires) {
-                w->missing += w->fires - got;
-            } else {
-                w->extra += got - w->fires;
+            if (masked) {
+                vfio_msix_mask(&w->dev[vf], j, true);
+            }
+            if (w->dev[vf].host_errors != w->herr[vf]) {
+                break; /* the host gave up on a trigger meanwhile */
+            }
+            w->expected += want;
+            w->missing += got < want ? want - got : 0;
+            w->extra += got > want ? got - want : 0;
+        }
+        w->delivery_skipped += w->dev[vf].host_errors != w->herr[vf];
+    }
+}
+
+/* ---- the concurrent phase and the per-operation checks ----
+ *
+ * After the timed resume, VFs are disabled and re-enabled (one updater)
+ * while vCPUs mask and unmask vectors (more updaters, disjoint vectors),
+ * every VF's device fires every vector (readers, without the VMM's lock:
+ * the hardware does not take it) and the VMM's event loop services the
+ * userspace path.  Updaters and the event loop hold `bql`, as QEMU's do.
+ * After every update the checks below run for every VF and vector; each
+ * operation's KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS calls are
+ * counted (attempts, failed ones included) and compared with what the
+ * operation needs, worked out here from the guest's table. */
+
+#define VEC(w, vf, j) ((size_t)(vf) * (w)->vectors + (j))
+
+static void storm_fail(struct msix_world *w, enum msix_storm_inv inv,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void storm_fail(struct msix_world *w, enum msix_storm_inv inv,
+                       const char *fmt, ...)
+{
+    va_list ap;
+
+    if (w->storm_fail[inv]++ == 0) {
+        va_start(ap, fmt);
+        vsnprintf(w->storm_first[inv], sizeof(w->storm_first[inv]), fmt,
+                  ap);
+        va_end(ap);
+    }
+    plat_trace_instant("msix check failed", (int64_t)inv);
+}
+
+/* GSI of the irqfd on vector j of VF vf in the kernel, or -1. */
+static int kernel_irqfd(const struct msix_world *w, unsigned vf, unsigned j)
+{
+    return sim_kvm_irqfd_gsi(w->kvm, &w->dev[vf].vectors[j].kvm_interrupt);
+}
+
+/* Every check, every VF, every vector; `what` names the step.  After a
+ * step that changes no route or irqfd (the event loop's), routes and
+ * irqfds are not walked again. */
+static void check_step_locked(struct msix_world *w, const char *what,
+                              bool routing)
+{
+    bool clean = !kvm_routes_dirty(&w->routes);
+
+    if (sim_kvm_bound_before_route(w->kvm) || sim_kvm_dropped(w->kvm)) {
+        storm_fail(w, MSIX_STORM_BIND, "after %s: %" PRIu64 " irqfds bound "
+                   "before their route, %" PRIu64 " MSIs dropped", what,
+                   sim_kvm_bound_before_route(w->kvm),
+                   sim_kvm_dropped(w->kvm));
+    }
+    if (routing && clean && !routes_equal(w)) {
+        storm_fail(w, MSIX_STORM_TABLES, "after %s: the kernel's routing "
+                   "table differs from the VMM's cache", what);
+    }
+    for (unsigned vf = 0; vf < w->vfs; vf++) {
+        for (unsigned j = 0; j < w->vectors; j++) {
+            uint64_t addr = vector_address(w, j);
+            uint32_t data = vector_data(vf, j);
+            uint64_t got = sim_kvm_delivered(w->kvm, addr, data) -
+                           w->delivered0[VEC(w, vf, j)];
+            uint64_t fired = atomic_load(&w->fired[VEC(w, vf, j)].v);
+            int gsi;
+            const struct plat_msi_route *r;
+
+            if (got > fired) {
+                storm_fail(w, MSIX_STORM_EXTRA, "after %s: VF %u vector %u "
+                           "delivered %" PRIu64 " times, fired %" PRIu64,
+                           what, vf, j, got, fired);
+            }
+            if (!routing) {
+                continue;
+            }
+            gsi = kernel_irqfd(w, vf, j);
+            if (gsi >= 0 && !w->enabled[vf]) {
+                storm_fail(w, MSIX_STORM_LEAK, "after %s: VF %u is "
+                           "disabled but vector %u keeps an irqfd on GSI "
+                           "%d", what, vf, j, gsi);
+            }
+            if (gsi < 0 || !clean) {
+                continue;
+            }
+            r = kernel_route(w, gsi);
+            if (!r || r->address != addr || r->data != data ||
+                r->devid != vf + 1) {
+                storm_fail(w, MSIX_STORM_TABLES, "after %s: VF %u vector "
+                           "%u's irqfd is on GSI %d, whose route %s the "
+                           "guest's message", what, vf, j, gsi,
+                           r ? "is not" : "is missing, not");
             }
         }
     }
 }
 
+/* The expensive calls so far: attempts, failed ones included. */
+struct msix_cost {
+    uint64_t commits, set_irqs, faults;
+    bool stale;  /* the kernel's table lags the cache (a failed commit) */
+};
+
+static struct msix_cost cost_now(struct msix_world *w)
+{
+    struct msix_cost c = {
+        sim_fault_hits(PLAT_FAULT_KVM_SET_GSI_ROUTING),
+        sim_fault_hits(PLAT_FAULT_VFIO_SET_IRQS),
+        sim_fault_injected(),
+        kvm_routes_dirty(&w->routes) || !routes_equal(w),
+    };
+
+    return c;
+}
+
+/* What one operation needs: exact without faults; with faults, at most
+ * `commits` commits and between set_irqs and three times as many
+ * SET_IRQS attempts (each call is tried up to three times).  When an
+ * earlier commit failed, the kernel's table lags and the operation's
+ * first commit call also flushes it: one commit more is allowed. */
+struct msix_need {
+    uint64_t commits, set_irqs;
+};
+
+static void cost_check(struct msix_world *w, const char *what,
+                       struct msix_cost before, struct msix_need need)
+{
+    struct msix_cost now = cost_now(w);
+    uint64_t commits = now.commits - before.commits;
+    uint64_t irqs = now.set_irqs - before.set_irqs;
+    uint64_t flush = before.stale ? 1 : 0;
+    bool faulted = now.faults != before.faults;
+    bool ok = faulted ? commits <= need.commits + flush &&
+                            irqs >= need.set_irqs &&
+                            irqs <= 3 * need.set_irqs
+                      : commits >= need.commits &&
+                            commits <= need.commits + flush &&
+                            irqs == need.set_irqs;
+
+    if (!ok) {
+        storm_fail(w, MSIX_STORM_COST, "%s%s: %" PRIu64 " KVM_SET_GSI_ROUTING"
+                   " and %" PRIu64 " VFIO_DEVICE_SET_IRQS calls, needs %"
+                   PRIu64 " and %" PRIu64, what,
+                   faulted ? " (faults injected)" : "", commits, irqs,
+                   need.commits, need.set_irqs);
+    }
+}
+
+/* Enabling MSI-X of a disabled VF: the host's MSI-X index is enabled up
+ * to each unmasked vector.  Per vector: a commit per vector, and the host
+ * index re-enabled (disable + enable) whenever it must grow, else one
+ * trigger change; first vector 0 on the userspace path (disable +
+ * enable).  Batched: one commit, one enable of the index (or vector 0
+ * alone when nothing is unmasked). */
+static struct msix_need need_enable(struct msix_world *w, unsigned vf)
+{
+    struct msix_need n = {0, 0};
+    unsigned u = 0, hi = 1;
+
+    for (unsigned j = 0; j < w->vectors; j++) {
+        if (w->masked[VEC(w, vf, j)]) {
+            continue;
+        }
+        u++;
+        if (j < hi) {
+            n.set_irqs += 1;
+        } else {
+            n.set_irqs += 2;
+            hi = j + 1;
+        }
+    }
+    w->hi[vf] = hi;
+    if (w->batched) {
+        n.commits = u ? 1 : 0;
+        n.set_irqs = u ? 1 : 2;
+    } else {
+        n.commits = u;
+        n.set_irqs += 2;
+    }
+    return n;
+}
+
+/* Disabling: the host index off once, every unmasked vector with a route
+ * moved to the userspace path first (the notifiers' release), one commit
+ * when any route goes. */
+static struct msix_need need_disable(struct msix_world *w, unsigned vf)
+{
+    struct msix_need n = {0, 1};
+
+    for (unsigned j = 0; j < w->vectors; j++) {
+        if (kernel_irqfd(w, vf, j) < 0) {
+            continue;
+        }
+        n.commits = 1;
+        n.set_irqs += w->masked[VEC(w, vf, j)] ? 0 : 1;
+    }
+    return n;
+}
+
+/* Masking a vector with a route moves its trigger (one SET_IRQS); its
+ * route stays.  Unmasking a routed vector moves it back (the message did
+ * not change: no commit); one without a route gets one (a commit) and
+ * the host index grows when it must. */
+static struct msix_need need_mask(struct msix_world *w, unsigned vf,
+                                  unsigned j, bool mask)
+{
+    struct msix_need n = {0, 0};
+    bool routed = kernel_irqfd(w, vf, j) >= 0;
+
+    if (!w->enabled[vf]) {
+        return n;
+    }
+    if (mask) {
+        n.set_irqs = routed ? 1 : 0;
+        return n;
+    }
+    n.commits = routed ? 0 : 1;
+    n.set_irqs = j < w->hi[vf] ? 1 : 2;
+    if (j >= w->hi[vf]) {
+        w->hi[vf] = j + 1;
+    }
+    return n;
+}
+
+static int op_enable_locked(struct msix_world *w, unsigned vf)
+{
+    struct msix_cost c = cost_now(w);
+    struct msix_need need = need_enable(w, vf);
+    char what[48];
+    int rc;
+
+    w->herr[vf] = w->dev[vf].host_errors;
+    rc = vfio_msix_enable(&w->dev[vf]);
+    w->enabled[vf] = true;
+    snprintf(what, sizeof(what), "enabling VF %u", vf);
+    cost_check(w, what, c, need);
+    return rc;
+}
+
+static void op_disable_locked(struct msix_world *w, unsigned vf)
+{
+    struct msix_cost c = cost_now(w);
+    struct msix_need need = need_disable(w, vf);
+    char what[48];
+
+    vfio_msix_disable(&w->dev[vf]);
+    w->enabled[vf] = false;
+    snprintf(what, sizeof(what), "disabling VF %u", vf);
+    cost_check(w, what, c, need);
+}
+
+static void op_mask_locked(struct msix_world *w, unsigned vf, unsigned j,
+                           bool mask)
+{
+    struct msix_cost c = cost_now(w);
+    struct msix_need need = need_mask(w, vf, j, mask);
+    char what[64];
+
+    vfio_msix_mask(&w->dev[vf], j, mask);
+    w->masked[VEC(w, vf, j)] = mask;
+    snprintf(what, sizeof(what), "%s VF %u vector %u",
+             mask ? "masking" : "unmasking", vf, j);
+    cost_check(w, what, c, need);
+    check_step_locked(w, what, true);
+}
+
+struct storm_actor {
+    struct msix_world *w;
+    unsigned id;
+    struct plat_thread *t;
+};
+
+/* A VF's device raises a tape-chosen vector every gap, and every vector
+ * once more at the end, until the updaters are done. */
+static void storm_device(void *arg)
+{
+    struct storm_actor *a = arg;
+    struct msix_world *w = a->w;
+
+    while (!plat_atomic_load(&w->storm_quiet)) {
+        unsigned j = (unsigned)sim_jitter(0, w->vectors - 1);
+
+        /* Counted first: a firing is delivered inside the call. */
+        plat_atomic_fetch_add(&w->fired[VEC(w, a->id, j)], 1);
+        sim_vfio_fire(w->vdev[a->id], PLAT_VFIO_IRQ_MSIX, j);
+        plat_eventfd_signal(&w->doorbell);
+        sim_sleep_ns(w->storm_gap_ns);
+    }
+    for (unsigned j = 0; j < w->vectors; j++) {
+        plat_atomic_fetch_add(&w->fired[VEC(w, a->id, j)], 1);
+        sim_vfio_fire(w->vdev[a->id], PLAT_VFIO_IRQ_MSIX, j);
+    }
+    plat_eventfd_signal(&w->doorbell);
+}
+
+/* vCPU k masks, then unmasks, its share of each VF's first vectors. */
+static void storm_vcpu(void *arg)
+{
+    struct storm_actor *a = arg;
+    struct msix_world *w = a->w;
+    unsigned nv = w->storm_vectors < w->vectors ? w->storm_vectors
+                                                : w->vectors;
+
+    for (unsigned r = 0; r < w->storm_rounds; r++) {
+        for (unsigned vf = 0; vf < w->vfs; vf++) {
+            for (unsigned m = 0; m < 2; m++) {
+                for (unsigned j = a->id; j < nv; j += w->storm_vcpus) {
+                    if (vector_masked(w, j)) {
+                        continue;
+                    }
+                    plat_lock(&w->bql);
+                    op_mask_locked(w, vf, j, m == 0);
+                    plat_unlock(&w->bql);
+                }
+            }
+        }
+    }
+}
+
+/* Every VF disabled and enabled again, the lock dropped in between. */
+static void storm_reset(void *arg)
+{
+    struct storm_actor *a = arg;
+    struct msix_world *w = a->w;
+    char what[48];
+
+    for (unsigned r = 0; r < w->storm_rounds; r++) {
+        for (unsigned vf = 0; vf < w->vfs; vf++) {
+            plat_lock(&w->bql);
+            op_disable_locked(w, vf);
+            snprintf(what, sizeof(what), "disabling VF %u", vf);
+            check_step_locked(w, what, true);
+            plat_unlock(&w->bql);
+            plat_yield();
+            plat_lock(&w->bql);
+            (void)op_enable_locked(w, vf);
+            snprintf(what, sizeof(what), "enabling VF %u", vf);
+            check_step_locked(w, what, true);
+            plat_unlock(&w->bql);
+        }
+    }
+}
+
+/* The VMM's event loop: the userspace path of every VF, each time a
+ * device rang (the poll of its eventfds, as one doorbell). */
+static void storm_event_loop(void *arg)
+{
+    struct storm_actor *a = arg;
+    struct msix_world *w = a->w;
+    bool last = false;
+
+    while (!last) {
+        unsigned n = 0;
+
+        plat_eventfd_wait(&w->doorbell);
+        plat_eventfd_test_and_clear(&w->doorbell);
+        last = plat_atomic_load(&w->storm_stop) != 0;
+        plat_lock(&w->bql);
+        for (unsigned vf = 0; vf < w->vfs; vf++) {
+            n += vfio_pci_irq_service(&w->dev[vf]);
+        }
+        if (n) {
+            check_step_locked(w, "the event loop's pass", false);
+        }
+        plat_unlock(&w->bql);
+    }
+}
+
+static void storm_spawn(struct msix_world *w, struct storm_actor *a,
+                        const char *name, void (*fn)(void *), unsigned id)
+{
+    a->w = w;
+    a->id = id;
+    if (plat_thread_create(&a->t, name, fn, a) < 0) {
+        a->t = NULL;
+        w->storm_threads_refused++;
+    }
+}
+
+static void storm_join(struct storm_actor *a, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (a[i].t) {
+            plat_thread_join(a[i].t);
+        }
+    }
+}
+
+/* Count firings and deliveries from here (the delivery check fires
+ * vectors itself). */
+static void storm_baseline(struct msix_world *w)
+{
+    for (unsigned vf = 0; vf < w->vfs; vf++) {
+        for (unsigned j = 0; j < w->vectors; j++) {
+            atomic_store(&w->fired[VEC(w, vf, j)].v, 0);
+            w->delivered0[VEC(w, vf, j)] = sim_kvm_delivered(
+                w->kvm, vector_address(w, j), vector_data(vf, j));
+        }
+    }
+}
+
+/* The event loop, the re-enabler, up to 8 vCPUs and a device per VF. */
+#define STORM_ACTORS(vfs) (10 + (size_t)(vfs))
+
+static void storm_run(struct msix_world *w)
+{
+    struct storm_actor *loop = &w->actors[0], *reset = &w->actors[1];
+    struct storm_actor *vcpu = &w->actors[2], *dev = &w->actors[10];
+
+    if (w->storm_rounds == 0) {
+        return;
+    }
+    plat_trace_begin("concurrent phase");
+    for (unsigned vf = 0; vf < w->vfs; vf++) {
+        w->enabled[vf] = true;
+        for (unsigned j = 0; j < w->vectors; j++) {
+            w->masked[VEC(w, vf, j)] = vector_masked(w, j);
+        }
+        (void)need_enable(w, vf); /* the host index as enabled */
+    }
+    storm_baseline(w);
+    storm_spawn(w, loop, "vmm event loop", storm_event_loop, 0);
+    storm_spawn(w, reset, "vf reset", storm_reset, 0);
+    for (unsigned k = 0; k < w->storm_vcpus; k++) {
+        storm_spawn(w, &vcpu[k], "vcpu", storm_vcpu, k);
+    }
+    for (unsigned vf = 0; vf < w->vfs; vf++) {
+        storm_spawn(w, &dev[vf], "vf device", storm_device, vf);
+    }
+    storm_join(vcpu, w->storm_vcpus);
+    storm_join(reset, 1);
+    plat_atomic_store(&w->storm_quiet, 1);
+    storm_join(dev, w->vfs);
+    plat_atomic_store(&w->storm_stop, 1);
+    plat_eventfd_signal(&w->doorbell);
+    storm_join(loop, 1);
+    /* Faults stop; a VF whose host refused a trigger is reset (enabled
+     * again); then every vector of every VF must work as before. */
+    for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
+        sim_fault_set_prob((enum plat_fault_site)i, 0);
+    }
+    sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
+    sim_fault_fail_nth_any(0, false);
+    plat_lock(&w->bql);
+    for (unsigned vf = 0; vf < w->vfs; vf++) {
+        /* The event loop's last pass (its thread may have been refused). */
+        vfio_pci_irq_service(&w->dev[vf]);
+    }
+    for (unsigned vf = 0; vf < w->vfs; vf++) {
+        if (w->dev[vf].host_errors != w->herr[vf]) {
+            op_disable_locked(w, vf);
+            op_enable_locked(w, vf);
+            w->storm_recovered++;
+        }
+    }
+    check_step_locked(w, "the concurrent phase", true);
+    plat_unlock(&w->bql);
+    plat_trace_end();
+}
+
 static void migration_thread(void *arg)
 {
     struct msix_world *w = arg;
+    char what[48];
 
+    /* The timed part: nothing else runs, and the checks around it read
+     * counters only (no scheduling point, no virtual time). */
     for (unsigned vf = 0; vf < w->vfs; vf++) {
+        struct msix_cost c = cost_now(w);
+        struct msix_need need;
         uint64_t t0;
 
         program_table(w, vf);
+        need = need_enable(w, vf);
+        w->herr[vf] = w->dev[vf].host_errors;
         t0 = plat_now_ns();
         if (vfio_msix_enable(&w->dev[vf]) < 0) {
             w->enable_errors++;
         }
         w->enable_ms[vf] = (double)(plat_now_ns() - t0) / 1e6;
+        w->enabled[vf] = true;
+        snprintf(what, sizeof(what), "enabling VF %u", vf);
+        cost_check(w, what, c, need);
+        check_step_locked(w, what, true);
     }
     check_delivery(w);
     if (!kvm_routes_dirty(&w->routes) && !routes_equal(w)) {
         w->tables_differ++;
     }
+    storm_run(w);
+    if (w->storm_rounds) {
+        check_delivery(w);
+    }
+    storm_baseline(w);
+    plat_lock(&w->bql);
     for (unsigned vf = 0; vf < w->vfs; vf++) {
-        vfio_msix_disable(&w->dev[vf]);
+        op_disable_locked(w, vf);
+        snprintf(what, sizeof(what), "disabling VF %u", vf);
+        check_step_locked(w, what, true);
     }
     if (!kvm_routes_dirty(&w->routes) && !routes_equal(w)) {
         w->tables_differ++;
@@ -228,19 +782,33 @@ static void migration_thread(void *arg)
     w->leaked_irqfds = sim_kvm_nirqfds(w->kvm);
     w->leaked_routes = w->routes.n;
     for (unsigned c = 0; c < w->cycles; c++) {
-        if (vfio_msix_enable(&w->dev[0]) < 0) {
+        if (op_enable_locked(w, 0) < 0) {
             w->enable_errors++;
         }
-        vfio_msix_disable(&w->dev[0]);
+        check_step_locked(w, "enabling VF 0 (cycle)", true);
+        op_disable_locked(w, 0);
+        check_step_locked(w, "disabling VF 0 (cycle)", true);
         if (kvm_routes_allocated(&w->routes) != 0) {
             w->cycle_leaks++;
         }
     }
+    plat_unlock(&w->bql);
 }
 
 static void msix_check(struct msix_world *w)
 {
     struct scn_run *r = w->run;
+    static const char *const inv[MSIX_STORM_NR] = {
+        "commit_before_bind", "tables_equal", "delivery", "no_leak", "cost",
+    };
+
+    for (unsigned i = 0; i < MSIX_STORM_NR; i++) {
+        if (cfg_bool(r->cfg, "invariants", inv[i])) {
+            scn_check(r, w->storm_fail[i] == 0, inv[i], "%s (%" PRIu64
+                      " failed checks)", w->storm_first[i],
+                      w->storm_fail[i]);
+        }
+    }
 
     if (cfg_bool(r->cfg, "invariants", "delivery")) {
         scn_check(r, w->missing == 0 && w->extra == 0, "delivery",
@@ -289,6 +857,12 @@ static int msix_run(struct scn_run *r)
     w->cycles = (unsigned)cfg_int(r->cfg, "workload", "cycles");
     w->mask_every = (unsigned)cfg_int(r->cfg, "workload", "mask_every");
     w->vcpus = (unsigned)cfg_int(r->cfg, "vm", "vcpus");
+    w->storm_rounds = (unsigned)cfg_int(r->cfg, "workload", "storm_rounds");
+    w->storm_vcpus = (unsigned)cfg_int(r->cfg, "workload", "storm_vcpus");
+    w->storm_vectors = (unsigned)cfg_int(r->cfg, "workload",
+                                         "storm_vectors");
+    w->storm_gap_ns = (uint64_t)(cfg_double(r->cfg, "workload",
+                                            "storm_fire_gap_us") * 1e3);
     if ((uint64_t)w->vfs * w->vectors > 4096 - 24) {
         scn_config_error(r, "workload", "vectors",
                          "vfs x vectors = %u needs more GSIs than KVM's "
@@ -310,11 +884,26 @@ static int msix_run(struct scn_run *r)
     w->vdev = calloc(w->vfs, sizeof(*w->vdev));
     w->dev = calloc(w->vfs, sizeof(*w->dev));
     w->enable_ms = calloc(w->vfs, sizeof(*w->enable_ms));
-    if (!w->kvm || !w->vdev || !w->dev || !w->enable_ms ||
+    w->masked = calloc((size_t)w->vfs * w->vectors, sizeof(*w->masked));
+    w->fired = calloc((size_t)w->vfs * w->vectors, sizeof(*w->fired));
+    w->delivered0 = calloc((size_t)w->vfs * w->vectors,
+                           sizeof(*w->delivered0));
+    w->enabled = calloc(w->vfs, sizeof(*w->enabled));
+    w->hi = calloc(w->vfs, sizeof(*w->hi));
+    w->herr = calloc(w->vfs, sizeof(*w->herr));
+    w->actors = calloc(STORM_ACTORS(w->vfs), sizeof(*w->actors));
+    plat_lock_init(&w->bql, PLAT_LOCK_MUTEX, "bql");
+    plat_eventfd_init(&w->doorbell, "event loop doorbell");
+    if (!w->kvm || !w->vdev || !w->dev || !w->enable_ms || !w->masked ||
+        !w->fired || !w->delivered0 || !w->enabled || !w->hi || !w->herr ||
+        !w->actors ||
         kvm_routes_init(&w->routes, w->kvm, 24, 4096) < 0) {
         goto out;
     }
     for (unsigned vf = 0; vf < w->vfs; vf++) {
+        for (unsigned j = 0; j < w->vectors; j++) {
+            w->masked[VEC(w, vf, j)] = vector_masked(w, j);
+        }
         w->vdev[vf] = sim_vfio_create("vf", w->vectors, 0, 0);
         if (!w->vdev[vf] ||
             vfio_pci_irq_init(&w->dev[vf], &w->routes, w->vdev[vf], w->kvm,
@@ -343,6 +932,10 @@ static int msix_run(struct scn_run *r)
     scn_metric(r, "vfio_set_irqs_calls", (double)set_irqs);
     scn_metric(r, "vectors_on_userspace_path", (double)fallbacks);
     scn_metric(r, "enable_errors", (double)w->enable_errors);
+    scn_metric(r, "storm_threads_refused",
+               (double)w->storm_threads_refused);
+    scn_metric(r, "storm_vfs_reset", (double)w->storm_recovered);
+    scn_metric(r, "delivery_checks_skipped", (double)w->delivery_skipped);
     scn_metric(r, "interrupts_delivered",
                (double)sim_kvm_delivered_total(w->kvm));
     rc = 0;
@@ -360,6 +953,15 @@ out:
         kvm_routes_destroy(&w->routes);
     }
     sim_kvm_destroy(w->kvm);
+    plat_lock_destroy(&w->bql);
+    plat_eventfd_destroy(&w->doorbell);
+    free(w->masked);
+    free(w->fired);
+    free(w->delivered0);
+    free(w->enabled);
+    free(w->hi);
+    free(w->herr);
+    free(w->actors);
     free(w->enable_ms);
     free(w->dev);
     free(w->vdev);
@@ -383,7 +985,7 @@ static int run_with_constants(const struct scn_request *q,
                               double *ms, unsigned nvf)
 {
     char buf[MSIX_NFIT + 2][96];
-    const char *extra[MSIX_NFIT + 2];
+    const char *extra[MSIX_NFIT + 3];
     struct scn_run r;
     const struct scn_metric *m;
     int code;
@@ -397,7 +999,10 @@ static int run_with_constants(const struct scn_request *q,
     extra[MSIX_NFIT] = buf[MSIX_NFIT];
     snprintf(buf[MSIX_NFIT + 1], sizeof(buf[0]), "workload.vfs=%u", nvf);
     extra[MSIX_NFIT + 1] = buf[MSIX_NFIT + 1];
-    code = scn_run_with(q, extra, MSIX_NFIT + 2, &r);
+    /* The timed part only: the concurrent phase comes after it and does
+     * not change these figures. */
+    extra[MSIX_NFIT + 2] = "workload.storm_rounds=0";
+    code = scn_run_with(q, extra, MSIX_NFIT + 3, &r);
     m = scn_metric_find(&r, "enable_ms_per_vf");
     for (unsigned i = 0; i < nvf; i++) {
         ms[i] = m && i < m->n ? m->v[i] : NAN;
@@ -444,9 +1049,10 @@ int scn_msix_fit(const struct scn_request *q, double *theta)
 static void msix_sets(char *buf, size_t len, const char *variant,
                       const double *theta_ns, unsigned nvf)
 {
-    snprintf(buf, len, "run.variant=%s workload.vfs=%u %s=%.0f %s=%.0f",
-             variant, nvf, fit_keys[0], theta_ns[0] < 0 ? 0 : theta_ns[0],
-             fit_keys[1], theta_ns[1] < 0 ? 0 : theta_ns[1]);
+    snprintf(buf, len, "run.variant=%s workload.vfs=%u "
+             "workload.storm_rounds=0 %s=%.0f %s=%.0f", variant, nvf,
+             fit_keys[0], theta_ns[0] < 0 ? 0 : theta_ns[0], fit_keys[1],
+             theta_ns[1] < 0 ? 0 : theta_ns[1]);
 }
 
 /* Record the seed's table and the model's in q->report. */

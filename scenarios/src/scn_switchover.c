@@ -62,6 +62,12 @@ static const struct cfg_key sw_keys[] = {
      "dirty RAM sent while the VM is stopped, MiB"},
     {"workload", "link_gbps", CFG_DOUBLE, "25", 0.001, 1e4, NULL,
      "migration stream bandwidth, Gbit/s"},
+    {"workload", "cancel_pct", CFG_INT, "0", 0, 100, NULL,
+     "chance (percent, from the tape) that management cancels the "
+     "migration: the canceller then races the migration thread for the "
+     "source's devices"},
+    {"workload", "cancel_window_ms", CFG_DOUBLE, "300", 0, 1e6, NULL,
+     "the cancel comes at a tape-chosen time within this, ms"},
     {"vfio", "running_p2p_us", CFG_INT, "1000", 0, 1e9, NULL,
      "arc RUNNING <-> RUNNING_P2P, us"},
     {"vfio", "p2p_stop_us", CFG_INT, "2000", 0, 1e9, NULL,
@@ -98,7 +104,11 @@ static const struct cfg_key sw_keys[] = {
      "source STOP and destination RUNNING after a migration, every device "
      "RUNNING after a failed one; VMM view equals kernel"},
     {"invariants", "errors_abort", CFG_BOOL, "true", 0, 0, NULL,
-     "a failed transition aborts the migration, nothing else does"},
+     "a failed transition or an accepted cancel aborts the migration, "
+     "nothing else does"},
+    {"invariants", "cost", CFG_BOOL, "true", 0, 0, NULL,
+     "after a migration without faults or cancel, every device took "
+     "exactly the arcs and set-state requests of its legal path"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -243,6 +253,9 @@ static int sw_run(struct scn_run *r)
         (uint64_t)cfg_int(r->cfg, "workload", "final_ram_mib") << 20;
     mp.link_bytes_per_s = (uint64_t)(cfg_double(r->cfg, "workload",
                                                 "link_gbps") * 1e9 / 8);
+    mp.cancel_pct = (unsigned)cfg_int(r->cfg, "workload", "cancel_pct");
+    mp.cancel_window_ns = (uint64_t)(cfg_double(r->cfg, "workload",
+                                                "cancel_window_ms") * 1e6);
     if (scn_sim_create(r) < 0) {
         free(w);
         return -ENOMEM;

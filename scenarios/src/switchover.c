@@ -28,7 +28,7 @@ SIM_TSAN_ENGINE_BEGIN
 const char *sw_invariant_name(enum sw_invariant inv)
 {
     static const char *const names[SW_INV_NR] = {
-        "ordering", "legal_arcs", "final_states", "errors_abort",
+        "ordering", "legal_arcs", "final_states", "errors_abort", "cost",
     };
 
     return (unsigned)inv < SW_INV_NR ? names[inv] : "?";
@@ -58,6 +58,83 @@ uint64_t sw_violations(const struct sw_world *w)
         n += w->violations[i];
     }
     return n;
+}
+
+/* ---- the arc rule, restated for the checkers ---- */
+
+#define ST(x) PLAT_VFIO_STATE_##x
+
+bool sw_arc_legal(enum plat_vfio_mig_state from, enum plat_vfio_mig_state to,
+                  unsigned flags)
+{
+    bool p2p = flags & VFIO_MIG_F_P2P;
+    bool pre = flags & VFIO_MIG_F_PRE_COPY;
+
+#define ARC(a, b) (from == ST(a) && to == ST(b))
+#define BOTH(a, b) (ARC(a, b) || ARC(b, a))
+    if (BOTH(STOP, STOP_COPY) || BOTH(STOP, RESUMING)) {
+        return true;
+    }
+    if (!p2p && BOTH(RUNNING, STOP)) {
+        return true;
+    }
+    if (p2p && (BOTH(RUNNING, RUNNING_P2P) || BOTH(RUNNING_P2P, STOP))) {
+        return true;
+    }
+    if (pre && BOTH(RUNNING, PRE_COPY)) {
+        return true;
+    }
+    if (pre && !p2p && ARC(PRE_COPY, STOP_COPY)) {
+        return true;
+    }
+    return pre && p2p &&
+           (BOTH(PRE_COPY, PRE_COPY_P2P) || ARC(PRE_COPY_P2P, STOP_COPY) ||
+            BOTH(RUNNING_P2P, PRE_COPY_P2P));
+#undef BOTH
+#undef ARC
+}
+
+/* Breadth-first over the restated arcs; a path may end in, but not pass
+ * through, a state that moves data (STOP_COPY, RESUMING) or a pre-copy
+ * state it did not start in. */
+int sw_arc_distance(enum plat_vfio_mig_state from,
+                    enum plat_vfio_mig_state to, unsigned flags)
+{
+    int dist[VFIO_MIG_NSTATES];
+    unsigned queue[VFIO_MIG_NSTATES], head = 0, tail = 0;
+
+    if ((unsigned)from >= VFIO_MIG_NSTATES ||
+        (unsigned)to >= VFIO_MIG_NSTATES || to == ST(ERROR) ||
+        from == ST(ERROR)) {
+        return -1;
+    }
+    for (unsigned i = 0; i < VFIO_MIG_NSTATES; i++) {
+        dist[i] = -1;
+    }
+    dist[from] = 0;
+    queue[tail++] = from;
+    while (head < tail) {
+        unsigned a = queue[head++];
+
+        if (a == (unsigned)to) {
+            return dist[a];
+        }
+        if (a != (unsigned)from &&
+            (a == ST(STOP_COPY) || a == ST(RESUMING) ||
+             ((a == ST(PRE_COPY) || a == ST(PRE_COPY_P2P)) &&
+              from != ST(PRE_COPY) && from != ST(PRE_COPY_P2P)))) {
+            continue;
+        }
+        for (unsigned b = 0; b < VFIO_MIG_NSTATES; b++) {
+            if (dist[b] < 0 &&
+                sw_arc_legal((enum plat_vfio_mig_state)a,
+                             (enum plat_vfio_mig_state)b, flags)) {
+                dist[b] = dist[a] + 1;
+                queue[tail++] = b;
+            }
+        }
+    }
+    return -1;
 }
 
 /* ---- event logs ---- */
@@ -153,7 +230,7 @@ static void kernel_hook(void *arg, struct plat_vfio_dev *dev,
     struct sw_vfio *v = arg;
 
     if (ev == SIM_VFIO_MIG_ARC &&
-        !vfio_mig_arc_legal(from, to, sim_vfio_mig(dev)->flags)) {
+        !sw_arc_legal(from, to, sim_vfio_mig(dev)->flags)) {
         sw_violation(v->vm->w, SW_INV_LEGAL_ARCS,
                      "%s device %u took arc %s -> %s", v->vm->name,
                      v->index, vfio_mig_state_name(from),
@@ -275,6 +352,7 @@ void sw_world_init(struct sw_world *w)
     }
     plat_eventfd_init(&w->to_dst, "to destination");
     plat_eventfd_init(&w->to_src, "to source");
+    plat_lock_init(&w->bql, PLAT_LOCK_MUTEX, "source bql");
 }
 
 void sw_world_fini(struct sw_world *w)
@@ -304,6 +382,7 @@ void sw_world_fini(struct sw_world *w)
      * eventfds releases them. */
     plat_eventfd_destroy(&w->to_dst);
     plat_eventfd_destroy(&w->to_src);
+    plat_lock_destroy(&w->bql);
 }
 
 int sw_add_vfio(struct sw_vm *vm, unsigned depth, unsigned flags,
@@ -521,6 +600,33 @@ static int release_all(struct sw_vm *vm)
     return rc;
 }
 
+/* The source's lock serialises the migration thread with the canceller;
+ * without one there is nothing to serialise, and the lock is not taken
+ * (its scheduling points would move the tape's jitter, and with it the
+ * seed's downtime figures). */
+static void bql_lock(struct sw_world *w)
+{
+    if (w->mp.cancel_pct) {
+        plat_lock(&w->bql);
+    }
+}
+
+static void bql_unlock(struct sw_world *w)
+{
+    if (w->mp.cancel_pct) {
+        plat_unlock(&w->bql);
+    }
+}
+
+/* The migration thread polls for a cancel between its steps. */
+static int cancel_point(struct sw_world *w, int rc)
+{
+    if (rc == 0 && w->mp.cancel_pct && plat_atomic_load(&w->cancel_req)) {
+        return -ECANCELED;
+    }
+    return rc;
+}
+
 static void src_main(void *arg)
 {
     struct sw_world *w = arg;
@@ -531,23 +637,30 @@ static void src_main(void *arg)
 
     res->t_begin = plat_now_ns();
     plat_trace_begin("migration");
+    bql_lock(w);
     rc = keep_first(check_multi(src), check_multi(&w->vm[1]));
     if (rc < 0) {
         res->blocked = true;
         send_cmd(w, SW_CMD_ABORT);
+        bql_unlock(w);
         wait_reply(w);
+        bql_lock(w);
         goto decided;
     }
     send_cmd(w, SW_CMD_INCOMING);
     for (unsigned i = 0; i < src->nvfio; i++) {
         rc = keep_first(rc, vfio_mig_save_setup(&src->vfio[i].m));
     }
+    bql_unlock(w);
     rc = keep_first(rc, wait_reply(w));
     plat_trace_begin("pre-copy");
     for (unsigned i = 0; rc == 0 && i < w->mp.precopy_iters; i++) {
         sim_sleep_ns(w->mp.precopy_iter_ns);
+        rc = cancel_point(w, rc);
     }
     plat_trace_end();
+    bql_lock(w);
+    rc = cancel_point(w, rc);
     if (rc == 0) {
         res->t_stop_begin = plat_now_ns();
         rc = sw_vm_stop(src, VMSTATE_RS_FINISH_MIGRATE);
@@ -555,7 +668,7 @@ static void src_main(void *arg)
     }
     if (rc == 0) {
         plat_trace_begin("save device state");
-        for (unsigned i = 0; i < src->nvfio; i++) {
+        for (unsigned i = 0; rc == 0 && i < src->nvfio; i++) {
             struct vfio_mig_dev *m = &src->vfio[i].m;
             int r = vfio_mig_save_complete_begin(m);
 
@@ -563,31 +676,45 @@ static void src_main(void *arg)
                 transfer(w, w->mp.device_state_bytes);
                 r = vfio_mig_save_complete_end(m);
             }
-            rc = keep_first(rc, r);
+            rc = cancel_point(w, keep_first(rc, r));
         }
-        transfer(w, w->mp.final_ram_bytes);
+        if (rc == 0) {
+            transfer(w, w->mp.final_ram_bytes);
+        }
         plat_trace_end();
         res->t_saved = plat_now_ns();
     }
+    rc = cancel_point(w, rc);
     if (rc == 0) {
+        /* The point of no return: a cancel from now on is too late. */
+        w->committed = true;
         send_cmd(w, SW_CMD_SENT);
+        bql_unlock(w);
         rc = wait_reply(w);
     } else {
         send_cmd(w, SW_CMD_ABORT);
+        bql_unlock(w);
         wait_reply(w);
     }
+    bql_lock(w);
 decided:
     /* Every failed transition must have reached the result; a result
-     * must have a cause. */
+     * must have a cause: a failed transition or a cancel. */
     if (rc == 0 && kernel_failures(w) != failures0) {
         sw_violation(w, SW_INV_ERRORS_ABORT,
                      "%" PRIu64 " transitions failed, yet the migration "
                      "completed", kernel_failures(w) - failures0);
     }
-    if (rc != 0 && !res->blocked && kernel_failures(w) == failures0) {
+    if (rc == 0 && w->cancelled) {
+        sw_violation(w, SW_INV_ERRORS_ABORT,
+                     "a cancel was accepted, yet the migration completed");
+    }
+    if (rc != 0 && !res->blocked && kernel_failures(w) == failures0 &&
+        !(rc == -ECANCELED && w->mp.cancel_pct &&
+          plat_atomic_load(&w->cancel_req))) {
         sw_violation(w, SW_INV_ERRORS_ABORT,
                      "the migration failed (%d) without a failed "
-                     "transition", rc);
+                     "transition or a cancel", rc);
     }
     res->rc = rc;
     if (rc != 0) {
@@ -600,9 +727,37 @@ decided:
         res->src_rc = keep_first(res->src_rc, release_all(src));
         plat_trace_end();
     }
+    bql_unlock(w);
     plat_trace_end();
     res->t_end = plat_now_ns();
     w->src_finished = true;
+}
+
+/* Management cancels the migration at a tape-chosen moment: the request
+ * is seen by the migration thread at its next step; then, under the
+ * source's lock, the canceller brings the source's devices back to
+ * RUNNING itself, unless the migration is past its point of no return. */
+static void canceller_main(void *arg)
+{
+    struct sw_world *w = arg;
+
+    if (sim_jitter(0, 99) >= w->mp.cancel_pct) {
+        w->canceller_finished = true;
+        return;
+    }
+    sim_sleep_ns(sim_jitter(0, w->mp.cancel_window_ns));
+    plat_trace_begin("migrate_cancel");
+    plat_atomic_store(&w->cancel_req, 1);
+    plat_lock(&w->bql);
+    if (w->committed) {
+        w->late_cancel = true;
+    } else {
+        w->cancelled = true;
+        (void)release_all(&w->vm[0]);
+    }
+    plat_unlock(&w->bql);
+    plat_trace_end();
+    w->canceller_finished = true;
 }
 
 static void dst_main(void *arg)
@@ -648,7 +803,95 @@ int sw_spawn_migration(struct sw_world *w, struct sim *s,
         !sim_spawn(s, "dst-main", 1, dst_main, w)) {
         return -ENOMEM;
     }
+    if (p->cancel_pct &&
+        !sim_spawn(s, "src-canceller", 2, canceller_main, w)) {
+        return -ENOMEM;
+    }
     return 0;
+}
+
+/* Arcs and set-state requests a device needs to go through `targets`
+ * in turn from RUNNING (a request for the state it is in is none). */
+static void plan_cost(const enum plat_vfio_mig_state *targets, unsigned n,
+                      unsigned flags, uint64_t *arcs, uint64_t *requests)
+{
+    enum plat_vfio_mig_state at = PLAT_VFIO_STATE_RUNNING;
+
+    *arcs = 0;
+    *requests = 0;
+    for (unsigned i = 0; i < n; i++) {
+        int d = sw_arc_distance(at, targets[i], flags);
+
+        if (d > 0) {
+            *arcs += (uint64_t)d;
+            *requests += 1;
+        }
+        at = targets[i];
+    }
+}
+
+/* After a migration without a failed arc, a reset or a cancel: every
+ * device took exactly the arcs of its legal path, in as many requests as
+ * the path has steps. */
+static void check_cost(struct sw_world *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        const struct sw_vm *vm = &w->vm[i];
+
+        for (unsigned j = 0; j < vm->nvfio; j++) {
+            const struct sw_vfio *v = &vm->vfio[j];
+            const struct sim_vfio_mig_counts *n =
+                sim_vfio_mig_counts(v->dev);
+            bool p2p = v->m.flags & VFIO_MIG_F_P2P;
+            bool pre = v->m.flags & VFIO_MIG_F_PRE_COPY;
+            enum plat_vfio_mig_state t[6];
+            unsigned nt = 0;
+            uint64_t arcs, requests;
+
+            if (i == 0) {
+                if (pre) {
+                    t[nt++] = PLAT_VFIO_STATE_PRE_COPY;
+                }
+                if (p2p) {
+                    t[nt++] = pre ? PLAT_VFIO_STATE_PRE_COPY_P2P
+                                  : PLAT_VFIO_STATE_RUNNING_P2P;
+                }
+                t[nt++] = pre ? PLAT_VFIO_STATE_STOP_COPY
+                              : PLAT_VFIO_STATE_STOP;
+                t[nt++] = PLAT_VFIO_STATE_STOP_COPY;
+                t[nt++] = PLAT_VFIO_STATE_STOP;
+            } else {
+                t[nt++] = PLAT_VFIO_STATE_RESUMING;
+                if (p2p) {
+                    t[nt++] = PLAT_VFIO_STATE_RUNNING_P2P;
+                }
+                t[nt++] = PLAT_VFIO_STATE_RUNNING;
+            }
+            plan_cost(t, nt, v->m.flags, &arcs, &requests);
+            if (n->arcs != arcs || n->requests != requests) {
+                sw_violation(w, SW_INV_COST,
+                             "%s device %u: %" PRIu64 " arcs in %" PRIu64
+                             " set-state requests, its path needs %" PRIu64
+                             " in %" PRIu64, vm->name, j, n->arcs,
+                             n->requests, arcs, requests);
+            }
+        }
+    }
+}
+
+static bool clean_run(struct sw_world *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned j = 0; j < w->vm[i].nvfio; j++) {
+            const struct sim_vfio_mig_counts *n =
+                sim_vfio_mig_counts(w->vm[i].vfio[j].dev);
+
+            if (n->failures || n->resets || n->reset_failures) {
+                return false;
+            }
+        }
+    }
+    return w->mp.cancel_pct == 0 || plat_atomic_load(&w->cancel_req) == 0;
 }
 
 void sw_check_migration(struct sw_world *w)
@@ -660,6 +903,9 @@ void sw_check_migration(struct sw_world *w)
         return; /* the run was stuck; the runner reports it */
     }
     sw_check_kernel(w);
+    if (res->rc == 0 && !res->blocked && clean_run(w)) {
+        check_cost(w);
+    }
     if (res->rc == 0) {
         sw_check_states(w, &w->vm[0], PLAT_VFIO_STATE_STOP,
                         "after the migration");

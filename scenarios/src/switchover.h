@@ -25,7 +25,18 @@
  *                 after a migration the source's devices are STOP and the
  *                 destination's RUNNING, after a failed one every device
  *                 is RUNNING again (ERROR only after a failed reset);
- *   errors_abort  a failed transition aborts the migration.
+ *   errors_abort  a failed transition aborts the migration, and so does a
+ *                 cancel that came before the point of no return;
+ *   cost          after a migration with no failed arc and no cancel,
+ *                 every device took exactly the arcs its legal path needs
+ *                 (the arc rule and the shortest paths are restated here,
+ *                 independently of core/vfio_migration.c's table).
+ *
+ * A canceller thread (sw_mig_params.cancel_pct) is a second updater of
+ * the source's devices: it cancels the migration at a tape-chosen moment
+ * and brings the source's devices back to RUNNING itself, racing the
+ * migration thread and the transition threads it launches; the source's
+ * lock (`bql`, as QEMU's global lock) serialises the two updaters.
  *
  * Single-threaded by construction: everything here runs in one simulated
  * run (one OS thread).
@@ -54,6 +65,7 @@ enum sw_invariant {
     SW_INV_LEGAL_ARCS,
     SW_INV_FINAL_STATES,
     SW_INV_ERRORS_ABORT,
+    SW_INV_COST,
     SW_INV_NR
 };
 
@@ -124,6 +136,8 @@ struct sw_mig_params {
     uint64_t device_state_bytes;  /* each VFIO device's final state */
     uint64_t final_ram_bytes;     /* dirty RAM sent while stopped */
     uint64_t link_bytes_per_s;    /* migration stream bandwidth */
+    unsigned cancel_pct;          /* chance of a cancel, percent */
+    uint64_t cancel_window_ns;    /* the cancel comes within this */
 };
 
 enum sw_cmd {
@@ -155,7 +169,22 @@ struct sw_world {
     enum sw_cmd cmd;
     int reply_rc;
     bool src_finished, dst_finished;
+    /* the canceller (second updater of the source's devices) */
+    struct plat_lock bql;         /* the source VMM's global lock */
+    bool committed;               /* past the point of no return (bql) */
+    bool cancelled;               /* a cancel was accepted (bql) */
+    bool late_cancel;             /* a cancel came too late (bql) */
+    bool canceller_finished;
+    plat_atomic64 cancel_req;     /* migrate_cancel was asked for */
 };
+
+/* Whether from -> to is one arc of a device with `flags`, and the number
+ * of arcs a request from -> to takes (-1: unreachable): the checker's own
+ * statement of the rule in core/vfio_migration.h. */
+bool sw_arc_legal(enum plat_vfio_mig_state from, enum plat_vfio_mig_state to,
+                  unsigned flags);
+int sw_arc_distance(enum plat_vfio_mig_state from,
+                    enum plat_vfio_mig_state to, unsigned flags);
 
 /* Zero w and set up both VMs (no devices yet). */
 void sw_world_init(struct sw_world *w);
