@@ -38,6 +38,13 @@
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, checker records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 /* The ioeventfds' port (a legacy virtio-pci BAR would sit here); the guest
  * writes the byte after it.  Clear of every fixed device. */
@@ -1460,3 +1467,5 @@ const struct scn_driver scn_iobus_driver = {
     .run = iobus_run,
     .compare = iobus_compare,
 };
+
+SIM_TSAN_ENGINE_END

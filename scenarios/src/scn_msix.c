@@ -38,6 +38,13 @@
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, checker records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 static const char *const msix_variants[] = {"per-vector", "batched", NULL};
 
@@ -1257,3 +1264,5 @@ const struct scn_driver scn_msix_driver = {
     .run = msix_run,
     .compare = msix_compare,
 };
+
+SIM_TSAN_ENGINE_END

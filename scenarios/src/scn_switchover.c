@@ -32,6 +32,13 @@
 #include "scenarios/src/scenario.h"
 #include "scenarios/src/switchover.h"
 #include "sim/kvm.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, checker records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 static const char *const sw_variants[] = {"parallel", "serial", NULL};
 
@@ -477,3 +484,5 @@ const struct scn_driver scn_switchover_driver = {
     .run = sw_run,
     .compare = sw_compare,
 };
+
+SIM_TSAN_ENGINE_END

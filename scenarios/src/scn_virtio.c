@@ -27,6 +27,13 @@
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
 #include "scenarios/src/virtio_world.h"
+#include "sim/tsan.h"
+
+/* The world's own state (guest, devices, checker records) is read and
+ * written by several simulated threads on the understanding that none is
+ * switched out between two platform calls: it is not instrumented
+ * (sim/tsan.h); the core code it calls is. */
+SIM_TSAN_ENGINE_BEGIN
 
 static const char *const virtio_variants[] = {"sync", "ioeventfd", NULL};
 static const char *const transport_choices[] = {"legacy", "modern", NULL};
@@ -658,3 +665,5 @@ const struct scn_driver scn_virtio_net_driver = {
     .run = net_run,
     .compare = net_compare,
 };
+
+SIM_TSAN_ENGINE_END
