@@ -14,6 +14,11 @@
  *   1 per handler depth b % 5
  *   1 byte       operations: b % 32
  *   2 per op     opcode b % SW_OP_NR, argument
+ *                (SET_STATE: sw_fuzz_set_state_arg() splits the argument
+ *                into a device index 0..15, one past the last device
+ *                and beyond included, and a state value 0..15, every
+ *                migration state and undefined ones; each field's whole
+ *                range is 16 values, so every boundary is one byte away)
  *   the rest     the decision tape (schedule, jitter, fault chances)
  * Opcodes are one enum-indexed table; new ones go at the end, so a
  * mutated byte changes one decision and the rest keeps its meaning.
@@ -53,6 +58,7 @@ enum sw_op {
     SW_OP_FAULT_NTH,     /* fail the nth call of a site from now */
     SW_OP_FAULT_CLEAR,   /* no more faults */
     SW_OP_FAULT_PROB,    /* set-state and reset fault chances */
+    SW_OP_SET_STATE,     /* one device to any state value (see below) */
     SW_OP_NR
 };
 
@@ -93,12 +99,29 @@ static uint64_t all_failures(const struct sw_vm *vm)
 
 /* Where a device must be after an operation that did not fail for it;
  * -1 for "where it was". */
-static int op_target(enum sw_op op, uint8_t arg, const struct sw_vfio *v,
-                     enum plat_vfio_mig_state before)
+static int op_target(enum sw_op op, uint8_t arg, unsigned i,
+                     const struct sw_vfio *v, enum plat_vfio_mig_state before)
 {
     bool precopy = vfio_mig_state_is_precopy(before);
+    unsigned dev, state;
 
     switch (op) {
+    case SW_OP_SET_STATE:
+        /* The checker's own arc rule: a defined state that a path of
+         * legal arcs reaches (from RUNNING when the device is in ERROR,
+         * which only a reset leaves), ERROR never; anything else is
+         * refused and the device stays. */
+        sw_fuzz_set_state_arg(arg, &dev, &state);
+        if (dev != i || state >= VFIO_MIG_NSTATES ||
+            state == PLAT_VFIO_STATE_ERROR ||
+            sw_arc_distance(before == PLAT_VFIO_STATE_ERROR
+                                ? PLAT_VFIO_STATE_RUNNING
+                                : before,
+                            (enum plat_vfio_mig_state)state,
+                            v->m.flags) < 0) {
+            return -1;
+        }
+        return (int)state;
     case SW_OP_START:
     case SW_OP_FAILED:
         return PLAT_VFIO_STATE_RUNNING;
@@ -152,7 +175,7 @@ static void check_dev(struct sw_world *w, unsigned i, enum sw_op op,
 {
     struct sw_vfio *v = &w->vm[0].vfio[i];
     enum plat_vfio_mig_state k = sim_vfio_mig_state(v->dev);
-    int target = op_target(op, arg, v, before);
+    int target = op_target(op, arg, i, v, before);
     bool failed = dev_failures(v) != failures_before;
 
     if (k != v->m.state) {
@@ -228,6 +251,27 @@ static void run_op(struct sw_world *w, enum sw_op op, uint8_t arg)
             rc = rc ? rc : rcs[i];
         }
         break;
+    case SW_OP_SET_STATE: {
+        unsigned dev, state;
+
+        sw_fuzz_set_state_arg(arg, &dev, &state);
+        if (dev >= vm->nvfio) {
+            return; /* no such device: nothing to ask */
+        }
+        rcs[dev] = vfio_mig_set_state_or_reset(
+            &vm->vfio[dev].m, (enum plat_vfio_mig_state)state);
+        rc = rcs[dev];
+        if (op_target(op, arg, dev, &vm->vfio[dev], before[dev]) < 0) {
+            expect_einval = true;
+            if (rc != -EINVAL) {
+                sw_violation(w, SW_INV_ERRORS_ABORT, "set state of device "
+                             "%u %s -> %u (flags %u) returned %d, not "
+                             "-EINVAL", dev, vfio_mig_state_name(before[dev]),
+                             state, vm->vfio[dev].m.flags, rc);
+            }
+        }
+        break;
+    }
     case SW_OP_FAULT_NTH:
         sim_fault_fail_nth(fault_sites[arg % 4], 1 + ((arg >> 2) & 7),
                            (arg >> 5) & 1);
@@ -346,7 +390,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (unsigned i = 0; i < f.nops; i++) {
             enum sw_op op = (enum sw_op)(f.ops[i][0] % SW_OP_NR);
 
-            if (op >= SW_OP_FAULT_NTH) {
+            if (op >= SW_OP_FAULT_NTH && op <= SW_OP_FAULT_PROB) {
                 run_op(f.w, op, f.ops[i][1]);
             }
         }

@@ -34,6 +34,7 @@
 #include "scenarios/src/iobus_diff.h"
 #include "scenarios/src/msix_diff.h"
 #include "scenarios/src/scenario.h"
+#include "scenarios/src/switchover.h"
 #include "scenarios/src/virtio_fuzz.h"
 
 /* ---- the recorder ------------------------------------------------------- */
@@ -545,6 +546,31 @@ static size_t double_boundaries(const struct cfg_key *k, char v[][32],
 
 /* Load "driver's text + [section] name = value" with the driver's
  * tables: accepted exactly when inside, reading back the value. */
+/* fuzz_switchover's SET_STATE argument: every device index up to one past
+ * the fuzzer's largest tree (8 devices) and beyond, every migration state
+ * and undefined state values, each from some argument byte. */
+static void sw_fuzz_set_state_arg_reaches_every_index_and_state(void **state)
+{
+    bool seen[16][16] = {{false}};
+
+    (void)state;
+    for (unsigned a = 0; a < 256; a++) {
+        unsigned dev, st;
+
+        sw_fuzz_set_state_arg((uint8_t)a, &dev, &st);
+        assert_true(dev < 16 && st < 16);
+        seen[dev][st] = true;
+    }
+    for (unsigned dev = 0; dev < 16; dev++) {
+        for (unsigned st = 0; st < 16; st++) {
+            if (!seen[dev][st]) {
+                fail_msg("device %u, state %u never decoded", dev, st);
+            }
+        }
+    }
+    assert_true(VFIO_MIG_NSTATES + 1 <= 16);
+}
+
 static void check_key_value(const struct scn_driver *drv,
                             const struct cfg_key *k, const char *value,
                             bool inside)
@@ -669,6 +695,8 @@ int main(void)
         cmocka_unit_test(msix_diff_every_field_reaches_its_boundaries),
         cmocka_unit_test(virtio_fuzz_every_field_reaches_its_boundaries),
         cmocka_unit_test(cfg_keys_every_boundary_loads_as_its_range_says),
+        cmocka_unit_test(
+            sw_fuzz_set_state_arg_reaches_every_index_and_state),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,6 +186,15 @@ bool sw_arc_legal(enum plat_vfio_mig_state from, enum plat_vfio_mig_state to,
 int sw_arc_distance(enum plat_vfio_mig_state from,
                     enum plat_vfio_mig_state to, unsigned flags);
 
+/* The argument byte of fuzz_switchover's SET_STATE operation: a device
+ * index (low nibble) and a state value (high nibble), each 0..15. */
+static inline void sw_fuzz_set_state_arg(uint8_t arg, unsigned *dev,
+                                         unsigned *state)
+{
+    *dev = arg & 15u;
+    *state = arg >> 4;
+}
+
 /* Zero w and set up both VMs (no devices yet). */
 void sw_world_init(struct sw_world *w);
 /* Tear down every device.  Safe after a stuck run. */
