@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "scenarios/src/explore.h"
+#include "scenarios/src/input.h"
 
 #define EXPLORE_MAX_JOBS 64
 #define EXPLORE_MAX_GROUPS 64
@@ -105,6 +106,8 @@ struct explore_slot {
     pid_t pid;              /* 0: no worker */
     int fd;                 /* read end of the worker's pipe, or -1 */
     bool started;           /* the worker announced seed `next` */
+    bool tsan_exit;         /* ThreadSanitizer's exit line came after the
+                             * last seed: its reports were those seeds' */
     bool gave_up;           /* died too often: next..end not run */
     bool no_worker;         /* could not be started: next..end not run */
     bool overlong;          /* dropping the rest of a long line */
@@ -126,6 +129,7 @@ struct explore {
     uint64_t kind_count[EXPLORE_NKINDS];
     uint64_t ungrouped;           /* failing seeds past the group table */
     uint64_t total, ran, failed;
+    uint64_t worker_deaths;       /* workers that died between seeds */
     uint64_t notrun_budget, notrun_dead, notrun_host;
     uint64_t tapes_failed;
     char tape_fail[EXPLORE_PATH + 64];  /* the first failed save */
@@ -171,37 +175,6 @@ static void slot_range(struct explore_slot *s, const struct explore_opts *o,
 /* ---- tapes ---- */
 
 /* mkdir -p; 0 or -errno. */
-static int make_dirs(char *path)
-{
-    struct stat st;
-
-    if (!path[0]) {
-        return -ENOENT;
-    }
-    for (char *p = path + 1;; p++) {
-        char c = *p;
-
-        if (c != '/' && c != '\0') {
-            continue;
-        }
-        *p = '\0';
-        if (mkdir(path, 0777) < 0 && errno != EEXIST) {
-            int err = errno;
-
-            *p = c;
-            return -err;
-        }
-        *p = c;
-        if (!c) {
-            break;
-        }
-    }
-    if (stat(path, &st) < 0) {
-        return -errno;
-    }
-    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
 static int tape_path(const struct explore *x, uint64_t seed, char *buf,
                      size_t n)
 {
@@ -417,25 +390,10 @@ static void group_add(struct explore *x, enum explore_kind kind, int code,
     snprintf(g->report, sizeof(g->report), "%s", report);
 }
 
-static int group_rank(int code)
-{
-    static const int order[] = {
-        KVMSIM_EXIT_CRASH, KVMSIM_EXIT_INVARIANT, KVMSIM_EXIT_STUCK,
-        KVMSIM_EXIT_HOST,  KVMSIM_EXIT_USAGE,
-    };
-
-    for (int i = 0; i < (int)(sizeof(order) / sizeof(order[0])); i++) {
-        if (code == order[i]) {
-            return i;
-        }
-    }
-    return (int)(sizeof(order) / sizeof(order[0]));
-}
-
 static int group_cmp(const void *a, const void *b)
 {
     const struct explore_group *g = a, *h = b;
-    int ra = group_rank(g->code), rb = group_rank(h->code);
+    int ra = scn_exit_rank(g->code), rb = scn_exit_rank(h->code);
 
     if (ra != rb) {
         return ra - rb;
@@ -483,6 +441,7 @@ static int slot_start(struct explore *x, unsigned j)
     pid_t pid;
 
     s->started = false;
+    s->tsan_exit = false;
     s->overlong = false;
     s->len = 0;
     s->report[0] = '\0';
@@ -606,6 +565,9 @@ static void slot_line(struct explore *x, unsigned j)
                 s->line);
     } else {
         fprintf(stderr, "[explore worker %u] %s\n", j, s->line);
+        if (strncmp(s->line, "ThreadSanitizer: reported ", 26) == 0) {
+            s->tsan_exit = true;
+        }
     }
     /* A sanitizer's SUMMARY line says more than its first line. */
     if ((!s->report[0] && has_alnum(s->line)) ||
@@ -675,8 +637,7 @@ static void slot_ended(struct explore *x, unsigned j)
     /* After a report ThreadSanitizer ends the process with the crash code
      * and this one line: each report was already the crash of its seed. */
     if (WIFEXITED(st) && WEXITSTATUS(st) == KVMSIM_EXIT_CRASH &&
-        s->next == s->end && !s->started &&
-        strncmp(s->report, "ThreadSanitizer: reported ", 26) == 0) {
+        s->next == s->end && !s->started && s->tsan_exit) {
         return;
     }
     describe_status(st, how, sizeof(how), s->next < s->end, s->report);
@@ -696,6 +657,12 @@ static void slot_ended(struct explore *x, unsigned j)
     }
     group_add(x, EXPLORE_CRASH, KVMSIM_EXIT_CRASH, seed, where, how,
               s->report, EXPLORE_NO_TAPE);
+    if (!s->started) {
+        /* A death between seeds is a failure of the run, not of a seed:
+         * the seed named runs again (or already passed). */
+        x->failed--;
+        x->worker_deaths++;
+    }
     s->deaths++;
     if (s->next == s->end) {
         return;
@@ -809,34 +776,13 @@ static void collect(struct explore *x)
 
 /* ---- the summary ---- */
 
-static void print_word(const char *w)
-{
-    static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
-                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               "0123456789._-=/:,+@%";
-
-    if (w[0] && strspn(w, safe) == strlen(w)) {
-        fputs(w, stdout);
-        return;
-    }
-    putchar('\'');
-    for (; *w; w++) {
-        if (*w == '\'') {
-            fputs("'\\''", stdout);
-        } else {
-            putchar(*w);
-        }
-    }
-    putchar('\'');
-}
-
 static void print_reproduce(const struct explore *x, uint64_t seed)
 {
     printf("    reproduce: kvmsim run ");
-    print_word(x->q->scenario);
+    scn_put_shell_arg(stdout, x->q->scenario);
     for (unsigned s = 0; s < x->q->nsets; s++) {
         printf(" --set ");
-        print_word(x->q->sets[s]);
+        scn_put_shell_arg(stdout, x->q->sets[s]);
     }
     printf(" --seed %" PRIu64 "\n", seed);
 }
@@ -881,7 +827,7 @@ static void print_group(const struct explore *x, const struct explore_group *g)
     tape_path(x, g->first_seed, path, sizeof(path));
     if (g->tape_rc == 0) {
         printf("    or: kvmsim replay ");
-        print_word(path);
+        scn_put_shell_arg(stdout, path);
         putchar('\n');
     } else {
         printf("    tape not saved: %s: %s\n", path, strerror(-g->tape_rc));
@@ -908,6 +854,11 @@ static int summary(struct explore *x)
         }
     }
     printf("%s\n", sep[0] == ',' ? ")" : "");
+    if (x->worker_deaths) {
+        printf("  %" PRIu64 " worker%s died between seeds (a [crash] group "
+               "each; no seed is charged)\n", x->worker_deaths,
+               x->worker_deaths == 1 ? "" : "s");
+    }
     if (x->stopping) {
         printf("  stopped by the time budget after %g s: %" PRIu64
                " seed%s not run\n", x->o->time_budget_s, x->notrun_budget,
@@ -1003,7 +954,7 @@ static int tape_dir(struct explore *x)
         while (len > 1 && x->dir[len - 1] == '/') {
             x->dir[--len] = '\0';
         }
-        rc = make_dirs(x->dir);
+        rc = scn_make_dirs(x->dir);
     }
     if (rc < 0) {
         fprintf(stderr, "%s:0: cannot create the directory: %s\n",

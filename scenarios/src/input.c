@@ -1,6 +1,7 @@
 /*
  * scenarios/src/input.c - bounded file reading and strict number parsing
- * for everything a user hands kvmsim (see input.h).
+ * for everything a user hands kvmsim, and the output helpers the commands
+ * share (see input.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -206,4 +207,69 @@ int scn_parse_flag_u64(const char *cmd, const char *flag, const char *s,
     }
     *out = (uint64_t)v;
     return 0;
+}
+
+int scn_make_dirs(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    struct stat st;
+
+    if (n == 0) {
+        return -ENOENT;
+    }
+    if (n >= sizeof(path)) {
+        return -ENAMETOOLONG;
+    }
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] == '/' || path[i] == '\0') {
+            char saved = path[i];
+
+            path[i] = '\0';
+            if (mkdir(path, 0777) < 0 && errno != EEXIST) {
+                return -errno;
+            }
+            path[i] = saved;
+        }
+    }
+    if (stat(path, &st) < 0) {
+        return -errno;
+    }
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+void scn_put_shell_arg(FILE *out, const char *arg)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789._-=/:,+@%";
+
+    if (arg[0] && strspn(arg, safe) == strlen(arg)) {
+        fputs(arg, out);
+        return;
+    }
+    fputc('\'', out);
+    for (; *arg; arg++) {
+        if (*arg == '\'') {
+            fputs("'\\''", out);
+        } else {
+            fputc(*arg, out);
+        }
+    }
+    fputc('\'', out);
+}
+
+int scn_fclose_checked(FILE *f)
+{
+    int err = 0;
+
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f)) {
+        err = errno ? -errno : -EIO;
+    }
+    if (fclose(f) != 0 && !err) {
+        err = errno ? -errno : -EIO;
+    }
+    return err;
 }

@@ -3,6 +3,9 @@
  * files (scenario files and tapes) and numbers (flag values and integer
  * keys).
  *
+ * It also holds the small output helpers every command shares: mkdir -p,
+ * shell quoting for printed commands, and a checked fclose.
+ *
  * Files are read with a size cap, refused when they are directories or
  * devices, and (for text) refused when they hold a NUL byte.  Numbers are
  * parsed in full: a trailing character, an empty string, a fraction or an
@@ -17,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Largest scenario file and largest tape file kvmsim reads. */
 #define SCN_SCENARIO_FILE_MAX (1u << 20)
@@ -40,5 +44,16 @@ int scn_parse_i64(const char *s, int64_t *out);
 int scn_parse_flag_u64(const char *cmd, const char *flag, const char *s,
                        uint64_t min, uint64_t max, uint64_t *out, char *err,
                        size_t errlen);
+
+/* mkdir -p: create dir and its missing parents; 0 when dir then is a
+ * directory, else a negative errno (-ENOTDIR when it is something else). */
+int scn_make_dirs(const char *dir);
+
+/* Write arg to out as a POSIX shell reads it back (quoted when needed). */
+void scn_put_shell_arg(FILE *out, const char *arg);
+
+/* Flush and close f, which was written: 0, or the first error as a
+ * negative errno (nothing printed). */
+int scn_fclose_checked(FILE *f);
 
 #endif

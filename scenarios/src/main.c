@@ -438,7 +438,7 @@ static int cmd_keys(struct cli *c)
     return KVMSIM_EXIT_OK;
 }
 
-/* Write rep to path; KVMSIM_EXIT_OK or KVMSIM_EXIT_USAGE after saying
+/* Write rep to path; KVMSIM_EXIT_OK or KVMSIM_EXIT_HOST after saying
  * why. */
 static int write_report(const struct report *rep, const char *path)
 {
@@ -447,7 +447,7 @@ static int write_report(const struct report *rep, const char *path)
     if (rc < 0) {
         fprintf(stderr, "%s:0: cannot write the report: %s\n", path,
                 strerror(-rc));
-        return KVMSIM_EXIT_USAGE;
+        return KVMSIM_EXIT_HOST;
     }
     return KVMSIM_EXIT_OK;
 }
@@ -464,38 +464,14 @@ static int cmd_compare(struct cli *c)
     rep = report_create();
     if (!rep) {
         fprintf(stderr, "kvmsim: out of memory\n");
-        return KVMSIM_EXIT_USAGE;
+        return KVMSIM_EXIT_HOST;
     }
     report_request(rep, c->q.sets, c->q.nsets);
     c->q.report = rep;
     code = scn_compare_main(&c->q);
     wc = write_report(rep, c->report_path);
     report_destroy(rep);
-    return wc > code ? wc : code;
-}
-
-/* mkdir -p; 0 or -errno. */
-static int make_dirs(const char *dir)
-{
-    char path[4096];
-    size_t n = strlen(dir);
-
-    if (n == 0 || n >= sizeof(path)) {
-        return -ENAMETOOLONG;
-    }
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] == '/' || path[i] == '\0') {
-            char saved = path[i];
-
-            path[i] = '\0';
-            if (mkdir(path, 0777) < 0 && errno != EEXIST) {
-                return -errno;
-            }
-            path[i] = saved;
-        }
-    }
-    return 0;
+    return scn_exit_worst(code, wc);
 }
 
 /* `kvmsim report --out DIR`: every driver's seed comparison, printed as
@@ -516,7 +492,7 @@ static int cmd_report(struct cli *c)
                 c->positional);
         return KVMSIM_EXIT_USAGE;
     }
-    rc = make_dirs(c->out_dir);
+    rc = scn_make_dirs(c->out_dir);
     if (rc < 0) {
         fprintf(stderr, "%s:0: cannot create the directory: %s\n",
                 c->out_dir, strerror(-rc));
@@ -525,7 +501,7 @@ static int cmd_report(struct cli *c)
     rep = report_create();
     if (!rep) {
         fprintf(stderr, "kvmsim: out of memory\n");
-        return KVMSIM_EXIT_USAGE;
+        return KVMSIM_EXIT_HOST;
     }
     report_request(rep, c->q.sets, c->q.nsets);
     for (size_t i = 0; scn_drivers[i]; i++) {
@@ -540,7 +516,7 @@ static int cmd_report(struct cli *c)
         fflush(stdout);
         rc = scn_compare_main(&q);
         fflush(stdout);
-        code = rc > code ? rc : code;
+        code = scn_exit_worst(code, rc);
     }
     printf("\n== report ==\n");
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -551,7 +527,7 @@ static int cmd_report(struct cli *c)
         if (rc == KVMSIM_EXIT_OK) {
             printf("wrote %s\n", path);
         }
-        code = rc > code ? rc : code;
+        code = scn_exit_worst(code, rc);
     }
     report_destroy(rep);
     return code;

@@ -103,19 +103,25 @@ void scn_deadline(struct scn_run *r, const char *fmt, ...)
     va_end(ap);
 }
 
-int scn_exit_worst(int a, int b)
+int scn_exit_rank(int code)
 {
     static const int order[] = {
         KVMSIM_EXIT_CRASH, KVMSIM_EXIT_INVARIANT, KVMSIM_EXIT_STUCK,
         KVMSIM_EXIT_HOST,  KVMSIM_EXIT_USAGE,
     };
+    int n = (int)(sizeof(order) / sizeof(order[0]));
 
-    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-        if (a == order[i] || b == order[i]) {
-            return order[i];
+    for (int i = 0; i < n; i++) {
+        if (code == order[i]) {
+            return i;
         }
     }
-    return a != KVMSIM_EXIT_OK ? a : b;
+    return n;
+}
+
+int scn_exit_worst(int a, int b)
+{
+    return scn_exit_rank(b) < scn_exit_rank(a) ? b : a;
 }
 
 static struct scn_metric *metric_slot(struct scn_run *r, const char *name)
@@ -397,15 +403,8 @@ void scn_run_release(struct scn_run *r)
  * output could not be written. */
 static int close_output(FILE *f, const char *path, const char *what)
 {
-    int err = 0;
+    int err = scn_fclose_checked(f);
 
-    errno = 0;
-    if (fflush(f) != 0 || ferror(f)) {
-        err = errno ? -errno : -EIO;
-    }
-    if (fclose(f) != 0 && !err) {
-        err = errno ? -errno : -EIO;
-    }
     if (err) {
         fprintf(stderr, "%s:0: cannot write %s: %s\n", path, what,
                 strerror(-err));
@@ -491,9 +490,10 @@ static int write_trace(struct scn_run *r, const char *path)
          : bare ? sim_trace_finish(bare)
                 : -ENOMEM;
     sim_trace_destroy(bare);
-    errno = 0;
-    if (fclose(f) != 0 && rc == 0) {
-        rc = errno ? -errno : -EIO;
+    {
+        int crc = scn_fclose_checked(f);
+
+        rc = rc < 0 ? rc : crc;
     }
     if (rc < 0) {
         fprintf(stderr, "%s:0: cannot write the trace: %s\n", path,
@@ -520,7 +520,6 @@ int scn_tape_save(const char *path, const struct scn_request *q,
     FILE *f = fopen(path, "wb");
     size_t n = sim_tape_used(r->tape);
     size_t tn = r->text ? strlen(r->text) : 0;
-    int err = 0;
 
     if (!f) {
         return -errno;
@@ -541,14 +540,7 @@ int scn_tape_save(const char *path, const struct scn_request *q,
     if (n) {
         fwrite(sim_tape_consumed(r->tape), 1, n, f);
     }
-    errno = 0;
-    if (fflush(f) != 0 || ferror(f)) {
-        err = errno ? -errno : -EIO;
-    }
-    if (fclose(f) != 0 && !err) {
-        err = errno ? -errno : -EIO;
-    }
-    return err;
+    return scn_fclose_checked(f);
 }
 
 static void print_value(FILE *out, double v)
@@ -596,32 +588,6 @@ static void print_summary(const struct scn_run *r, FILE *out)
     }
 }
 
-/* An argument as a POSIX shell reads it back. */
-static void put_shell_arg(FILE *out, const char *arg)
-{
-    bool plain = arg[0] != '\0';
-
-    for (const char *p = arg; *p; p++) {
-        if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                    "0123456789_./=:,+-%@", *p)) {
-            plain = false;
-        }
-    }
-    if (plain) {
-        fputs(arg, out);
-        return;
-    }
-    fputc('\'', out);
-    for (const char *p = arg; *p; p++) {
-        if (*p == '\'') {
-            fputs("'\\''", out);
-        } else {
-            fputc(*p, out);
-        }
-    }
-    fputc('\'', out);
-}
-
 /* The commands that reproduce run r of request q: the saved tape (when
  * `tape` is not NULL), and the command that made it. */
 static void put_replay_hint(FILE *out, const struct scn_request *q,
@@ -636,7 +602,7 @@ static void put_replay_hint(FILE *out, const struct scn_request *q,
     }
     if (tape) {
         fprintf(out, "%skvmsim replay ", lead);
-        put_shell_arg(out, tape);
+        scn_put_shell_arg(out, tape);
         fputc('\n', out);
         lead = "            or: ";
     }
@@ -645,18 +611,18 @@ static void put_replay_hint(FILE *out, const struct scn_request *q,
             return;
         }
         fprintf(out, "%skvmsim replay ", lead);
-        put_shell_arg(out, q->replay_path);
+        scn_put_shell_arg(out, q->replay_path);
         if (q->tape && !q->scenario_text) {
             fputs(" --scenario ", out);
-            put_shell_arg(out, q->scenario);
+            scn_put_shell_arg(out, q->scenario);
         }
     } else {
         fprintf(out, "%skvmsim run ", lead);
-        put_shell_arg(out, q->scenario);
+        scn_put_shell_arg(out, q->scenario);
     }
     for (unsigned i = q->replay_header_sets; i < q->nsets; i++) {
         fputs(" --set ", out);
-        put_shell_arg(out, q->sets[i]);
+        scn_put_shell_arg(out, q->sets[i]);
     }
     fputc('\n', out);
 }
@@ -699,6 +665,7 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
     int rc, code = KVMSIM_EXIT_OK, trace_rc = 0;
     char tape_buf[600];
     const char *tape;
+    bool reported;
 
     if (q->trace_path && open_trace(r, q->trace_path) < 0) {
         return KVMSIM_EXIT_HOST;
@@ -714,49 +681,55 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
     if (q->trace_path) {
         trace_rc = write_trace(r, q->trace_path);
     }
+    /* A sanitizer report during the run is a crash whatever else the run
+     * did; it was printed, with the replay command, as it happened. */
+    reported = scn_crash_reports() != reports;
+    if (reported && !q->silent) {
+        fprintf(stderr, "kvmsim: %s: a sanitizer reported an error during "
+                "the run (above)\n", r->scenario);
+    }
     if (rc < 0) {
-        if (rc == -EINVAL) {
-            return KVMSIM_EXIT_USAGE;
+        if (rc != -EINVAL) {
+            fprintf(stderr, "kvmsim: %s: cannot set the run up: %s\n",
+                    r->scenario, strerror(-rc));
         }
-        fprintf(stderr, "kvmsim: %s: cannot set the run up: %s\n",
-                r->scenario, strerror(-rc));
-        return KVMSIM_EXIT_HOST;
+        return reported ? KVMSIM_EXIT_CRASH
+               : rc == -EINVAL ? KVMSIM_EXIT_USAGE : KVMSIM_EXIT_HOST;
+    }
+    if (reported) {
+        code = KVMSIM_EXIT_CRASH;
     }
     if (trace_rc < 0) {
-        code = KVMSIM_EXIT_HOST;
+        code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
     }
     if (!r->quiet) {
         print_summary(r, stdout);
     }
     if (q->metrics_path && write_metrics(r, q->metrics_path) < 0) {
-        code = KVMSIM_EXIT_HOST;
+        code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
     }
-    if (scn_crash_reports() != reports) {
+    /* Every way the run ended is said; the code is the worst of them. */
+    if (r->failures) {
         if (!q->silent) {
-            fprintf(stderr, "kvmsim: %s: a sanitizer reported an error "
-                    "during the run (above)\n", r->scenario);
+            fprintf(stderr, "kvmsim: %s: invariant failed: %s\n",
+                    r->scenario, r->first_failure);
         }
-        code = KVMSIM_EXIT_CRASH;
-    } else if (r->simulated && r->result != SIM_OK) {
+        code = scn_exit_worst(code, KVMSIM_EXIT_INVARIANT);
+    }
+    if (r->simulated && r->result != SIM_OK) {
         if (!q->silent) {
             fprintf(stderr, "kvmsim: %s: %s at %" PRIu64 " ns after %" PRIu64
                     " steps\n", r->scenario, sim_result_name(r->result),
                     sim_now_ns(r->sim), sim_steps(r->sim));
             sim_report(r->sim, stderr);
         }
-        code = KVMSIM_EXIT_STUCK;
-    } else if (r->failures) {
-        if (!q->silent) {
-            fprintf(stderr, "kvmsim: %s: invariant failed: %s\n",
-                    r->scenario, r->first_failure);
-        }
-        code = KVMSIM_EXIT_INVARIANT;
+        code = scn_exit_worst(code, KVMSIM_EXIT_STUCK);
     } else if (r->deadline_missed) {
         if (!q->silent) {
             fprintf(stderr, "kvmsim: %s: deadline: %s\n", r->scenario,
                     r->deadline_msg);
         }
-        code = KVMSIM_EXIT_STUCK;
+        code = scn_exit_worst(code, KVMSIM_EXIT_STUCK);
     }
     if (code == KVMSIM_EXIT_OK || code == KVMSIM_EXIT_HOST || q->silent) {
         return code;
@@ -889,6 +862,11 @@ static int parse_tape_header(const char *path, char *buf, size_t len,
                     return -EINVAL;
                 }
                 text = blob;
+                /* The text's lines and the newline that ends it. */
+                for (const char *c = blob; *c; c++) {
+                    line += *c == '\n';
+                }
+                line++;
                 continue;
             }
             if (p != end) {
@@ -990,6 +968,11 @@ int scn_compare_main(const struct scn_request *q)
     char setbuf[16][96];
 
     memset(&first, 0, sizeof(first));
+    if (q->nsets == SCN_MAX_SETS) {
+        fprintf(stderr, "kvmsim: compare: too many overrides (at most %d, "
+                "one is the variant)\n", SCN_MAX_SETS - 1);
+        return KVMSIM_EXIT_USAGE;
+    }
     code = scn_prepare(q, &first);
     if (code != KVMSIM_EXIT_OK) {
         scn_run_release(&first);
@@ -1000,7 +983,8 @@ int scn_compare_main(const struct scn_request *q)
         int c;
 
         if (!r) {
-            code = KVMSIM_EXIT_USAGE;
+            fprintf(stderr, "kvmsim: out of memory\n");
+            code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
             break;
         }
         vq = *q;
@@ -1009,24 +993,17 @@ int scn_compare_main(const struct scn_request *q)
         vq.metrics_path = NULL;
         snprintf(setbuf[v], sizeof(setbuf[v]), "run.variant=%s",
                  first.drv->variants[v]);
-        if (vq.nsets < SCN_MAX_SETS) {
-            vq.sets[vq.nsets++] = setbuf[v];
-        }
+        vq.sets[vq.nsets++] = setbuf[v];
         c = scn_prepare(&vq, r);
         if (c == KVMSIM_EXIT_OK) {
             c = scn_execute(&vq, r);
         }
-        if (c > code) {
-            code = c;
-        }
+        code = scn_exit_worst(code, c);
         runs[nruns++] = r;
     }
     if (first.drv->compare) {
-        int c = first.drv->compare(q, runs, nruns, stdout);
-
-        if (c > code) {
-            code = c;
-        }
+        code = scn_exit_worst(code,
+                              first.drv->compare(q, runs, nruns, stdout));
     } else {
         printf("%s: every variant, seed %" PRIu64 "\n", q->scenario,
                first.seed);

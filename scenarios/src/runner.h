@@ -33,7 +33,10 @@ enum {
     KVMSIM_EXIT_HOST = 5,
 };
 
-/* The more important of two exit codes, in the order documented above. */
+/* An exit code's place in the order documented above: 0 for CRASH, 1 for
+ * INVARIANT, ..., 5 for OK or anything else.  scn_exit_worst() is the more
+ * important of two codes by that order. */
+int scn_exit_rank(int code);
 int scn_exit_worst(int a, int b);
 
 #define SCN_MAX_SETS 64

@@ -78,7 +78,12 @@ for p in $list; do
         specs "$p" >"$log/specs"
         while read -r spec; do
             explore "$spec"
-            if [ $? -eq 4 ] && grep -q "ThreadSanitizer" "$log/explore.txt"
+            # Caught: a report attributed to the seed that was running,
+            # grouped as a crash; not only the runtime's exit status.
+            if [ $? -eq 4 ] &&
+               grep -q '^\[seed [0-9]*\] SUMMARY: ThreadSanitizer' \
+                   "$log/explore.txt" &&
+               grep -q '^  \[crash\] ' "$log/explore.txt"
             then
                 by="explore $spec"
                 break
