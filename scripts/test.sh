@@ -26,7 +26,7 @@ run_ctest() {
 }
 
 build default
-run_ctest default -L 'unit|scenario'
+run_ctest default -L 'unit|scenario|readme'
 
 build asan
 run_ctest asan -L 'unit|scenario'
