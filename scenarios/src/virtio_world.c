@@ -1572,19 +1572,13 @@ static void wait_irq(struct vw_world *w, struct vw_vcpu *v)
     pause_point(w, v);
 }
 
-static void vcpu_thread(void *arg)
+/* A vCPU's guest loop: submit n requests on its queue (waiting for room
+ * and interrupts, pausing when asked), then wait for their completions. */
+static void vcpu_submit(struct vw_world *w, struct vw_vcpu *v, uint64_t n)
 {
-    struct vw_vcpu *v = arg;
-    struct vw_world *w = v->w;
     struct vw_gq *g = &w->gq[v->q];
 
-    if (v->index == 0) {
-        vw_guest_init(w);
-        plat_eventfd_signal(&w->init_done);
-    } else {
-        plat_eventfd_wait(&w->init_done);
-    }
-    for (uint64_t r = 0; r < w->p.requests && !w->giving_up; r++) {
+    for (uint64_t r = 0; r < n && !w->giving_up; r++) {
         pause_point(w, v);
         while (!w->giving_up && (g->outstanding >= w->p.iodepth ||
                                  !queue_has_room(w, v->q))) {
@@ -1605,6 +1599,20 @@ static void vcpu_thread(void *arg)
     while (g->outstanding && !w->giving_up) {
         wait_irq(w, v);
     }
+}
+
+static void vcpu_thread(void *arg)
+{
+    struct vw_vcpu *v = arg;
+    struct vw_world *w = v->w;
+
+    if (v->index == 0) {
+        vw_guest_init(w);
+        plat_eventfd_signal(&w->init_done);
+    } else {
+        plat_eventfd_wait(&w->init_done);
+    }
+    vcpu_submit(w, v, w->p.requests);
     w->st.vcpu_busy_ns += plat_now_ns();
     v->done = true;
     __atomic_fetch_add(&w->ndone, 1, __ATOMIC_RELAXED);
@@ -2040,29 +2048,8 @@ static void race_vcpu_thread(void *arg)
 {
     struct vw_vcpu *v = arg;
     struct vw_world *w = v->w;
-    struct vw_gq *g = &w->gq[v->q];
 
-    for (uint64_t r = 0; r < w->p.race_reads && !w->giving_up; r++) {
-        pause_point(w, v);
-        while (!w->giving_up && (g->outstanding >= w->p.iodepth ||
-                                 !queue_has_room(w, v->q))) {
-            if (!g->ready) {
-                w->giving_up = true;
-                break;
-            }
-            wait_irq(w, v);
-        }
-        if (w->giving_up) {
-            break;
-        }
-        plat_spend_ns(w->p.cost.think_ns);
-        pause_point(w, v);
-        plat_spend_ns(w->p.cost.guest_add_ns);
-        vw_guest_submit(w, v->q);
-    }
-    while (g->outstanding && !w->giving_up) {
-        wait_irq(w, v);
-    }
+    vcpu_submit(w, v, w->p.race_reads);
     __atomic_fetch_add(&w->ndone, 1, __ATOMIC_RELAXED);
     plat_eventfd_signal(&w->paused_efd);
     race_actor_done(w);
