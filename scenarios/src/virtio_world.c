@@ -130,6 +130,7 @@ struct vw_vcpu {
     unsigned index;
     unsigned q;
     bool done;
+    unsigned pause_gen; /* the last pause it was counted in */
     struct plat_eventfd resume;
 };
 
@@ -172,6 +173,7 @@ struct vw_world {
     uint64_t seq;
     /* threaded control */
     bool pause_req;
+    unsigned pause_gen; /* one per pause_vcpus() */
     unsigned npaused, ndone;
     struct plat_eventfd paused_efd;
     struct plat_eventfd init_done;
@@ -1552,11 +1554,21 @@ void vw_destroy(struct vw_world *w)
 
 static void timed_actor_done(struct vw_world *w);
 
+/* A vCPU stops here while a pause is asked for, and is counted once per
+ * pause (pause_gen): a resume left signalled by an earlier pause, which a
+ * vCPU that had finished never consumed, must not count it twice, or the
+ * pause would stop the VM under a vCPU still inside an exit; a pause asked
+ * again before the vCPU woke from the last one counts it again. */
 static void pause_point(struct vw_world *w, struct vw_vcpu *v)
 {
     while (__atomic_load_n(&w->pause_req, __ATOMIC_RELAXED)) {
-        __atomic_fetch_add(&w->npaused, 1, __ATOMIC_RELAXED);
-        plat_eventfd_signal(&w->paused_efd);
+        unsigned gen = __atomic_load_n(&w->pause_gen, __ATOMIC_RELAXED);
+
+        if (v->pause_gen != gen) {
+            v->pause_gen = gen;
+            __atomic_fetch_add(&w->npaused, 1, __ATOMIC_RELAXED);
+            plat_eventfd_signal(&w->paused_efd);
+        }
         plat_eventfd_wait(&v->resume);
         plat_eventfd_test_and_clear(&v->resume);
     }
@@ -1623,6 +1635,7 @@ static void vcpu_thread(void *arg)
 static void pause_vcpus(struct vw_world *w)
 {
     __atomic_store_n(&w->npaused, 0, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&w->pause_gen, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&w->pause_req, true, __ATOMIC_RELAXED);
     for (unsigned i = 0; i < w->p.nvcpus; i++) {
         plat_eventfd_signal(&w->gq[w->vcpu[i].q].irq);
