@@ -43,6 +43,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +54,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scenarios/src/config.h"
 #include "scenarios/src/explore.h"
 #include "scenarios/src/input.h"
+#include "scenarios/src/json_out.h"
+#include "scenarios/src/jsonl.h"
 
 #define EXPLORE_MAX_JOBS 64
 #define EXPLORE_MAX_GROUPS 64
@@ -72,6 +76,10 @@
 
 /* Not tried: the seed passed, was not simulated or --tapes is absent. */
 #define EXPLORE_NO_TAPE 1
+
+/* The JSON Lines records' "format"; a reader refuses any other. */
+#define EXPLORE_JSONL_FORMAT 1
+#define EXPLORE_NOTE 256         /* a "seeds not run" line */
 
 enum explore_kind {
     EXPLORE_CRASH,
@@ -98,6 +106,7 @@ struct explore_group {
     uint64_t first_seed;
     uint64_t count;
     int tape_rc;                  /* its tape: 0 saved, -errno, NO_TAPE */
+    char tape[EXPLORE_PATH];      /* its path, unless NO_TAPE */
 };
 
 struct explore_slot {
@@ -118,8 +127,18 @@ struct explore_slot {
 };
 
 struct explore {
-    const struct scn_request *q;
+    const struct scn_request *q;  /* NULL when merging */
     const struct explore_opts *o;
+    const char *scenario;         /* for the summary and reproduce lines */
+    const char *const *sets;
+    unsigned nsets;
+    char strategy[64];
+    FILE *jsonl;                  /* --jsonl, or NULL */
+    int jsonl_err;                /* its first write error (-errno) */
+    bool merged;                  /* --merge: the shards' figures */
+    double elapsed_s;             /* merged: the slowest shard's */
+    char **notes;                 /* merged: the shards' not-run lines */
+    size_t nnotes;
     char dir[EXPLORE_DIR];        /* tape_dir without trailing '/' */
     char driver[64], variant[64];
     unsigned nslots;
@@ -336,32 +355,50 @@ static void blank_numbers(char *dst, size_t n, const char *src)
     dst[o] = '\0';
 }
 
-static void group_add(struct explore *x, enum explore_kind kind, int code,
-                      uint64_t seed, const char *where, const char *msg,
-                      const char *report, int tape_rc)
+/* The key that tells failures apart: for invariants the invariant's
+ * name and where it failed, for the rest the kind, the code, the message
+ * and (crash, usage, host) what the seed printed, numbers blanked. */
+static void group_key(enum explore_kind kind, int code, const char *where,
+                      const char *msg, const char *report, char *key,
+                      size_t n)
 {
-    char key[320], norm[256];
-    struct explore_group *g = NULL;
+    char norm[256];
 
-    x->failed++;
-    x->kind_count[kind]++;
-    x->worst = scn_exit_worst(x->worst, code);
     if (kind == EXPLORE_INVARIANT) {
         const char *colon = strchr(msg, ':');
         int ilen = colon ? (int)(colon - msg) : (int)strlen(msg);
 
-        snprintf(key, sizeof(key), "%d|%.*s at %s", (int)kind, ilen, msg,
-                 where);
-    } else {
-        /* Messages of crashes and usage errors are generic; what the seed
-         * printed tells them apart. */
-        blank_numbers(norm, sizeof(norm),
-                      kind == EXPLORE_STUCK || kind == EXPLORE_DEADLINE
-                      ? "" : report);
-        snprintf(key, sizeof(key), "%d|%d|", (int)kind, code);
-        blank_numbers(key + strlen(key), sizeof(key) - strlen(key), msg);
-        snprintf(key + strlen(key), sizeof(key) - strlen(key), "|%s", norm);
+        snprintf(key, n, "%d|%.*s at %s", (int)kind, ilen, msg, where);
+        return;
     }
+    /* Messages of crashes and usage errors are generic; what the seed
+     * printed tells them apart. */
+    blank_numbers(norm, sizeof(norm),
+                  kind == EXPLORE_STUCK || kind == EXPLORE_DEADLINE
+                  ? "" : report);
+    snprintf(key, n, "%d|%d|", (int)kind, code);
+    blank_numbers(key + strlen(key), n - strlen(key), msg);
+    snprintf(key + strlen(key), n - strlen(key), "|%s", norm);
+}
+
+/* Count one failure in its group, keeping the details of the group's
+ * smallest seed.  An uncharged failure is a worker that died between
+ * seeds: a group of its own, but no failing seed. */
+static void group_insert(struct explore *x, enum explore_kind kind,
+                         int code, uint64_t seed, bool charged,
+                         const char *key, const char *where,
+                         const char *msg, const char *report, int tape_rc,
+                         const char *tape)
+{
+    struct explore_group *g = NULL;
+
+    if (charged) {
+        x->failed++;
+    } else {
+        x->worker_deaths++;
+    }
+    x->kind_count[kind]++;
+    x->worst = scn_exit_worst(x->worst, code);
     for (size_t i = 0; i < x->ngroups; i++) {
         if (strcmp(x->group[i].key, key) == 0) {
             g = &x->group[i];
@@ -385,9 +422,32 @@ static void group_add(struct explore *x, enum explore_kind kind, int code,
     }
     g->first_seed = seed;
     g->tape_rc = tape_rc;
+    snprintf(g->tape, sizeof(g->tape), "%s", tape);
     snprintf(g->msg, sizeof(g->msg), "%s", msg);
     snprintf(g->where, sizeof(g->where), "%s", where);
     snprintf(g->report, sizeof(g->report), "%s", report);
+}
+
+static void jsonl_failure(struct explore *x, enum explore_kind kind,
+                          int code, uint64_t seed, bool charged,
+                          const char *key, const char *where,
+                          const char *msg, const char *report, int tape_rc,
+                          const char *tape);
+
+static void group_add(struct explore *x, enum explore_kind kind, int code,
+                      uint64_t seed, bool charged, const char *where,
+                      const char *msg, const char *report, int tape_rc)
+{
+    char key[320], tape[EXPLORE_PATH] = "";
+
+    group_key(kind, code, where, msg, report, key, sizeof(key));
+    if (tape_rc != EXPLORE_NO_TAPE) {
+        tape_path(x, seed, tape, sizeof(tape));
+    }
+    jsonl_failure(x, kind, code, seed, charged, key, where, msg, report,
+                  tape_rc, tape);
+    group_insert(x, kind, code, seed, charged, key, where, msg, report,
+                 tape_rc, tape);
 }
 
 static int group_cmp(const void *a, const void *b)
@@ -453,6 +513,10 @@ static int slot_start(struct explore *x, unsigned j)
     }
     fflush(stdout);
     fflush(stderr);
+    if (x->jsonl) {
+        /* Nothing buffered for a worker's exit() to write twice. */
+        fflush(x->jsonl);
+    }
     pid = fork();
     if (pid < 0) {
         int err = errno;
@@ -531,7 +595,7 @@ static void slot_record(struct explore *x, unsigned j, char *line)
                      strerror(-tape_rc));
         }
     }
-    group_add(x, (enum explore_kind)kind, code, seed, f[5],
+    group_add(x, (enum explore_kind)kind, code, seed, true, f[5],
               f[6][0] ? f[6] : (s->report[0] ? s->report : "-"), s->report,
               tape_rc);
 }
@@ -655,14 +719,10 @@ static void slot_ended(struct explore *x, unsigned j)
         snprintf(where, sizeof(where), "after its last seed %" PRIu64
                  " (at exit: a leak check?)", seed);
     }
-    group_add(x, EXPLORE_CRASH, KVMSIM_EXIT_CRASH, seed, where, how,
-              s->report, EXPLORE_NO_TAPE);
-    if (!s->started) {
-        /* A death between seeds is a failure of the run, not of a seed:
-         * the seed named runs again (or already passed). */
-        x->failed--;
-        x->worker_deaths++;
-    }
+    /* A death between seeds is a failure of the run, not of a seed: the
+     * seed named runs again (or already passed). */
+    group_add(x, EXPLORE_CRASH, KVMSIM_EXIT_CRASH, seed, s->started, where,
+              how, s->report, EXPLORE_NO_TAPE);
     s->deaths++;
     if (s->next == s->end) {
         return;
@@ -776,39 +836,72 @@ static void collect(struct explore *x)
 
 /* ---- the summary ---- */
 
-static void print_reproduce(const struct explore *x, uint64_t seed)
+static void put_reproduce(FILE *f, const struct explore *x, uint64_t seed)
 {
-    printf("    reproduce: kvmsim run ");
-    scn_put_shell_arg(stdout, x->q->scenario);
-    for (unsigned s = 0; s < x->q->nsets; s++) {
-        printf(" --set ");
-        scn_put_shell_arg(stdout, x->q->sets[s]);
+    fputs("kvmsim run ", f);
+    scn_put_shell_arg(f, x->scenario);
+    for (unsigned s = 0; s < x->nsets; s++) {
+        fputs(" --set ", f);
+        scn_put_shell_arg(f, x->sets[s]);
     }
-    printf(" --seed %" PRIu64 "\n", seed);
+    fprintf(f, " --seed %" PRIu64, seed);
 }
 
-static void print_notrun(const struct explore_slot *s, const char *why)
+static void print_reproduce(const struct explore *x, uint64_t seed)
 {
-    uint64_t n = s->end - s->next;
+    printf("    reproduce: ");
+    put_reproduce(stdout, x, seed);
+    putchar('\n');
+}
 
-    printf("  %" PRIu64 " seed%s not run: %s; seeds ", n, n == 1 ? "" : "s",
-           why);
-    if (n <= 8) {
-        for (uint64_t k = s->next; k < s->end; k++) {
-            printf("%s%" PRIu64, k == s->next ? "" : ", ", slot_seed(s, k));
+/* The line saying which of a slot's seeds were not run, and why. */
+static void notrun_line(const struct explore_slot *s, const char *why,
+                        char *buf, size_t n)
+{
+    uint64_t cnt = s->end - s->next;
+    int k = snprintf(buf, n, "  %" PRIu64 " seed%s not run: %s; seeds ",
+                     cnt, cnt == 1 ? "" : "s", why);
+
+    if (k < 0 || (size_t)k >= n) {
+        return;
+    }
+    if (cnt <= 8) {
+        for (uint64_t i = s->next; i < s->end; i++) {
+            size_t len = strlen(buf);
+
+            snprintf(buf + len, n - len, "%s%" PRIu64,
+                     i == s->next ? "" : ", ", slot_seed(s, i));
         }
     } else {
-        printf("%" PRIu64 ", %" PRIu64 ", ..., %" PRIu64 " (every %" PRIu64
-               ")", slot_seed(s, s->next), slot_seed(s, s->next + 1),
-               slot_seed(s, s->end - 1), s->stride);
+        snprintf(buf + k, n - (size_t)k, "%" PRIu64 ", %" PRIu64 ", ..., %"
+                 PRIu64 " (every %" PRIu64 ")", slot_seed(s, s->next),
+                 slot_seed(s, s->next + 1), slot_seed(s, s->end - 1),
+                 s->stride);
     }
-    putchar('\n');
+}
+
+/* Slot j's not-run line into buf, or false when it has none. */
+static bool slot_note(const struct explore *x, unsigned j, char *buf,
+                      size_t n)
+{
+    const struct explore_slot *s = &x->slot[j];
+
+    if (s->gave_up) {
+        char why[96];
+
+        snprintf(why, sizeof(why), "their worker died %u times", s->deaths);
+        notrun_line(s, why, buf, n);
+        return true;
+    }
+    if (s->no_worker && s->next < s->end) {
+        notrun_line(s, "no worker could be started for them", buf, n);
+        return true;
+    }
+    return false;
 }
 
 static void print_group(const struct explore *x, const struct explore_group *g)
 {
-    char path[EXPLORE_PATH];
-
     printf("  [%s] %" PRIu64 " seed%s, first seed %" PRIu64 ": %s\n",
            explore_kind_names[g->kind], g->count, g->count == 1 ? "" : "s",
            g->first_seed, g->msg);
@@ -821,28 +914,27 @@ static void print_group(const struct explore *x, const struct explore_group *g)
         printf("    it printed: %s\n", g->report);
     }
     print_reproduce(x, g->first_seed);
-    if (!x->o->tape_dir || g->tape_rc == EXPLORE_NO_TAPE) {
+    if (g->tape_rc == EXPLORE_NO_TAPE) {
         return;
     }
-    tape_path(x, g->first_seed, path, sizeof(path));
     if (g->tape_rc == 0) {
         printf("    or: kvmsim replay ");
-        scn_put_shell_arg(stdout, path);
+        scn_put_shell_arg(stdout, g->tape);
         putchar('\n');
     } else {
-        printf("    tape not saved: %s: %s\n", path, strerror(-g->tape_rc));
+        printf("    tape not saved: %s: %s\n", g->tape, strerror(-g->tape_rc));
     }
 }
 
 static int summary(struct explore *x)
 {
-    double el = wall_s() - x->t0;
+    double el = x->merged ? x->elapsed_s : wall_s() - x->t0;
     const char *sep = " (";
 
     progress_clear(x);
     printf("explore %s: %" PRIu64 " of %" PRIu64 " seeds in %.1f s "
            "(%.0f seeds/s, %u jobs), %" PRIu64 " failing in %zu distinct "
-           "way%s", x->q->scenario, x->ran, x->total, el,
+           "way%s", x->scenario, x->ran, x->total, el,
            el > 0 ? (double)x->ran / el : 0, x->o->jobs, x->failed,
            x->ngroups + (x->ungrouped ? 1 : 0),
            x->ngroups + (x->ungrouped ? 1 : 0) == 1 ? "" : "s");
@@ -865,17 +957,14 @@ static int summary(struct explore *x)
                x->notrun_budget == 1 ? "" : "s");
     }
     for (unsigned j = 0; j < x->nslots; j++) {
-        const struct explore_slot *s = &x->slot[j];
+        char note[EXPLORE_NOTE];
 
-        if (s->gave_up) {
-            char why[96];
-
-            snprintf(why, sizeof(why), "their worker died %u times",
-                     s->deaths);
-            print_notrun(s, why);
-        } else if (s->no_worker && s->next < s->end) {
-            print_notrun(s, "no worker could be started for them");
+        if (slot_note(x, j, note, sizeof(note))) {
+            printf("%s\n", note);
         }
+    }
+    for (size_t i = 0; i < x->nnotes; i++) {
+        printf("%s\n", x->notes[i]);
     }
     if (x->ungrouped) {
         printf("  %" PRIu64 " more failing seed%s in further ways (only the "
@@ -897,6 +986,143 @@ static int summary(struct explore *x)
         return KVMSIM_EXIT_HOST;
     }
     return KVMSIM_EXIT_OK;
+}
+
+/* ---- JSON Lines ---- */
+
+/* One record: "{", the fields fill() writes, "}\n", flushed at once so
+ * that a shard stopped from outside leaves only whole lines behind. */
+static void jsonl_common(struct explore *x, const char *record)
+{
+    FILE *f = x->jsonl;
+
+    fputs("{\"record\":", f);
+    scn_json_str(f, record);
+    fprintf(f, ",\"format\":%d,\"scenario\":", EXPLORE_JSONL_FORMAT);
+    scn_json_str(f, x->scenario);
+    fputs(",\"variant\":", f);
+    scn_json_str(f, x->variant);
+    fputs(",\"strategy\":", f);
+    scn_json_str(f, x->strategy);
+    fputs(",\"sets\":[", f);
+    for (unsigned s = 0; s < x->nsets; s++) {
+        if (s) {
+            fputc(',', f);
+        }
+        scn_json_str(f, x->sets[s]);
+    }
+    fprintf(f, "],\"first_seed\":%" PRIu64 ",\"seeds\":%" PRIu64
+            ",\"shard\":%u,\"shards\":%u", x->o->first_seed, x->o->seeds,
+            x->o->shard_index, x->o->shard_count);
+}
+
+static void jsonl_end(struct explore *x)
+{
+    fputs("}\n", x->jsonl);
+    if ((fflush(x->jsonl) != 0 || ferror(x->jsonl)) && !x->jsonl_err) {
+        x->jsonl_err = errno ? -errno : -EIO;
+    }
+}
+
+static void jsonl_failure(struct explore *x, enum explore_kind kind,
+                          int code, uint64_t seed, bool charged,
+                          const char *key, const char *where,
+                          const char *msg, const char *report, int tape_rc,
+                          const char *tape)
+{
+    FILE *f = x->jsonl;
+    char *cmd = NULL;
+    size_t len = 0;
+    FILE *m;
+
+    if (!f) {
+        return;
+    }
+    jsonl_common(x, "failure");
+    fprintf(f, ",\"seed\":%" PRIu64 ",\"charged\":%s,\"exit_code\":%d"
+            ",\"kind\":", seed, charged ? "true" : "false", code);
+    scn_json_str(f, explore_kind_names[kind]);
+    fputs(",\"group\":", f);
+    scn_json_str(f, key);
+    fputs(",\"where\":", f);
+    scn_json_str(f, where);
+    fputs(",\"message\":", f);
+    scn_json_str(f, msg);
+    fputs(",\"report\":", f);
+    scn_json_str(f, report);
+    m = open_memstream(&cmd, &len);
+    if (m) {
+        put_reproduce(m, x, seed);
+        if (fclose(m) != 0) {
+            free(cmd);
+            cmd = NULL;
+        }
+    }
+    fputs(",\"replay\":", f);
+    scn_json_str(f, cmd);
+    free(cmd);
+    fprintf(f, ",\"tape_rc\":%d,\"tape\":", tape_rc);
+    scn_json_str(f, tape_rc == EXPLORE_NO_TAPE ? NULL : tape);
+    fputs(",\"tape_error\":", f);
+    scn_json_str(f, tape_rc < 0 ? strerror(-tape_rc) : NULL);
+    jsonl_end(x);
+}
+
+static void jsonl_summary(struct explore *x, int code)
+{
+    FILE *f = x->jsonl;
+    const char *sep = "";
+
+    if (!f) {
+        return;
+    }
+    jsonl_common(x, "shard");
+    fprintf(f, ",\"jobs\":%u,\"seeds_in_shard\":%" PRIu64 ",\"seeds_run\":%"
+            PRIu64 ",\"seeds_not_run\":%" PRIu64 ",\"not_run\":{\"budget\":%"
+            PRIu64 ",\"dead\":%" PRIu64 ",\"host\":%" PRIu64 "}"
+            ",\"failing\":%" PRIu64 ",\"worker_deaths\":%" PRIu64
+            ",\"kinds\":{", x->o->jobs, x->total, x->ran, x->total - x->ran,
+            x->notrun_budget, x->notrun_dead, x->notrun_host, x->failed,
+            x->worker_deaths);
+    for (int k = 0; k < EXPLORE_NKINDS; k++) {
+        if (x->kind_count[k]) {
+            fprintf(f, "%s", sep);
+            scn_json_str(f, explore_kind_names[k]);
+            fprintf(f, ":%" PRIu64, x->kind_count[k]);
+            sep = ",";
+        }
+    }
+    fputs("},\"groups\":[", f);
+    for (size_t i = 0; i < x->ngroups; i++) {
+        const struct explore_group *g = &x->group[i];
+
+        fprintf(f, "%s{\"kind\":", i ? "," : "");
+        scn_json_str(f, explore_kind_names[g->kind]);
+        fputs(",\"group\":", f);
+        scn_json_str(f, g->key);
+        fprintf(f, ",\"exit_code\":%d,\"count\":%" PRIu64 ",\"first_seed\":%"
+                PRIu64 "}", g->code, g->count, g->first_seed);
+    }
+    fprintf(f, "],\"ungrouped\":%" PRIu64 ",\"tapes_failed\":%" PRIu64
+            ",\"tape_fail\":", x->ungrouped, x->tapes_failed);
+    scn_json_str(f, x->tapes_failed ? x->tape_fail : NULL);
+    fputs(",\"notes\":[", f);
+    sep = "";
+    for (unsigned j = 0; j < x->nslots; j++) {
+        char note[EXPLORE_NOTE];
+
+        if (slot_note(x, j, note, sizeof(note))) {
+            fputs(sep, f);
+            scn_json_str(f, note);
+            sep = ",";
+        }
+    }
+    fprintf(f, "],\"exit_code\":%d,\"elapsed_s\":", code);
+    scn_json_num(f, wall_s() - x->t0);
+    fputs(",\"time_budget_s\":", f);
+    scn_json_num(f, x->o->time_budget_s);
+    fprintf(f, ",\"time_budget_hit\":%s", x->stopping ? "true" : "false");
+    jsonl_end(x);
 }
 
 static int check_opts(const struct scn_request *q,
@@ -934,6 +1160,8 @@ static int probe(struct explore *x)
     snprintf(x->driver, sizeof(x->driver), "%s", r.drv ? r.drv->name : "run");
     snprintf(x->variant, sizeof(x->variant), "%s",
              r.variant ? r.variant : "default");
+    snprintf(x->strategy, sizeof(x->strategy), "%s",
+             r.cfg ? cfg_str(r.cfg, "run", "strategy") : "time");
     scn_run_release(&r);
     return code;
 }
@@ -964,6 +1192,59 @@ static int tape_dir(struct explore *x)
     return KVMSIM_EXIT_OK;
 }
 
+/* Open --jsonl FILE (its directory created); exit code. */
+static int jsonl_open(struct explore *x)
+{
+    const char *path = x->o->jsonl_path;
+    const char *slash;
+    char dir[EXPLORE_DIR];
+    int rc = 0;
+
+    if (!path) {
+        return KVMSIM_EXIT_OK;
+    }
+    slash = strrchr(path, '/');
+    if (slash && slash > path) {
+        if ((size_t)(slash - path) >= sizeof(dir)) {
+            rc = -ENAMETOOLONG;
+        } else {
+            memcpy(dir, path, (size_t)(slash - path));
+            dir[slash - path] = '\0';
+            rc = scn_make_dirs(dir);
+        }
+    }
+    if (rc == 0) {
+        x->jsonl = fopen(path, "w");
+        rc = x->jsonl ? 0 : -errno;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s:0: cannot write the JSON Lines: %s\n", path,
+                strerror(-rc));
+        return KVMSIM_EXIT_USAGE;
+    }
+    return KVMSIM_EXIT_OK;
+}
+
+/* Write the shard's summary and close --jsonl; the exit code, made
+ * KVMSIM_EXIT_HOST when the file could not be written in full. */
+static int jsonl_close(struct explore *x, int code)
+{
+    if (!x->jsonl) {
+        return code;
+    }
+    jsonl_summary(x, code);
+    if (fclose(x->jsonl) != 0 && !x->jsonl_err) {
+        x->jsonl_err = -errno;
+    }
+    x->jsonl = NULL;
+    if (x->jsonl_err) {
+        fprintf(stderr, "%s:0: cannot write the JSON Lines: %s\n",
+                x->o->jsonl_path, strerror(-x->jsonl_err));
+        code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
+    }
+    return code;
+}
+
 int scn_explore_main(const struct scn_request *q,
                      const struct explore_opts *o)
 {
@@ -980,11 +1261,17 @@ int scn_explore_main(const struct scn_request *q,
     }
     x->q = q;
     x->o = o;
+    x->scenario = q->scenario;
+    x->sets = q->sets;
+    x->nsets = q->nsets;
     x->t0 = wall_s();
     x->nslots = o->jobs;
     code = probe(x);
     if (code == KVMSIM_EXIT_OK) {
         code = tape_dir(x);
+    }
+    if (code == KVMSIM_EXIT_OK) {
+        code = jsonl_open(x);
     }
     if (code != KVMSIM_EXIT_OK) {
         free(x);
@@ -1008,6 +1295,681 @@ int scn_explore_main(const struct scn_request *q,
     if (x->notrun_dead || x->notrun_host || x->tapes_failed) {
         code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
     }
+    code = jsonl_close(x, code);
     free(x);
+    return code;
+}
+
+/* ---- --shard auto/K ---- */
+
+/* An environment variable as a whole non-negative integer: 1 and *out
+ * set, 0 when unset or empty, -EINVAL after saying why. */
+static int env_index(const char *name, unsigned count, int64_t *out)
+{
+    const char *v = getenv(name);
+
+    if (!v || !v[0]) {
+        return 0;
+    }
+    if (scn_parse_i64(v, out) < 0 || *out < 0) {
+        fprintf(stderr, "kvmsim: explore: --shard auto/%u: %s='%.32s' is "
+                "not a non-negative integer\n", count, name, v);
+        return -EINVAL;
+    }
+    return 1;
+}
+
+int scn_explore_shard_auto(unsigned count, unsigned *index)
+{
+    int64_t id, min = 0, n;
+    int rc = env_index("JOB_COMPLETION_INDEX", count, &id);
+    const char *from = "JOB_COMPLETION_INDEX";
+
+    if (rc == 0) {
+        from = "SLURM_ARRAY_TASK_ID";
+        rc = env_index(from, count, &id);
+        if (rc > 0 && env_index("SLURM_ARRAY_TASK_STEP", count, &n) > 0 &&
+            n != 1) {
+            fprintf(stderr, "kvmsim: explore: --shard auto/%u: "
+                    "SLURM_ARRAY_TASK_STEP=%" PRId64 ": the array needs a "
+                    "step of 1 (e.g. --array=0-%u)\n", count, n, count - 1);
+            return -EINVAL;
+        }
+        if (rc > 0 && env_index("SLURM_ARRAY_TASK_COUNT", count, &n) > 0 &&
+            n != count) {
+            fprintf(stderr, "kvmsim: explore: --shard auto/%u: "
+                    "SLURM_ARRAY_TASK_COUNT=%" PRId64 " tasks for %u "
+                    "shards\n", count, n, count);
+            return -EINVAL;
+        }
+        if (rc > 0 && env_index("SLURM_ARRAY_TASK_MIN", count, &min) < 0) {
+            return -EINVAL;
+        }
+    }
+    if (rc < 0) {
+        return -EINVAL;
+    }
+    if (rc == 0) {
+        fprintf(stderr, "kvmsim: explore: --shard auto/%u: neither "
+                "JOB_COMPLETION_INDEX (Kubernetes Indexed Job) nor "
+                "SLURM_ARRAY_TASK_ID (Slurm job array) is set\n", count);
+        return -EINVAL;
+    }
+    if (id < min || id - min >= (int64_t)count) {
+        if (min) {
+            fprintf(stderr, "kvmsim: explore: --shard auto/%u: %s=%" PRId64
+                    " less SLURM_ARRAY_TASK_MIN=%" PRId64 " is out of "
+                    "range [0, %u]\n", count, from, id, min, count - 1);
+        } else {
+            fprintf(stderr, "kvmsim: explore: --shard auto/%u: %s=%" PRId64
+                    " is out of range [0, %u]\n", count, from, id,
+                    count - 1);
+        }
+        return -EINVAL;
+    }
+    *index = (unsigned)(id - min);
+    return 0;
+}
+
+/* ---- --merge ---- */
+
+#define MERGE_STR 4096           /* longest string field read */
+#define MERGE_MAX_LIST 16        /* missing shards named one by one */
+
+struct merge_shard {
+    const char *file;            /* where its summary was read, or NULL */
+    unsigned line;
+    uint64_t charged, uncharged; /* its failure records read */
+};
+
+/* The exploration every record must belong to: the first record's. */
+struct merge {
+    struct explore *x;
+    struct explore_opts o;       /* the shards': jobs summed */
+    struct jsonl_doc *doc;
+    char *line;
+    char *buf;                   /* MERGE_STR, for one string at a time */
+    bool have;
+    const char *file0;           /* where the first record was read */
+    unsigned line0;
+    char scenario[MERGE_STR];
+    char variant[64];
+    char strategy[64];
+    char *sets[SCN_MAX_SETS];
+    unsigned nsets;
+    struct merge_shard *shard;   /* o.shard_count of them */
+    int code;                    /* the worst shard exit code */
+};
+
+/* Report a record's problem as file:line: message; -EINVAL. */
+static int merr(const char *file, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int merr(const char *file, unsigned line, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s:%u: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return -EINVAL;
+}
+
+/* Field `key` of the record, of the type asked for; a missing or
+ * mistyped field is reported. */
+static int field(struct merge *m, const char *file, unsigned ln,
+                 unsigned obj, const char *key, enum jsonl_type type)
+{
+    int t = jsonl_get(m->doc, obj, key);
+
+    if (t == -ENOENT) {
+        return merr(file, ln, "no \"%s\" field", key);
+    }
+    if (t < 0) {
+        return merr(file, ln, "field \"%s\" appears twice", key);
+    }
+    if (m->doc->tok[t].type != type) {
+        return merr(file, ln, "field \"%s\" has the wrong type", key);
+    }
+    return t;
+}
+
+static int field_str(struct merge *m, const char *file, unsigned ln,
+                     unsigned obj, const char *key, char *buf, size_t n)
+{
+    int t = field(m, file, ln, obj, key, JSONL_STRING);
+    int rc;
+
+    if (t < 0) {
+        return t;
+    }
+    rc = jsonl_str(m->doc, (unsigned)t, buf, n);
+    if (rc == -E2BIG) {
+        return merr(file, ln, "field \"%s\" is longer than %zu bytes", key,
+                    n - 1);
+    }
+    if (rc < 0) {
+        return merr(file, ln, "field \"%s\" has a bad escape", key);
+    }
+    return 0;
+}
+
+/* A string or null ("" for null). */
+static int field_str_null(struct merge *m, const char *file, unsigned ln,
+                          unsigned obj, const char *key, char *buf, size_t n)
+{
+    int t = jsonl_get(m->doc, obj, key);
+
+    if (t >= 0 && m->doc->tok[t].type == JSONL_NULL) {
+        buf[0] = '\0';
+        return 0;
+    }
+    return field_str(m, file, ln, obj, key, buf, n);
+}
+
+static int field_u64(struct merge *m, const char *file, unsigned ln,
+                     unsigned obj, const char *key, uint64_t *out)
+{
+    int t = field(m, file, ln, obj, key, JSONL_NUMBER);
+
+    if (t < 0) {
+        return t;
+    }
+    if (jsonl_u64(m->doc, (unsigned)t, out) < 0) {
+        return merr(file, ln, "field \"%s\" is not a whole number in "
+                    "[0, 2^64)", key);
+    }
+    return 0;
+}
+
+static int field_int(struct merge *m, const char *file, unsigned ln,
+                     unsigned obj, const char *key, int lo, int hi, int *out)
+{
+    int t = field(m, file, ln, obj, key, JSONL_NUMBER);
+
+    if (t < 0) {
+        return t;
+    }
+    if (jsonl_int(m->doc, (unsigned)t, out) < 0 || *out < lo || *out > hi) {
+        return merr(file, ln, "field \"%s\" is not an integer in [%d, %d]",
+                    key, lo, hi);
+    }
+    return 0;
+}
+
+static int field_bool(struct merge *m, const char *file, unsigned ln,
+                      unsigned obj, const char *key, bool *out)
+{
+    int t = field(m, file, ln, obj, key, JSONL_BOOL);
+
+    if (t < 0) {
+        return t;
+    }
+    return jsonl_bool(m->doc, (unsigned)t, out);
+}
+
+/* Seeds s in [first, first + n) with s % k == i. */
+static uint64_t shard_seeds(uint64_t first, uint64_t n, unsigned i,
+                            unsigned k)
+{
+    uint64_t end = first + n;
+    uint64_t below_end = end / k + (end % k > i ? 1 : 0);
+    uint64_t below_first = first / k + (first % k > i ? 1 : 0);
+
+    return below_end - below_first;
+}
+
+/* The fields naming the exploration: the first record's are kept, every
+ * other record must repeat them.  0, or -EINVAL after saying why. */
+static int merge_config(struct merge *m, const char *file, unsigned ln,
+                        unsigned *index)
+{
+    struct jsonl_doc *d = m->doc;
+    char variant[64], strategy[64];
+    uint64_t first, seeds, shard, shards;
+    int sets, rc;
+
+    rc = field_str(m, file, ln, 0, "scenario", m->buf, MERGE_STR);
+    if (rc == 0) {
+        rc = field_str(m, file, ln, 0, "variant", variant, sizeof(variant));
+    }
+    if (rc == 0) {
+        rc = field_str(m, file, ln, 0, "strategy", strategy,
+                       sizeof(strategy));
+    }
+    if (rc == 0) {
+        rc = field_u64(m, file, ln, 0, "first_seed", &first);
+    }
+    if (rc == 0) {
+        rc = field_u64(m, file, ln, 0, "seeds", &seeds);
+    }
+    if (rc == 0) {
+        rc = field_u64(m, file, ln, 0, "shard", &shard);
+    }
+    if (rc == 0) {
+        rc = field_u64(m, file, ln, 0, "shards", &shards);
+    }
+    sets = rc == 0 ? field(m, file, ln, 0, "sets", JSONL_ARRAY) : rc;
+    if (sets < 0) {
+        return -EINVAL;
+    }
+    if (seeds == 0 || first > (uint64_t)INT64_MAX ||
+        seeds - 1 > (uint64_t)INT64_MAX - first) {
+        return merr(file, ln, "seeds %" PRIu64 " from %" PRIu64 " are not "
+                    "a range of seeds", seeds, first);
+    }
+    if (shards == 0 || shards > (1u << 20) || shard >= shards) {
+        return merr(file, ln, "shard %" PRIu64 "/%" PRIu64 " is not I/K "
+                    "with 0 <= I < K <= %u", shard, shards, 1u << 20);
+    }
+    if (d->tok[sets].count > SCN_MAX_SETS) {
+        return merr(file, ln, "more than %d \"sets\"", SCN_MAX_SETS);
+    }
+    *index = (unsigned)shard;
+    if (!m->have) {
+        m->have = true;
+        m->file0 = file;
+        m->line0 = ln;
+        memcpy(m->scenario, m->buf, MERGE_STR);
+        memcpy(m->variant, variant, sizeof(variant));
+        memcpy(m->strategy, strategy, sizeof(strategy));
+        m->o.first_seed = first;
+        m->o.seeds = seeds;
+        m->o.shard_count = (unsigned)shards;
+        m->shard = calloc(shards, sizeof(*m->shard));
+        if (!m->shard) {
+            fprintf(stderr, "kvmsim: explore: out of memory\n");
+            return -ENOMEM;
+        }
+        for (unsigned i = 0; i < d->tok[sets].count; i++) {
+            int e = jsonl_elem(d, (unsigned)sets, i);
+
+            if (e < 0 || jsonl_str(d, (unsigned)e, m->buf, MERGE_STR) < 0) {
+                return merr(file, ln, "\"sets\" element %u is not a string "
+                            "(of at most %d bytes)", i, MERGE_STR - 1);
+            }
+            m->sets[i] = strdup(m->buf);
+            if (!m->sets[i]) {
+                fprintf(stderr, "kvmsim: explore: out of memory\n");
+                return -ENOMEM;
+            }
+            m->nsets++;
+        }
+        return 0;
+    }
+    if (strcmp(m->buf, m->scenario) != 0 || strcmp(variant, m->variant) ||
+        strcmp(strategy, m->strategy)) {
+        return merr(file, ln, "scenario %s, variant %s, strategy %s: not "
+                    "the %s, %s, %s of %s:%u (a merge combines the shards "
+                    "of one exploration)", m->buf, variant, strategy,
+                    m->scenario, m->variant, m->strategy, m->file0,
+                    m->line0);
+    }
+    for (unsigned i = 0; i < d->tok[sets].count || i < m->nsets; i++) {
+        int e = jsonl_elem(d, (unsigned)sets, i);
+
+        if (i >= m->nsets || e < 0 ||
+            jsonl_str(d, (unsigned)e, m->buf, MERGE_STR) < 0 ||
+            strcmp(m->buf, m->sets[i]) != 0) {
+            return merr(file, ln, "its \"sets\" (overrides) differ from "
+                        "those of %s:%u, from element %u on (a merge "
+                        "combines the shards of one exploration)", m->file0,
+                        m->line0, i);
+        }
+    }
+    if (first != m->o.first_seed || seeds != m->o.seeds ||
+        shards != m->o.shard_count) {
+        return merr(file, ln, "shard %" PRIu64 "/%" PRIu64 " of %" PRIu64
+                    " seeds from %" PRIu64 " overlaps the shards of %s:%u "
+                    "(K = %u, %" PRIu64 " seeds from %" PRIu64 "): every "
+                    "shard must split the same seeds the same way", shard,
+                    shards, seeds, first, m->file0, m->line0,
+                    m->o.shard_count, m->o.seeds, m->o.first_seed);
+    }
+    return 0;
+}
+
+static int kind_from_name(const char *name)
+{
+    for (int k = 0; k < EXPLORE_NKINDS; k++) {
+        if (strcmp(name, explore_kind_names[k]) == 0) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+static int merge_failure(struct merge *m, const char *file, unsigned ln,
+                         unsigned index)
+{
+    struct merge_shard *sh = &m->shard[index];
+    char kind_name[32], key[320], where[256], msg[1024];
+    char report[EXPLORE_REPORT * 2], tape[EXPLORE_PATH];
+    uint64_t seed;
+    bool charged;
+    int code, tape_rc, kind;
+
+    if (sh->file) {
+        return merr(file, ln, "a record of shard %u/%u, read in full at "
+                    "%s:%u (is a shard given twice?)", index,
+                    m->o.shard_count, sh->file, sh->line);
+    }
+    if (field_u64(m, file, ln, 0, "seed", &seed) < 0 ||
+        field_bool(m, file, ln, 0, "charged", &charged) < 0 ||
+        field_int(m, file, ln, 0, "exit_code", 1, 255, &code) < 0 ||
+        field_str(m, file, ln, 0, "kind", kind_name,
+                  sizeof(kind_name)) < 0 ||
+        field_str(m, file, ln, 0, "group", key, sizeof(key)) < 0 ||
+        field_str(m, file, ln, 0, "where", where, sizeof(where)) < 0 ||
+        field_str(m, file, ln, 0, "message", msg, sizeof(msg)) < 0 ||
+        field_str(m, file, ln, 0, "report", report, sizeof(report)) < 0 ||
+        field_int(m, file, ln, 0, "tape_rc", -4095, EXPLORE_NO_TAPE,
+                  &tape_rc) < 0 ||
+        field_str_null(m, file, ln, 0, "tape", tape, sizeof(tape)) < 0) {
+        return -EINVAL;
+    }
+    kind = kind_from_name(kind_name);
+    if (kind < 0) {
+        return merr(file, ln, "unknown kind \"%s\"", kind_name);
+    }
+    if (seed < m->o.first_seed || seed - m->o.first_seed >= m->o.seeds ||
+        seed % m->o.shard_count != index) {
+        return merr(file, ln, "seed %" PRIu64 " is not one of shard %u/%u "
+                    "of %" PRIu64 " seeds from %" PRIu64, seed, index,
+                    m->o.shard_count, m->o.seeds, m->o.first_seed);
+    }
+    if (charged) {
+        sh->charged++;
+    } else {
+        sh->uncharged++;
+    }
+    group_insert(m->x, (enum explore_kind)kind, code, seed, charged, key,
+                 where, msg, report, tape_rc, tape);
+    return 0;
+}
+
+static int merge_summary(struct merge *m, const char *file, unsigned ln,
+                         unsigned index)
+{
+    struct explore *x = m->x;
+    struct merge_shard *sh = &m->shard[index];
+    uint64_t in_shard, run, failing, deaths, budget, dead, host, tapes, jobs;
+    double elapsed = 0, time_budget = 0;
+    bool hit;
+    int notrun, notes, code, t;
+
+    if (sh->file) {
+        return merr(file, ln, "shard %u/%u again (its summary was read at "
+                    "%s:%u)", index, m->o.shard_count, sh->file, sh->line);
+    }
+    notrun = field(m, file, ln, 0, "not_run", JSONL_OBJECT);
+    notes = notrun < 0 ? notrun : field(m, file, ln, 0, "notes",
+                                        JSONL_ARRAY);
+    if (notes < 0 ||
+        field_u64(m, file, ln, 0, "jobs", &jobs) < 0 ||
+        field_u64(m, file, ln, 0, "seeds_in_shard", &in_shard) < 0 ||
+        field_u64(m, file, ln, 0, "seeds_run", &run) < 0 ||
+        field_u64(m, file, ln, (unsigned)notrun, "budget", &budget) < 0 ||
+        field_u64(m, file, ln, (unsigned)notrun, "dead", &dead) < 0 ||
+        field_u64(m, file, ln, (unsigned)notrun, "host", &host) < 0 ||
+        field_u64(m, file, ln, 0, "failing", &failing) < 0 ||
+        field_u64(m, file, ln, 0, "worker_deaths", &deaths) < 0 ||
+        field_u64(m, file, ln, 0, "tapes_failed", &tapes) < 0 ||
+        field_str_null(m, file, ln, 0, "tape_fail", m->buf,
+                       MERGE_STR) < 0 ||
+        field_int(m, file, ln, 0, "exit_code", 0, 255, &code) < 0 ||
+        field_bool(m, file, ln, 0, "time_budget_hit", &hit) < 0) {
+        return -EINVAL;
+    }
+    t = jsonl_get(m->doc, 0, "elapsed_s");
+    if (t >= 0) {
+        jsonl_num(m->doc, (unsigned)t, &elapsed);
+    }
+    t = jsonl_get(m->doc, 0, "time_budget_s");
+    if (t >= 0) {
+        jsonl_num(m->doc, (unsigned)t, &time_budget);
+    }
+    if (in_shard != shard_seeds(m->o.first_seed, m->o.seeds, index,
+                                m->o.shard_count) || run > in_shard ||
+        budget > in_shard || dead > in_shard || host > in_shard ||
+        jobs == 0 || jobs > EXPLORE_MAX_JOBS) {
+        return merr(file, ln, "shard %u/%u's counts do not add up: %"
+                    PRIu64 " of %" PRIu64 " seeds run with %" PRIu64
+                    " jobs", index, m->o.shard_count, run, in_shard, jobs);
+    }
+    if (failing != sh->charged || deaths != sh->uncharged) {
+        return merr(file, ln, "shard %u/%u counts %" PRIu64 " failing seeds "
+                    "and %" PRIu64 " worker deaths, but %" PRIu64 " and %"
+                    PRIu64 " records precede it (a truncated or edited "
+                    "file?)", index, m->o.shard_count, failing, deaths,
+                    sh->charged, sh->uncharged);
+    }
+    for (unsigned i = 0; i < m->doc->tok[notes].count; i++) {
+        int e = jsonl_elem(m->doc, (unsigned)notes, i);
+        char note[EXPLORE_NOTE], **grown;
+
+        if (e < 0 || jsonl_str(m->doc, (unsigned)e, note,
+                               sizeof(note)) < 0) {
+            return merr(file, ln, "\"notes\" element %u is not a string of "
+                        "at most %d bytes", i, EXPLORE_NOTE - 1);
+        }
+        grown = realloc(x->notes, (x->nnotes + 1) * sizeof(*x->notes));
+        if (!grown) {
+            fprintf(stderr, "kvmsim: explore: out of memory\n");
+            return -ENOMEM;
+        }
+        x->notes = grown;
+        x->notes[x->nnotes] = strdup(note);
+        if (!x->notes[x->nnotes]) {
+            fprintf(stderr, "kvmsim: explore: out of memory\n");
+            return -ENOMEM;
+        }
+        x->nnotes++;
+    }
+    sh->file = file;
+    sh->line = ln;
+    x->total += in_shard;
+    x->ran += run;
+    x->notrun_budget += budget;
+    x->notrun_dead += dead;
+    x->notrun_host += host;
+    if (tapes && !x->tapes_failed) {
+        snprintf(x->tape_fail, sizeof(x->tape_fail), "%s", m->buf);
+    }
+    x->tapes_failed += tapes;
+    x->stopping = x->stopping || hit;
+    if (hit && time_budget > m->o.time_budget_s) {
+        m->o.time_budget_s = time_budget;
+    }
+    if (elapsed > x->elapsed_s) {
+        x->elapsed_s = elapsed;
+    }
+    m->o.jobs += (unsigned)jobs;
+    m->code = scn_exit_worst(m->code, code);
+    return 0;
+}
+
+static int merge_line(struct merge *m, const char *file, unsigned ln,
+                      size_t len)
+{
+    char record[16];
+    unsigned index = 0;
+    uint64_t format;
+    int rc;
+
+    if (jsonl_parse(m->doc, m->line, len) < 0) {
+        return merr(file, ln, "not a record of kvmsim explore --jsonl: %s",
+                    m->doc->err);
+    }
+    if (field_str(m, file, ln, 0, "record", record, sizeof(record)) < 0 ||
+        field_u64(m, file, ln, 0, "format", &format) < 0) {
+        return -EINVAL;
+    }
+    if (format != EXPLORE_JSONL_FORMAT) {
+        return merr(file, ln, "format %" PRIu64 ": this kvmsim reads "
+                    "format %d", format, EXPLORE_JSONL_FORMAT);
+    }
+    if (strcmp(record, "failure") != 0 && strcmp(record, "shard") != 0) {
+        /* A record kind of a later kvmsim: not ours to judge. */
+        return 0;
+    }
+    rc = merge_config(m, file, ln, &index);
+    if (rc < 0) {
+        return rc;
+    }
+    return strcmp(record, "failure") == 0 ? merge_failure(m, file, ln, index)
+                                          : merge_summary(m, file, ln, index);
+}
+
+/* Every line of one file, at most JSONL_MAX_LINE bytes each. */
+static int merge_file(struct merge *m, const char *file)
+{
+    FILE *f = fopen(file, "r");
+    unsigned ln = 0;
+    int rc = 0;
+
+    if (!f) {
+        return merr(file, 0, "cannot read: %s", strerror(errno));
+    }
+    for (;;) {
+        size_t len = 0;
+        bool nul = false, longer = false;
+        int c;
+
+        while ((c = getc(f)) != EOF && c != '\n') {
+            if (c == '\0') {
+                nul = true;
+            } else if (len < JSONL_MAX_LINE) {
+                m->line[len++] = (char)c;
+            } else {
+                longer = true;
+            }
+        }
+        m->line[len] = '\0';
+        if (c == EOF && len == 0 && !nul && !longer) {
+            break;
+        }
+        ln++;
+        if (ln == 0 || ln > UINT32_MAX - 1) {
+            rc = merr(file, UINT32_MAX, "too many lines");
+        } else if (longer) {
+            rc = merr(file, ln, "line longer than %d bytes",
+                      JSONL_MAX_LINE);
+        } else if (nul) {
+            rc = merr(file, ln, "a NUL byte in the line");
+        } else if (strspn(m->line, " \t\r") < len) {
+            rc = merge_line(m, file, ln, len);
+        }
+        if (rc < 0 || c == EOF) {
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        rc = merr(file, ln, "cannot read: %s", strerror(errno));
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Every shard of the first record's K must have its summary. */
+static int merge_missing(const struct merge *m)
+{
+    unsigned k = m->o.shard_count, missing = 0, listed = 0;
+
+    for (unsigned i = 0; i < k; i++) {
+        missing += m->shard[i].file ? 0 : 1;
+    }
+    if (missing == 0) {
+        return 0;
+    }
+    fprintf(stderr, "kvmsim: explore: --merge: %u of %u shards missing "
+            "(no summary record; a shard stopped before its end writes "
+            "none): ", missing, k);
+    for (unsigned i = 0; i < k && listed < MERGE_MAX_LIST; i++) {
+        if (!m->shard[i].file) {
+            fprintf(stderr, "%s%u", listed ? ", " : "", i);
+            listed++;
+        }
+    }
+    fprintf(stderr, "%s of %u\n", missing > listed ? ", ..." : "", k);
+    return -EINVAL;
+}
+
+int scn_explore_merge(int nfiles, char *const *files)
+{
+    struct merge *m = calloc(1, sizeof(*m));
+    int code = KVMSIM_EXIT_USAGE, rc = 0;
+
+    if (m) {
+        m->x = calloc(1, sizeof(*m->x));
+        m->doc = malloc(sizeof(*m->doc));
+        m->line = malloc(JSONL_MAX_LINE + 1);
+        m->buf = malloc(MERGE_STR);
+    }
+    if (!m || !m->x || !m->doc || !m->line || !m->buf) {
+        fprintf(stderr, "kvmsim: explore: out of memory\n");
+        code = KVMSIM_EXIT_HOST;
+        goto out;
+    }
+    if (nfiles == 0) {
+        fprintf(stderr, "kvmsim: explore: --merge needs the --jsonl FILE "
+                "of every shard\n");
+        goto out;
+    }
+    for (int i = 0; i < nfiles; i++) {
+        if (files[i][0] == '-') {
+            fprintf(stderr, "kvmsim: explore: --merge takes files only, "
+                    "not '%.64s' (kvmsim explore --merge FILE...)\n",
+                    files[i]);
+            goto out;
+        }
+    }
+    for (int i = 0; i < nfiles && rc == 0; i++) {
+        rc = merge_file(m, files[i]);
+    }
+    if (rc == -ENOMEM) {
+        code = KVMSIM_EXIT_HOST;
+    }
+    if (rc < 0) {
+        goto out;
+    }
+    if (!m->have) {
+        fprintf(stderr, "kvmsim: explore: --merge: no records in %d "
+                "file%s\n", nfiles, nfiles == 1 ? "" : "s");
+        goto out;
+    }
+    if (merge_missing(m) < 0) {
+        goto out;
+    }
+    m->x->merged = true;
+    m->x->o = &m->o;
+    m->x->scenario = m->scenario;
+    m->x->sets = (const char *const *)m->sets;
+    m->x->nsets = m->nsets;
+    code = summary(m->x);
+    code = scn_exit_worst(scn_exit_worst(m->x->worst, code), m->code);
+    if (m->x->notrun_dead || m->x->notrun_host || m->x->tapes_failed) {
+        code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
+    }
+out:
+    if (m) {
+        for (unsigned i = 0; i < m->nsets; i++) {
+            free(m->sets[i]);
+        }
+        if (m->x) {
+            for (size_t i = 0; i < m->x->nnotes; i++) {
+                free(m->x->notes[i]);
+            }
+            free(m->x->notes);
+        }
+        free(m->x);
+        free(m->doc);
+        free(m->line);
+        free(m->buf);
+        free(m->shard);
+    }
+    free(m);
     return code;
 }

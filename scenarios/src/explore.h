@@ -23,6 +23,8 @@ struct explore_opts {
     const char *tape_dir;   /* save failing seeds' tapes here (created,
                              * with its parents), or NULL */
     bool quiet;             /* no progress line (reports still printed) */
+    const char *jsonl_path; /* JSON Lines: a record per failing seed, then
+                             * one summary of the shard; or NULL */
 };
 
 /* Run the seeds and print the summary on stdout.  The exit code is the
@@ -35,5 +37,18 @@ struct explore_opts {
  * non-zero. */
 int scn_explore_main(const struct scn_request *q,
                      const struct explore_opts *o);
+
+/* `--shard auto/K`: the shard index from the batch engine's environment,
+ * JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or else
+ * SLURM_ARRAY_TASK_ID less SLURM_ARRAY_TASK_MIN (a Slurm job array).
+ * 0 with *index set, or -EINVAL after saying why. */
+int scn_explore_shard_auto(unsigned count, unsigned *index);
+
+/* `kvmsim explore --merge FILE...`: read the JSON Lines of every shard of
+ * one exploration and print the summary the unsharded run prints.  The
+ * exit code is that run's, or KVMSIM_EXIT_USAGE (after "file:line:
+ * message") for a malformed line, records of different explorations,
+ * a duplicate or overlapping shard or a missing one. */
+int scn_explore_merge(int nfiles, char *const *files);
 
 #endif

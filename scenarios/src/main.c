@@ -75,6 +75,14 @@ static void usage_run(FILE *out)
 "  --first-seed N     the first seed (default 1)\n"
 "  --jobs J           worker processes, 1..64 (default: 2)\n"
 "  --shard I/K        only seeds with seed % K == I (spread over machines)\n"
+"  --shard auto/K     I from the batch engine: JOB_COMPLETION_INDEX\n"
+"                     (Kubernetes Indexed Job), else SLURM_ARRAY_TASK_ID\n"
+"                     less SLURM_ARRAY_TASK_MIN (Slurm job array)\n"
+"  --jsonl FILE       also write JSON Lines to FILE (directory created):\n"
+"                     a record per failing seed, then the shard's summary\n"
+"  --merge FILE...    (kvmsim explore --merge FILE...) combine the\n"
+"                     --jsonl files of every shard into the report one\n"
+"                     unsharded run prints, with its exit status\n"
 "  --time-budget S    stop the whole command after S seconds (S may have\n"
 "                     a fraction)\n"
 "  --tapes DIR        save each failing seed's tape in DIR (created)\n"
@@ -108,6 +116,7 @@ static void usage(FILE *out)
 "       kvmsim replay TAPEFILE [options]\n"
 "       kvmsim compare SCENARIO [options]\n"
 "       kvmsim explore SCENARIO --seeds N [options]\n"
+"       kvmsim explore --merge FILE...\n"
 "       kvmsim report --out DIR [options]\n"
 "       kvmsim COMMAND --help\n"
 "\n", out);
@@ -137,7 +146,7 @@ static const struct {
 enum flag_id {
     F_QUIET, F_MARKDOWN, F_SEED, F_VARIANT, F_STRATEGY, F_PCT_DEPTH, F_SET,
     F_TRACE, F_METRICS, F_SAVE_TAPE, F_SCENARIO, F_REPORT, F_OUT, F_SEEDS,
-    F_JOBS, F_FIRST_SEED, F_TIME_BUDGET, F_SHARD, F_TAPES,
+    F_JOBS, F_FIRST_SEED, F_TIME_BUDGET, F_SHARD, F_TAPES, F_JSONL, F_MERGE,
 };
 
 #define C_SIM (C_RUN | C_REPLAY | C_COMPARE | C_EXPLORE | C_REPORT)
@@ -168,6 +177,8 @@ static const struct {
     {"--time-budget", F_TIME_BUDGET, true, C_EXPLORE},
     {"--shard", F_SHARD, true, C_EXPLORE},
     {"--tapes", F_TAPES, true, C_EXPLORE},
+    {"--jsonl", F_JSONL, true, C_EXPLORE},
+    {"--merge", F_MERGE, false, C_EXPLORE},
 };
 
 /* The largest seed: run.seed is a non-negative 64-bit signed integer. */
@@ -256,6 +267,11 @@ static int parse_shard(const char *cmd, const char *s, struct cli *c)
     }
     memcpy(left, s, (size_t)(slash - s));
     left[slash - s] = '\0';
+    if (strcmp(left, "auto") == 0 && scn_parse_i64(slash + 1, &k) == 0 &&
+        k >= 1 && k <= (int64_t)SHARDS_MAX) {
+        c->ex.shard_count = (unsigned)k;
+        return scn_explore_shard_auto((unsigned)k, &c->ex.shard_index);
+    }
     if (scn_parse_i64(left, &i) < 0 || scn_parse_i64(slash + 1, &k) < 0 ||
         k < 1 || k > (int64_t)SHARDS_MAX || i < 0 || i >= k) {
         goto bad;
@@ -264,8 +280,8 @@ static int parse_shard(const char *cmd, const char *s, struct cli *c)
     c->ex.shard_count = (unsigned)k;
     return 0;
 bad:
-    fprintf(stderr, "kvmsim: %s: --shard '%.64s': expected I/K with "
-            "0 <= I < K <= %u\n", cmd, s, SHARDS_MAX);
+    fprintf(stderr, "kvmsim: %s: --shard '%.64s': expected I/K or auto/K "
+            "with 0 <= I < K <= %u\n", cmd, s, SHARDS_MAX);
     return -EINVAL;
 }
 
@@ -335,6 +351,13 @@ static int apply_flag(struct cli *c, const char *cmd, enum flag_id id,
     case F_TAPES:
         c->ex.tape_dir = val;
         return 0;
+    case F_JSONL:
+        c->ex.jsonl_path = val;
+        return 0;
+    case F_MERGE:
+        fprintf(stderr, "kvmsim: %s: --merge comes first: kvmsim explore "
+                "--merge FILE...\n", cmd);
+        return -EINVAL;
     }
     return -EINVAL;
 }
@@ -653,6 +676,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "kvmsim: unknown command '%.64s' (see kvmsim "
                 "--help)\n", cmd);
         return KVMSIM_EXIT_USAGE;
+    }
+    if (cmdbit == C_EXPLORE && argc > 2 && strcmp(argv[2], "--merge") == 0) {
+        scn_crash_install();
+        return scn_exit_stdout(scn_explore_merge(argc - 3, argv + 3));
     }
     c.ex.first_seed = 1;
     c.ex.jobs = 2;
