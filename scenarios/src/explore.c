@@ -1877,23 +1877,28 @@ static int merge_file(struct merge *m, const char *file)
 static int merge_missing(const struct merge *m)
 {
     unsigned k = m->o.shard_count, missing = 0, listed = 0;
+    char list[MERGE_MAX_LIST * 12 + 8] = "";
 
     for (unsigned i = 0; i < k; i++) {
-        missing += m->shard[i].file ? 0 : 1;
+        if (m->shard[i].file) {
+            continue;
+        }
+        missing++;
+        if (listed < MERGE_MAX_LIST) {
+            size_t len = strlen(list);
+
+            snprintf(list + len, sizeof(list) - len, "%s%u",
+                     listed ? ", " : "", i);
+            listed++;
+        }
     }
     if (missing == 0) {
         return 0;
     }
-    fprintf(stderr, "kvmsim: explore: --merge: %u of %u shards missing "
-            "(no summary record; a shard stopped before its end writes "
-            "none): ", missing, k);
-    for (unsigned i = 0; i < k && listed < MERGE_MAX_LIST; i++) {
-        if (!m->shard[i].file) {
-            fprintf(stderr, "%s%u", listed ? ", " : "", i);
-            listed++;
-        }
-    }
-    fprintf(stderr, "%s of %u\n", missing > listed ? ", ..." : "", k);
+    fprintf(stderr, "kvmsim: explore: --merge: %u of %u shards missing, "
+            "%s %s%s (no summary record: a shard stopped before its end "
+            "writes none)\n", missing, k, missing == 1 ? "index" : "indices",
+            list, missing > listed ? ", ..." : "");
     return -EINVAL;
 }
 
