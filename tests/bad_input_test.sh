@@ -222,6 +222,162 @@ expect save_tape_dev_full_keeps_hint 1 \
 grep -q "^/dev/full:0: cannot save the tape: No space left" err.txt ||
     { fail=$((fail + 1)); echo "FAIL save_tape_dev_full_names_path"; }
 
+# ---- sharded exploration: --shard auto/K, --jsonl, --merge ----
+U="env -u JOB_COMPLETION_INDEX -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_MIN
+   -u SLURM_ARRAY_TASK_COUNT -u SLURM_ARRAY_TASK_STEP"
+expect shard_auto_without_engine_refused 2 \
+    "auto/3: neither JOB_COMPLETION_INDEX .* nor SLURM_ARRAY_TASK_ID" \
+    $U $K explore demo --seeds 3 --shard auto/3
+expect shard_auto_k8s_index_equal_count_refused 2 \
+    "JOB_COMPLETION_INDEX=3 is out of range \[0, 2\]" \
+    $U JOB_COMPLETION_INDEX=3 $K explore demo --seeds 3 --shard auto/3
+expect shard_auto_k8s_index_text_refused 2 \
+    "JOB_COMPLETION_INDEX='x1' is not a non-negative integer" \
+    $U JOB_COMPLETION_INDEX=x1 $K explore demo --seeds 3 --shard auto/3
+expect shard_auto_k8s_index_negative_refused 2 \
+    "JOB_COMPLETION_INDEX='-1' is not a non-negative integer" \
+    $U JOB_COMPLETION_INDEX=-1 $K explore demo --seeds 3 --shard auto/3
+expect shard_auto_slurm_past_min_refused 2 \
+    "SLURM_ARRAY_TASK_ID=4 less SLURM_ARRAY_TASK_MIN=1 is out of range" \
+    $U SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_MIN=1 \
+    $K explore demo --seeds 3 --shard auto/3
+expect shard_auto_slurm_below_min_refused 2 "out of range \[0, 2\]" \
+    $U SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=1 \
+    $K explore demo --seeds 3 --shard auto/3
+expect shard_auto_slurm_step_2_refused 2 "SLURM_ARRAY_TASK_STEP=2" \
+    $U SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_STEP=2 \
+    $K explore demo --seeds 3 --shard auto/3
+expect shard_auto_slurm_count_mismatch_refused 2 \
+    "SLURM_ARRAY_TASK_COUNT=8 tasks for 3 shards" \
+    $U SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=8 \
+    $K explore demo --seeds 3 --shard auto/3
+expect shard_auto_zero_shards_refused 2 "'auto/0': expected I/K or auto/K" \
+    $U JOB_COMPLETION_INDEX=0 $K explore demo --seeds 3 --shard auto/0
+expect shard_auto_slurm_index_accepted 0 "" \
+    $U SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=1 \
+    $K explore demo --seeds 3 --shard auto/3 --quiet
+expect jsonl_unwritable_refused 2 "^/dev/null/x.jsonl:0: cannot write" \
+    $K explore demo --seeds 3 --jsonl /dev/null/x.jsonl
+expect jsonl_dev_full_exits_5 5 "^/dev/full:0: cannot write the JSON Lines" \
+    $K explore demo --seeds 3 --jsonl /dev/full --quiet
+# Two good shard files of the racy demo (seeds 27 and 34 fail: one each).
+for i in 0 1; do
+    $K explore demo --variant racy --strategy pct --seeds 60 --shard $i/2 \
+        --quiet --jsonl good$i.jsonl > /dev/null 2>&1
+done
+expect merge_good_shards_exit_1 1 "" $K explore --merge good0.jsonl good1.jsonl
+expect merge_without_files_refused 2 "--merge needs the --jsonl FILE" \
+    $K explore --merge
+expect merge_option_as_file_refused 2 "--merge takes files only" \
+    $K explore --merge good0.jsonl --quiet
+expect merge_not_first_refused 2 "--merge comes first" \
+    $K explore demo --seeds 3 --merge good0.jsonl
+expect merge_missing_file_refused 2 "^nosuch.jsonl:0: cannot read: No such" \
+    $K explore --merge good0.jsonl nosuch.jsonl
+expect merge_directory_refused 2 "^\.:[01]: cannot read" \
+    $K explore --merge .
+: > empty.jsonl
+expect merge_no_records_refused 2 "no records in 1 file" \
+    $K explore --merge empty.jsonl
+expect merge_missing_shard_named 2 \
+    "1 of 2 shards missing, index 1 \(no summary record" \
+    $K explore --merge good0.jsonl
+grep -v '"record":"shard"' good1.jsonl > nosummary.jsonl
+expect merge_shard_without_summary_missing 2 "1 of 2 shards missing, index 1" \
+    $K explore --merge good0.jsonl nosummary.jsonl
+expect merge_same_file_twice_refused 2 \
+    "^good0.jsonl:1: a record of shard 0/2, read in full at good0.jsonl:[0-9]+" \
+    $K explore --merge good0.jsonl good1.jsonl good0.jsonl
+grep '"record":"shard"' good0.jsonl > sum0.jsonl
+expect merge_duplicate_summary_refused 2 \
+    "^sum0.jsonl:1: shard 0/2 again \(its summary was read at good0.jsonl:[0-9]+\)" \
+    $K explore --merge good0.jsonl good1.jsonl sum0.jsonl
+$K explore demo --variant racy --strategy pct --seeds 60 --shard 1/3 \
+    --quiet --jsonl third1.jsonl > /dev/null 2>&1
+expect merge_overlapping_shard_counts_refused 2 \
+    "^third1.jsonl:1: shard 1/3 of 60 seeds from 1 overlaps the shards of good0.jsonl:1" \
+    $K explore --merge good0.jsonl third1.jsonl
+$K explore demo --variant racy --strategy pct --seeds 70 --shard 1/2 \
+    --quiet --jsonl longer1.jsonl > /dev/null 2>&1
+expect merge_overlapping_seed_ranges_refused 2 "overlaps the shards of" \
+    $K explore --merge good0.jsonl longer1.jsonl
+sed 's/"scenario":"demo"/"scenario":"virtio"/' good1.jsonl > scn1.jsonl
+expect merge_mixed_scenarios_refused 2 \
+    "^scn1.jsonl:1: scenario virtio, variant racy, strategy pct: not the demo" \
+    $K explore --merge good0.jsonl scn1.jsonl
+sed 's/"strategy":"pct"/"strategy":"random"/' good1.jsonl > strat1.jsonl
+expect merge_mixed_strategies_refused 2 "^strat1.jsonl:1: .*strategy random" \
+    $K explore --merge good0.jsonl strat1.jsonl
+sed 's/"variant":"racy"/"variant":"fixed"/' good1.jsonl > var1.jsonl
+expect merge_mixed_variants_refused 2 "^var1.jsonl:1: .*variant fixed" \
+    $K explore --merge good0.jsonl var1.jsonl
+sed 's/"sets":\[/"sets":["items=3",/' good1.jsonl > sets1.jsonl
+expect merge_mixed_overrides_refused 2 "^sets1.jsonl:1: its \"sets\"" \
+    $K explore --merge good0.jsonl sets1.jsonl
+{ echo '{"record":"shard"'; cat good1.jsonl; } > trunc1.jsonl
+expect merge_truncated_line_refused 2 \
+    "^trunc1.jsonl:1: not a record of kvmsim explore --jsonl: column" \
+    $K explore --merge good0.jsonl trunc1.jsonl
+{ cat good1.jsonl; echo 'kvmsim'; } > text1.jsonl
+expect merge_text_line_refused 2 "^text1.jsonl:3: not a record .*JSON object" \
+    $K explore --merge good0.jsonl text1.jsonl
+grep -v '"record":"failure"' good1.jsonl > nofail1.jsonl
+expect merge_failure_record_lost_refused 2 \
+    "^nofail1.jsonl:1: shard 1/2 counts 1 failing seeds .* but 0" \
+    $K explore --merge good0.jsonl nofail1.jsonl
+sed 's/"seed":27,/"seed":28,/' good1.jsonl > seed1.jsonl
+expect merge_seed_of_other_shard_refused 2 \
+    "^seed1.jsonl:1: seed 28 is not one of shard 1/2" \
+    $K explore --merge good0.jsonl seed1.jsonl
+sed 's/"kind":"invariant"/"kind":"bogus"/' good1.jsonl > kind1.jsonl
+expect merge_unknown_kind_refused 2 "^kind1.jsonl:1: unknown kind \"bogus\"" \
+    $K explore --merge good0.jsonl kind1.jsonl
+sed 's/"format":1/"format":2/' good1.jsonl > fmt1.jsonl
+expect merge_other_format_refused 2 "^fmt1.jsonl:1: format 2: this kvmsim" \
+    $K explore --merge good0.jsonl fmt1.jsonl
+sed 's/"seeds_run":30/"seeds_run":31/' good1.jsonl > count1.jsonl
+expect merge_counts_not_adding_up_refused 2 "counts do not add up" \
+    $K explore --merge good0.jsonl count1.jsonl
+sed 's/"charged":true/"charged":true,"charged":false/' good1.jsonl > dup1.jsonl
+expect merge_duplicate_field_refused 2 "\"charged\" appears twice" \
+    $K explore --merge good0.jsonl dup1.jsonl
+sed 's/"exit_code":1,/"exit_code":"1",/' good1.jsonl > type1.jsonl
+expect merge_mistyped_field_refused 2 "\"exit_code\" has the wrong type" \
+    $K explore --merge good0.jsonl type1.jsonl
+sed 's/"message":"all_processed/"message":"\\ud800all_processed/' \
+    good1.jsonl > surr1.jsonl
+expect merge_lone_surrogate_refused 2 "\"message\" has a bad escape" \
+    $K explore --merge good0.jsonl surr1.jsonl
+sed 's/"message":"all_processed/"message":"\\x/' good1.jsonl > esc1.jsonl
+expect merge_bad_escape_refused 2 "bad escape" \
+    $K explore --merge good0.jsonl esc1.jsonl
+sed 's/"seed":27,/"seed":99999999999999999999,/' good1.jsonl > big1.jsonl
+expect merge_seed_past_2_64_refused 2 "\"seed\" is not a whole number" \
+    $K explore --merge good0.jsonl big1.jsonl
+awk 'BEGIN { s = "{\"a\":"; for (i = 0; i < 50; i++) s = s "["; print s }' \
+    > deep.jsonl
+expect merge_deep_nesting_refused 2 "^deep.jsonl:1: .*nested deeper than" \
+    $K explore --merge deep.jsonl
+awk 'BEGIN { s = "{\"a\":\""; for (i = 0; i < 300000; i++) s = s "x";
+             print s "\"}" }' > long.jsonl
+expect merge_long_line_refused 2 "^long.jsonl:1: line longer than 262144" \
+    $K explore --merge long.jsonl
+awk 'BEGIN { s = "{\"a\":["; for (i = 0; i < 5000; i++) s = s "1,";
+             print s "1]}" }' > many.jsonl
+expect merge_too_many_values_refused 2 "more than 4096 values" \
+    $K explore --merge many.jsonl
+printf '{"record":"shard",\000"format":1}\n' > nul.jsonl
+expect merge_nul_byte_refused 2 "^nul.jsonl:1: a NUL byte" \
+    $K explore --merge nul.jsonl
+head -c 4096 "$K" > random.jsonl
+expect merge_binary_bytes_refused 2 "^random.jsonl:[0-9]+: " \
+    $K explore --merge random.jsonl
+{ echo '{"record":"note-of-a-later-kvmsim","format":1}'; echo;
+  sed 's/"record":"failure",/"record":"failure","swarm":{"x":[1]},/' \
+      good1.jsonl; } > extra1.jsonl
+expect merge_unknown_records_and_fields_ignored 1 "" \
+    $K explore --merge good0.jsonl extra1.jsonl
+
 # ---- ways a run ends ----
 # A bounded end tears down cleanly: a lock held by a frozen thread is not
 # an engine panic (it was: "lock 'its lock' destroyed while held").

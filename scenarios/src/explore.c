@@ -1794,7 +1794,7 @@ static int merge_summary(struct merge *m, const char *file, unsigned ln,
 static int merge_line(struct merge *m, const char *file, unsigned ln,
                       size_t len)
 {
-    char record[16];
+    char record[64];
     unsigned index = 0;
     uint64_t format;
     int rc;
