@@ -10,6 +10,7 @@
 # Usage: shard_test.sh KVMSIM_BINARY
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+src=$(cd "$(dirname "$0")/.." && pwd)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir" || exit 1
@@ -161,6 +162,46 @@ rc=$?
 rm -f shard-*.jsonl
 cp whole.jsonl shard-0.jsonl
 same merge_of_one_unsharded_file_is_its_report $rc_whole $rc
+
+# The shipped Slurm script, its tasks run by hand as the array would.
+rm -rf shard-*.jsonl res
+# shellcheck disable=SC2086
+$K explore $racy --quiet --tapes "$dir/res/tapes" --jsonl whole.jsonl \
+    > whole.txt 2>&1
+rc_whole=$?
+for t in 1 2 3; do
+    $E KVMSIM="$bin" SHARDS=3 RESULTS="$dir/res" EXPLORE="$racy" \
+        SLURM_ARRAY_TASK_ID=$t SLURM_ARRAY_TASK_MIN=1 \
+        sh "$src/deploy/slurm/explore-array.sh" shard > /dev/null 2>&1
+done
+$E KVMSIM="$bin" RESULTS="$dir/res" \
+    sh "$src/deploy/slurm/explore-array.sh" merge > merged.txt 2> merged.err
+rc=$?
+cp res/shard-*.jsonl .
+same slurm_script_3_tasks_merge_equals_unsharded $rc_whole $rc
+# The shipped Kubernetes Job: K in completions, SHARDS and the index in
+# the shard's file name (when a YAML parser is at hand).
+if command -v python3 > /dev/null && python3 -c 'import yaml' 2>/dev/null
+then
+    if python3 - "$src/deploy/k8s/explore-indexed-job.yaml" <<'PY'
+import sys, yaml
+job = [d for d in yaml.safe_load_all(open(sys.argv[1]))
+       if d["kind"] == "Job"][0]
+spec = job["spec"]
+c = spec["template"]["spec"]["containers"][0]
+env = {e["name"]: e["value"] for e in c["env"]}
+script = c["args"][0]
+assert spec["completionMode"] == "Indexed"
+assert int(env["SHARDS"]) == spec["completions"] >= spec["parallelism"]
+assert '--shard "auto/$SHARDS"' in script
+assert "shard-$JOB_COMPLETION_INDEX.jsonl" in script
+PY
+    then
+        ok k8s_indexed_job_shards_match_completions
+    else
+        bad k8s_indexed_job_shards_match_completions
+    fi
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
