@@ -286,16 +286,16 @@ grep -v '"record":"shard"' good1.jsonl > nosummary.jsonl
 expect merge_shard_without_summary_missing 2 "1 of 2 shards missing, index 1" \
     $K explore --merge good0.jsonl nosummary.jsonl
 expect merge_same_file_twice_refused 2 \
-    "^good0.jsonl:1: a record of shard 0/2, read in full at good0.jsonl:[0-9]+" \
+    "^good0.jsonl:1: a record of shard 0/2, read in full at good0.jsonl:" \
     $K explore --merge good0.jsonl good1.jsonl good0.jsonl
 grep '"record":"shard"' good0.jsonl > sum0.jsonl
 expect merge_duplicate_summary_refused 2 \
-    "^sum0.jsonl:1: shard 0/2 again \(its summary was read at good0.jsonl:[0-9]+\)" \
+    "^sum0.jsonl:1: shard 0/2 again \(its summary was read at good0.jsonl" \
     $K explore --merge good0.jsonl good1.jsonl sum0.jsonl
 $K explore demo --variant racy --strategy pct --seeds 60 --shard 1/3 \
     --quiet --jsonl third1.jsonl > /dev/null 2>&1
 expect merge_overlapping_shard_counts_refused 2 \
-    "^third1.jsonl:1: shard 1/3 of 60 seeds from 1 overlaps the shards of good0.jsonl:1" \
+    "^third1.jsonl:1: shard 1/3 of 60 seeds from 1 overlaps .* good0.jsonl:1" \
     $K explore --merge good0.jsonl third1.jsonl
 $K explore demo --variant racy --strategy pct --seeds 70 --shard 1/2 \
     --quiet --jsonl longer1.jsonl > /dev/null 2>&1

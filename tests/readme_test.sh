@@ -146,6 +146,7 @@ while IFS=$tab read -r ln cmd note; do
         '$K '*)
             ran_kvmsim=$((ran_kvmsim + 1))
             case $cmd in
+                '$K explore --merge '*) ;;
                 '$K explore '*)
                     # The README's own budget, if any, is cut to $budget:
                     # a later --time-budget wins.
