@@ -38,6 +38,19 @@
  * (scn_exit_worst) of every seed's code, KVMSIM_EXIT_CRASH for a dead
  * worker and KVMSIM_EXIT_HOST for seeds not run because a worker could not
  * be started or a tape that could not be saved.
+ *
+ * JSON Lines.  With --jsonl FILE each failure is also written, as it
+ * comes in, as a "failure" record (flushed whole, so a shard stopped from
+ * outside leaves only whole lines), and the summary last as a "shard"
+ * record; every record names the exploration (scenario, variant,
+ * strategy, overrides, seed range, shard I/K).  Kinds are written by
+ * their names in explore_kind_names[], so a new kind needs only its row.
+ * `--merge FILE...` reads the files of all K shards with the bounded
+ * reader of jsonl.c, regroups the failure records through the same
+ * group_insert() the live run uses (so the groups, their counts and
+ * first seeds are the unsharded run's), checks each shard's summary
+ * against its records and prints the same summary().  `--shard auto/K`
+ * reads the index from a batch engine's environment.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -368,7 +381,8 @@ static void group_key(enum explore_kind kind, int code, const char *where,
         const char *colon = strchr(msg, ':');
         int ilen = colon ? (int)(colon - msg) : (int)strlen(msg);
 
-        snprintf(key, n, "%d|%.*s at %s", (int)kind, ilen, msg, where);
+        snprintf(key, n, "%s|%.*s at %s", explore_kind_names[kind], ilen,
+                 msg, where);
         return;
     }
     /* Messages of crashes and usage errors are generic; what the seed
@@ -376,7 +390,7 @@ static void group_key(enum explore_kind kind, int code, const char *where,
     blank_numbers(norm, sizeof(norm),
                   kind == EXPLORE_STUCK || kind == EXPLORE_DEADLINE
                   ? "" : report);
-    snprintf(key, n, "%d|%d|", (int)kind, code);
+    snprintf(key, n, "%s|%d|", explore_kind_names[kind], code);
     blank_numbers(key + strlen(key), n - strlen(key), msg);
     snprintf(key + strlen(key), n - strlen(key), "|%s", norm);
 }
@@ -1645,8 +1659,9 @@ static int merge_failure(struct merge *m, const char *file, unsigned ln,
                          unsigned index)
 {
     struct merge_shard *sh = &m->shard[index];
-    char kind_name[32], key[320], where[256], msg[1024];
-    char report[EXPLORE_REPORT * 2], tape[EXPLORE_PATH];
+    /* As long as any line a worker writes: never cut here. */
+    char kind_name[32], key[320], where[EXPLORE_LINE], msg[EXPLORE_LINE];
+    char report[EXPLORE_LINE], tape[EXPLORE_PATH];
     uint64_t seed;
     bool charged;
     int code, tape_rc, kind;
