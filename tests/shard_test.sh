@@ -163,6 +163,21 @@ rm -f shard-*.jsonl
 cp whole.jsonl shard-0.jsonl
 same merge_of_one_unsharded_file_is_its_report $rc_whole $rc
 
+# Shards stopped by their time budget: the merge says so and sums the
+# seeds left, which by themselves do not fail the run.
+rm -rf shard-*.jsonl tapes
+k8s_shards 2 demo --seeds 1000000000 --time-budget 0.5
+$K explore --merge shard-*.jsonl > merged.txt 2> merged.err
+rc=$?
+if [ "$rc" -eq 0 ] &&
+   grep -Eq '^  stopped by the time budget after 0.5 s: [0-9]+ seeds not run$' \
+       merged.txt; then
+    ok merge_time_budget_hit_reported
+else
+    bad "merge_time_budget_hit_reported: exit $rc: $(cat merged.txt \
+        merged.err | head -3)"
+fi
+
 # The shipped Slurm script, its tasks run by hand as the array would.
 rm -rf shard-*.jsonl res
 # shellcheck disable=SC2086
