@@ -55,6 +55,7 @@
 
 #include "scenarios/src/explore.h"
 #include "scenarios/src/input.h"
+#include "scenarios/src/swarm.h"
 
 #define EXPLORE_MAX_JOBS 64
 #define EXPLORE_MAX_GROUPS 64
@@ -820,6 +821,7 @@ static void print_group(const struct explore *x, const struct explore_group *g)
     if (g->report[0] && strcmp(g->report, g->msg) != 0) {
         printf("    it printed: %s\n", g->report);
     }
+    scn_swarm_print_seed(x->q, g->first_seed, stdout, "    ");
     print_reproduce(x, g->first_seed);
     if (!x->o->tape_dir || g->tape_rc == EXPLORE_NO_TAPE) {
         return;
