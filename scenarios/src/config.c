@@ -42,6 +42,12 @@
  *    malformed table: duplicate key, bad name, default that does not parse.
  *  - Allocation failure while setting a value returns -ENOMEM with the
  *    message "out of memory".
+ *  - [swarm] lines are checked as they load, whether or not run.swarm is
+ *    on, with the messages of the key they vary; a range in a later load
+ *    replaces one for the same key, within one load it is an error.  The
+ *    unknown-section message does not list [swarm] (it lists the tables'
+ *    sections).  A value swarm testing sets records the [swarm] line as
+ *    where it came from, unless --set pinned the key.
  */
 #include <ctype.h>
 #include <errno.h>
