@@ -39,15 +39,15 @@ else
 fi
 
 # ---- seeds pick different configurations ----
-for s in 1 2 3 4 5 6 7 8 9 10 11 12; do
+for s in 1 2 3 4 5 6 7 8; do
     $K run demo --swarm --seed $s --save-tape /dev/null | swarm_line
 done > configs.txt
 n=$(sort -u configs.txt | wc -l)
 lines=$(wc -l < configs.txt)
-if [ "$lines" -eq 12 ] && [ "$n" -ge 8 ]; then
-    ok run_swarm_12_seeds_at_least_8_configurations
+if [ "$lines" -eq 8 ] && [ "$n" -ge 6 ]; then
+    ok run_swarm_8_seeds_at_least_6_configurations
 else
-    bad run_swarm_12_seeds_distinct "$n distinct of $lines lines, want >= 8"
+    bad run_swarm_8_seeds_distinct "$n distinct of $lines lines, want >= 6"
     head -3 configs.txt
 fi
 if grep -q 'demo_submit off' configs.txt &&
@@ -82,8 +82,10 @@ else
 fi
 
 # ---- a failing swarm seed: tape and command reproduce it ----
-$K explore demo --variant racy --strategy pct --swarm --seeds 150 \
-    --tapes tapes --quiet > ex.out 2>&1
+# (seed 110 is the first of 1..300 where PCT loses the racy demo's kick
+# under swarm; starting near it keeps the test short)
+$K explore demo --variant racy --strategy pct --swarm --first-seed 101 \
+    --seeds 30 --tapes tapes --quiet > ex.out 2>&1
 rc=$?
 seed=$(sed -n 's/^  \[invariant\] .* first seed \([0-9]*\):.*/\1/p' ex.out |
        head -1)
