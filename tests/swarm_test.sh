@@ -4,7 +4,8 @@
 # different configurations; a failing swarm seed's tape and its printed
 # command reproduce the same failure in the same configuration; a tape
 # that runs out picks the documented defaults; a --set pins a key without
-# moving the other picks; every built-in scenario's ranges run clean.
+# moving the other picks; --metrics carries the picks; every built-in
+# scenario's ranges run clean.
 # Usage: swarm_test.sh KVMSIM_BINARY SOURCE_DIR
 set -u
 K=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -55,6 +56,19 @@ if grep -q 'demo_submit off' configs.txt &&
     ok run_swarm_turns_fault_site_on_and_off
 else
     bad run_swarm_turns_fault_site_on_and_off "one state never seen"
+fi
+
+# ---- --metrics carries the picks under swarm, nothing without ----
+$K run demo --swarm --seed 3 --metrics m.json --quiet
+$K run demo --seed 3 --metrics m0.json --quiet
+v=$($K run demo --swarm --seed 3 | sed -n 's/.*vm.vcpus=\([0-9]*\).*/\1/p')
+re="\"swarm\": {\"faults.demo_submit\": [0-9.e-]*, \"vm.cpus\": [0-9]*,"
+re="$re \"vm.vcpus\": $v,"
+if grep -q "$re" m.json &&
+   ! grep -q '"swarm"' m0.json; then
+    ok run_swarm_metrics_json_has_picks
+else
+    bad run_swarm_metrics_json_has_picks "vcpus '$v': $(head -c 300 m.json)"
 fi
 
 # ---- a tape that runs out: every site off, every range at LO ----

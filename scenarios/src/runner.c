@@ -441,6 +441,7 @@ static int write_metrics(const struct scn_run *r, const char *path)
             r->sim ? sim_now_ns(r->sim) : 0,
             r->failures ? "invariant" : sim_result_name(r->result),
             r->checks, r->failures);
+    scn_swarm_json(r, f);
     fputs(", \"metrics\": {", f);
     for (size_t i = 0; i < r->nmetrics; i++) {
         const struct scn_metric *m = &r->metrics[i];

@@ -1,7 +1,7 @@
 /*
  * scenarios/src/swarm.c - swarm testing (see swarm.h): the picks read from
- * the front of the tape, set in the run's configuration, and the line that
- * describes them.
+ * the front of the tape, set in the run's configuration, and the summary
+ * line and metrics JSON that describe them.
  *
  * Assumes it runs in scn_prepare() after the scenario text and the
  * overrides are loaded and the tape exists, and before anything reads the
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/fault.h"
+#include "scenarios/src/json_out.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/swarm.h"
 #include "sim/fault.h"
@@ -184,6 +185,50 @@ void scn_swarm_print(const struct scn_run *r, FILE *out, const char *indent,
         sep = ", ";
     }
     fputc('\n', out);
+}
+
+void scn_swarm_json(const struct scn_run *r, FILE *f)
+{
+    const struct cfg_swarm *sw;
+    char key[128];
+
+    if (!scn_swarm_on(r)) {
+        return;
+    }
+    sw = cfg_swarm(r->cfg);
+    fputs(", \"swarm\": {", f);
+    for (unsigned i = 0; i < sw->nsites; i++) {
+        snprintf(key, sizeof(key), "faults.%s",
+                 plat_fault_site_name(sw->site[i]));
+        fputs(i ? ", " : "", f);
+        scn_json_str(f, key);
+        fputs(": ", f);
+        scn_json_num(f, cfg_fault_prob(r->cfg, sw->site[i]));
+    }
+    for (unsigned i = 0; i < sw->nknobs; i++) {
+        const struct cfg_swarm_knob *k = &sw->knob[i];
+
+        snprintf(key, sizeof(key), "%s.%s", k->section, k->name);
+        fputs(i || sw->nsites ? ", " : "", f);
+        scn_json_str(f, key);
+        fputs(": ", f);
+        switch (k->type) {
+        case CFG_INT:
+            fprintf(f, "%" PRId64, cfg_int(r->cfg, k->section, k->name));
+            break;
+        case CFG_DOUBLE:
+            scn_json_num(f, cfg_double(r->cfg, k->section, k->name));
+            break;
+        case CFG_BOOL:
+            fputs(cfg_bool(r->cfg, k->section, k->name) ? "true" : "false",
+                  f);
+            break;
+        default:
+            scn_json_str(f, cfg_str(r->cfg, k->section, k->name));
+            break;
+        }
+    }
+    fputc('}', f);
 }
 
 void scn_swarm_print_seed(const struct scn_request *q, uint64_t seed,

@@ -49,6 +49,11 @@ int scn_swarm_pick(struct scn_run *r);
 void scn_swarm_print(const struct scn_run *r, FILE *out, const char *indent,
                      bool calls);
 
+/* `, "swarm": {"faults.SITE": RATE, ..., "SECTION.KEY": VALUE, ...}` for
+ * the metrics JSON: every site and range of [swarm] with what the tape
+ * chose (nothing when swarm is off). */
+void scn_swarm_json(const struct scn_run *r, FILE *f);
+
 /* For a report about seed `seed` of request q: prepare that run (without
  * simulating it) and print its swarm line.  Nothing when swarm is off or
  * the run cannot be prepared. */
