@@ -14,7 +14,8 @@
  *  - cfg_dump() replays through cfg_set() into the same dump;
  *  - when the text names a registered driver, it is loaded again with
  *    that driver's own key table (common keys and the driver's): every
- *    numeric key of the table holds a value inside its declared range.
+ *    numeric key of the table holds a value inside its declared range,
+ *    also after taking each end (or choice) of every [swarm] range.
  * Keys reach their whole range through the dictionary: fuzz/
  * scenario_load.dict holds, for every numeric key of every driver, the
  * key assigned each boundary value of its range (min, min + 1, max - 1,
@@ -24,6 +25,7 @@
  * exactly when it lies in the range.
  * Nothing is kept between inputs.
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -260,6 +262,47 @@ static void check_table_ranges(const struct cfg *c, const struct cfg_key *t)
     }
 }
 
+/* Every [swarm] range is non-empty, and its ends (or choices) are values
+ * its key accepts: any pick is a valid configuration. */
+static void check_swarm(struct cfg *c)
+{
+    const struct cfg_swarm *sw = cfg_swarm(c);
+    char err[FZ_ERRLEN];
+    char v[64];
+
+    if (!(sw->rate_lo >= 0 && sw->rate_lo <= sw->rate_hi &&
+          sw->rate_hi <= 1)) {
+        fz_fail("[swarm] fault_rate outside [0, 1]", NULL);
+    }
+    for (unsigned i = 0; i < sw->nsites; i++) {
+        if (sw->site[i] >= PLAT_FAULT_NR) {
+            fz_fail("[swarm] fault site out of range", NULL);
+        }
+    }
+    for (unsigned i = 0; i < sw->nknobs; i++) {
+        const struct cfg_swarm_knob *k = &sw->knob[i];
+        unsigned n = k->nchoices ? k->nchoices : 2;
+
+        if (!k->nchoices && (k->type == CFG_INT ? k->ilo > k->ihi
+                                                : !(k->dlo <= k->dhi))) {
+            fz_fail("empty [swarm] range", k->name);
+        }
+        for (unsigned j = 0; j < n; j++) {
+            if (k->nchoices) {
+                snprintf(v, sizeof(v), "%s", k->choices[j]);
+            } else if (k->type == CFG_INT) {
+                snprintf(v, sizeof(v), "%" PRId64, j ? k->ihi : k->ilo);
+            } else {
+                snprintf(v, sizeof(v), "%.17g", j ? k->dhi : k->dlo);
+            }
+            if (cfg_swarm_apply(c, k->section, k->name, v, k->line, err,
+                                sizeof(err)) < 0) {
+                fz_fail("a [swarm] value its key refuses", err);
+            }
+        }
+    }
+}
+
 /* Load text with the key table of the driver it names, if registered. */
 static void check_driver_keys(const char *text, const char *driver)
 {
@@ -279,6 +322,7 @@ static void check_driver_keys(const char *text, const char *driver)
     if (cfg_load_text(c, "fuzz.ini", text, err, sizeof(err)) < 0) {
         check_message(err, sizeof(err), "fuzz.ini");
     } else {
+        check_swarm(c);
         check_table_ranges(c, cfg_common_keys);
         if (drv->keys) {
             check_table_ranges(c, drv->keys);

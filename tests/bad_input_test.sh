@@ -395,6 +395,70 @@ if ! grep -q -a -e __asan_init -e __tsan_init "$K"; then
     expect out_of_memory_exits_5 5 "cannot set the run up: Cannot allocate" \
         sh -c "ulimit -v 16000; exec $K run lpi-storm --set nics=64 --quiet"
 fi
+# ---- [swarm] ranges: file:line, exit 2, checked whether or not --swarm ----
+# swarm_file DRIVER LINE...: sw.ini with [swarm] holding the lines (the
+# first at line 4).
+swarm_file() {
+    d=$1
+    shift
+    printf '[scenario]\ndriver = %s\n[swarm]\n' "$d" > sw.ini
+    for l in "$@"; do printf '%s\n' "$l" >> sw.ini; done
+}
+swarm_file demo 'workload.items = 0..10'
+expect swarm_bound_outside_key_range 2 \
+    "^\./sw.ini:4: value 0 out of range \[1, 1000000\] for workload.items" \
+    $K run ./sw.ini --quiet
+swarm_file demo 'vm.cpus = 1..2' 'workload.items = 50..10'
+expect swarm_empty_range 2 "^\./sw.ini:5: empty range '50..10'" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'workload.items = 10'
+expect swarm_value_not_a_range 2 "^\./sw.ini:4: '10' is not a range LO..HI" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'workload.think_ns = 0..100 log'
+expect swarm_log_range_from_0 2 "^\./sw.ini:4: log range .* needs LO >= 1" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'workload.nosuch = 1..2'
+expect swarm_unknown_key 2 "^\./sw.ini:4: unknown key 'workload.nosuch'" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'run.seed = 1..5'
+expect swarm_run_key_refused 2 \
+    "^\./sw.ini:4: \[swarm\] does not vary keys of \[run\]" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'faults = demo_submit, nosuch'
+expect swarm_unknown_fault_site 2 "^\./sw.ini:4: unknown fault site 'nosuch'" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'faults = alloc, alloc'
+expect swarm_fault_site_twice 2 \
+    "^\./sw.ini:4: fault site 'alloc' is listed twice" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'fault_rate = 0.1..2'
+expect swarm_fault_rate_above_1 2 \
+    "^\./sw.ini:4: value 2 out of range \[0, 1\] for swarm.fault_rate" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'vm.cpus = 1..2' 'vm.cpus = 1..3'
+expect swarm_key_twice 2 \
+    "^\./sw.ini:5: key 'vm.cpus' set twice \(first at line 4\)" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file lpi-storm 'cost.kworker_sched_ns = 1..2'
+expect swarm_string_key_refused 2 \
+    "^\./sw.ini:4: cost.kworker_sched_ns is a string" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file demo 'workload.items = 1|x'
+expect swarm_bad_choice 2 "^\./sw.ini:4: 'x' is not an integer" \
+    $K run ./sw.ini --swarm --quiet
+expect swarm_set_cannot_change_ranges 2 "^--set:1: \[swarm\] ranges come from" \
+    $K run demo --set swarm.workload.items=1..2 --quiet
+# A combination the driver refuses is reported at the [swarm] line.
+printf '[scenario]\ndriver = iobus-200-ioeventfds\n[vm]\nvcpus = 2\n' > sw.ini
+printf '[swarm]\nworkload.ioeventfds = 1..1\nworkload.notify_every = 1..1\n' \
+    >> sw.ini
+expect swarm_driver_refusal_at_swarm_line 2 "^\./sw.ini:7: each vCPU notifies" \
+    $K run ./sw.ini --swarm --quiet
+expect compare_swarm_refused 2 "^--set:1: compare does not run swarm" \
+    $K compare demo --set run.swarm=true
+expect compare_swarm_flag_refused 2 "--swarm is not an option of compare" \
+    $K compare demo --swarm
+
 expect invariant_failure_exits_1 1 "invariant failed: all_processed" \
     $K run demo --variant racy --strategy pct --seed 27 --quiet
 # A crash reads as a crash: exit 4 with the run and its replay command.

@@ -11,7 +11,8 @@
  * was seen.  Scenario keys are text: each key is loaded with each boundary
  * of its declared range and must be accepted exactly when inside it, and
  * fuzz/scenario_load.dict must hold that assignment (so the fuzzer draws
- * boundaries often).  KVMSIM_DOMAIN_PRINT_DICT=1 prints the dictionary
+ * boundaries often); as a [swarm] range "v..v" it is accepted exactly
+ * when the key accepts v.  KVMSIM_DOMAIN_PRINT_DICT=1 prints the dictionary
  * lines instead of checking the file.
  */
 #include <inttypes.h>
@@ -603,6 +604,39 @@ static void check_key_value(const struct scn_driver *drv,
     cfg_destroy(c);
 }
 
+/* The same value as a [swarm] range "v..v" of the key: accepted exactly
+ * when the key accepts it (keys of [scenario], [run], [faults] and
+ * [invariants] are not varied). */
+static void check_swarm_value(const struct scn_driver *drv,
+                              const struct cfg_key *k, const char *value,
+                              bool inside)
+{
+    const struct cfg_key *tables[3] = { cfg_common_keys, drv->keys, NULL };
+    struct cfg *c;
+    char text[256];
+    char err[256];
+    int rc;
+
+    if (strcmp(k->section, "run") == 0 || strcmp(k->section, "faults") == 0 ||
+        strcmp(k->section, "scenario") == 0 ||
+        strcmp(k->section, "invariants") == 0) {
+        return;
+    }
+    c = cfg_create(tables);
+    assert_non_null(c);
+    snprintf(text, sizeof(text),
+             "[scenario]\ndriver = %s\n[swarm]\n%s.%s = %s..%s\n",
+             drv->name, k->section, k->name, value, value);
+    rc = cfg_load_text(c, "t.ini", text, err, sizeof(err));
+    if ((rc == 0) != inside) {
+        fail_msg("%s: [swarm] %s.%s = %s..%s %s (range [%.17g, %.17g]): %s",
+                 drv->name, k->section, k->name, value, value,
+                 rc == 0 ? "accepted" : "refused", k->min, k->max,
+                 rc == 0 ? "-" : err);
+    }
+    cfg_destroy(c);
+}
+
 static char *read_dict(void)
 {
     const char *src = getenv("KVMSIM_SRC");
@@ -649,6 +683,7 @@ static void check_table_keys(const struct scn_driver *drv,
             char line[128];
 
             check_key_value(drv, t, v[i], inside[i]);
+            check_swarm_value(drv, t, v[i], inside[i]);
             (*checked)++;
             snprintf(line, sizeof(line), "\"%s = %s\"", t->name, v[i]);
             if (print) {

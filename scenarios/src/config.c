@@ -42,6 +42,12 @@
  *    malformed table: duplicate key, bad name, default that does not parse.
  *  - Allocation failure while setting a value returns -ENOMEM with the
  *    message "out of memory".
+ *  - [swarm] lines are checked as they load, whether or not run.swarm is
+ *    on, with the messages of the key they vary; a range in a later load
+ *    replaces one for the same key, within one load it is an error.  The
+ *    unknown-section message does not list [swarm] (it lists the tables'
+ *    sections).  A value swarm testing sets records the [swarm] line as
+ *    where it came from, unless --set pinned the key.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -60,6 +66,8 @@
 #define CFG_STR_MAX 255       /* longest string value, bytes */
 #define CFG_MSG_MAX 512       /* longest message body */
 #define CFG_QUOTE_MAX 60      /* longest user text quoted in a message */
+#define CFG_SWARM_RATE_LO 0.001 /* default [swarm] fault_rate range */
+#define CFG_SWARM_RATE_HI 0.2
 
 static const char *const strategy_choices[] = {
     "time", "random", "pct", NULL,
@@ -89,6 +97,9 @@ const struct cfg_key cfg_common_keys[] = {
     { "run", "step_limit", CFG_INT, "50000000", 1, 1e10, NULL,
       "scheduling steps before the run is stopped as a liveness failure "
       "(livelock, lost wakeup); the maximum bounds a run to minutes" },
+    { "run", "swarm", CFG_BOOL, "false", 0, 0, NULL,
+      "swarm testing (--swarm): the tape's first decisions pick fault "
+      "rates and workload values within the scenario's [swarm] ranges" },
     { "vm", "cpus", CFG_INT, "4", 1, 1024, NULL,
       "simulated physical CPUs (host pCPUs that vCPU and iothread fibers "
       "run on)" },
@@ -127,6 +138,10 @@ struct cfg {
     size_t nth_idx;
     unsigned loads;              /* loads and --sets so far */
     struct fault_keys fk;
+    struct cfg_swarm swarm;      /* the [swarm] section */
+    char *swarm_origin;          /* swarm.origin (malloc) */
+    unsigned knob_load[CFG_SWARM_MAX]; /* load that declared each knob */
+    unsigned faults_load, rate_load;
 };
 
 static void fault_keys_build(struct fault_keys *fk)
@@ -602,6 +617,9 @@ struct cfg *cfg_create(const struct cfg_key *const *tables)
         return NULL;
     }
     collect_keys(tables, &c->fk, c->keys);
+    c->swarm.rate_lo = CFG_SWARM_RATE_LO;
+    c->swarm.rate_hi = CFG_SWARM_RATE_HI;
+    c->swarm.rate_log = true;
     c->fault_base = c->nkeys - c->fk.nkeys;
     c->nth_site_idx = c->fault_base + c->fk.nth_site;
     c->nth_idx = c->nth_site_idx + 1;
@@ -638,6 +656,7 @@ void cfg_destroy(struct cfg *c)
     }
     free(c->vals);
     free(c->keys);
+    free(c->swarm_origin);
     free(c);
 }
 
@@ -756,7 +775,7 @@ static bool classify_line(struct load *ld, const char *line)
         }
         memcpy(name, s + 1, n);
         name[n] = '\0';
-        if (!section_known(ld->c, name)) {
+        if (!section_known(ld->c, name) && strcmp(name, "swarm") != 0) {
             unknown_section_msg(ld->c, name, msg, sizeof(msg));
             load_fail(ld, -EINVAL, msg);
             return false;
@@ -825,6 +844,328 @@ static int on_driver(struct load *ld, const char *section, const char *name,
     return 1;
 }
 
+/* ---- [swarm] ---- */
+
+/* Sections whose keys swarm testing does not vary. */
+static bool swarm_section_refused(const char *section)
+{
+    static const char *const no[] = {
+        "scenario", "run", "faults", "invariants", "swarm",
+    };
+
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        if (strcmp(section, no[i]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* s without surrounding white space (s is changed in place). */
+static char *trim_in_place(char *s)
+{
+    char *e = s + strlen(s);
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    while (e > s && isspace((unsigned char)e[-1])) {
+        e--;
+    }
+    *e = '\0';
+    return s;
+}
+
+/* "LO..HI" or "LO..HI log" for a numeric key k, into kb. */
+static int swarm_range(const struct cfg_key *k, const char *value,
+                       struct cfg_swarm_knob *kb, char *msg, size_t msglen)
+{
+    char buf[CFG_STR_MAX + 1];
+    char what[CFG_MSG_MAX / 2];
+    char q[QBUF];
+    struct cfg_val lo = {0}, hi = {0};
+    size_t len = strlen(value);
+    char *sep, *end;
+    bool empty;
+
+    if (len > CFG_STR_MAX) {
+        snprintf(msg, msglen, "range of %s.%s is %zu bytes long; the limit "
+                 "is %d", k->section, k->name, len, CFG_STR_MAX);
+        return -EINVAL;
+    }
+    memcpy(buf, value, len + 1);
+    end = buf + len;
+    kb->log = len >= 4 && strcmp(end - 3, "log") == 0 &&
+              isspace((unsigned char)end[-4]);
+    if (kb->log) {
+        end[-3] = '\0';
+    }
+    sep = strstr(buf, "..");
+    if (!sep) {
+        expectation(k, what, sizeof(what));
+        snprintf(msg, msglen, "'%s' is not a range LO..HI of %s.%s (%s)",
+                 quote(q, sizeof(q), value), k->section, k->name, what);
+        return -EINVAL;
+    }
+    *sep = '\0';
+    if (parse_value(k, trim_in_place(buf), &lo, msg, msglen) < 0 ||
+        parse_value(k, trim_in_place(sep + 2), &hi, msg, msglen) < 0) {
+        return -EINVAL;
+    }
+    empty = k->type == CFG_INT ? lo.i > hi.i : lo.d > hi.d;
+    if (empty) {
+        snprintf(msg, msglen, "empty range '%s' for %s.%s (LO > HI)",
+                 quote(q, sizeof(q), value), k->section, k->name);
+        return -EINVAL;
+    }
+    if (kb->log && (k->type == CFG_INT ? lo.i < 1 : !(lo.d > 0))) {
+        snprintf(msg, msglen, "log range '%s' for %s.%s needs LO %s",
+                 quote(q, sizeof(q), value), k->section, k->name,
+                 k->type == CFG_INT ? ">= 1" : "> 0");
+        return -EINVAL;
+    }
+    kb->ilo = lo.i;
+    kb->ihi = hi.i;
+    kb->dlo = lo.d;
+    kb->dhi = hi.d;
+    return 0;
+}
+
+/* "a|b|c" for key k (not a string), into kb. */
+static int swarm_choices(const struct cfg_key *k, const char *value,
+                         struct cfg_swarm_knob *kb, char *msg, size_t msglen)
+{
+    char buf[CFG_STR_MAX + 1];
+    char q[QBUF];
+    size_t len = strlen(value);
+    char *p = buf;
+
+    if (len > CFG_STR_MAX) {
+        snprintf(msg, msglen, "choices of %s.%s are %zu bytes long; the "
+                 "limit is %d", k->section, k->name, len, CFG_STR_MAX);
+        return -EINVAL;
+    }
+    memcpy(buf, value, len + 1);
+    kb->nchoices = 0;
+    for (;;) {
+        char *bar = strchr(p, '|');
+        struct cfg_val v = {0};
+        char name[CFG_STR_MAX + 64];
+
+        if (bar) {
+            *bar = '\0';
+        }
+        p = trim_in_place(p);
+        if (parse_value(k, p, &v, msg, msglen) < 0) {
+            return -EINVAL;
+        }
+        format_value(k, &v, name, sizeof(name));
+        if (strlen(name) >= CFG_SWARM_CHOICE_LEN) {
+            snprintf(msg, msglen, "choice '%s' of %s.%s is longer than %d "
+                     "bytes", quote(q, sizeof(q), name), k->section,
+                     k->name, CFG_SWARM_CHOICE_LEN - 1);
+            return -EINVAL;
+        }
+        for (unsigned i = 0; i < kb->nchoices; i++) {
+            if (strcmp(kb->choices[i], name) == 0) {
+                snprintf(msg, msglen, "'%s' is listed twice for %s.%s",
+                         quote(q, sizeof(q), p), k->section, k->name);
+                return -EINVAL;
+            }
+        }
+        if (kb->nchoices == CFG_SWARM_CHOICES) {
+            snprintf(msg, msglen, "more than %d choices for %s.%s",
+                     CFG_SWARM_CHOICES, k->section, k->name);
+            return -EINVAL;
+        }
+        memcpy(kb->choices[kb->nchoices++], name, strlen(name) + 1);
+        if (!bar) {
+            return 0;
+        }
+        p = bar + 1;
+    }
+}
+
+/* "faults = site, site, ..." into sw. */
+static int swarm_sites(const struct cfg *c, const char *value,
+                       struct cfg_swarm *sw, char *msg, size_t msglen)
+{
+    char buf[CFG_STR_MAX + 1];
+    char q[QBUF];
+    char sites[CFG_MSG_MAX / 2];
+    size_t len = strlen(value);
+    char *p = buf;
+
+    sw->nsites = 0;
+    if (len > CFG_STR_MAX) {
+        snprintf(msg, msglen, "faults is %zu bytes long; the limit is %d",
+                 len, CFG_STR_MAX);
+        return -EINVAL;
+    }
+    memcpy(buf, value, len + 1);
+    if (!*trim_in_place(buf)) {
+        return 0;
+    }
+    for (;;) {
+        char *comma = strchr(p, ',');
+        int site;
+
+        if (comma) {
+            *comma = '\0';
+        }
+        p = trim_in_place(p);
+        site = plat_fault_site_lookup(p);
+        if (site < 0 || site >= PLAT_FAULT_NR) {
+            join_choices(c->fk.site_choices, "|", sites, sizeof(sites));
+            snprintf(msg, msglen, "%s '%s' in faults (one of %s)",
+                     *p ? "unknown fault site" : "empty fault site name",
+                     quote(q, sizeof(q), p), sites);
+            return -EINVAL;
+        }
+        for (unsigned i = 0; i < sw->nsites; i++) {
+            if (sw->site[i] == (unsigned)site) {
+                snprintf(msg, msglen, "fault site '%s' is listed twice in "
+                         "faults", p);
+                return -EINVAL;
+            }
+        }
+        if (sw->nsites == CFG_SWARM_SITES) {
+            snprintf(msg, msglen, "more than %d sites in faults",
+                     CFG_SWARM_SITES);
+            return -EINVAL;
+        }
+        sw->site[sw->nsites++] = (unsigned)site;
+        if (!comma) {
+            return 0;
+        }
+        p = comma + 1;
+    }
+}
+
+/* A key line of [swarm]; message body into msg on error. */
+static int swarm_key(struct load *ld, const char *name, const char *value,
+                     char *msg, size_t msglen)
+{
+    static const struct cfg_key rate_key = {
+        "swarm", "fault_rate", CFG_DOUBLE, "0", 0, 1, NULL, "",
+    };
+    struct cfg *c = ld->c;
+    struct cfg_swarm *sw = &c->swarm;
+    struct cfg_swarm_knob kb;
+    char key[CFG_STR_MAX + 1];
+    char q[QBUF];
+    char *dot;
+    long idx;
+    unsigned slot;
+    int rc;
+
+    if (!c->swarm_origin || strcmp(c->swarm_origin, ld->origin) != 0) {
+        char *o = strdup(ld->origin);
+
+        if (!o) {
+            snprintf(msg, msglen, "out of memory");
+            return -ENOMEM;
+        }
+        free(c->swarm_origin);
+        c->swarm_origin = o;
+        sw->origin = o;
+    }
+    memset(&kb, 0, sizeof(kb));
+    if (strcmp(name, "faults") == 0 || strcmp(name, "fault_rate") == 0) {
+        bool sites = name[5] == 's';
+        unsigned first = sites ? sw->faults_line : sw->rate_line;
+        struct cfg_swarm tmp = *sw;
+
+        if ((sites ? c->faults_load : c->rate_load) == ld->load) {
+            snprintf(msg, msglen, "key '%s' set twice (first at line %u)",
+                     name, first);
+            return -EINVAL;
+        }
+        if (sites) {
+            rc = swarm_sites(c, value, &tmp, msg, msglen);
+        } else {
+            rc = swarm_range(&rate_key, value, &kb, msg, msglen);
+        }
+        if (rc < 0) {
+            return rc;
+        }
+        if (sites) {
+            memcpy(sw->site, tmp.site, sizeof(sw->site));
+            sw->nsites = tmp.nsites;
+            sw->faults_line = ld->line;
+            c->faults_load = ld->load;
+        } else {
+            sw->rate_lo = kb.dlo;
+            sw->rate_hi = kb.dhi;
+            sw->rate_log = kb.log;
+            sw->rate_line = ld->line;
+            c->rate_load = ld->load;
+        }
+        return 0;
+    }
+    snprintf(key, sizeof(key), "%s", name);
+    dot = strchr(key, '.');
+    if (!dot) {
+        snprintf(msg, msglen, "unknown key '%s' in section [swarm] "
+                 "(faults, fault_rate or SECTION.KEY = LO..HI)",
+                 quote(q, sizeof(q), name));
+        return -EINVAL;
+    }
+    *dot = '\0';
+    if (swarm_section_refused(key)) {
+        snprintf(msg, msglen, "[swarm] does not vary keys of [%s]%s",
+                 quote(q, sizeof(q), key), strcmp(key, "faults") == 0
+                 ? " (fault sites go in faults = and their rates in "
+                   "fault_rate =)" : "");
+        return -EINVAL;
+    }
+    idx = section_known(c, key) ? find_key(c, key, dot + 1) : -1;
+    if (idx < 0) {
+        snprintf(msg, msglen, "unknown key '%s' in section [swarm] (no "
+                 "such key in this scenario)", quote(q, sizeof(q), name));
+        return -EINVAL;
+    }
+    kb.section = c->keys[idx]->section;
+    kb.name = c->keys[idx]->name;
+    kb.type = c->keys[idx]->type;
+    kb.line = ld->line;
+    for (slot = 0; slot < sw->nknobs; slot++) {
+        if (strcmp(sw->knob[slot].section, kb.section) == 0 &&
+            strcmp(sw->knob[slot].name, kb.name) == 0) {
+            break;
+        }
+    }
+    if (slot < sw->nknobs && c->knob_load[slot] == ld->load) {
+        snprintf(msg, msglen, "key '%s' set twice (first at line %u)",
+                 quote(q, sizeof(q), name), sw->knob[slot].line);
+        return -EINVAL;
+    }
+    if (slot == CFG_SWARM_MAX) {
+        snprintf(msg, msglen, "more than %d ranges in [swarm]",
+                 CFG_SWARM_MAX);
+        return -EINVAL;
+    }
+    if (kb.type == CFG_STRING) {
+        snprintf(msg, msglen, "%s.%s is a string; [swarm] varies integers, "
+                 "numbers, booleans and enums", kb.section, kb.name);
+        rc = -EINVAL;
+    } else if (kb.type == CFG_BOOL || kb.type == CFG_ENUM ||
+               (strchr(value, '|') && !strstr(value, ".."))) {
+        rc = swarm_choices(c->keys[idx], value, &kb, msg, msglen);
+    } else {
+        rc = swarm_range(c->keys[idx], value, &kb, msg, msglen);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    sw->knob[slot] = kb;
+    c->knob_load[slot] = ld->load;
+    if (slot == sw->nknobs) {
+        sw->nknobs++;
+    }
+    return 0;
+}
+
 /* ini_handler: one key line (or a continuation line). */
 static int on_key(void *user, const char *section, const char *name,
                   const char *value)
@@ -856,6 +1197,14 @@ static int on_key(void *user, const char *section, const char *name,
     }
     if (!c) {
         return on_driver(ld, section, name, value);
+    }
+    if (strcmp(section, "swarm") == 0) {
+        rc = swarm_key(ld, name, value, msg, sizeof(msg));
+        if (rc < 0) {
+            load_fail(ld, rc, msg);
+            return 0;
+        }
+        return 1;
     }
     if (!section_known(c, section)) {
         unknown_section_msg(c, section, msg, sizeof(msg));
@@ -1047,6 +1396,11 @@ static long resolve_key(const struct cfg *c, char *lhs, char *msg,
         long idx;
 
         *dot = '\0';
+        if (strcmp(lhs, "swarm") == 0) {
+            snprintf(msg, msglen, "[swarm] ranges come from the scenario "
+                     "file; an override cannot change them");
+            return -1;
+        }
         if (!section_known(c, lhs)) {
             unknown_section_msg(c, lhs, msg, msglen);
             return -1;
@@ -1154,6 +1508,38 @@ int cfg_peek_driver(const char *origin, const char *text, char *out,
 }
 
 /* ---- getters ---- */
+
+const struct cfg_swarm *cfg_swarm(const struct cfg *c)
+{
+    return &c->swarm;
+}
+
+int cfg_swarm_apply(struct cfg *c, const char *section, const char *name,
+                    const char *text, unsigned line, char *err,
+                    size_t errlen)
+{
+    const char *origin = c->swarm.origin ? c->swarm.origin : "[swarm]";
+    long idx = find_key(c, section, name);
+    const char *where;
+    char msg[CFG_MSG_MAX];
+    int rc;
+
+    if (idx < 0) {
+        report(err, errlen, origin, line, "unknown key %s.%s", section,
+               name);
+        return -EINVAL;
+    }
+    where = c->vals[idx].where;
+    if (where && strncmp(where, "--set:", 6) == 0) {
+        return 1;
+    }
+    rc = apply(c, (size_t)idx, text, origin, line, ++c->loads, msg,
+               sizeof(msg));
+    if (rc < 0) {
+        report(err, errlen, origin, line, "%s", msg);
+    }
+    return rc;
+}
 
 /* The value of a declared key of type t (or t2); NULL and a line on stderr
  * for a programming error. */

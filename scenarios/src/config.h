@@ -13,6 +13,21 @@
  * accepts every fault site name of core/fault.h as a probability in [0, 1],
  * plus `nth_site` and `nth` for the nth-call mode.
  *
+ * [swarm] declares what swarm testing (run.swarm, `kvmsim --swarm`) may
+ * vary; it changes nothing by itself (see struct cfg_swarm):
+ *     faults = alloc, kvm_irqfd      fault sites a seed may turn on
+ *     fault_rate = 0.001..0.2 log    range of their rates (this default)
+ *     workload.requests = 1..64      a numeric key: LO..HI, optionally
+ *     workload.rate = 0.5..8 log       "log" (drawn log-uniformly)
+ *     workload.transport = a|b       choices, for any key but a string
+ *     workload.queue_size = 64|256     (a bool or enum key has only these)
+ * Each bound or choice must be a valid value of its key (same messages as
+ * the key itself); LO <= HI; "log" needs LO > 0.  The varied keys are
+ * those of [vm], [workload] and the driver's own sections (not [scenario],
+ * [run], [faults] or [invariants]); strings cannot vary.  A key or `faults`
+ * or `fault_rate` given twice is an error, like any key.  --set cannot
+ * change [swarm] lines.
+ *
  * Errors: every function that parses input returns 0 or -EINVAL and writes
  * one message "ORIGIN:LINE: message" into err (ORIGIN is the file name, or
  * "--set" for an override, whose LINE is the override's position, 1-based).
@@ -91,6 +106,49 @@ const char *cfg_where(const struct cfg *c, const char *section,
  * nth-call setting (site -1 when unset). */
 double cfg_fault_prob(const struct cfg *c, unsigned site);
 void cfg_fault_nth(const struct cfg *c, int *site, uint64_t *n);
+
+#define CFG_SWARM_MAX 32      /* ranges in one [swarm] section */
+#define CFG_SWARM_CHOICES 16  /* choices listed for one key */
+#define CFG_SWARM_CHOICE_LEN 48 /* longest choice, with its NUL */
+#define CFG_SWARM_SITES 32    /* fault sites listed in faults = */
+
+/* One [swarm] range: the key it varies and the values it may take. */
+struct cfg_swarm_knob {
+    const char *section;      /* the key (names borrowed from its table) */
+    const char *name;
+    enum cfg_type type;
+    int64_t ilo, ihi;         /* CFG_INT: inclusive range */
+    double dlo, dhi;          /* CFG_DOUBLE: inclusive range */
+    bool log;                 /* INT, DOUBLE: drawn log-uniformly */
+    unsigned nchoices;        /* > 0: a|b|c, the values as the key's
+                               * canonical text (then no range) */
+    char choices[CFG_SWARM_CHOICES][CFG_SWARM_CHOICE_LEN];
+    unsigned line;            /* its line in the scenario file */
+};
+
+/* The [swarm] section of the loaded text (empty when it has none). */
+struct cfg_swarm {
+    const char *origin;       /* file that declared it, or NULL */
+    unsigned nsites;          /* faults = ..., in the order listed */
+    unsigned site[CFG_SWARM_SITES];
+    unsigned faults_line;     /* 0: no faults line */
+    double rate_lo, rate_hi;  /* fault_rate, default 0.001..0.2 log */
+    bool rate_log;
+    unsigned rate_line;       /* 0: the default */
+    unsigned nknobs;          /* ranges, in the order declared */
+    struct cfg_swarm_knob knob[CFG_SWARM_MAX];
+};
+
+const struct cfg_swarm *cfg_swarm(const struct cfg *c);
+
+/* Give section.name the value `text` chosen by swarm testing from the
+ * range at `line` of the [swarm] section, which cfg_where() then reports.
+ * 0; 1 when an override (--set) pinned the key, which keeps its value;
+ * -EINVAL (message "ORIGIN:LINE: ..." in err) for a value the key
+ * refuses, -ENOMEM. */
+int cfg_swarm_apply(struct cfg *c, const char *section, const char *name,
+                    const char *text, unsigned line, char *err,
+                    size_t errlen);
 
 /* Every key and value as "section.key=value" lines, in table order (used in
  * saved tapes and metrics so a run can be reproduced). */

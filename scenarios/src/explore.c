@@ -72,6 +72,7 @@
 #include "scenarios/src/input.h"
 #include "scenarios/src/json_out.h"
 #include "scenarios/src/jsonl.h"
+#include "scenarios/src/swarm.h"
 
 #define EXPLORE_MAX_JOBS 64
 #define EXPLORE_MAX_GROUPS 64
@@ -926,6 +927,9 @@ static void print_group(const struct explore *x, const struct explore_group *g)
     }
     if (g->report[0] && strcmp(g->report, g->msg) != 0) {
         printf("    it printed: %s\n", g->report);
+    }
+    if (x->q) { /* a merge has no request to re-derive the picks from */
+        scn_swarm_print_seed(x->q, g->first_seed, stdout, "    ");
     }
     print_reproduce(x, g->first_seed);
     if (g->tape_rc == EXPLORE_NO_TAPE) {

@@ -64,6 +64,10 @@ static void usage_run(FILE *out)
 "                     with a saved tape, replaces the scenario it embeds\n"
 "  --report FILE      (compare) the seed table as structured rows: JSON,\n"
 "                     or Markdown / HTML when FILE ends in .md / .html\n"
+"  --swarm            (run, replay, explore) swarm testing: the tape's\n"
+"                     first decisions pick which fault sites fail, at\n"
+"                     what rate, and workload values, within the\n"
+"                     scenario's [swarm] ranges (= --set run.swarm=true)\n"
 "  --quiet            no summary\n"
 "\n"
 "A saved tape embeds the scenario text, the variant, the strategy and\n"
@@ -147,6 +151,7 @@ enum flag_id {
     F_QUIET, F_MARKDOWN, F_SEED, F_VARIANT, F_STRATEGY, F_PCT_DEPTH, F_SET,
     F_TRACE, F_METRICS, F_SAVE_TAPE, F_SCENARIO, F_REPORT, F_OUT, F_SEEDS,
     F_JOBS, F_FIRST_SEED, F_TIME_BUDGET, F_SHARD, F_TAPES, F_JSONL, F_MERGE,
+    F_SWARM,
 };
 
 #define C_SIM (C_RUN | C_REPLAY | C_COMPARE | C_EXPLORE | C_REPORT)
@@ -179,6 +184,7 @@ static const struct {
     {"--tapes", F_TAPES, true, C_EXPLORE},
     {"--jsonl", F_JSONL, true, C_EXPLORE},
     {"--merge", F_MERGE, false, C_EXPLORE},
+    {"--swarm", F_SWARM, false, C_RUN | C_REPLAY | C_EXPLORE},
 };
 
 /* The largest seed: run.seed is a non-negative 64-bit signed integer. */
@@ -358,6 +364,8 @@ static int apply_flag(struct cli *c, const char *cmd, enum flag_id id,
         fprintf(stderr, "kvmsim: %s: --merge comes first: kvmsim explore "
                 "--merge FILE...\n", cmd);
         return -EINVAL;
+    case F_SWARM:
+        return add_set(c, cmd, NULL, "run.swarm=true");
     }
     return -EINVAL;
 }

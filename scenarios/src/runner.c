@@ -30,6 +30,7 @@
 #include "scenarios/src/input.h"
 #include "scenarios/src/json_out.h"
 #include "scenarios/src/runner.h"
+#include "scenarios/src/swarm.h"
 #include "sim/fault.h"
 #include "sim/tape.h"
 #include "sim/trace.h"
@@ -332,6 +333,20 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     }
     r->scenario = q->scenario;
     r->quiet = q->quiet;
+    r->seed = (uint64_t)cfg_int(r->cfg, "run", "seed");
+    if (q->tape) {
+        r->tape = sim_tape_from_bytes(q->tape, q->tape_len);
+    } else {
+        r->tape = sim_tape_from_seed(r->seed);
+    }
+    if (!r->tape) {
+        fprintf(stderr, "kvmsim: out of memory\n");
+        return KVMSIM_EXIT_HOST;
+    }
+    /* The tape's first decisions: before anything reads what they pick. */
+    if (scn_swarm_pick(r) < 0) {
+        return KVMSIM_EXIT_USAGE;
+    }
     variant = cfg_str(r->cfg, "run", "variant");
     r->variant = r->drv->variants[0];
     r->variant_index = 0;
@@ -356,7 +371,6 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
         r->variant = r->drv->variants[i];
         r->variant_index = (unsigned)i;
     }
-    r->seed = (uint64_t)cfg_int(r->cfg, "run", "seed");
     sim_options_default(&r->sim_opt);
     r->sim_opt.ncpus = (unsigned)cfg_int(r->cfg, "vm", "cpus");
     strategy_from_name(cfg_str(r->cfg, "run", "strategy"),
@@ -372,15 +386,6 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     cfg_fault_nth(r->cfg, &site, &nth);
     if (site >= 0) {
         sim_fault_fail_nth((enum plat_fault_site)site, nth, false);
-    }
-    if (q->tape) {
-        r->tape = sim_tape_from_bytes(q->tape, q->tape_len);
-    } else {
-        r->tape = sim_tape_from_seed(r->seed);
-    }
-    if (!r->tape) {
-        fprintf(stderr, "kvmsim: out of memory\n");
-        return KVMSIM_EXIT_HOST;
     }
     return KVMSIM_EXIT_OK;
 }
@@ -436,6 +441,7 @@ static int write_metrics(const struct scn_run *r, const char *path)
             r->sim ? sim_now_ns(r->sim) : 0,
             r->failures ? "invariant" : sim_result_name(r->result),
             r->checks, r->failures);
+    scn_swarm_json(r, f);
     fputs(", \"metrics\": {", f);
     for (size_t i = 0; i < r->nmetrics; i++) {
         const struct scn_metric *m = &r->metrics[i];
@@ -557,6 +563,7 @@ static void print_summary(const struct scn_run *r, FILE *out)
     fprintf(out, "kvmsim: %s [%s] variant %s, seed %" PRIu64
             ", strategy %s\n", r->scenario, r->drv->name, r->variant,
             r->seed, cfg_str(r->cfg, "run", "strategy"));
+    scn_swarm_print(r, out, "  ", r->sim != NULL);
     if (r->sim) {
         fprintf(out, "  virtual time %.3f ms, %" PRIu64 " steps, %" PRIu64
                 " switches, %" PRIu64 " faults injected\n",
@@ -974,6 +981,12 @@ int scn_compare_main(const struct scn_request *q)
         return KVMSIM_EXIT_USAGE;
     }
     code = scn_prepare(q, &first);
+    if (code == KVMSIM_EXIT_OK && scn_swarm_on(&first)) {
+        /* A seed table compares variants on one configuration. */
+        fprintf(stderr, "%s: compare does not run swarm configurations "
+                "(run.swarm)\n", cfg_where(first.cfg, "run", "swarm"));
+        code = KVMSIM_EXIT_USAGE;
+    }
     if (code != KVMSIM_EXIT_OK) {
         scn_run_release(&first);
         return code;
