@@ -7,6 +7,7 @@
  *   kvmsim replay TAPEFILE [options] a saved or raw tape
  *   kvmsim compare SCENARIO [options] every variant, same seed
  *   kvmsim report --out DIR [options] every seed comparison, as files
+ *   kvmsim explain TAPEFILE [options] the decisions a failing tape needs
  *
  * Flags are turned into configuration overrides (--seed N is
  * --set run.seed=N), so a saved tape records them all the same way.
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "scenarios/src/crash.h"
+#include "scenarios/src/explain.h"
 #include "scenarios/src/explore.h"
 #include "scenarios/src/input.h"
 #include "scenarios/src/report.h"
@@ -83,6 +85,17 @@ static void usage_run(FILE *out)
 "  --out DIR          runs every seed comparison, prints each table and\n"
 "                     writes DIR/seeds.json, seeds.md and seeds.html\n"
 "\n"
+"explain options (kvmsim explain TAPEFILE [options]; also --scenario,\n"
+"--variant, --strategy, --pct-depth and --set, as for replay):\n"
+"  --out DIR          write min.tape, fail.json and pass.json in DIR\n"
+"                     (default: next to TAPEFILE as STEM.min.tape,\n"
+"                     STEM.fail.json, STEM.pass.json); shrinks the tape\n"
+"                     to the decisions it needs, prints them in words,\n"
+"                     traces the minimal failing run and the nearest\n"
+"                     passing one and names where they part; exit 0\n"
+"                     explained, 2 the tape does not fail, 5 a file\n"
+"                     could not be written\n"
+"\n"
 "exit status (one per way a run ends; the first that applies of 4, 1,\n"
 "3, 5, 2):\n"
 "  0  every invariant held\n"
@@ -109,6 +122,7 @@ static void usage(FILE *out)
 "       kvmsim compare SCENARIO [options]\n"
 "       kvmsim explore SCENARIO --seeds N [options]\n"
 "       kvmsim report --out DIR [options]\n"
+"       kvmsim explain TAPEFILE [options]\n"
 "       kvmsim COMMAND --help\n"
 "\n", out);
     usage_run(out);
@@ -123,6 +137,7 @@ enum {
     C_COMPARE = 1 << 4,
     C_EXPLORE = 1 << 5,
     C_REPORT = 1 << 6,
+    C_EXPLAIN = 1 << 7,
 };
 
 static const struct {
@@ -131,7 +146,7 @@ static const struct {
 } commands[] = {
     {"list", C_LIST},       {"keys", C_KEYS},       {"run", C_RUN},
     {"replay", C_REPLAY},   {"compare", C_COMPARE}, {"explore", C_EXPLORE},
-    {"report", C_REPORT},
+    {"report", C_REPORT},   {"explain", C_EXPLAIN},
 };
 
 enum flag_id {
@@ -140,7 +155,8 @@ enum flag_id {
     F_JOBS, F_FIRST_SEED, F_TIME_BUDGET, F_SHARD, F_TAPES,
 };
 
-#define C_SIM (C_RUN | C_REPLAY | C_COMPARE | C_EXPLORE | C_REPORT)
+#define C_SIM (C_RUN | C_REPLAY | C_COMPARE | C_EXPLORE | C_REPORT | \
+               C_EXPLAIN)
 
 /* Every flag, whether it takes a value, and the commands it belongs to. */
 static const struct {
@@ -152,16 +168,17 @@ static const struct {
     {"--quiet", F_QUIET, false, C_SIM},
     {"--markdown", F_MARKDOWN, false, C_KEYS},
     {"--seed", F_SEED, true, C_RUN | C_COMPARE | C_REPORT},
-    {"--variant", F_VARIANT, true, C_RUN | C_REPLAY | C_EXPLORE},
+    {"--variant", F_VARIANT, true,
+     C_RUN | C_REPLAY | C_EXPLORE | C_EXPLAIN},
     {"--strategy", F_STRATEGY, true, C_SIM},
     {"--pct-depth", F_PCT_DEPTH, true, C_SIM},
     {"--set", F_SET, true, C_SIM},
     {"--trace", F_TRACE, true, C_RUN | C_REPLAY},
     {"--metrics", F_METRICS, true, C_RUN | C_REPLAY},
     {"--save-tape", F_SAVE_TAPE, true, C_RUN | C_REPLAY},
-    {"--scenario", F_SCENARIO, true, C_REPLAY},
+    {"--scenario", F_SCENARIO, true, C_REPLAY | C_EXPLAIN},
     {"--report", F_REPORT, true, C_COMPARE},
-    {"--out", F_OUT, true, C_REPORT},
+    {"--out", F_OUT, true, C_REPORT | C_EXPLAIN},
     {"--seeds", F_SEEDS, true, C_EXPLORE},
     {"--jobs", F_JOBS, true, C_EXPLORE},
     {"--first-seed", F_FIRST_SEED, true, C_EXPLORE},
@@ -598,12 +615,16 @@ static int run_command(struct cli *c, const char *cmd, int rc)
     }
     if (!c->positional) {
         fprintf(stderr, "kvmsim: %s: missing %s (see kvmsim %s --help)\n",
-                cmd, strcmp(cmd, "replay") == 0 ? "TAPEFILE" : "SCENARIO",
+                cmd, strcmp(cmd, "replay") == 0 ||
+                strcmp(cmd, "explain") == 0 ? "TAPEFILE" : "SCENARIO",
                 cmd);
         return KVMSIM_EXIT_USAGE;
     }
     if (strcmp(cmd, "replay") == 0) {
         return scn_replay_main(c->positional, &c->q);
+    }
+    if (strcmp(cmd, "explain") == 0) {
+        return scn_explain_main(c->positional, &c->q, c->out_dir);
     }
     c->q.scenario = c->positional;
     if (strcmp(cmd, "explore") == 0) {
