@@ -73,6 +73,7 @@ struct trial {
     size_t ndec;
     uint64_t dropped;    /* reads past the log's bound */
     int save_rc;         /* saving the tape: 0, -errno, 1 not asked */
+    uint64_t hash;       /* its trace hash (0: never simulated) */
 };
 
 struct explain {
@@ -199,6 +200,7 @@ static _Noreturn void child_run(const struct scn_request *base,
     }
     put_u64(out, r.tape ? sim_tape_log_dropped(r.tape) : 0);
     put_u64(out, (uint64_t)(int64_t)save_rc);
+    put_u64(out, r.sim ? sim_trace_hash(r.sim) : 0);
     put_u64(out, EXPLAIN_MAGIC);
     if (fclose(out) != 0) {
         _exit(KVMSIM_EXIT_HOST);
@@ -317,6 +319,7 @@ static bool parse_record(const uint8_t *buf, size_t len, struct trial *t)
     }
     t->dropped = get_u64(&r);
     t->save_rc = (int)(int64_t)get_u64(&r);
+    t->hash = get_u64(&r);
     return !r.bad && get_u64(&r) == EXPLAIN_MAGIC && !r.bad;
 }
 
@@ -529,6 +532,11 @@ static int shrink(struct explain *x)
     size_t lo = 0, hi = x->nnd, n = 2;
     int rc;
 
+    /* Every decision at its default: a failure that needs none. */
+    rc = try_range(x, 0, 0, false);
+    if (rc != 0) {
+        return rc < 0 ? rc : 0;
+    }
     /* Binary search: the prefix [0, hi) fails; is a shorter one enough?
      * A kept prefix becomes cur, so positions restart from its log. */
     while (lo < hi && x->trials < EXPLAIN_MAX_TRIALS) {
@@ -1019,10 +1027,10 @@ static int explain_run(struct explain *x, const char *path,
         trial_free(&fin);
         return KVMSIM_EXIT_HOST;
     }
-    printf("  minimal tape: %s (%zu bytes; `kvmsim replay` it: exit %d, "
-           "%s)\n", min_path, fin.nbytes, fin.code,
-           same_failure(&fin, &x->cur) ? "the same failure"
-                                       : "a different outcome");
+    printf("  minimal tape: %s (%zu bytes, trace hash %016" PRIx64 "; "
+           "replays with exit %d, %s)\n", min_path, fin.nbytes, fin.hash,
+           fin.code, same_failure(&fin, &x->cur) ? "the same failure"
+                                                 : "a different outcome");
     trial_free(&fin);
     /* The nearest passing run: one decision reverted. */
     for (size_t k = 0; k < x->nnd && !have_pass; k++) {
