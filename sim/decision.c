@@ -117,8 +117,9 @@ void sim_label_pct_change(struct sim *s, uint64_t step)
     if (!sim_tape_wants_label(s->tape)) {
         return;
     }
-    sim_tape_label(s->tape, "PCT change point at step %" PRIu64
-                   " (never reached)", step);
+    sim_tape_label(s->tape, "PCT change point at step %" PRIu64 ", "
+                   "past the run's end (at its default, step 1, it would "
+                   "demote the first thread to run)", step);
 }
 
 SIM_UNCOVERED

@@ -39,6 +39,8 @@ struct sim_tape {
     uint8_t *log;       /* consumed bytes */
     size_t log_cap;
     bool exhausted;
+    uint8_t *mask;         /* bytes that read as exhausted, or NULL */
+    size_t mask_len;
     /* the decision log */
     bool logging;
     size_t log_max;        /* 0: no bound */
@@ -97,6 +99,7 @@ void sim_tape_destroy(struct sim_tape *t)
     }
     free(t->src);
     free(t->log);
+    free(t->mask);
     free(t->dec);
     free(t->labels);
     free(t);
@@ -145,22 +148,28 @@ static int tape_byte(struct sim_tape *t)
     return b;
 }
 
-/* Little-endian value of `bytes` bytes; *ok false when the tape ran out. */
+/* Little-endian value of `bytes` bytes; *ok false when the tape ran out
+ * or a byte read is masked (sim_tape_mask_defaults()). */
 static uint64_t tape_bytes(struct sim_tape *t, unsigned bytes, bool *ok)
 {
     uint64_t v = 0;
+    bool masked = false;
 
     for (unsigned i = 0; i < bytes; i++) {
-        int b = tape_byte(t);
+        int b;
 
+        if (t->mask && t->pos < t->mask_len && t->mask[t->pos]) {
+            masked = true;
+        }
+        b = tape_byte(t);
         if (b < 0) {
             *ok = false;
             return 0;
         }
         v |= (uint64_t)b << (8 * i);
     }
-    *ok = true;
-    return v;
+    *ok = !masked;
+    return masked ? 0 : v;
 }
 
 /* Log a read that consumed all of its `width` bytes. */
@@ -199,6 +208,7 @@ uint64_t sim_tape_below(struct sim_tape *t, uint64_t n)
     unsigned bytes;
     bool ok;
     uint64_t v;
+    size_t at;
 
     if (t->logging) {
         t->last = TAPE_NO_DEC;
@@ -207,10 +217,11 @@ uint64_t sim_tape_below(struct sim_tape *t, uint64_t n)
         return 0;
     }
     bytes = n <= 0x100 ? 1 : n <= 0x10000 ? 2 : n <= 0x100000000ull ? 4 : 8;
+    at = t->pos;
     v = tape_bytes(t, bytes, &ok);
-    if (ok && t->logging) {
+    if (t->logging && t->pos == at + bytes) {
         SIM_TSAN_IGNORE_BEGIN();
-        log_read(t, SIM_TAPE_BELOW, bytes, n, v % n);
+        log_read(t, SIM_TAPE_BELOW, bytes, n, ok ? v % n : 0);
         SIM_TSAN_IGNORE_END();
     }
     return ok ? v % n : 0;
@@ -221,6 +232,7 @@ bool sim_tape_chance(struct sim_tape *t, double p)
     uint64_t threshold;
     bool ok;
     uint64_t v;
+    size_t at;
 
     if (t->logging) {
         t->last = TAPE_NO_DEC;
@@ -235,10 +247,11 @@ bool sim_tape_chance(struct sim_tape *t, double p)
     if (threshold == 0) {
         threshold = 1;
     }
+    at = t->pos;
     v = tape_bytes(t, 2, &ok);
-    if (ok && t->logging) {
+    if (t->logging && t->pos == at + 2) {
         SIM_TSAN_IGNORE_BEGIN();
-        log_read(t, SIM_TAPE_CHANCE, 2, threshold, v < threshold);
+        log_read(t, SIM_TAPE_CHANCE, 2, threshold, ok && v < threshold);
         SIM_TSAN_IGNORE_END();
     }
     return ok && v < threshold;
@@ -260,6 +273,23 @@ bool sim_tape_exhausted(const struct sim_tape *t)
 }
 
 /* ---- the decision log ---- */
+
+int sim_tape_mask_defaults(struct sim_tape *t, const uint8_t *mask,
+                           size_t n)
+{
+    uint8_t *m = malloc(n ? n : 1);
+
+    if (!m) {
+        return -ENOMEM;
+    }
+    if (n) {
+        memcpy(m, mask, n);
+    }
+    free(t->mask);
+    t->mask = m;
+    t->mask_len = n;
+    return 0;
+}
 
 int sim_tape_log_start(struct sim_tape *t, size_t max)
 {

@@ -108,6 +108,14 @@ bool sim_tape_decision_is_default(const struct sim_tape_decision *d);
 void sim_tape_decision_set_default(const struct sim_tape_decision *d,
                                    uint8_t *tape);
 
+/* For shrinking: a read that covers a byte i < n with mask[i] != 0
+ * consumes its bytes as usual (they stay in the consumed tape) but returns
+ * its default, as if the tape had run out for that read alone; it is
+ * logged as a decision that took its default.  The mask is copied.  0 or
+ * -ENOMEM. */
+int sim_tape_mask_defaults(struct sim_tape *t, const uint8_t *mask,
+                           size_t n);
+
 /* SplitMix64 step, exported for scenario code that needs seeded values
  * outside a run (for example generating a workload from the seed). */
 uint64_t sim_splitmix64(uint64_t *state);

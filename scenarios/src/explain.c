@@ -6,16 +6,19 @@
  * on; the child sends back its exit code, its failure (the kind of
  * failure: the invariant's name, the stuck result, "deadline"), the bytes
  * it consumed and the decision log.  A decision is non-default when it did
- * not return what an exhausted tape returns (sim/tape.h); resetting one
- * writes the bytes that make the same read return its default.  A
- * candidate tape is the current tape with some decisions reset, every
- * default-valued decision written canonically (zeros, or all ones for a
- * fault chance) and cut after the last non-default decision: past the end
- * every read takes its default anyway.  A candidate is kept when its
- * replay fails the same way (same exit code, same failure kind) with
- * fewer non-default decisions; the kept run's own log then replaces the
- * current one, so a reset that changed what later reads mean (a range
- * that depends on state) is re-read, never assumed.
+ * not return what an exhausted tape returns (sim/tape.h).  A candidate
+ * keeps some of the current run's non-default decisions: the current
+ * bytes, cut after the last one kept, with every other byte masked
+ * (sim_tape_mask_defaults()), so whatever read lands there takes its
+ * default even when the run has changed and the reads have moved (zero
+ * bytes would not do: they are a fault for sim_tape_chance()).  A
+ * candidate is kept when its replay fails the same way (same exit code,
+ * same failure kind) with fewer non-default decisions; the kept run's own
+ * log then replaces the current one, so a reset that changed what later
+ * reads mean (a range that depends on state) is re-read, never assumed.
+ * The minimal tape written at the end is plain bytes: every read that took
+ * its default gets the bytes that give it, so `kvmsim replay` makes the
+ * same run without a mask.
  *
  * The search: cut the list of non-default decisions to its shortest
  * failing prefix (binary search), then ddmin (Zeller and Hildebrandt,
@@ -143,11 +146,12 @@ static void failure_key(const struct scn_run *r, int code, char *key,
     }
 }
 
-/* Replay `bytes` under the request, log its decisions, write the record
- * to fd; never returns. */
+/* Replay `bytes` (with `mask`, when not NULL) under the request, log its
+ * decisions, write the record to fd; never returns. */
 static _Noreturn void child_run(const struct scn_request *base,
                                 const uint8_t *bytes, size_t len,
-                                const char *trace, const char *save, int fd)
+                                const uint8_t *mask, const char *trace,
+                                const char *save, int fd)
 {
     struct scn_request v = *base;
     struct scn_run r;
@@ -169,7 +173,8 @@ static _Noreturn void child_run(const struct scn_request *base,
     memset(&r, 0, sizeof(r));
     code = scn_prepare(&v, &r);
     if (code == KVMSIM_EXIT_OK) {
-        if (sim_tape_log_start(r.tape, EXPLAIN_MAX_DECISIONS) < 0) {
+        if (sim_tape_log_start(r.tape, EXPLAIN_MAX_DECISIONS) < 0 ||
+            (mask && sim_tape_mask_defaults(r.tape, mask, len) < 0)) {
             code = KVMSIM_EXIT_HOST;
         } else {
             code = scn_execute(&v, &r);
@@ -327,7 +332,8 @@ static bool parse_record(const uint8_t *buf, size_t len, struct trial *t)
  * it reported (a fatal signal, a sanitizer that ends the process) is a
  * crash without a log.  -errno when no child could be run. */
 static int trial_run(struct explain *x, const uint8_t *bytes, size_t len,
-                     const char *trace, const char *save, struct trial *t)
+                     const uint8_t *mask, const char *trace,
+                     const char *save, struct trial *t)
 {
     int fds[2], status = 0;
     pid_t pid;
@@ -358,7 +364,7 @@ static int trial_run(struct explain *x, const uint8_t *bytes, size_t len,
             dup2(null, STDERR_FILENO);
             close(null);
         }
-        child_run(x->q, bytes, len, trace, save, fds[1]);
+        child_run(x->q, bytes, len, mask, trace, save, fds[1]);
     }
     close(fds[1]);
     for (;;) {
@@ -442,39 +448,83 @@ static void set_default(const struct xdec *d, uint8_t *tape)
     sim_tape_decision_set_default(&s, tape);
 }
 
-/* The candidate: cur with the decisions flagged in `keep` (indices into
- * cur.dec; NULL keeps every non-default one) left as they are and every
- * other decision at its default, cut after the last one kept.  NULL on
- * ENOMEM. */
-static uint8_t *candidate(const struct explain *x, const bool *keep,
-                          size_t *len)
-{
-    const struct trial *c = &x->cur;
-    uint8_t *b = malloc(c->nbytes ? c->nbytes : 1);
-    size_t end = 0;
+/* A candidate: cur's bytes cut after the last decision in `keep`
+ * (indices into cur.dec; NULL keeps every non-default one), with a mask
+ * that makes every other read take its default, whichever read lands on
+ * those bytes once the run has changed (sim_tape_mask_defaults()).  0 or
+ * -ENOMEM. */
+struct cand {
+    uint8_t *bytes, *mask;
+    size_t len;
+};
 
-    if (!b) {
-        return NULL;
+static int candidate(const struct explain *x, const bool *keep,
+                     struct cand *c)
+{
+    const struct trial *t = &x->cur;
+    size_t n = t->nbytes ? t->nbytes : 1;
+
+    c->len = 0;
+    c->bytes = malloc(n);
+    c->mask = malloc(n);
+    if (!c->bytes || !c->mask) {
+        free(c->bytes);
+        free(c->mask);
+        return -ENOMEM;
     }
-    if (c->nbytes) {
-        memcpy(b, c->bytes, c->nbytes);
-    }
-    for (size_t i = 0; i < c->ndec; i++) {
-        const struct xdec *d = &c->dec[i];
+    memcpy(c->bytes, t->bytes, t->nbytes);
+    memset(c->mask, 1, n);
+    for (size_t i = 0; i < t->ndec; i++) {
+        const struct xdec *d = &t->dec[i];
 
         if (!is_default(d) && (!keep || keep[i])) {
-            if (d->offset + d->width > end) {
-                end = d->offset + d->width;
+            memset(c->mask + d->offset, 0, d->width);
+            if (d->offset + d->width > c->len) {
+                c->len = d->offset + d->width;
             }
-        } else {
-            set_default(d, b);
         }
     }
     /* Past the log's bound nothing is known: keep those bytes. */
-    if (c->dropped) {
-        end = c->nbytes;
+    if (t->dropped && t->ndec) {
+        size_t from = t->dec[t->ndec - 1].offset + t->dec[t->ndec - 1].width;
+
+        memset(c->mask + from, 0, t->nbytes - from);
+        c->len = t->nbytes;
     }
-    *len = end;
+    return 0;
+}
+
+static void cand_free(struct cand *c)
+{
+    free(c->bytes);
+    free(c->mask);
+}
+
+/* cur as a plain tape, for `kvmsim replay`: every decision that took its
+ * default written with the bytes that give it (masked or not), cut after
+ * the last non-default one.  Replays cur's run read for read. */
+static uint8_t *concrete(const struct explain *x, size_t *len)
+{
+    const struct trial *t = &x->cur;
+    uint8_t *b = malloc(t->nbytes ? t->nbytes : 1);
+
+    *len = 0;
+    if (!b) {
+        return NULL;
+    }
+    memcpy(b, t->bytes, t->nbytes);
+    for (size_t i = 0; i < t->ndec; i++) {
+        const struct xdec *d = &t->dec[i];
+
+        if (is_default(d)) {
+            set_default(d, b);
+        } else if (d->offset + d->width > *len) {
+            *len = d->offset + d->width;
+        }
+    }
+    if (t->dropped) {
+        *len = t->nbytes;
+    }
     return b;
 }
 
@@ -484,15 +534,15 @@ static uint8_t *candidate(const struct explain *x, const bool *keep,
 static int try_keep(struct explain *x, const bool *keep)
 {
     struct trial t;
-    size_t len, nnd = 0;
-    uint8_t *b = candidate(x, keep, &len);
-    int rc;
+    struct cand c;
+    size_t nnd = 0;
+    int rc = candidate(x, keep, &c);
 
-    if (!b) {
-        return -ENOMEM;
+    if (rc < 0) {
+        return rc;
     }
-    rc = trial_run(x, b, len, NULL, NULL, &t);
-    free(b);
+    rc = trial_run(x, c.bytes, c.len, c.mask, NULL, NULL, &t);
+    cand_free(&c);
     if (rc < 0) {
         return rc;
     }
@@ -938,15 +988,13 @@ static int explain_run(struct explain *x, const char *path,
 
     memset(&pass, 0, sizeof(pass));
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    out_path(min_path, sizeof(min_path), path, out_dir, out_dir ? "min.tape"
-             : "min.tape");
-    out_path(fail_path, sizeof(fail_path), path, out_dir,
-             out_dir ? "fail.json" : "fail.json");
-    out_path(pass_path, sizeof(pass_path), path, out_dir,
-             out_dir ? "pass.json" : "pass.json");
-    if (trial_run(x, x->q->tape, x->q->tape_len, NULL, NULL, &orig) < 0) {
+    out_path(min_path, sizeof(min_path), path, out_dir, "min.tape");
+    out_path(fail_path, sizeof(fail_path), path, out_dir, "fail.json");
+    out_path(pass_path, sizeof(pass_path), path, out_dir, "pass.json");
+    rc = trial_run(x, x->q->tape, x->q->tape_len, NULL, NULL, NULL, &orig);
+    if (rc < 0) {
         fprintf(stderr, "kvmsim: explain: cannot start a replay: %s\n",
-                strerror(errno));
+                strerror(-rc));
         return KVMSIM_EXIT_HOST;
     }
     if (orig.code == KVMSIM_EXIT_OK || orig.code == KVMSIM_EXIT_USAGE ||
@@ -1014,8 +1062,8 @@ static int explain_run(struct explain *x, const char *path,
                "jitter)\n");
     }
     /* The minimal failing run, with its trace and tape. */
-    b = candidate(x, NULL, &len);
-    if (!b || trial_run(x, b, len, fail_path, min_path, &fin) < 0) {
+    b = concrete(x, &len);
+    if (!b || trial_run(x, b, len, NULL, fail_path, min_path, &fin) < 0) {
         free(b);
         fprintf(stderr, "kvmsim: explain: cannot replay the minimal tape\n");
         return KVMSIM_EXIT_HOST;
@@ -1032,49 +1080,47 @@ static int explain_run(struct explain *x, const char *path,
            fin.code, same_failure(&fin, &x->cur) ? "the same failure"
                                                  : "a different outcome");
     trial_free(&fin);
-    /* The nearest passing run: one decision reverted. */
-    for (size_t k = 0; k < x->nnd && !have_pass; k++) {
-        bool *keep = calloc(x->cur.ndec, sizeof(bool));
+    /* The nearest passing run: one decision reverted, the rest kept. */
+    for (size_t k = 0; k <= x->nnd && !have_pass; k++) {
+        bool *keep = calloc(x->cur.ndec ? x->cur.ndec : 1, sizeof(bool));
+        struct cand c;
 
         if (!keep) {
             return KVMSIM_EXIT_HOST;
         }
+        if (k == x->nnd) {
+            /* None passes: trace the first revert again. */
+            if (reverted == SIZE_MAX) {
+                free(keep);
+                break;
+            }
+            k = reverted;
+        }
         for (size_t m = 0; m < x->nnd; m++) {
             keep[x->nd[m]] = m != k;
         }
-        b = candidate(x, keep, &len);
+        rc = candidate(x, keep, &c);
         free(keep);
-        if (!b) {
+        if (rc < 0) {
             return KVMSIM_EXIT_HOST;
         }
         trial_free(&pass);
-        if (trial_run(x, b, len, pass_path, NULL, &pass) == 0 &&
-            pass.code == KVMSIM_EXIT_OK) {
+        rc = trial_run(x, c.bytes, c.len, c.mask, pass_path, NULL, &pass);
+        cand_free(&c);
+        if (rc == 0 && pass.code == KVMSIM_EXIT_OK) {
             have_pass = true;
             reverted = k;
         } else if (reverted == SIZE_MAX) {
             reverted = k;
+        } else if (k == reverted) {
+            break;
         }
-        free(b);
     }
     if (x->nnd == 0) {
         remove(pass_path);
         printf("  traces: %s (failing); no passing run is one decision "
                "away\n", fail_path);
     } else if (!have_pass) {
-        /* Rewrite the first revert's trace: the loop's last wrote it. */
-        bool *keep = calloc(x->cur.ndec, sizeof(bool));
-
-        for (size_t m = 0; keep && m < x->nnd; m++) {
-            keep[x->nd[m]] = m != reverted;
-        }
-        b = keep ? candidate(x, keep, &len) : NULL;
-        free(keep);
-        trial_free(&pass);
-        if (b) {
-            trial_run(x, b, len, pass_path, NULL, &pass);
-        }
-        free(b);
         printf("  no single revert passes; reverting decision %zu ends "
                "with exit %d (%s)\n", reverted + 1, pass.code,
                pass.msg[0] ? pass.msg : code_word(pass.code));
