@@ -106,8 +106,9 @@ void sim_label_prio(struct sim *s, const struct sim_thread *t)
     if (!sim_tape_wants_label(s->tape)) {
         return;
     }
-    sim_tape_label(s->tape, "PCT: raise '%s' #%" PRIu32 " above the "
-                   "threads created before it (priority draw %" PRIu64 ")",
+    sim_tape_label(s->tape, "PCT: raise '%s' #%" PRIu32 " above every "
+                   "thread with a lower priority draw (draw %" PRIu64 "; at "
+                   "the default draw, 0, a later thread runs first)",
                    t->name, t->id, t->prio >> 24);
 }
 
