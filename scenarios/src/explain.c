@@ -645,6 +645,47 @@ static int shrink(struct explain *x)
 
 /* ---- words ---- */
 
+/* When a decision took effect: the virtual time its label ends with
+ * ("... 256640 ns)"), or UINT64_MAX. */
+static uint64_t label_ns(const struct xdec *d)
+{
+    const char *p;
+    size_t n;
+
+    if (!d->what) {
+        return UINT64_MAX;
+    }
+    n = strlen(d->what);
+    if (n < 5 || strcmp(d->what + n - 4, " ns)") != 0) {
+        return UINT64_MAX;
+    }
+    p = d->what + n - 4;
+    while (p > d->what && p[-1] >= '0' && p[-1] <= '9') {
+        p--;
+    }
+    return strtoull(p, NULL, 10);
+}
+
+/* Display numbers: the remaining decisions in the order they took effect
+ * (tape order where a label has no time).  num[k] is the number of
+ * x->nd[k]; NULL on ENOMEM. */
+static unsigned *display_numbers(const struct explain *x)
+{
+    unsigned *num = calloc(x->nnd ? x->nnd : 1, sizeof(*num));
+
+    for (size_t k = 0; num && k < x->nnd; k++) {
+        uint64_t tk = label_ns(&x->cur.dec[x->nd[k]]);
+
+        num[k] = 1;
+        for (size_t m = 0; m < x->nnd; m++) {
+            uint64_t tm = label_ns(&x->cur.dec[x->nd[m]]);
+
+            num[k] += tm < tk || (tm == tk && m < k);
+        }
+    }
+    return num;
+}
+
 static void put_decision(FILE *out, unsigned k, const struct xdec *d)
 {
     if (d->what) {
@@ -982,6 +1023,7 @@ static int explain_run(struct explain *x, const char *path,
     struct timespec t0;
     struct trial orig, fin, pass;
     size_t nnd0, len, reverted = SIZE_MAX;
+    unsigned *num = NULL;
     uint8_t *b;
     bool have_pass = false;
     int rc;
@@ -1053,8 +1095,17 @@ static int explain_run(struct explain *x, const char *path,
            x->nnd == 1 ? "" : "s", x->trials, seconds_since(&t0),
            x->trials >= EXPLAIN_MAX_TRIALS ? ", stopped at the replay bound:"
                                              " not minimal" : "");
-    for (size_t k = 0; k < x->nnd; k++) {
-        put_decision(stdout, (unsigned)(k + 1), &x->cur.dec[x->nd[k]]);
+    num = display_numbers(x);
+    if (!num) {
+        fprintf(stderr, "kvmsim: out of memory\n");
+        return KVMSIM_EXIT_HOST;
+    }
+    for (unsigned d = 1; d <= x->nnd; d++) {
+        for (size_t k = 0; k < x->nnd; k++) {
+            if (num[k] == d) {
+                put_decision(stdout, d, &x->cur.dec[x->nd[k]]);
+            }
+        }
     }
     if (x->nnd == 0) {
         printf("  (it fails with every decision at its default: the "
@@ -1066,14 +1117,14 @@ static int explain_run(struct explain *x, const char *path,
     if (!b || trial_run(x, b, len, NULL, fail_path, min_path, &fin) < 0) {
         free(b);
         fprintf(stderr, "kvmsim: explain: cannot replay the minimal tape\n");
-        return KVMSIM_EXIT_HOST;
+        goto host;
     }
     free(b);
     if (fin.save_rc != 0) {
         fprintf(stderr, "%s:0: cannot save the tape: %s\n", min_path,
                 fin.save_rc < 0 ? strerror(-fin.save_rc) : "not saved");
         trial_free(&fin);
-        return KVMSIM_EXIT_HOST;
+        goto host;
     }
     printf("  minimal tape: %s (%zu bytes, trace hash %016" PRIx64 "; "
            "replays with exit %d, %s)\n", min_path, fin.nbytes, fin.hash,
@@ -1086,7 +1137,7 @@ static int explain_run(struct explain *x, const char *path,
         struct cand c;
 
         if (!keep) {
-            return KVMSIM_EXIT_HOST;
+            goto host;
         }
         if (k == x->nnd) {
             /* None passes: trace the first revert again. */
@@ -1102,7 +1153,7 @@ static int explain_run(struct explain *x, const char *path,
         rc = candidate(x, keep, &c);
         free(keep);
         if (rc < 0) {
-            return KVMSIM_EXIT_HOST;
+            goto host;
         }
         trial_free(&pass);
         rc = trial_run(x, c.bytes, c.len, c.mask, pass_path, NULL, &pass);
@@ -1121,21 +1172,26 @@ static int explain_run(struct explain *x, const char *path,
         printf("  traces: %s (failing); no passing run is one decision "
                "away\n", fail_path);
     } else if (!have_pass) {
-        printf("  no single revert passes; reverting decision %zu ends "
-               "with exit %d (%s)\n", reverted + 1, pass.code,
+        printf("  no single revert passes; reverting decision %u ends "
+               "with exit %d (%s)\n", num[reverted], pass.code,
                pass.msg[0] ? pass.msg : code_word(pass.code));
-        printf("  traces: %s (failing), %s (decision %zu reverted)\n",
-               fail_path, pass_path, reverted + 1);
+        printf("  traces: %s (failing), %s (decision %u reverted)\n",
+               fail_path, pass_path, num[reverted]);
         print_divergence(stdout, fail_path, pass_path);
     } else {
-        printf("  nearest passing run: decision %zu reverted to its "
-               "default (exit 0)\n", reverted + 1);
+        printf("  nearest passing run: decision %u reverted to its "
+               "default (exit 0)\n", num[reverted]);
         printf("  traces: %s (failing), %s (passing)\n", fail_path,
                pass_path);
         print_divergence(stdout, fail_path, pass_path);
     }
     trial_free(&pass);
+    free(num);
     return KVMSIM_EXIT_OK;
+host:
+    trial_free(&pass);
+    free(num);
+    return KVMSIM_EXIT_HOST;
 }
 
 int scn_explain_main(const char *path, struct scn_request *q,
