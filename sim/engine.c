@@ -167,6 +167,7 @@ struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape)
         s->opt.stack_size = 64 * 1024;
     }
     s->tape = tape;
+    s->labels = sim_tape_logging(tape);
     cost_model_default(&s->cost);
     s->cpus = calloc(s->opt.ncpus, sizeof(*s->cpus));
     s->trace = sim_trace_create(o->trace_out, 4u << 20);
@@ -574,9 +575,14 @@ static struct sim_thread *pick(struct sim *s)
 /* pick(), its tape decision labelled when the tape logs (sim/decision.c). */
 static struct sim_thread *pick_labelled(struct sim *s)
 {
-    size_t mark = sim_tape_ndecisions(s->tape);
-    struct sim_thread *next = pick(s);
+    size_t mark;
+    struct sim_thread *next;
 
+    if (!s->labels) {
+        return pick(s);
+    }
+    mark = sim_tape_ndecisions(s->tape);
+    next = pick(s);
     sim_label_pick(s, next, mark);
     return next;
 }

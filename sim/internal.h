@@ -117,6 +117,7 @@ struct sim {
     uint64_t *pct_change;        /* sorted change-point steps */
     uint32_t pct_nchange, pct_next;
     size_t pct_dec0;             /* tape decision of the first change point */
+    bool labels;                 /* the tape logs decisions (sim/decision.c) */
     /* an unclean end: threads frozen, blocks charged to this run */
     uint32_t nfrozen;
     struct sim_alloc_link allocs;

@@ -75,7 +75,8 @@ struct sim_tape_decision {
                              or label call on the tape) */
 };
 
-/* Log every later read, at most max of them (0: no bound).  0 or
+/* Log every later read, at most max of them (0: no bound); the engine
+ * labels its decisions when the log was on at sim_create().  0 or
  * -ENOMEM. */
 int sim_tape_log_start(struct sim_tape *t, size_t max);
 /* Whether t logs: callers format a label only then. */

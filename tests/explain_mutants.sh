@@ -43,7 +43,7 @@ fi
 # NAME|EXPLORE ARGUMENTS: the exploration that finds a failing tape.
 cases='iobus_reset_unrecorded|iobus-200-ioeventfds --variant bsearch --seeds 5
 msix_unmask_pending_not_cleared|msix-resume-8vf --variant batched --seeds 1
-virtio_grab_while_stopped_unrecorded|virtio-blk-mq --variant ioeventfd --seeds 3 --strategy pct
+virtio_grab_while_stopped_unrecorded|virtio-blk-mq --variant ioeventfd --first-seed 2 --seeds 1 --strategy pct
 its_mapc_unmap_no_invalidate|lpi-storm --variant global --seeds 3 --set invariants.race_cost=false
 switchover_join_without_wait|switchover-vfio --seeds 50 --strategy pct'
 
