@@ -40,15 +40,19 @@ if [ ! -f b/build.ninja ]; then
         exit 2
 fi
 
-# NAME|EXPLORE ARGUMENTS: the exploration that finds a failing tape.
+# NAME|EXPLORE ARGUMENTS: the exploration that finds a failing tape
+# (a line may go on after a backslash).
 cases='iobus_reset_unrecorded|iobus-200-ioeventfds --variant bsearch --seeds 5
 msix_unmask_pending_not_cleared|msix-resume-8vf --variant batched --seeds 1
-virtio_grab_while_stopped_unrecorded|virtio-blk-mq --variant ioeventfd --first-seed 2 --seeds 1 --strategy pct
-its_mapc_unmap_no_invalidate|lpi-storm --variant global --seeds 3 --set invariants.race_cost=false
+virtio_grab_while_stopped_unrecorded|virtio-blk-mq --variant ioeventfd \
+    --first-seed 2 --seeds 1 --strategy pct
+its_mapc_unmap_no_invalidate|lpi-storm --variant global --seeds 3 \
+    --set invariants.race_cost=false
 switchover_join_without_wait|switchover-vfio --seeds 50 --strategy pct'
 
 fail=0
-echo "$cases" | while IFS='|' read -r name args; do
+# shellcheck disable=SC2162
+echo "$cases" | while IFS='|' read name args; do
     if [ -n "$only" ] && ! echo " $only " | grep -q " $name "; then
         continue
     fi
