@@ -167,6 +167,7 @@ struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape)
         s->opt.stack_size = 64 * 1024;
     }
     s->tape = tape;
+    s->labels = sim_tape_logging(tape);
     cost_model_default(&s->cost);
     s->cpus = calloc(s->opt.ncpus, sizeof(*s->cpus));
     s->trace = sim_trace_create(o->trace_out, 4u << 20);
@@ -182,8 +183,10 @@ struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape)
             sim_destroy(s);
             return NULL;
         }
+        s->pct_dec0 = sim_tape_ndecisions(tape);
         for (uint32_t i = 0; i < s->pct_nchange; i++) {
             s->pct_change[i] = 1 + sim_tape_below(tape, s->opt.pct_steps);
+            sim_label_pct_change(s, s->pct_change[i]);
         }
         qsort(s->pct_change, s->pct_nchange, sizeof(uint64_t), cmp_u64);
     }
@@ -430,6 +433,7 @@ static struct sim_thread *spawn(struct sim *s, const char *name,
         /* Distinct priorities above every change-point priority. */
         t->prio = ((sim_tape_below(s->tape, 1u << 16) << 24) | t->id) +
                   s->opt.pct_depth + 1;
+        sim_label_prio(s, t);
     }
     s->threads[s->nthreads++] = t;
     s->live_nondaemon++;
@@ -568,6 +572,21 @@ static struct sim_thread *pick(struct sim *s)
     }
 }
 
+/* pick(), its tape decision labelled when the tape logs (sim/decision.c). */
+static struct sim_thread *pick_labelled(struct sim *s)
+{
+    size_t mark;
+    struct sim_thread *next;
+
+    if (!s->labels) {
+        return pick(s);
+    }
+    mark = sim_tape_ndecisions(s->tape);
+    next = pick(s);
+    sim_label_pick(s, next, mark);
+    return next;
+}
+
 static void run_end(struct sim *s, enum sim_result r)
 {
     struct sim_thread *self = s->cur;
@@ -619,12 +638,13 @@ void sim_sched_point(struct sim *s)
         s->steps >= s->pct_change[s->pct_next]) {
         /* Change point i demotes the running thread below everyone. */
         s->cur->prio = s->pct_nchange - s->pct_next;
+        sim_label_pct_fired(s, s->pct_change[s->pct_next]);
         s->pct_next++;
     }
     if (s->live_nondaemon == 0) {
         run_end(s, SIM_OK);
     }
-    next = pick(s);
+    next = pick_labelled(s);
     if (!next) {
         run_end(s, SIM_DEADLOCK);
     }
@@ -727,7 +747,7 @@ enum sim_result sim_run(struct sim *s)
     s->running = true;
     sim_active = s;
     sim_fiber_init_main(&s->main_fiber);
-    first = s->live_nondaemon ? pick(s) : NULL;
+    first = s->live_nondaemon ? pick_labelled(s) : NULL;
     if (!first) {
         s->result = s->live_nondaemon ? SIM_DEADLOCK : SIM_OK;
         s->finished = true;

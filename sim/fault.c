@@ -97,6 +97,7 @@ bool sim_fault_decide(enum plat_fault_site site)
     }
     if (!fail && F.prob[site] > 0 && sim_active) {
         fail = sim_tape_chance(sim_active->tape, F.prob[site]);
+        sim_label_fault(site, h);
     }
     if (fail) {
         F.injected++;

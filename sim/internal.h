@@ -75,6 +75,8 @@ struct sim_thread {
     const char *span_name[SIM_SPAN_DEPTH];
     uint64_t span_start[SIM_SPAN_DEPTH];
     uint32_t nspans;
+    const char *span_done;   /* the span that ended last, and nspans */
+    uint32_t span_done_depth; /* after it ended (decision labels) */
 };
 
 /* Links a live plat_alloc() block into the list of the simulation it is
@@ -114,6 +116,8 @@ struct sim {
     /* PCT */
     uint64_t *pct_change;        /* sorted change-point steps */
     uint32_t pct_nchange, pct_next;
+    size_t pct_dec0;             /* tape decision of the first change point */
+    bool labels;                 /* the tape logs decisions (sim/decision.c) */
     /* an unclean end: threads frozen, blocks charged to this run */
     uint32_t nfrozen;
     struct sim_alloc_link allocs;
@@ -165,6 +169,20 @@ uint64_t sim_alloc_settle(struct sim *s);
  * with sim_lock_violations() is an engine panic, so no broken rule goes
  * unreported (a unit test running its own simulation sees a crash). */
 void sim_lock_violations_settle(const struct sim *s);
+
+/* Decision labels for a tape that logs (sim/decision.c); each returns at
+ * once otherwise and none reads the tape.  sim_thread_where() writes
+ * "'NAME' in SPAN after CHILD" into buf and returns it. */
+char *sim_thread_where(const struct sim_thread *t, char *buf, size_t len);
+/* After a pick made from decision `mark` on (sim_tape_ndecisions()). */
+void sim_label_pick(struct sim *s, const struct sim_thread *next,
+                    size_t mark);
+void sim_label_prio(struct sim *s, const struct sim_thread *t);
+void sim_label_pct_change(struct sim *s, uint64_t step);
+/* Change point `step` fires on s->cur. */
+void sim_label_pct_fired(struct sim *s, uint64_t step);
+void sim_label_fault(enum plat_fault_site site, uint64_t hit);
+void sim_label_jitter(uint64_t lo, uint64_t hi, uint64_t v);
 
 /* Fault decision used by plat_fault(); reads the active tape. */
 bool sim_fault_decide(enum plat_fault_site site);

@@ -831,10 +831,14 @@ void sim_sleep_ns(uint64_t ns)
 
 uint64_t sim_jitter(uint64_t lo, uint64_t hi)
 {
+    uint64_t v;
+
     if (!sim_active || hi <= lo) {
         return lo;
     }
-    return lo + sim_tape_below(sim_active->tape, hi - lo + 1);
+    v = lo + sim_tape_below(sim_active->tape, hi - lo + 1);
+    sim_label_jitter(lo, hi, v);
+    return v;
 }
 
 /* ---- trace ---- */
@@ -872,6 +876,8 @@ void plat_trace_end(void)
     if (me->nspans < SIM_SPAN_DEPTH) {
         sim_emit(sim_active, SIM_EV_SPAN, me->span_name[me->nspans], 0,
                  me->t - me->span_start[me->nspans]);
+        me->span_done = me->span_name[me->nspans];
+        me->span_done_depth = me->nspans;
     }
 }
 

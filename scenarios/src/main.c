@@ -7,6 +7,7 @@
  *   kvmsim replay TAPEFILE [options] a saved or raw tape
  *   kvmsim compare SCENARIO [options] every variant, same seed
  *   kvmsim report --out DIR [options] every seed comparison, as files
+ *   kvmsim explain TAPEFILE [options] the decisions a failing tape needs
  *
  * Flags are turned into configuration overrides (--seed N is
  * --set run.seed=N), so a saved tape records them all the same way.
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "scenarios/src/crash.h"
+#include "scenarios/src/explain.h"
 #include "scenarios/src/explore.h"
 #include "scenarios/src/input.h"
 #include "scenarios/src/report.h"
@@ -95,6 +97,18 @@ static void usage_run(FILE *out)
 "  --out DIR          runs every seed comparison, prints each table and\n"
 "                     writes DIR/seeds.json, seeds.md and seeds.html\n"
 "\n"
+"explain (kvmsim explain TAPEFILE [options]): shrinks a failing tape to\n"
+"the decisions it needs, prints each in words, writes the minimal tape\n"
+"and Perfetto traces of the minimal failing run and of the nearest\n"
+"passing run (one decision reverted), and names where they part.  It\n"
+"takes replay's --scenario, --variant, --strategy, --pct-depth and\n"
+"--set, and:\n"
+"  --out DIR          write min.tape, fail.json and pass.json in DIR\n"
+"                     (default: next to TAPEFILE, as STEM.min.tape,\n"
+"                     STEM.fail.json and STEM.pass.json)\n"
+"Exit 0 when explained, 2 when the tape does not fail on replay, 5 when\n"
+"a file cannot be written.\n"
+"\n"
 "exit status (one per way a run ends; the first that applies of 4, 1,\n"
 "3, 5, 2):\n"
 "  0  every invariant held\n"
@@ -122,6 +136,7 @@ static void usage(FILE *out)
 "       kvmsim explore SCENARIO --seeds N [options]\n"
 "       kvmsim explore --merge FILE...\n"
 "       kvmsim report --out DIR [options]\n"
+"       kvmsim explain TAPEFILE [options]\n"
 "       kvmsim COMMAND --help\n"
 "\n", out);
     usage_run(out);
@@ -136,6 +151,7 @@ enum {
     C_COMPARE = 1 << 4,
     C_EXPLORE = 1 << 5,
     C_REPORT = 1 << 6,
+    C_EXPLAIN = 1 << 7,
 };
 
 static const struct {
@@ -144,7 +160,7 @@ static const struct {
 } commands[] = {
     {"list", C_LIST},       {"keys", C_KEYS},       {"run", C_RUN},
     {"replay", C_REPLAY},   {"compare", C_COMPARE}, {"explore", C_EXPLORE},
-    {"report", C_REPORT},
+    {"report", C_REPORT},   {"explain", C_EXPLAIN},
 };
 
 enum flag_id {
@@ -154,7 +170,8 @@ enum flag_id {
     F_SWARM,
 };
 
-#define C_SIM (C_RUN | C_REPLAY | C_COMPARE | C_EXPLORE | C_REPORT)
+#define C_SIM (C_RUN | C_REPLAY | C_COMPARE | C_EXPLORE | C_REPORT | \
+               C_EXPLAIN)
 
 /* Every flag, whether it takes a value, and the commands it belongs to. */
 static const struct {
@@ -166,16 +183,17 @@ static const struct {
     {"--quiet", F_QUIET, false, C_SIM},
     {"--markdown", F_MARKDOWN, false, C_KEYS},
     {"--seed", F_SEED, true, C_RUN | C_COMPARE | C_REPORT},
-    {"--variant", F_VARIANT, true, C_RUN | C_REPLAY | C_EXPLORE},
+    {"--variant", F_VARIANT, true,
+     C_RUN | C_REPLAY | C_EXPLORE | C_EXPLAIN},
     {"--strategy", F_STRATEGY, true, C_SIM},
     {"--pct-depth", F_PCT_DEPTH, true, C_SIM},
     {"--set", F_SET, true, C_SIM},
     {"--trace", F_TRACE, true, C_RUN | C_REPLAY},
     {"--metrics", F_METRICS, true, C_RUN | C_REPLAY},
     {"--save-tape", F_SAVE_TAPE, true, C_RUN | C_REPLAY},
-    {"--scenario", F_SCENARIO, true, C_REPLAY},
+    {"--scenario", F_SCENARIO, true, C_REPLAY | C_EXPLAIN},
     {"--report", F_REPORT, true, C_COMPARE},
-    {"--out", F_OUT, true, C_REPORT},
+    {"--out", F_OUT, true, C_REPORT | C_EXPLAIN},
     {"--seeds", F_SEEDS, true, C_EXPLORE},
     {"--jobs", F_JOBS, true, C_EXPLORE},
     {"--first-seed", F_FIRST_SEED, true, C_EXPLORE},
@@ -629,12 +647,16 @@ static int run_command(struct cli *c, const char *cmd, int rc)
     }
     if (!c->positional) {
         fprintf(stderr, "kvmsim: %s: missing %s (see kvmsim %s --help)\n",
-                cmd, strcmp(cmd, "replay") == 0 ? "TAPEFILE" : "SCENARIO",
+                cmd, strcmp(cmd, "replay") == 0 ||
+                strcmp(cmd, "explain") == 0 ? "TAPEFILE" : "SCENARIO",
                 cmd);
         return KVMSIM_EXIT_USAGE;
     }
     if (strcmp(cmd, "replay") == 0) {
         return scn_replay_main(c->positional, &c->q);
+    }
+    if (strcmp(cmd, "explain") == 0) {
+        return scn_explain_main(c->positional, &c->q, c->out_dir);
     }
     c->q.scenario = c->positional;
     if (strcmp(cmd, "explore") == 0) {

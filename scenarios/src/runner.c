@@ -904,12 +904,11 @@ static int parse_tape_header(const char *path, char *buf, size_t len,
     return -EINVAL;
 }
 
-int scn_replay_main(const char *path, struct scn_request *q)
+int scn_replay_load(const char *path, struct scn_request *q, char **bufp)
 {
     size_t len, ml = strlen(TAPE_MAGIC_ANY);
     char *buf;
     char err[1024];
-    int code;
 
     if (scn_load_file(path, SCN_TAPE_FILE_MAX, false, &buf, &len, err,
                       sizeof(err)) < 0) {
@@ -958,7 +957,18 @@ int scn_replay_main(const char *path, struct scn_request *q)
         q->tape = (const uint8_t *)buf;
         q->tape_len = len;
     }
-    code = scn_run_main(q);
+    *bufp = buf;
+    return KVMSIM_EXIT_OK;
+}
+
+int scn_replay_main(const char *path, struct scn_request *q)
+{
+    char *buf = NULL;
+    int code = scn_replay_load(path, q, &buf);
+
+    if (code == KVMSIM_EXIT_OK) {
+        code = scn_run_main(q);
+    }
     free(buf);
     return code;
 }

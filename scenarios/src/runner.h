@@ -80,6 +80,10 @@ int scn_run_main(const struct scn_request *q);
 /* `kvmsim replay FILE`: a saved tape (with its header) or a raw tape with
  * q->scenario set. */
 int scn_replay_main(const char *path, struct scn_request *q);
+/* The first half of scn_replay_main(): read the tape file into q (its
+ * strings and tape point into *buf, which the caller frees).
+ * KVMSIM_EXIT_OK, or KVMSIM_EXIT_USAGE after printing why. */
+int scn_replay_load(const char *path, struct scn_request *q, char **buf);
 /* `kvmsim compare`: every variant with the same seed, side by side. */
 int scn_compare_main(const struct scn_request *q);
 
