@@ -372,7 +372,9 @@ static void boot_ap(void *arg)
 
     plat_eventfd_wait(&w->smp); /* halted until bring-up */
     while (!w->done) {
-        plat_spend_ns(w->exit_interval_ns);
+        /* Guest time on the vCPU's own simulated CPU; a sleep, so that a
+         * priority schedule (PCT) cannot let this loop starve vCPU 0. */
+        sim_sleep_ns(w->exit_interval_ns);
         boot_exit(w);
     }
 }
