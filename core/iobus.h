@@ -213,8 +213,9 @@ int iobus_register(struct iobus_set *set, enum iobus_id bus, uint64_t addr,
                    uint64_t len, struct iobus_dev *dev);
 
 /* All or nothing: register n ranges (possibly on several buses) with one
- * publication per bus and at most one grace period.  On error nothing changed and
- * the error is that of the first failing check (same codes as above). */
+ * publication per bus and at most one grace period.  On error nothing
+ * changed and the error is that of the first failing check (same codes as
+ * above). */
 int iobus_register_many_locked(struct iobus_set *set,
                                const struct iobus_reg *regs, size_t n);
 
