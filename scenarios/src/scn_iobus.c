@@ -1477,7 +1477,7 @@ static int iobus_compare(const struct scn_request *q,
 const struct scn_driver scn_iobus_driver = {
     .name = "iobus-200-ioeventfds",
     .summary = "seed 004: I/O bus lookup with 200 ioeventfds on one byte, "
-               "linear vs bsearch vs eytzinger",
+               "linear vs bsearch vs eytzinger (+ deferred frees)",
     .variants = iobus_variants,
     .keys = iobus_keys,
     .run = iobus_run,

@@ -432,7 +432,8 @@ static int boot_parse_devices(struct boot_world *w)
         long q = strtol(p, &end, 10);
 
         if (end == p || q < 1 || q > BOOT_MAX_QUEUES ||
-            w->ndev >= BOOT_MAX_DEVS || (*end && *end != ',')) {
+            w->ndev >= BOOT_MAX_DEVS || (*end && *end != ',') ||
+            (*end == ',' && end[1] == '\0')) {
             scn_config_error(w->run, "workload", "devices",
                              "want 1 to %d comma-separated queue counts of "
                              "1..%d, got '%s'", BOOT_MAX_DEVS,
