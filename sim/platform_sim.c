@@ -787,6 +787,9 @@ static void rcu_cb_run_head(void)
     struct sim_rcu_cb *cb = rcu_cb_head;
     plat_rcu_fn fn = cb->fn;
 
+    /* The queuer's writes (the object, the reader snapshot allocated
+     * for it) happen before the callback thread frees and runs. */
+    TSAN_ACQUIRE(cb);
     rcu_cb_head = cb->next;
     if (!rcu_cb_head) {
         rcu_cb_tail = NULL;
@@ -795,7 +798,6 @@ static void rcu_cb_run_head(void)
     cb->snap = NULL;
     cb->magic = 0;
     rcu_cb_run++;
-    TSAN_ACQUIRE(cb);
     TSAN_ACQUIRE(&rcu_gp_end);
     fn((struct plat_rcu_head *)(void *)cb);
 }
@@ -869,7 +871,6 @@ void plat_call_rcu(struct plat_rcu_head *head, plat_rcu_fn fn)
     memset(cb, 0, sizeof(*cb));
     cb->magic = RCU_CB_MAGIC;
     cb->fn = fn;
-    TSAN_RELEASE(cb);
     TSAN_RELEASE(&rcu_gp_start);
     if (s) {
         bool any;
@@ -881,6 +882,7 @@ void plat_call_rcu(struct plat_rcu_head *head, plat_rcu_fn fn)
             cb->snap = NULL;
         }
     }
+    TSAN_RELEASE(cb);
     if (rcu_cb_tail) {
         rcu_cb_tail->next = cb;
     } else {
@@ -927,6 +929,7 @@ void sim_rcu_settle(struct sim *s)
     while (rcu_cb_head) {
         struct sim_rcu_cb *cb = rcu_cb_head;
 
+        TSAN_ACQUIRE(cb);
         rcu_cb_head = cb->next;
         free(cb->snap);
         cb->snap = NULL;
