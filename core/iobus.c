@@ -11,6 +11,8 @@
  * unregister need no allocation.
  *
  * Assumes: updaters hold set->lock; readers are inside plat_rcu_read_lock().
+ * A DEFERRED registration frees the snapshot it replaced from a
+ * plat_call_rcu() callback, through the head embedded in the snapshot.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,6 +34,7 @@ struct iobus_range {
 };
 
 struct iobus_snap {
+    struct plat_rcu_head rcu; /* DEFERRED: the free after a grace period */
     uint32_t nr;
     uint32_t nr_counted;  /* ranges of devices without IOBUS_DEV_UNCOUNTED */
     uint32_t eyt_levels;  /* depth of the implicit tree: floor(log2(nr))+1 */
@@ -42,6 +45,11 @@ struct iobus_snap {
 
 /* The shared empty bus: nr == 0, never written, never freed. */
 static struct iobus_snap iobus_snap_empty;
+
+static const char *const iobus_free_names[IOBUS_FREE_NR] = {
+    [IOBUS_FREE_SYNC] = "sync",
+    [IOBUS_FREE_DEFERRED] = "deferred",
+};
 
 static const char *const iobus_lookup_names[IOBUS_LOOKUP_NR] = {
     [IOBUS_LOOKUP_LINEAR] = "linear",
@@ -139,6 +147,16 @@ static void iobus_snap_free(struct iobus_snap *s)
     if (s && s != &iobus_snap_empty) {
         plat_free(s);
     }
+}
+
+/* plat_call_rcu() callback of a DEFERRED registration: no reader can
+ * hold the snapshot any more. */
+static void iobus_snap_free_rcu(struct plat_rcu_head *head)
+{
+    struct iobus_snap *s = (struct iobus_snap *)(void *)((char *)head -
+                                     offsetof(struct iobus_snap, rcu));
+
+    plat_free(s);
 }
 
 /* In-order walk of the implicit tree rooted at slot k: slot k receives the
@@ -437,6 +455,8 @@ void iobus_set_destroy(struct iobus_set *set)
 {
     struct iobus_snap *old[IOBUS_NR];
 
+    /* Snapshots a DEFERRED registration replaced are still queued. */
+    plat_rcu_barrier();
     plat_lock(&set->lock);
     for (unsigned b = 0; b < IOBUS_NR; b++) {
         old[b] = plat_atomic_load_ptr(&set->bus[b]);
@@ -458,6 +478,45 @@ int iobus_set_lookup(struct iobus_set *set, enum iobus_lookup lookup)
     atomic_store_explicit(&set->lookup, (unsigned)lookup,
                           memory_order_relaxed);
     return 0;
+}
+
+int iobus_set_free_mode(struct iobus_set *set, enum iobus_free mode)
+{
+    if (!set || (unsigned)mode >= IOBUS_FREE_NR) {
+        return -EINVAL;
+    }
+    plat_lock(&set->lock);
+    set->free_mode = (unsigned)mode;
+    plat_unlock(&set->lock);
+    return 0;
+}
+
+enum iobus_free iobus_get_free_mode(struct iobus_set *set)
+{
+    enum iobus_free mode;
+
+    plat_lock(&set->lock);
+    mode = (enum iobus_free)set->free_mode;
+    plat_unlock(&set->lock);
+    return mode;
+}
+
+const char *iobus_free_name(enum iobus_free mode)
+{
+    if ((unsigned)mode >= IOBUS_FREE_NR) {
+        return NULL;
+    }
+    return iobus_free_names[mode];
+}
+
+int iobus_free_from_name(const char *name)
+{
+    for (unsigned i = 0; name && i < IOBUS_FREE_NR; i++) {
+        if (strcmp(iobus_free_names[i], name) == 0) {
+            return (int)i;
+        }
+    }
+    return -ENOENT;
 }
 
 enum iobus_lookup iobus_get_lookup(struct iobus_set *set)
@@ -577,10 +636,22 @@ int iobus_register_many_locked(struct iobus_set *set,
             plat_atomic_store_ptr(&set->bus[b], fresh[b]);
         }
     }
-    plat_rcu_synchronize();
-    for (unsigned b = 0; b < IOBUS_NR; b++) {
-        if (fresh[b]) {
-            iobus_snap_free(old[b]);
+    if (set->free_mode == IOBUS_FREE_DEFERRED) {
+        /* Only ranges were added: every device of an old snapshot is on
+         * the new one, so nothing but the snapshot itself waits. */
+        for (unsigned b = 0; b < IOBUS_NR; b++) {
+            if (fresh[b] && old[b] != &iobus_snap_empty) {
+                KVMSIM_MARK(IOBUS_DEFERRED_FREE);
+                set->deferred_frees++;
+                plat_call_rcu(&old[b]->rcu, iobus_snap_free_rcu);
+            }
+        }
+    } else {
+        plat_rcu_synchronize();
+        for (unsigned b = 0; b < IOBUS_NR; b++) {
+            if (fresh[b]) {
+                iobus_snap_free(old[b]);
+            }
         }
     }
     for (size_t j = 0; j < n; j++) {

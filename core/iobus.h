@@ -37,6 +37,19 @@
  *              out in Eytzinger (breadth-first) order, descended without
  *              branches; built at publish time.  Same walk.
  *
+ * Freeing the replaced snapshot (the set's free mode; independent of the
+ * lookup variant):
+ *   SYNC       every update waits a grace period (plat_rcu_synchronize())
+ *              and frees the snapshot it replaced before it returns.
+ *   DEFERRED   a registration publishes the new snapshot and hands the old
+ *              one to plat_call_rcu(), whose callback frees it once every
+ *              reader that could have loaded it has left; it returns
+ *              without waiting (upstream KVM since 7d9a0273c459, 2025).
+ *              Unregistration still waits: its caller owns the device
+ *              again when it returns, so no reader may still be in it.
+ *              iobus_set_destroy() waits for the pending callbacks
+ *              (plat_rcu_barrier()).
+ *
  * Limits: at most IOBUS_MAX_DEVS ranges of counted devices per bus (devices
  * flagged IOBUS_DEV_UNCOUNTED, i.e. ioeventfds, do not count) and at most
  * IOBUS_MAX_RANGES ranges in all; beyond either, -ENOSPC.
@@ -73,6 +86,12 @@ enum iobus_lookup {
     IOBUS_LOOKUP_BSEARCH = 1,
     IOBUS_LOOKUP_EYTZINGER = 2,
     IOBUS_LOOKUP_NR
+};
+
+enum iobus_free {
+    IOBUS_FREE_SYNC = 0,
+    IOBUS_FREE_DEFERRED = 1,
+    IOBUS_FREE_NR
 };
 
 struct iobus_dev;
@@ -114,6 +133,9 @@ struct iobus_set {
     plat_atomic_ptr bus[IOBUS_NR]; /* struct iobus_snap *, read under RCU */
     _Atomic unsigned lookup;       /* enum iobus_lookup used by dispatch */
     uint64_t next_seq;             /* under lock */
+    unsigned free_mode;            /* enum iobus_free, under lock */
+    uint64_t deferred_frees;       /* under lock: snapshots handed to
+                                      plat_call_rcu() */
     uint64_t bus_resets[IOBUS_NR]; /* under lock: unregisters that had to
                                       empty the bus (-ENOMEM) */
 };
@@ -154,10 +176,11 @@ void iobus_dev_init(struct iobus_dev *dev, const struct iobus_dev_ops *ops,
  * one static snapshot).  An invalid lookup falls back to BSEARCH. */
 void iobus_set_init(struct iobus_set *set, enum iobus_lookup lookup);
 
-/* Tear the set down: every device still on a bus is destroyed exactly once
- * (its destructor runs, with set->lock held, when its last range is
- * dropped), every snapshot is freed, the lock destroyed.  No reader or
- * updater may be running. */
+/* Tear the set down: the deferred frees still pending run first
+ * (plat_rcu_barrier()), then every device still on a bus is destroyed
+ * exactly once (its destructor runs, with set->lock held, when its last
+ * range is dropped), every snapshot is freed, the lock destroyed.  No
+ * reader or updater may be running. */
 void iobus_set_destroy(struct iobus_set *set);
 
 /* Choose the lookup variant used by later dispatches; readers in flight
@@ -168,12 +191,21 @@ const char *iobus_lookup_name(enum iobus_lookup lookup);
 /* Variant for a name ("linear", "bsearch", "eytzinger"), or -ENOENT. */
 int iobus_lookup_from_name(const char *name);
 
+/* Choose how later updates free the snapshot they replace (takes
+ * set->lock).  -EINVAL for an unknown mode. */
+int iobus_set_free_mode(struct iobus_set *set, enum iobus_free mode);
+enum iobus_free iobus_get_free_mode(struct iobus_set *set);
+/* "sync", "deferred"; NULL / -ENOENT for anything else. */
+const char *iobus_free_name(enum iobus_free mode);
+int iobus_free_from_name(const char *name);
+
 /* Add the range [addr, addr + len) of dev to bus.  Caller holds set->lock
  * and keeps dev alive while it is registered.  The same device may be
  * registered several times (several ranges, even duplicates).
  * Errors, with the bus unchanged: -EINVAL (bad bus, NULL dev or ops,
  * addr + len overflows), -ENOSPC (limits above), -ENOMEM (the new snapshot
- * could not be allocated).  Returns after a grace period. */
+ * could not be allocated).  In SYNC mode it returns after a grace
+ * period; in DEFERRED mode at once (the old snapshot is freed later). */
 int iobus_register_locked(struct iobus_set *set, enum iobus_id bus,
                           uint64_t addr, uint64_t len, struct iobus_dev *dev);
 /* Same, taking set->lock. */
@@ -181,8 +213,9 @@ int iobus_register(struct iobus_set *set, enum iobus_id bus, uint64_t addr,
                    uint64_t len, struct iobus_dev *dev);
 
 /* All or nothing: register n ranges (possibly on several buses) with one
- * publication per bus and one grace period.  On error nothing changed and
- * the error is that of the first failing check (same codes as above). */
+ * publication per bus and at most one grace period.  On error nothing
+ * changed and the error is that of the first failing check (same codes as
+ * above). */
 int iobus_register_many_locked(struct iobus_set *set,
                                const struct iobus_reg *regs, size_t n);
 

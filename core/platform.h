@@ -128,6 +128,27 @@ void plat_rcu_read_unlock(void);
  * has ended.  Must not be called inside a read-side section. */
 void plat_rcu_synchronize(void);
 
+/* Deferred grace periods (call_rcu).  The head is embedded by value in the
+ * object it frees; initialising it is plat_call_rcu()'s job.  fn(head)
+ * runs after every read-side section that had begun when plat_call_rcu()
+ * was called has ended.  plat_call_rcu() never blocks and never fails; it
+ * may be called inside a read-side section or with core locks held.
+ * Callbacks run one at a time, in the order they were queued, on a thread
+ * of the platform (sim: a simulated kernel thread "rcu callbacks"; host: a
+ * helper pthread), outside any read-side section and with no core lock
+ * held; fn may free the object holding head.  head must not be queued
+ * again before its callback has run. */
+struct plat_rcu_head {
+    _Alignas(16) unsigned char opaque[64];
+};
+typedef void (*plat_rcu_fn)(struct plat_rcu_head *head);
+void plat_call_rcu(struct plat_rcu_head *head, plat_rcu_fn fn);
+/* Waits until every callback queued before the call has run; returns at
+ * once when none is pending.  Must not be called inside a read-side
+ * section or from a callback.  A callback still queued when its simulation
+ * ends and is torn down is reported as lost (sim/sim.h). */
+void plat_rcu_barrier(void);
+
 /* ---- eventfds ---------------------------------------------------------- */
 
 struct plat_eventfd {

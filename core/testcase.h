@@ -48,6 +48,7 @@
     X(IOBUS_FULL)                     /* register on a full bus */           \
     X(IOBUS_SNAP_NOMEM)               /* no memory for a new snapshot */     \
     X(IOBUS_UNREGISTER_BUS_RESET)     /* no memory: the bus is emptied */    \
+    X(IOBUS_DEFERRED_FREE)            /* old snapshot to plat_call_rcu */    \
     X(COALESCED_RING_FULL)            /* ring full: the write exits */       \
     /* core/its.c, core/its_cache.c (seed 002) */                            \
     X(ITS_INVAL_MAPD)                 /* MAPD of a mapped device */          \

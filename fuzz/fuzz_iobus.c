@@ -1,8 +1,10 @@
 /*
  * fuzz/fuzz_iobus.c - differential fuzzing of the I/O bus: the input is an
  * opcode stream (encoding, and why it stays stable under mutation, in
- * scenarios/src/iobus_diff.h) run against every lookup variant of the core
- * and against model/iobus_oracle; a disagreement or a broken invariant
+ * scenarios/src/iobus_diff.h) run against every lookup variant of the core,
+ * with registrations freeing the replaced bus synchronously or deferred
+ * (plat_call_rcu(); the input's length picks the mode), and against
+ * model/iobus_oracle; a disagreement or a broken invariant
  * aborts with the reason.  Every input starts from fresh buses and ends
  * with a full teardown, so no state leaks from one input to the next
  * (the harness reuses one oracle, reset after every run).  Inputs longer

@@ -1,7 +1,8 @@
 /*
  * fuzz/fuzz_tape_iobus.c - iobus-200-ioeventfds (linear, bsearch,
- * eytzinger) driven by a fuzzer-made decision tape (encoding and oracle:
- * fuzz/tape_target.h).
+ * eytzinger, deferred) driven by a fuzzer-made decision tape (encoding and
+ * oracle: fuzz/tape_target.h, and the runner's checks of deferred frees:
+ * a bus freed under a reader, a callback lost).
  *
  * Scaled down to 8 ioeventfds and two vCPUs of 16 writes each, every
  * fourth write to the ioeventfd byte, then the deassigns and the bus check.
@@ -17,8 +18,9 @@
  *     --set workload.notify_every=4 --set vm.vcpus=2 \
  *     --set run.step_limit=100000 --set faults.kvm_ioeventfd=0.05 \
  *     --set faults.alloc=0.02 --set faults.thread_create=0.05
- * with V the variant byte 0 picks (byte0 % 3: linear, bsearch,
- * eytzinger); the target prints the exact line before it aborts.
+ * with V the variant byte 0 picks (byte0 % 4: linear, bsearch,
+ * eytzinger, deferred); the target prints the exact line before it
+ * aborts.
  */
 #include <stddef.h>
 #include <stdint.h>

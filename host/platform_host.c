@@ -229,6 +229,97 @@ void plat_rcu_synchronize(void)
     pthread_rwlock_unlock(&host_rcu);
 }
 
+/* Deferred callbacks: one helper thread, started by the first
+ * plat_call_rcu(), takes the whole queue, waits one grace period (every
+ * section that had begun when the last of them was queued has ended) and
+ * runs them in queue order. */
+struct host_rcu_cb {
+    struct host_rcu_cb *next;
+    plat_rcu_fn fn;
+};
+_Static_assert(sizeof(struct host_rcu_cb) <= sizeof(struct plat_rcu_head),
+               "host callback state must fit struct plat_rcu_head");
+
+static pthread_mutex_t host_cb_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t host_cb_work = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t host_cb_done_cv = PTHREAD_COND_INITIALIZER;
+static struct host_rcu_cb *host_cb_head, *host_cb_tail;
+static uint64_t host_cb_queued, host_cb_done;
+static pthread_once_t host_cb_once = PTHREAD_ONCE_INIT;
+
+static void *host_cb_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct host_rcu_cb *list;
+        uint64_t n = 0;
+
+        pthread_mutex_lock(&host_cb_mu);
+        while (!host_cb_head) {
+            pthread_cond_wait(&host_cb_work, &host_cb_mu);
+        }
+        list = host_cb_head;
+        host_cb_head = NULL;
+        host_cb_tail = NULL;
+        pthread_mutex_unlock(&host_cb_mu);
+        plat_rcu_synchronize();
+        while (list) {
+            struct host_rcu_cb *cb = list;
+
+            list = cb->next;
+            cb->fn((struct plat_rcu_head *)(void *)cb);
+            n++;
+        }
+        pthread_mutex_lock(&host_cb_mu);
+        host_cb_done += n;
+        pthread_cond_broadcast(&host_cb_done_cv);
+        pthread_mutex_unlock(&host_cb_mu);
+    }
+    return NULL;
+}
+
+static void host_cb_start(void)
+{
+    pthread_t t;
+
+    if (pthread_create(&t, NULL, host_cb_main, NULL) != 0) {
+        fprintf(stderr, "kvmsim: host: cannot start the callback thread\n");
+        abort();
+    }
+    pthread_detach(t);
+}
+
+void plat_call_rcu(struct plat_rcu_head *head, plat_rcu_fn fn)
+{
+    struct host_rcu_cb *cb = (struct host_rcu_cb *)(void *)head->opaque;
+
+    pthread_once(&host_cb_once, host_cb_start);
+    cb->next = NULL;
+    cb->fn = fn;
+    pthread_mutex_lock(&host_cb_mu);
+    if (host_cb_tail) {
+        host_cb_tail->next = cb;
+    } else {
+        host_cb_head = cb;
+    }
+    host_cb_tail = cb;
+    host_cb_queued++;
+    pthread_cond_signal(&host_cb_work);
+    pthread_mutex_unlock(&host_cb_mu);
+}
+
+void plat_rcu_barrier(void)
+{
+    uint64_t target;
+
+    pthread_mutex_lock(&host_cb_mu);
+    target = host_cb_queued;
+    while (host_cb_done < target) {
+        pthread_cond_wait(&host_cb_done_cv, &host_cb_mu);
+    }
+    pthread_mutex_unlock(&host_cb_mu);
+}
+
 /* ---- eventfds ---- */
 
 struct host_eventfd {

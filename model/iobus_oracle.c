@@ -90,6 +90,7 @@ struct iobus_oracle {
     uint64_t plan_nth;
     bool plan_persist;
     uint64_t plan_attempts;
+    enum iobus_free free_mode;
 };
 
 void iobus_oracle_fault_plan(struct iobus_oracle *o, uint64_t nth,
@@ -104,15 +105,28 @@ void iobus_oracle_fault_plan(struct iobus_oracle *o, uint64_t nth,
 
 /* The cost rules of the I/O bus, restated (see iobus_oracle.h):
  * a registration allocates every object it needs, then one new snapshot
- * per bus it adds to, before it publishes anything, and then waits for one
- * grace period; a failure found before allocating (bad arguments, a
- * collision) costs nothing, a bus without room costs the objects.  These
- * record a registration's outcome. */
+ * per bus it adds to, before it publishes anything, and then, in SYNC
+ * mode, waits for one grace period; in DEFERRED mode it waits for none
+ * and queues the free of every snapshot it replaced that held ranges
+ * (`replaced`; the shared empty bus is never freed).  A failure found
+ * before allocating (bad arguments, a collision) costs nothing, a bus
+ * without room costs the objects.  These record a registration's
+ * outcome. */
 static void oracle_cost_registered(struct iobus_oracle *o, unsigned objects,
-                                   unsigned buses)
+                                   unsigned buses, unsigned replaced)
 {
     o->cost.allocs += objects + buses;
-    o->cost.grace_periods++;
+    if (o->free_mode == IOBUS_FREE_DEFERRED) {
+        o->cost.deferred_frees += replaced;
+    } else {
+        o->cost.grace_periods++;
+    }
+}
+
+void iobus_oracle_set_free_mode(struct iobus_oracle *o, enum iobus_free mode)
+{
+    o->free_mode = mode == IOBUS_FREE_DEFERRED ? IOBUS_FREE_DEFERRED
+                                               : IOBUS_FREE_SYNC;
 }
 
 static void oracle_cost_full(struct iobus_oracle *o, unsigned objects)
@@ -373,7 +387,7 @@ int iobus_oracle_register(struct iobus_oracle *o, enum iobus_id bus,
         o->dev[d].policy = policy;
     }
     oracle_add_range(o, bus, addr, len, d);
-    oracle_cost_registered(o, 0, 1);
+    oracle_cost_registered(o, 0, 1, o->nr[bus] > 1);
     return 0;
 }
 
@@ -477,7 +491,9 @@ int iobus_oracle_ioeventfd_assign(struct iobus_oracle *o,
         p->eventfd = a->eventfd;
         oracle_add_range(o, b, a->addr, a->len, d);
     }
-    oracle_cost_registered(o, twin ? 2 : 1, twin ? 2 : 1);
+    oracle_cost_registered(o, twin ? 2 : 1, twin ? 2 : 1,
+                           (o->nr[bus] > 1) +
+                               (twin && o->nr[IOBUS_FAST_MMIO] > 1));
     return 0;
 }
 
@@ -575,7 +591,7 @@ int iobus_oracle_zone_register(struct iobus_oracle *o,
     }
     o->dev[d].zone = *z;
     oracle_add_range(o, bus, z->addr, z->size, d);
-    oracle_cost_registered(o, 1, 1);
+    oracle_cost_registered(o, 1, 1, o->nr[bus] > 1);
     return 0;
 }
 
@@ -658,11 +674,13 @@ int iobus_oracle_fixed_register_all(struct iobus_oracle *o,
     }
     {
         unsigned buses = 0;
+        unsigned replaced = 0;
 
         for (unsigned b = 0; b < IOBUS_NR; b++) {
             buses += add[b] != 0;
+            replaced += add[b] != 0 && o->nr[b] > add[b];
         }
-        oracle_cost_registered(o, IODEV_FIXED_NR, buses);
+        oracle_cost_registered(o, IODEV_FIXED_NR, buses, replaced);
     }
     return 0;
 }

@@ -119,7 +119,14 @@ uint32_t iobus_oracle_nr_zones(struct iobus_oracle *o);
 struct iobus_oracle_cost {
     uint64_t grace_periods;
     uint64_t allocs;
+    uint64_t deferred_frees; /* replaced snapshots queued for a grace
+                                period (IOBUS_FREE_DEFERRED) */
 };
+/* How registrations free the snapshot they replace (core/iobus.h): SYNC
+ * (the default) waits one grace period per registration; DEFERRED waits
+ * none and queues one free per bus it adds to that held ranges before.
+ * Unregistration waits in both.  Kept across iobus_oracle_reset(). */
+void iobus_oracle_set_free_mode(struct iobus_oracle *o, enum iobus_free mode);
 void iobus_oracle_get_cost(const struct iobus_oracle *o,
                            struct iobus_oracle_cost *out);
 /* The update about to be modelled had its allocation number nth failed

@@ -200,6 +200,7 @@ void sim_destroy(struct sim *s)
         return;
     }
     sim_lock_violations_settle(s);
+    sim_rcu_settle(s);
     sim_alloc_settle(s);
     for (uint32_t i = 0; i < s->nthreads; i++) {
         free(s->threads[i]->rcu_snap);
@@ -811,6 +812,8 @@ static const char *wait_name(enum sim_wait w)
         return "join of thread";
     case SIM_WAIT_RCU:
         return "grace period";
+    case SIM_WAIT_RCU_CB:
+        return "rcu callbacks";
     case SIM_WAIT_NONE:
         break;
     }

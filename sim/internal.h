@@ -24,6 +24,7 @@ enum sim_wait {
     SIM_WAIT_EVENTFD,
     SIM_WAIT_JOIN,
     SIM_WAIT_RCU,
+    SIM_WAIT_RCU_CB,   /* the callback thread idle, or a callback barrier */
 };
 
 enum sim_tstate {
@@ -33,6 +34,7 @@ enum sim_tstate {
 };
 
 #define SIM_SPAN_DEPTH 32
+#define SIM_RCU_SEEN 8
 
 /* Platform bookkeeping whose branches are no news about the code under
  * test (fault counters, span nesting, lookups in the simulator's own
@@ -66,6 +68,10 @@ struct sim_thread {
     uint32_t rcu_nest;
     uint64_t rcu_gen;
     uint64_t *rcu_snap;      /* a grace-period wait's snapshot (owned) */
+    /* pointers loaded with plat_atomic_load_ptr() in the open section
+     * (identity only; the last SIM_RCU_SEEN of them) */
+    const void *rcu_seen[SIM_RCU_SEEN];
+    uint32_t rcu_nseen;
     /* the run ended without it finishing: it never runs again, and what
      * it holds or awaits may be released by the world's teardown */
     bool frozen;
@@ -183,6 +189,10 @@ void sim_label_pct_change(struct sim *s, uint64_t step);
 void sim_label_pct_fired(struct sim *s, uint64_t step);
 void sim_label_fault(enum plat_fault_site site, uint64_t hit);
 void sim_label_jitter(uint64_t lo, uint64_t hi, uint64_t v);
+/* From sim_destroy(): drop the deferred callbacks still queued (they
+ * were reported as lost through sim_rcu_pending()), free the blocks kept
+ * back by an early free and forget the callback thread. */
+void sim_rcu_settle(struct sim *s);
 
 /* Fault decision used by plat_fault(); reads the active tape. */
 bool sim_fault_decide(enum plat_fault_site site);

@@ -15,6 +15,8 @@
  * destroyed (see sim/engine.c, "Unclean ends").
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -157,6 +159,12 @@ void *plat_zalloc(size_t size)
     return p;
 }
 
+/* Blocks plat_free() kept back because a reader could still use them:
+ * freed by sim_rcu_settle(), so the run goes on to report the broken rule
+ * instead of crashing in the reader. */
+static struct sim_alloc_link rcu_kept = {&rcu_kept, &rcu_kept};
+static bool rcu_free_visible(const void *p);
+
 void plat_free(void *p)
 {
     struct alloc_hdr *h;
@@ -167,6 +175,16 @@ void plat_free(void *p)
     h = (struct alloc_hdr *)p - 1;
     if (h->magic != ALLOC_MAGIC) {
         sim_panic("plat_free of memory not from plat_alloc, or freed twice");
+    }
+    if (rcu_free_visible(p)) {
+        alloc_unlink(h);
+        alloc_live--;
+        h->magic = 0;
+        h->link.prev = rcu_kept.prev;
+        h->link.next = &rcu_kept;
+        rcu_kept.prev->next = &h->link;
+        rcu_kept.prev = &h->link;
+        return;
     }
 #ifndef SIM_ASAN
     /* Poison so a use after free reads garbage even without ASan.  Under
@@ -511,8 +529,18 @@ bool plat_atomic_cmpxchg(plat_atomic64 *a, uint64_t *expected,
 
 void *plat_atomic_load_ptr(plat_atomic_ptr *a)
 {
+    struct sim_thread *me;
+    void *p;
+
     atomic_point();
-    return atomic_load(&a->p);
+    p = atomic_load(&a->p);
+    me = self();
+    if (me->rcu_nest > 0) {
+        /* Kept for plat_free()'s check: a reader may use what it loaded
+         * until its section ends. */
+        me->rcu_seen[me->rcu_nseen++ % SIM_RCU_SEEN] = p;
+    }
+    return p;
 }
 
 void plat_atomic_store_ptr(plat_atomic_ptr *a, void *p)
@@ -559,6 +587,7 @@ void plat_rcu_read_lock(void)
 
     if (me->rcu_nest++ == 0) {
         TSAN_ACQUIRE(&rcu_gp_start);
+        me->rcu_nseen = 0;
     }
     if (sim_active) {
         sim_sched_point(sim_active);
@@ -576,6 +605,7 @@ void plat_rcu_read_unlock(void)
     if (--me->rcu_nest == 0) {
         TSAN_RELEASE(&rcu_gp_end);
         me->rcu_gen++;
+        me->rcu_nseen = 0;
         if (sim_active) {
             sim_rcu_recheck(sim_active);
         }
@@ -593,11 +623,44 @@ uint64_t sim_rcu_synchronize_calls(void)
     return sim_rcu_syncs;
 }
 
+/* The read-side sections a grace period starting now must outlive (see
+ * rcu_sections_done()); *any tells whether there is one.  me is left
+ * out. */
+static uint64_t *rcu_readers_snap(struct sim *s, const struct sim_thread *me,
+                                  bool *any)
+{
+    uint64_t *snap = calloc(1 + (size_t)s->nthreads, sizeof(*snap));
+
+    if (!snap) {
+        sim_panic("out of memory for a grace period");
+    }
+    *any = false;
+    snap[0] = s->nthreads;
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        struct sim_thread *t = s->threads[i];
+
+        if (t != me && t->state != SIM_T_DONE && t->rcu_nest > 0) {
+            snap[1 + i] = t->rcu_gen + 1;
+            *any = true;
+        }
+    }
+    return snap;
+}
+
+/* Virtual time threads spent in plat_rcu_synchronize() inside runs. */
+static uint64_t sim_rcu_sync_ns;
+
+uint64_t sim_rcu_sync_wait_ns(void)
+{
+    return sim_rcu_sync_ns;
+}
+
 void plat_rcu_synchronize(void)
 {
     struct sim *s = sim_active;
     struct sim_thread *me = self();
     uint64_t *snap;
+    uint64_t start;
     bool any = false;
 
     sim_rcu_syncs++;
@@ -610,19 +673,8 @@ void plat_rcu_synchronize(void)
     if (!s) {
         return;
     }
-    snap = calloc(1 + (size_t)s->nthreads, sizeof(*snap));
-    if (!snap) {
-        sim_panic("out of memory for a grace period");
-    }
-    snap[0] = s->nthreads;
-    for (uint32_t i = 0; i < s->nthreads; i++) {
-        struct sim_thread *t = s->threads[i];
-
-        if (t != me && t->state != SIM_T_DONE && t->rcu_nest > 0) {
-            snap[1 + i] = t->rcu_gen + 1;
-            any = true;
-        }
-    }
+    start = me->t;
+    snap = rcu_readers_snap(s, me, &any);
     /* Owned by the thread until the wait is over, so a thread frozen in
      * the wait does not leak it (sim_destroy() frees it). */
     me->rcu_snap = snap;
@@ -632,7 +684,272 @@ void plat_rcu_synchronize(void)
     }
     me->rcu_snap = NULL;
     free(snap);
+    sim_rcu_sync_ns += me->t - start;
     TSAN_ACQUIRE(&rcu_gp_end);
+}
+
+/* ---- deferred grace periods (plat_call_rcu) and their checks ---- */
+
+/* Callbacks wait in one FIFO.  Inside a run a daemon thread, "rcu
+ * callbacks", spawned by the first plat_call_rcu() of the run on the
+ * least-loaded CPU, takes them in order: each waits until rcu_sync_ns has
+ * passed since it was queued (the grace period's own latency; the thread
+ * sleeps, it does not keep a CPU busy) and until every section in its
+ * reader snapshot has ended, then runs.  Outside a run there are no other
+ * threads: plat_rcu_barrier() runs what is queued.  Callbacks still
+ * queued when a world has been torn down are lost: sim_rcu_pending()
+ * says how many (the scenario runner reports them) and sim_destroy()
+ * drops them.
+ *
+ * The checker (no core predicate involved): plat_atomic_load_ptr() inside
+ * a section records the pointer it returned on the reader; plat_free() of
+ * a block that another thread, still inside the section where it loaded
+ * it, may use is a broken rule, recorded with both threads and kept
+ * unfreed until sim_destroy() so the reader reads valid memory and the
+ * run reports it (sim_rcu_violations()). */
+#define RCU_CB_MAGIC 0x52637542u
+
+struct sim_rcu_cb {
+    uint32_t magic;
+    struct sim_rcu_cb *next;
+    plat_rcu_fn fn;
+    uint64_t *snap;     /* sections to outlive (calloc), NULL: none */
+    uint64_t queued_ns; /* virtual time of plat_call_rcu() */
+};
+_Static_assert(sizeof(struct sim_rcu_cb) <= sizeof(struct plat_rcu_head),
+               "sim callback state must fit struct plat_rcu_head");
+
+static struct sim_rcu_cb *rcu_cb_head, *rcu_cb_tail;
+static uint64_t rcu_cb_queued, rcu_cb_run;
+static struct sim *rcu_cb_sim;          /* the run rcu_cb_thread is in */
+static struct sim_thread *rcu_cb_thread;
+static uint32_t rcu_violations;
+static char rcu_violation[320];
+
+uint64_t sim_rcu_pending(void)
+{
+    return rcu_cb_queued - rcu_cb_run;
+}
+
+uint32_t sim_rcu_violations(char *first, size_t len)
+{
+    uint32_t n = rcu_violations;
+
+    if (first && len) {
+        snprintf(first, len, "%s", rcu_violation);
+    }
+    rcu_violations = 0;
+    rcu_violation[0] = '\0';
+    return n;
+}
+
+static bool rcu_free_visible(const void *p)
+{
+    struct sim *s = sim_active;
+    struct sim_thread *me;
+
+    if (!s) {
+        return false; /* no thread runs: frozen readers never resume */
+    }
+    me = s->cur;
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        const struct sim_thread *t = s->threads[i];
+        uint32_t n = t->rcu_nseen < SIM_RCU_SEEN ? t->rcu_nseen
+                                                 : SIM_RCU_SEEN;
+
+        if (t == me || t->state == SIM_T_DONE || t->frozen ||
+            t->rcu_nest == 0) {
+            continue;
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            if (t->rcu_seen[k] == p) {
+                char where[160];
+
+                if (rcu_violations++ == 0) {
+                    snprintf(rcu_violation, sizeof(rcu_violation),
+                             "plat_free() of a block that thread '%s' "
+                             "loaded in its read-side section, still "
+                             "open: %s at %" PRIu64 " ns", t->name,
+                             sim_where(where, sizeof(where)), me->t);
+                }
+                sim_emit(s, SIM_EV_INSTANT, "rcu: free while visible",
+                         (int64_t)t->id, 0);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Pop the head callback and run it (it may free the object holding it). */
+static void rcu_cb_run_head(void)
+{
+    struct sim_rcu_cb *cb = rcu_cb_head;
+    plat_rcu_fn fn = cb->fn;
+
+    /* The queuer's writes (the object, the reader snapshot allocated
+     * for it) happen before the callback thread frees and runs. */
+    TSAN_ACQUIRE(cb);
+    rcu_cb_head = cb->next;
+    if (!rcu_cb_head) {
+        rcu_cb_tail = NULL;
+    }
+    free(cb->snap);
+    cb->snap = NULL;
+    cb->magic = 0;
+    rcu_cb_run++;
+    TSAN_ACQUIRE(&rcu_gp_end);
+    fn((struct plat_rcu_head *)(void *)cb);
+}
+
+static void rcu_cb_wake_barriers(struct sim *s)
+{
+    for (uint32_t i = 0; i < s->nthreads; i++) {
+        struct sim_thread *w = s->threads[i];
+
+        if (w->state == SIM_T_BLOCKED && w->wait == SIM_WAIT_RCU_CB &&
+            w->wait_obj == &rcu_cb_run) {
+            sim_wake(s, w, s->cur->t, s->cost.wakeup_ns);
+        }
+    }
+}
+
+static void rcu_cb_main(void *arg)
+{
+    struct sim *s = sim_active;
+
+    (void)arg;
+    for (;;) {
+        struct sim_rcu_cb *cb = rcu_cb_head;
+        struct sim_thread *me = s->cur;
+
+        if (!cb) {
+            sim_block(s, SIM_WAIT_RCU_CB, &rcu_cb_head, "rcu callbacks");
+            continue;
+        }
+        if (me->t < cb->queued_ns + s->cost.rcu_sync_ns) {
+            sim_sleep_ns(cb->queued_ns + s->cost.rcu_sync_ns - me->t);
+            continue;
+        }
+        if (cb->snap && !rcu_sections_done(s, cb->snap)) {
+            sim_block(s, SIM_WAIT_RCU, cb->snap, "grace period");
+            continue;
+        }
+        plat_trace_begin("rcu callback");
+        rcu_cb_run_head();
+        plat_trace_end();
+        rcu_cb_wake_barriers(s);
+        sim_sched_point(s);
+    }
+}
+
+/* Make sure the run's callback thread exists and is awake. */
+static void rcu_cb_kick(struct sim *s)
+{
+    if (rcu_cb_sim != s || !rcu_cb_thread) {
+        rcu_cb_thread = sim_spawn(s, "rcu callbacks", sim_pick_cpu(s),
+                                  rcu_cb_main, NULL);
+        if (!rcu_cb_thread) {
+            sim_panic("out of memory for the rcu callback thread");
+        }
+        sim_thread_set_daemon(rcu_cb_thread, true);
+        rcu_cb_sim = s;
+        return;
+    }
+    if (rcu_cb_thread->state == SIM_T_BLOCKED &&
+        rcu_cb_thread->wait == SIM_WAIT_RCU_CB) {
+        sim_wake(s, rcu_cb_thread, s->cur->t, 0);
+    }
+}
+
+void plat_call_rcu(struct plat_rcu_head *head, plat_rcu_fn fn)
+{
+    struct sim *s = sim_active;
+    struct sim_rcu_cb *cb = (struct sim_rcu_cb *)(void *)head->opaque;
+    struct sim_thread *me = self();
+
+    memset(cb, 0, sizeof(*cb));
+    cb->magic = RCU_CB_MAGIC;
+    cb->fn = fn;
+    TSAN_RELEASE(&rcu_gp_start);
+    if (s) {
+        bool any;
+
+        cb->queued_ns = me->t;
+        cb->snap = rcu_readers_snap(s, me, &any);
+        if (!any) {
+            free(cb->snap);
+            cb->snap = NULL;
+        }
+    }
+    TSAN_RELEASE(cb);
+    if (rcu_cb_tail) {
+        rcu_cb_tail->next = cb;
+    } else {
+        rcu_cb_head = cb;
+    }
+    rcu_cb_tail = cb;
+    rcu_cb_queued++;
+    if (s) {
+        rcu_cb_kick(s);
+        sim_sched_point(s);
+    }
+}
+
+void plat_rcu_barrier(void)
+{
+    struct sim *s = sim_active;
+    struct sim_thread *me = self();
+    uint64_t target = rcu_cb_queued;
+
+    if (rcu_cb_run >= target) {
+        return;
+    }
+    if (me->rcu_nest) {
+        sim_panic("thread '%s' waits for callbacks inside a read-side "
+                  "section", me->name);
+    }
+    if (!s) {
+        while (rcu_cb_run < target) {
+            rcu_cb_run_head();
+        }
+        return;
+    }
+    if (me == rcu_cb_thread) {
+        sim_panic("plat_rcu_barrier() from an rcu callback");
+    }
+    rcu_cb_kick(s);
+    while (rcu_cb_run < target) {
+        sim_block(s, SIM_WAIT_RCU_CB, &rcu_cb_run, "rcu barrier");
+    }
+}
+
+void sim_rcu_settle(struct sim *s)
+{
+    while (rcu_cb_head) {
+        struct sim_rcu_cb *cb = rcu_cb_head;
+
+        TSAN_ACQUIRE(cb);
+        rcu_cb_head = cb->next;
+        free(cb->snap);
+        cb->snap = NULL;
+        cb->magic = 0;
+    }
+    rcu_cb_tail = NULL;
+    rcu_cb_run = rcu_cb_queued;
+    if (rcu_cb_sim == s) {
+        rcu_cb_sim = NULL;
+        rcu_cb_thread = NULL;
+    }
+    while (rcu_kept.next != &rcu_kept) {
+        struct sim_alloc_link *l = rcu_kept.next;
+
+        l->prev->next = l->next;
+        l->next->prev = l->prev;
+        free(hdr_of_link(l));
+    }
+    rcu_violations = 0;
+    rcu_violation[0] = '\0';
 }
 
 /* ---- eventfds ---- */

@@ -134,6 +134,18 @@ uint32_t sim_frozen_threads(const struct sim *s);
 uint32_t sim_lock_violations(struct sim *s);
 const char *sim_lock_violation_first(const struct sim *s);
 
+/* Deferred grace periods (plat_call_rcu(), sim/platform_sim.c).
+ * sim_rcu_pending(): callbacks queued and not run yet; once a world is
+ * torn down, each one left is a lost callback.  sim_rcu_violations():
+ * how many times, since the last call or sim_destroy(), plat_free() freed
+ * a block that another thread had loaded with plat_atomic_load_ptr() in a
+ * read-side section still open; the first as text into first (may be
+ * NULL).  Resets the count.  sim_rcu_sync_wait_ns(): virtual time spent
+ * in plat_rcu_synchronize() inside runs, since the process started. */
+uint64_t sim_rcu_pending(void);
+uint32_t sim_rcu_violations(char *first, size_t len);
+uint64_t sim_rcu_sync_wait_ns(void);
+
 /* Replace the cost model (copied); sim_create() starts from the defaults. */
 struct cost_model;
 void sim_set_cost_model(struct sim *s, const struct cost_model *m);

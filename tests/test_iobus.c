@@ -7,14 +7,19 @@
  * ioeventfds, coalesced zones, fixed devices, accesses, userspace ring
  * writes, injected allocation faults) through the harness that
  * fuzz/fuzz_iobus.c also drives (scenarios/src/iobus_diff.h), every variant
- * against model/iobus_oracle, and the refit of seed 004's fitted cost
- * constant (model/cost.c).
+ * against model/iobus_oracle, the refit of seed 004's fitted cost
+ * constant (model/cost.c), and the deferred free mode of registrations:
+ * the old bus kept for a reader and freed by plat_call_rcu(), teardown
+ * running pending frees, explored schedules with long readers, the
+ * platform's callback order and lost-callback and free-under-reader
+ * reports, and iobus-boot's grace-period accounting.
  *
  * Runs on the simulator; outside sim_run() the platform behaves as one
  * thread, so most tests call the core directly.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1309,6 +1314,430 @@ static void iobus_diff_any_bytes_are_a_valid_program(void **state)
     }
 }
 
+/* ---- deferred frees at registration (IOBUS_FREE_DEFERRED) --------------- */
+
+/* Outside a run: a reader inside its section while a DEFERRED registration
+ * replaces the snapshot it loaded; the old snapshot stays allocated until
+ * the callback runs (plat_rcu_barrier()), a SYNC registration frees it
+ * before returning. */
+static void iobus_register_deferred_reader_keeps_old_snapshot(void **state)
+{
+    struct iobus_set set;
+    struct tdev a, b;
+    struct iobus_hit hit;
+    uint64_t live0, pending0;
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+    assert_int_equal(iobus_set_free_mode(&set, IOBUS_FREE_DEFERRED), 0);
+    assert_int_equal(iobus_get_free_mode(&set), IOBUS_FREE_DEFERRED);
+    tdev_init(&a, 1, IOBUS_ORACLE_ACCEPT, 0);
+    tdev_init(&b, 2, IOBUS_ORACLE_ACCEPT, 0);
+    assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x1000, 4, &a.dev), 0);
+    /* The first registration replaced the static empty bus: nothing to
+     * free, nothing queued. */
+    pending0 = sim_rcu_pending();
+    assert_int_equal(set.deferred_frees, 0);
+    live0 = sim_alloc_live();
+
+    plat_rcu_read_lock();
+    assert_int_equal(iobus_probe(&set, IOBUS_MMIO, IOBUS_LOOKUP_BSEARCH,
+                                 0x1000, 4, &hit), 0);
+    assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x2000, 4, &b.dev), 0);
+    /* Returned at once: the new snapshot is live next to the old one. */
+    assert_int_equal(sim_rcu_pending(), pending0 + 1);
+    assert_int_equal(set.deferred_frees, 1);
+    assert_int_equal(sim_alloc_live(), live0 + 1);
+    assert_int_equal(iobus_probe(&set, IOBUS_MMIO, IOBUS_LOOKUP_BSEARCH,
+                                 0x2000, 4, &hit), 0);
+    assert_int_equal(hit.tag, 2);
+    plat_rcu_read_unlock();
+
+    plat_rcu_barrier();
+    assert_int_equal(sim_rcu_pending(), 0);
+    assert_int_equal(sim_alloc_live(), live0);
+
+    /* SYNC: freed before the registration returns, nothing queued. */
+    assert_int_equal(iobus_set_free_mode(&set, IOBUS_FREE_SYNC), 0);
+    assert_int_equal(iobus_unregister(&set, IOBUS_MMIO, &b.dev), 0);
+    assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x2000, 4, &b.dev), 0);
+    assert_int_equal(sim_rcu_pending(), 0);
+    assert_int_equal(sim_alloc_live(), live0);
+    iobus_set_destroy(&set);
+    assert_int_equal(a.destroyed, 1);
+    assert_int_equal(b.destroyed, 1);
+}
+
+/* Teardown with frees still queued runs them (none is lost), destroys
+ * every device once and leaks nothing. */
+static void iobus_set_destroy_runs_pending_deferred_frees(void **state)
+{
+    struct iobus_set set;
+    struct tdev d[5];
+    uint64_t live0 = sim_alloc_live();
+
+    (void)state;
+    iobus_set_init(&set, IOBUS_LOOKUP_EYTZINGER);
+    assert_int_equal(iobus_set_free_mode(&set, IOBUS_FREE_DEFERRED), 0);
+    for (unsigned i = 0; i < 5; i++) {
+        tdev_init(&d[i], i + 1, IOBUS_ORACLE_ACCEPT, 0);
+        assert_int_equal(iobus_register(&set, i % 2 ? IOBUS_PIO : IOBUS_MMIO,
+                                        0x100 * i, 4, &d[i].dev), 0);
+    }
+    /* Each bus's first registration replaced the empty bus. */
+    assert_int_equal(sim_rcu_pending(), 3);
+    iobus_set_destroy(&set);
+    if (sim_rcu_pending() != 0) {
+        fail_msg("%" PRIu64 " deferred frees still queued after "
+                 "iobus_set_destroy()", sim_rcu_pending());
+    }
+    assert_int_equal(sim_alloc_live(), live0);
+    for (unsigned i = 0; i < 5; i++) {
+        assert_int_equal(d[i].destroyed, 1);
+    }
+}
+
+static void iobus_free_names_round_trip(void **state)
+{
+    (void)state;
+    assert_string_equal(iobus_free_name(IOBUS_FREE_SYNC), "sync");
+    assert_string_equal(iobus_free_name(IOBUS_FREE_DEFERRED), "deferred");
+    assert_null(iobus_free_name(IOBUS_FREE_NR));
+    assert_int_equal(iobus_free_from_name("deferred"), IOBUS_FREE_DEFERRED);
+    assert_int_equal(iobus_free_from_name("async"), -ENOENT);
+    assert_int_equal(iobus_free_from_name(NULL), -ENOENT);
+    assert_int_equal(iobus_set_free_mode(NULL, IOBUS_FREE_SYNC), -EINVAL);
+}
+
+/* Readers that hold the bus for a long time while an updater keeps
+ * registering in DEFERRED mode, under explored schedules. */
+#define DF_READERS 2
+#define DF_DEVS 12
+
+struct df {
+    struct iobus_set set;
+    struct tdev dev[DF_DEVS];
+    unsigned registered;
+    uint64_t reads, misses;
+    int reg_rc;
+};
+
+static void df_reader(void *arg)
+{
+    struct df *g = arg;
+
+    for (unsigned i = 0; i < 3 * DF_DEVS; i++) {
+        struct iobus_hit hit;
+        unsigned want = g->registered;
+
+        plat_rcu_read_lock();
+        if (want > 0 && iobus_probe(&g->set, IOBUS_MMIO,
+                                    IOBUS_LOOKUP_BSEARCH,
+                                    0x1000 * (uint64_t)want, 4, &hit) != 0) {
+            g->misses++;
+        }
+        /* Hold the snapshot past several registrations. */
+        sim_sleep_ns(3000);
+        plat_yield();
+        (void)iobus_nr_ranges(&g->set, IOBUS_MMIO);
+        g->reads++;
+        plat_rcu_read_unlock();
+        plat_yield();
+    }
+}
+
+static void df_updater(void *arg)
+{
+    struct df *g = arg;
+
+    for (unsigned i = 0; i < DF_DEVS; i++) {
+        int rc = iobus_register(&g->set, IOBUS_MMIO,
+                                0x1000 * (uint64_t)(i + 1), 4,
+                                &g->dev[i].dev);
+
+        if (rc) {
+            g->reg_rc = rc;
+        }
+        g->registered = i + 1;
+        plat_yield();
+    }
+}
+
+static void iobus_deferred_register_frees_no_snapshot_a_reader_holds(
+    void **state)
+{
+    static const enum sim_strategy strategies[] = {
+        SIM_STRATEGY_TIME, SIM_STRATEGY_RANDOM, SIM_STRATEGY_PCT,
+    };
+    struct df *g = calloc(1, sizeof(*g));
+
+    (void)state;
+    assert_non_null(g);
+    for (unsigned k = 0; k < 3; k++) {
+        for (uint64_t seed = 1; seed <= 30; seed++) {
+            struct sim_options o;
+            struct sim_tape *tape = sim_tape_from_seed(seed);
+            struct sim *s;
+            enum sim_result r;
+            uint64_t live0 = sim_alloc_live();
+            char first[320];
+            uint32_t bad;
+
+            memset(g, 0, sizeof(*g));
+            iobus_set_init(&g->set, IOBUS_LOOKUP_BSEARCH);
+            assert_int_equal(iobus_set_free_mode(&g->set,
+                                                 IOBUS_FREE_DEFERRED), 0);
+            for (unsigned i = 0; i < DF_DEVS; i++) {
+                tdev_init(&g->dev[i], i + 1, IOBUS_ORACLE_ACCEPT, 0);
+            }
+            sim_options_default(&o);
+            o.ncpus = 3;
+            o.strategy = strategies[k];
+            o.pct_steps = 400;
+            assert_non_null(tape);
+            s = sim_create(&o, tape);
+            assert_non_null(s);
+            for (unsigned i = 0; i < DF_READERS; i++) {
+                sim_spawn(s, "reader", i, df_reader, g);
+            }
+            sim_spawn(s, "updater", 2, df_updater, g);
+            r = sim_run(s);
+            bad = sim_rcu_violations(first, sizeof(first));
+            iobus_set_destroy(&g->set);
+            if (r != SIM_OK || bad || g->reg_rc || g->misses ||
+                sim_rcu_pending() || sim_alloc_live() != live0) {
+                fail_msg("strategy %u seed %" PRIu64 ": %s, %u freed under "
+                         "a reader (%s), register rc %d, %" PRIu64
+                         " misses, %" PRIu64 " callbacks lost, %" PRIu64
+                         " blocks live vs %" PRIu64, k, seed,
+                         sim_result_name(r), bad, first, g->reg_rc,
+                         g->misses, sim_rcu_pending(), sim_alloc_live(),
+                         live0);
+            }
+            sim_destroy(s);
+            sim_tape_destroy(tape);
+            assert_int_equal(g->reads, DF_READERS * 3 * DF_DEVS);
+        }
+    }
+    free(g);
+}
+
+/* iobus-boot measures the register-path grace periods in the simulator;
+ * with one vCPU no reader can stretch them, so the sync variant waits
+ * exactly rcu_sync_ns per registration, the deferred variant not at all,
+ * and that wait is exactly what the deferred variant takes off the boot
+ * time (the compare's prediction rests on this). */
+static void iobus_boot_sync_grace_is_the_boot_time_deferred_saves(
+    void **state)
+{
+    static const char *const common[] = {
+        "vm.vcpus=1", "cost.firmware_ns=1000000", "cost.kernel_ns=2000000",
+        "cost.probe_ns=100000", "cost.rcu_sync_ns=7000",
+    };
+    const char *sets[6];
+    double boot[2], grace[2], regs[2];
+    struct scn_request q;
+
+    (void)state;
+    memset(&q, 0, sizeof(q));
+    q.scenario = "iobus-boot";
+    q.quiet = true;
+    q.silent = true;
+    for (unsigned i = 0; i < 5; i++) {
+        sets[i] = common[i];
+    }
+    for (unsigned v = 0; v < 2; v++) {
+        struct scn_run r;
+
+        sets[5] = v == 0 ? "run.variant=sync" : "run.variant=deferred";
+        assert_int_equal(scn_run_with(&q, sets, 6, &r), 0);
+        boot[v] = scn_metric_get(&r, "boot_ms");
+        grace[v] = scn_metric_get(&r, "reg_grace_ms");
+        regs[v] = scn_metric_get(&r, "registrations");
+        scn_run_release(&r);
+    }
+    /* 6 kernel devices + 2 zones + 4 + 28 ioeventfds. */
+    assert_true(regs[0] == 40.0 && regs[1] == 40.0);
+    if (!(fabs(grace[0] * 1e6 - regs[0] * 7000.0) < 0.5 && grace[1] == 0.0 &&
+          fabs((boot[0] - boot[1]) - grace[0]) < 1e-6)) {
+        fail_msg("sync: %.6f ms in %.0f register grace periods (want %.6f), "
+                 "deferred: %.6f ms; boot %.6f vs %.6f ms", grace[0],
+                 regs[0], regs[0] * 7e-3, grace[1], boot[0], boot[1]);
+    }
+}
+
+/* ---- the platform's call_rcu rules, as the I/O bus relies on them ------- */
+
+struct cbt {
+    struct plat_rcu_head head[2];
+    uint64_t ran_ns[2];
+    unsigned order[2], nran;
+    uint64_t r1_left_ns, r2_left_ns;
+    plat_atomic_ptr ptr;
+    void *block;
+};
+
+static struct cbt *cbt_g;
+
+static void cbt_cb(struct plat_rcu_head *h)
+{
+    unsigned i = h == &cbt_g->head[0] ? 0 : 1;
+
+    cbt_g->ran_ns[i] = plat_now_ns();
+    cbt_g->order[cbt_g->nran++] = i;
+}
+
+static void cbt_r1(void *arg)
+{
+    (void)arg;
+    plat_rcu_read_lock();
+    sim_sleep_ns(50000);
+    cbt_g->r1_left_ns = plat_now_ns();
+    plat_rcu_read_unlock();
+}
+
+static void cbt_r2(void *arg)
+{
+    (void)arg;
+    sim_sleep_ns(3000);
+    plat_rcu_read_lock();
+    sim_sleep_ns(200000);
+    cbt_g->r2_left_ns = plat_now_ns();
+    plat_rcu_read_unlock();
+}
+
+static void cbt_updater(void *arg)
+{
+    (void)arg;
+    sim_sleep_ns(1000);
+    plat_call_rcu(&cbt_g->head[0], cbt_cb);
+    sim_sleep_ns(1000);
+    plat_call_rcu(&cbt_g->head[1], cbt_cb);
+}
+
+/* Callbacks run in queue order, after every reader that was inside a
+ * section when they were queued (r1), and without waiting for a reader
+ * that began later (r2). */
+static void plat_call_rcu_runs_fifo_after_earlier_readers_only(void **state)
+{
+    struct sim_options o;
+    struct sim_tape *tape = sim_tape_from_seed(1);
+    struct sim *s;
+    struct cbt g;
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    cbt_g = &g;
+    sim_options_default(&o);
+    o.ncpus = 4;
+    s = sim_create(&o, tape);
+    assert_non_null(s);
+    sim_spawn(s, "r1", 0, cbt_r1, NULL);
+    sim_spawn(s, "r2", 1, cbt_r2, NULL);
+    sim_spawn(s, "updater", 2, cbt_updater, NULL);
+    assert_int_equal(sim_run(s), SIM_OK);
+    assert_int_equal(g.nran, 2);
+    assert_int_equal(g.order[0], 0);
+    assert_int_equal(g.order[1], 1);
+    if (!(g.ran_ns[0] >= g.r1_left_ns && g.ran_ns[1] >= g.ran_ns[0] &&
+          g.ran_ns[1] < g.r2_left_ns)) {
+        fail_msg("callbacks at %" PRIu64 " and %" PRIu64 " ns; r1 left at %"
+                 PRIu64 ", r2 at %" PRIu64, g.ran_ns[0], g.ran_ns[1],
+                 g.r1_left_ns, g.r2_left_ns);
+    }
+    assert_int_equal(sim_rcu_pending(), 0);
+    sim_destroy(s);
+    sim_tape_destroy(tape);
+}
+
+static void cbt_lost_updater(void *arg)
+{
+    (void)arg;
+    plat_rcu_read_lock();
+    plat_call_rcu(&cbt_g->head[0], cbt_cb);
+    plat_rcu_read_unlock();
+}
+
+/* A callback queued in a run whose only other thread ends first stays
+ * queued: sim_rcu_pending() reports it until the simulation is destroyed,
+ * which drops it without running it. */
+static void sim_rcu_pending_reports_a_callback_never_run(void **state)
+{
+    struct sim_options o;
+    struct sim_tape *tape = sim_tape_from_seed(1);
+    struct sim *s;
+    struct cbt g;
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    cbt_g = &g;
+    sim_options_default(&o);
+    s = sim_create(&o, tape);
+    assert_non_null(s);
+    sim_spawn(s, "updater", 0, cbt_lost_updater, NULL);
+    assert_int_equal(sim_run(s), SIM_OK);
+    assert_int_equal(g.nran, 0);
+    assert_int_equal(sim_rcu_pending(), 1);
+    sim_destroy(s);
+    assert_int_equal(sim_rcu_pending(), 0);
+    assert_int_equal(g.nran, 0);
+    sim_tape_destroy(tape);
+}
+
+static void cbt_loader(void *arg)
+{
+    (void)arg;
+    plat_rcu_read_lock();
+    (void)plat_atomic_load_ptr(&cbt_g->ptr);
+    sim_sleep_ns(10000);
+    /* Still readable: the checker kept the block back. */
+    cbt_g->order[0] = *(unsigned char *)cbt_g->block;
+    plat_rcu_read_unlock();
+}
+
+static void cbt_freer(void *arg)
+{
+    (void)arg;
+    sim_sleep_ns(1000);
+    plat_atomic_store_ptr(&cbt_g->ptr, NULL);
+    plat_free(cbt_g->block); /* no grace period: the broken rule */
+}
+
+/* plat_free() of a block a reader loaded in its open section is reported
+ * with the reader's name, and the block stays readable for the reader. */
+static void plat_free_of_block_an_open_reader_loaded_is_reported(
+    void **state)
+{
+    struct sim_options o;
+    struct sim_tape *tape = sim_tape_from_seed(1);
+    struct sim *s;
+    struct cbt g;
+    char first[320];
+    uint64_t live0 = sim_alloc_live();
+
+    (void)state;
+    memset(&g, 0, sizeof(g));
+    cbt_g = &g;
+    g.block = plat_alloc(16);
+    assert_non_null(g.block);
+    memset(g.block, 0x5a, 16);
+    plat_atomic_store_ptr(&g.ptr, g.block);
+    sim_options_default(&o);
+    s = sim_create(&o, tape);
+    assert_non_null(s);
+    sim_spawn(s, "loader", 0, cbt_loader, NULL);
+    sim_spawn(s, "freer", 1, cbt_freer, NULL);
+    assert_int_equal(sim_run(s), SIM_OK);
+    assert_int_equal(sim_rcu_violations(first, sizeof(first)), 1);
+    if (!strstr(first, "'loader'")) {
+        fail_msg("message does not name the reader: %s", first);
+    }
+    assert_int_equal(g.order[0], 0x5a);
+    assert_int_equal(sim_alloc_live(), live0);
+    sim_destroy(s);
+    sim_tape_destroy(tape);
+}
+
 /* ---- the cost model's fitted constant ----------------------------------- */
 
 int scn_iobus_fit(const struct scn_request *q, double *user_ns);
@@ -1371,6 +1800,16 @@ int main(void)
         cmocka_unit_test(iobus_diff_skipped_oracle_update_is_reported),
         cmocka_unit_test(iobus_diff_any_bytes_are_a_valid_program),
         cmocka_unit_test(cost_model_default_matches_refit_of_seed004),
+        cmocka_unit_test(iobus_register_deferred_reader_keeps_old_snapshot),
+        cmocka_unit_test(iobus_set_destroy_runs_pending_deferred_frees),
+        cmocka_unit_test(iobus_free_names_round_trip),
+        cmocka_unit_test(
+            iobus_deferred_register_frees_no_snapshot_a_reader_holds),
+        cmocka_unit_test(plat_call_rcu_runs_fifo_after_earlier_readers_only),
+        cmocka_unit_test(sim_rcu_pending_reports_a_callback_never_run),
+        cmocka_unit_test(plat_free_of_block_an_open_reader_loaded_is_reported),
+        cmocka_unit_test(
+            iobus_boot_sync_grace_is_the_boot_time_deferred_saves),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

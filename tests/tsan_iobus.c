@@ -4,7 +4,8 @@
  * buses while one updater registers and unregisters devices, assigns and
  * deassigns ioeventfds, adds and removes coalesced zones and switches the
  * lookup variant, and a userspace thread drains the coalesced ring and the
- * eventfds.
+ * eventfds; once with synchronous frees, once with registrations deferring
+ * the free of the old bus to the host's plat_call_rcu() thread.
  *
  * What it relies on ThreadSanitizer for: a device freed by its owner after
  * a successful unregister, or a snapshot freed by the updater, while a
@@ -250,15 +251,14 @@ static void update(uint64_t k, uint64_t *rs)
     }
 }
 
-static void iobus_readers_race_updater_without_reaching_freed_devices(
-    void **state)
+static void race(enum iobus_free mode)
 {
     struct plat_thread *t[NREADERS + 1];
     uint64_t rs = 88172645463325252ull;
 
-    (void)state;
     memset(&st, 0, sizeof(st));
     iobus_set_init(&st.set, IOBUS_LOOKUP_BSEARCH);
+    assert_int_equal(iobus_set_free_mode(&st.set, mode), 0);
     ioeventfd_set_init(&st.efds, &st.set);
     coalesced_mmio_init(&st.cmmio, &st.set);
     for (unsigned i = 0; i < NEFDS; i++) {
@@ -271,6 +271,12 @@ static void iobus_readers_race_updater_without_reaching_freed_devices(
     }
     assert_int_equal(plat_thread_create(&t[NREADERS], "userspace",
                                         userspace, NULL), 0);
+    /* On a loaded machine the readers may not be scheduled before the
+     * updates are over: let them start first (bounded). */
+    for (unsigned y = 0; y < 10000000 && atomic_load(&st.accesses) == 0;
+         y++) {
+        plat_yield();
+    }
     for (uint64_t k = 0; k < UPDATES; k++) {
         update(k, &rs);
     }
@@ -297,11 +303,29 @@ static void iobus_readers_race_updater_without_reaching_freed_devices(
     assert_int_equal(atomic_load(&st.freed), atomic_load(&st.allocated));
 }
 
+static void iobus_readers_race_updater_without_reaching_freed_devices(
+    void **state)
+{
+    (void)state;
+    race(IOBUS_FREE_SYNC);
+}
+
+/* The same with registrations handing the old bus to plat_call_rcu():
+ * the host's callback thread frees it while readers run. */
+static void iobus_readers_race_deferred_frees_without_reaching_freed_buses(
+    void **state)
+{
+    (void)state;
+    race(IOBUS_FREE_DEFERRED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(
             iobus_readers_race_updater_without_reaching_freed_devices),
+        cmocka_unit_test(
+            iobus_readers_race_deferred_frees_without_reaching_freed_buses),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

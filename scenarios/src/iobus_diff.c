@@ -33,6 +33,7 @@
 #include "model/iobus_oracle.h"
 #include "scenarios/src/iobus_diff.h"
 #include "sim/fault.h"
+#include "sim/sim.h"
 
 /* The checker's own branches are no news about the code under test: keep
  * them out of a fuzzer's coverage feedback (and its cost). */
@@ -55,6 +56,7 @@
  * the end of the input. */
 #define DW_DENSE_RANGES 32
 #define DW_SPARSE 16
+#define DW_BARRIER_EVERY 5 /* run the queued deferred frees every Nth */
 
 #define DW_FIXED_SETS 2 /* FIXED commands that run per input */
 
@@ -152,6 +154,7 @@ struct dworld {
 struct diff {
     struct dworld *w;
     enum iobus_lookup lookup; /* the world's variant between accesses */
+    enum iobus_free free_mode; /* how registrations free old snapshots */
     struct iobus_oracle *o;
     uint64_t olog[DW_LOG];
     size_t nolog;
@@ -288,10 +291,12 @@ static void oracle_destroyed(void *arg, uint64_t tag,
 
 /* ---- worlds ------------------------------------------------------------- */
 
-static void dworld_open(struct dworld *w, enum iobus_lookup lookup)
+static void dworld_open(struct dworld *w, enum iobus_lookup lookup,
+                        enum iobus_free free_mode)
 {
     memset(w, 0, sizeof(*w));
     iobus_set_init(&w->set, lookup);
+    (void)iobus_set_free_mode(&w->set, free_mode);
     ioeventfd_set_init(&w->efds, &w->set);
     coalesced_mmio_init(&w->cmmio, &w->set);
     for (unsigned i = 0; i < DW_DEVS; i++) {
@@ -397,12 +402,14 @@ static bool sabotaged(const struct diff *d);
 
 struct cost_mark {
     uint64_t gp;
+    uint64_t queued; /* deferred frees waiting in the platform */
     struct iobus_oracle_cost o;
 };
 
 static void cost_begin(const struct diff *d, struct cost_mark *m)
 {
     m->gp = sim_rcu_synchronize_calls();
+    m->queued = sim_rcu_pending();
     iobus_oracle_get_cost(d->o, &m->o);
 }
 
@@ -412,7 +419,9 @@ static void cost_check(struct diff *d, const struct cost_mark *m,
 {
     struct iobus_oracle_cost now;
     uint64_t gp = sim_rcu_synchronize_calls() - m->gp;
+    uint64_t queued = sim_rcu_pending() - m->queued;
     uint64_t want_gp = 0;
+    uint64_t want_queued = 0;
     uint64_t want_allocs = d->fault_nth;
 
     if (d->failed || sabotaged(d)) {
@@ -422,11 +431,14 @@ static void cost_check(struct diff *d, const struct cost_mark *m,
         iobus_oracle_get_cost(d->o, &now);
         want_gp = now.grace_periods - m->o.grace_periods;
         want_allocs = now.allocs - m->o.allocs;
+        want_queued = now.deferred_frees - m->o.deferred_frees;
     }
-    if (gp != want_gp || allocs != want_allocs) {
-        fail(d, "cost: %" PRIu64 " grace periods and %" PRIu64
-             " allocations, the oracle expects %" PRIu64 " and %" PRIu64,
-             gp, allocs, want_gp, want_allocs);
+    if (gp != want_gp || allocs != want_allocs || queued != want_queued) {
+        fail(d, "cost (%s frees): %" PRIu64 " grace periods, %" PRIu64
+             " allocations and %" PRIu64 " deferred frees, the oracle "
+             "expects %" PRIu64 ", %" PRIu64 " and %" PRIu64,
+             iobus_free_name(d->free_mode), gp, allocs, queued, want_gp,
+             want_allocs, want_queued);
     }
 }
 
@@ -798,6 +810,7 @@ static void do_access(struct diff *d, struct dom_cursor *c, bool write)
     uint8_t val[8];
     uint64_t otag = 0;
     uint64_t gp0 = sim_rcu_synchronize_calls();
+    uint64_t queued0 = sim_rcu_pending();
     uint64_t allocs;
     int orc;
 
@@ -845,10 +858,12 @@ static void do_access(struct diff *d, struct dom_cursor *c, bool write)
     iobus_set_lookup(&w->set, d->lookup);
     allocs = disarm();
     if (!d->failed &&
-        (allocs != 0 || sim_rcu_synchronize_calls() != gp0)) {
-        fail(d, "cost: a dispatch allocated %" PRIu64 " times and waited "
-             "for %" PRIu64 " grace periods", allocs,
-             sim_rcu_synchronize_calls() - gp0);
+        (allocs != 0 || sim_rcu_synchronize_calls() != gp0 ||
+         sim_rcu_pending() != queued0)) {
+        fail(d, "cost: a dispatch allocated %" PRIu64 " times, waited "
+             "for %" PRIu64 " grace periods and queued %" PRIu64 " frees",
+             allocs, sim_rcu_synchronize_calls() - gp0,
+             sim_rcu_pending() - queued0);
     }
     check_probes(d, w, bus, addr, alen);
     if (orc == 0) {
@@ -947,6 +962,20 @@ static void do_command(struct diff *d, const uint8_t *p, size_t n)
     if (!d->failed && (total <= DW_DENSE_RANGES || d->cmd % DW_SPARSE == 0)) {
         check_state(d);
     }
+    /* Deferred frees run now and then (outside a simulation a barrier
+     * runs them), so later commands meet both queued and freed
+     * snapshots; each must free exactly one live block. */
+    if (!d->failed && d->cmd % DW_BARRIER_EVERY == 0 && sim_rcu_pending()) {
+        uint64_t pending = sim_rcu_pending();
+        uint64_t live = sim_alloc_live();
+
+        plat_rcu_barrier();
+        if (sim_rcu_pending() != 0 || live - sim_alloc_live() != pending) {
+            fail(d, "barrier: %" PRIu64 " frees still queued, %" PRIu64
+                 " blocks freed for %" PRIu64 " queued", sim_rcu_pending(),
+                 live - sim_alloc_live(), pending);
+        }
+    }
 }
 
 /* Length of the command starting at in[0..n): up to the next separator.
@@ -1005,7 +1034,9 @@ int iobus_diff_run(const uint8_t *in, size_t n,
      * turn across inputs and a given input always picks the same. */
     d->w = &world;
     d->lookup = (enum iobus_lookup)(n % IOBUS_LOOKUP_NR);
-    dworld_open(d->w, d->lookup);
+    d->free_mode = (enum iobus_free)(n / IOBUS_LOOKUP_NR % IOBUS_FREE_NR);
+    iobus_oracle_set_free_mode(d->o, d->free_mode);
+    dworld_open(d->w, d->lookup, d->free_mode);
 
     for (size_t i = 0; i < n && !d->failed;) {
         size_t len = command_len(in + i, n - i);

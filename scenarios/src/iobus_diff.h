@@ -7,6 +7,9 @@
  * The lookup variant only steers dispatch, so one set of buses takes the
  * updates (under a variant that follows from the input's length) and every
  * access is dispatched under each variant in turn, from the same state.
+ * The free mode of registrations (core/iobus.h: SYNC or DEFERRED) follows
+ * from the length too: (n / IOBUS_LOOKUP_NR) % IOBUS_FREE_NR, so every
+ * pair of lookup variant and free mode gets its turn.
  *
  * Encoding.  The input is a list of commands separated by the 4 bytes
  * "FUZZ" (IOBUS_DIFF_SEP).  In a command, byte 0 is the opcode (taken
@@ -67,10 +70,13 @@
  * every update while the buses are small, every 16th command beyond 32
  * ranges).  Cost is part of the contract: every update waits for exactly
  * the grace periods and attempts exactly the allocations (objects and bus
- * snapshots) that the oracle's rules expect, on the fallback paths too (a
+ * snapshots) and queues exactly the deferred frees (DEFERRED mode) that
+ * the oracle's rules expect, on the fallback paths too (a
  * registration out of memory stops at the failed allocation and waits for
  * nothing; an unregister out of memory empties the bus and still waits
- * once), and an access neither allocates nor waits.  At the end: the whole
+ * once), and an access neither allocates nor waits nor queues; every
+ * fifth command the queued frees run and each frees one block.  At the
+ * end: the whole
  * state and ring again, then teardown destroys what the oracle destroys,
  * and every allocation is freed.
  */

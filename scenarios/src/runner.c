@@ -685,6 +685,21 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
         scn_check(r, false, "lock_rule", "%s",
                   sim_lock_violation_first(r->sim));
     }
+    /* Deferred grace periods (sim/sim.h): a block freed under a reader,
+     * a callback still queued after the world's teardown. */
+    if (r->sim && rc >= 0) {
+        char first[320];
+        uint64_t lost = sim_rcu_pending();
+
+        if (sim_rcu_violations(first, sizeof(first))) {
+            scn_check(r, false, "rcu_rule", "%s", first);
+        }
+        if (lost) {
+            scn_check(r, false, "rcu_callback_lost", "%" PRIu64 " callback"
+                      "(s) queued with plat_call_rcu() never ran by the end "
+                      "of the teardown", lost);
+        }
+    }
     if (q->trace_path) {
         trace_rc = write_trace(r, q->trace_path);
     }
