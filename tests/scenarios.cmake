@@ -54,6 +54,7 @@ set(KVMSIM_SCENARIO_RUNS
     "lpi-storm --variant sharded --set nics=10 --set remap_every_us=200 --set inv_every_us=50 --seed 2"
     "lpi-storm --variant lockless --set nics=6 --set queues=3 --set remap_every_us=100 --set duration_ms=5 --strategy random --seed 3"
     "lpi-storm --variant global --set nics=4 --set remap_every_us=150 --set duration_ms=3 --strategy pct --seed 4"
+    "lpi-storm --variant sharded --set faults.alloc=0.05 --set remap_every_us=1000 --seed 1"
     "virtio-blk-mq --variant sync"
     "virtio-blk-mq --variant ioeventfd"
     "virtio-blk-mq --variant ioeventfd --set transport=modern --strategy random --seed 2 --set requests=200"

@@ -192,6 +192,7 @@ struct lpi_change {
 struct lpi_key_log {
     struct lpi_change *c;
     uint32_t n, cap;
+    bool gone; /* its MAPTI was refused by an allocation fault */
 };
 
 struct lpi_world {
@@ -217,6 +218,7 @@ struct lpi_world {
     uint64_t *ok_per_key;        /* injections that reported delivery */
     uint64_t stale, stale_first_key;
     uint64_t cmd_errors, check_failures, oom;
+    uint64_t cmd_nomem; /* guest commands refused by an allocation fault */
     char check_msg[256];
     unsigned leaked;
     uint32_t storm_live;          /* storm actors still running */
@@ -519,12 +521,18 @@ static void lpi_nic_thread(void *arg)
     lpi_storm_done(w);
 }
 
-/* Run one guest command, numbering it and logging its effect on the
- * translations for the freshness rule. */
+/* Run one guest command on `target` (a key, or -1 for none), numbering
+ * it and logging its effect on key `key`'s translation for the freshness
+ * rule.  A MAPTI refused by an allocation fault leaves the event unmapped
+ * (the guest is not told): later commands on it find nothing (-ENOENT),
+ * which is expected, until a MAPTI succeeds. */
 static void lpi_guest_cmd(struct lpi_world *w, const struct its_cmd *c,
-                          bool invalidates, int64_t key, uint32_t new_intid)
+                          int64_t target, bool invalidates, int64_t key,
+                          uint32_t new_intid)
 {
     uint32_t v;
+    bool logged = false;
+    int rc;
 
     if (w->ncmds + 1 >= w->cmds_cap) {
         uint32_t cap = w->cmds_cap ? 2 * w->cmds_cap : 64;
@@ -545,12 +553,31 @@ static void lpi_guest_cmd(struct lpi_world *w, const struct its_cmd *c,
     }
     v = ++w->ncmds;
     w->invalidates[v] = invalidates;
-    if (key >= 0 && lpi_log_append(w, (uint32_t)key, v, new_intid) < 0) {
-        w->oom++;
+    if (key >= 0) {
+        if (lpi_log_append(w, (uint32_t)key, v, new_intid) < 0) {
+            w->oom++;
+        } else {
+            logged = true;
+        }
     }
     w->started = v;
-    if (its_cmd_exec(w->its, c) != 0) {
+    rc = its_cmd_exec(w->its, c);
+    if (rc == -ENOMEM && c->op == ITS_CMD_MAPTI && target >= 0) {
+        w->cmd_nomem++; /* an injected fault: expected, not an error */
+        w->log[target].gone = true;
+    } else if (rc == -ENOENT && target >= 0 && w->log[target].gone) {
+        w->cmd_nomem++;
+    } else if (rc != 0) {
         w->cmd_errors++;
+    } else if (c->op == ITS_CMD_MAPTI && target >= 0) {
+        w->log[target].gone = false;
+    }
+    if (rc != 0 && logged) {
+        /* A refused command changed nothing: after it the key
+         * translates as before it. */
+        struct lpi_key_log *l = &w->log[key];
+
+        l->c[l->n - 1].intid = l->n >= 2 ? l->c[l->n - 2].intid : 0;
     }
     w->completed = v;
 }
@@ -584,7 +611,8 @@ static void lpi_guest_thread(void *arg)
                 c.op = ITS_CMD_INVALL;
                 c.icid = w->collection[key];
             }
-            lpi_guest_cmd(w, &c, false, -1, 0);
+            lpi_guest_cmd(w, &c, ninv % 2 ? -1 : (int64_t)key, false, -1,
+                          0);
             ninv++;
             next_inv += w->inv_every_ns;
         } else {
@@ -597,7 +625,7 @@ static void lpi_guest_thread(void *arg)
 
                 w->collection[key] = (w->collection[key] + 1) % w->vcpus;
                 c.icid = w->collection[key];
-                lpi_guest_cmd(w, &c, true, key, lpi_intid(key));
+                lpi_guest_cmd(w, &c, key, true, key, lpi_intid(key));
             } else {
                 struct its_cmd d = {.op = ITS_CMD_DISCARD, .devid = m.devid,
                                     .eventid = m.eventid};
@@ -606,8 +634,8 @@ static void lpi_guest_thread(void *arg)
                                     .intid = lpi_intid(key),
                                     .icid = w->collection[key]};
 
-                lpi_guest_cmd(w, &d, true, key, 0);
-                lpi_guest_cmd(w, &c, false, key, lpi_intid(key));
+                lpi_guest_cmd(w, &d, key, true, key, 0);
+                lpi_guest_cmd(w, &c, key, false, key, lpi_intid(key));
             }
             nremap++;
             next_remap += w->remap_every_ns;
