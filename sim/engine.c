@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "sim/internal.h"
+#include "sim/liveness.h"
 #include "sim/tape.h"
 #include "sim/tsan.h"
 
@@ -775,6 +776,9 @@ enum sim_result sim_run(struct sim *s)
     sim_trace_mix(s->trace, (uint64_t)s->result);
     sim_trace_mix(s->trace, s->now);
     freeze_unfinished(s);
+    if (s->result == SIM_OK) {
+        sim_liveness_settle(s); /* observes only (sim/liveness.h) */
+    }
     s->running = false;
     sim_active = NULL;
     return s->result;
