@@ -34,6 +34,8 @@ struct sim_live {
     char span[48];             /* its innermost span then */
     char waiter[48];           /* last thread that waited, or the hook */
     bool hook;                 /* waiter names a kernel hook */
+    uint32_t waiter_run;       /* live_run of the last wait (0: none) */
+    uint32_t waiter_tid;       /* its thread's id there */
 };
 
 static struct sim_live *live_head, *live_tail;
@@ -112,6 +114,12 @@ void sim_live_waiter(struct sim_live **rec, const char *name)
     if (*rec && !(*rec)->hook) {
         snprintf(buf, sizeof(buf), "thread '%s'", t ? t->name : "?");
         put((*rec)->waiter, sizeof((*rec)->waiter), buf);
+        if (sim_active && sim_active->live_run == 0) {
+            sim_active->live_run = ++live_runs;
+        }
+        (*rec)->waiter_run = sim_active ? (uint32_t)sim_active->live_run
+                                        : 0;
+        (*rec)->waiter_tid = t ? t->id : 0;
     }
 }
 
@@ -154,12 +162,34 @@ void sim_live_consumer(struct sim_live **rec, const char *name,
 }
 
 SIM_UNCOVERED
+static void report(struct sim *s, struct sim_live *r, uint64_t now,
+                   bool destroyed)
+{
+    r->reported = true;
+    if (s->lost_wakeups++ > 0) {
+        return;
+    }
+    snprintf(s->lost_wakeup, sizeof(s->lost_wakeup),
+             "lost wakeup: eventfd '%s' signalled by thread '%s' in %s at %"
+             PRIu64 " ns, %s %" PRIu64 " ns (bound %" PRIu64 " ns); "
+             "waiter: %s", r->name, r->signaller, r->span, r->since_ns,
+             destroyed ? "destroyed unconsumed at" : "not consumed by", now,
+             r->bound_ns, r->waiter[0] ? r->waiter : "none yet");
+}
+
+SIM_UNCOVERED
 void sim_live_free(struct sim_live **rec)
 {
     struct sim_live *r = *rec;
 
     if (!r) {
         return;
+    }
+    /* Destroyed inside the run with a signal pending: that signal can
+     * never be consumed now (a kick dropped with its notifier). */
+    if (sim_active && r->open && !r->reported && r->bound_ns &&
+        r->run == sim_active->live_run) {
+        report(sim_active, r, plat_now_ns(), true);
     }
     if (r->prev) {
         r->prev->next = r->next;
@@ -175,6 +205,17 @@ void sim_live_free(struct sim_live **rec)
     *rec = NULL;
 }
 
+/* The consumer of r left for good: the thread that last waited on it
+ * finished (a worker told to stop exits with its eventfd still raised,
+ * its work done), unless the bound was declared. */
+SIM_UNCOVERED
+static bool consumer_gone(const struct sim *s, const struct sim_live *r)
+{
+    return !r->declared && !r->hook && r->waiter_run == s->live_run &&
+           r->waiter_tid < s->nthreads &&
+           s->threads[r->waiter_tid]->state == SIM_T_DONE;
+}
+
 SIM_UNCOVERED
 static uint32_t check_at(struct sim *s, uint64_t now)
 {
@@ -183,19 +224,12 @@ static uint32_t check_at(struct sim *s, uint64_t now)
     for (struct sim_live *r = live_head; r; r = r->next) {
         if (!r->open || r->reported || r->bound_ns == 0 ||
             s->live_run == 0 || r->run != s->live_run ||
-            now - r->since_ns <= r->bound_ns || now < r->since_ns) {
+            now - r->since_ns <= r->bound_ns || now < r->since_ns ||
+            consumer_gone(s, r)) {
             continue;
         }
-        r->reported = true;
         found++;
-        if (s->lost_wakeups++ == 0) {
-            snprintf(s->lost_wakeup, sizeof(s->lost_wakeup),
-                     "lost wakeup: eventfd '%s' signalled by thread '%s' "
-                     "in %s at %" PRIu64 " ns, not consumed by %" PRIu64
-                     " ns (bound %" PRIu64 " ns); waiter: %s", r->name,
-                     r->signaller, r->span, r->since_ns, now, r->bound_ns,
-                     r->waiter[0] ? r->waiter : "none yet");
-        }
+        report(s, r, now, false);
     }
     return found;
 }

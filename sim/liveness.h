@@ -30,7 +30,11 @@
  *     its run, at the deadline of its heal phase (faults off, the workload
  *     done, the heal bound spent).
  * A window open longer than its eventfd's bound at such a point is a lost
- * wakeup; it is reported once.  A window younger than its bound is not:
+ * wakeup; it is reported once.  Unless its bound was declared, a window
+ * whose last waiter thread has finished is not: a worker told to stop
+ * exits with its eventfd raised once its work is done.  An eventfd
+ * destroyed inside the run with a window open (the signal can never be
+ * consumed now) is reported at once, whatever its age.  A window younger than its bound is not:
  * the run ended before the bound was spent.
  *
  * The check only observes: it makes no scheduling point, reads no tape
