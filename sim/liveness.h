@@ -27,8 +27,10 @@
  *     between two sleeps) might still consume, so such an end is not
  *     checked;
  *   - a point a scenario declares with sim_liveness_check() from inside
- *     its run, at the deadline of its heal phase (faults off, the workload
- *     done, the heal bound spent).
+ *     its run: the end of its heal phase (faults off, the workload done),
+ *     under the time strategy only, where every event before the
+ *     caller's time has happened (other strategies keep no order between
+ *     threads' clocks, so a bound in virtual time says nothing there).
  * A window open longer than its eventfd's bound at such a point is a lost
  * wakeup; it is reported once.  Unless its bound was declared, a window
  * whose last waiter thread has finished is not: a worker told to stop

@@ -89,7 +89,7 @@ const struct cfg_key cfg_common_keys[] = {
     { "run", "step_limit", CFG_INT, "50000000", 1, 1e10, NULL,
       "scheduling steps before the run is stopped as a liveness failure "
       "(livelock, lost wakeup); the maximum bounds a run to minutes" },
-    { "run", "heal_ms", CFG_INT, "50", 0, 100000, NULL,
+    { "run", "heal_ms", CFG_INT, "500", 0, 100000, NULL,
       "heal phase: after the faulty phase every fault stops and the "
       "system must converge within this many virtual ms (exit 6 if not); "
       "0 = no heal phase; runs only when a fault was armed; compare "

@@ -127,6 +127,9 @@ void scn_liveness(struct scn_run *r, const char *fmt, ...)
 uint64_t scn_heal_begin(struct scn_run *r, bool world_faults);
 void scn_heal_end(struct scn_run *r, bool converged, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for worlds that do not know struct scn_run (arg is one). */
+uint64_t scn_heal_begin_cb(void *arg, bool world_faults);
+void scn_heal_end_cb(void *arg, bool converged, const char *msg);
 
 /* Metrics: a number, or an array (copied). */
 void scn_metric(struct scn_run *r, const char *name, double v);

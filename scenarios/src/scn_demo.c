@@ -95,6 +95,10 @@ struct demo {
     uint64_t item_cost_ns, backlog, timeout_ns;
     uint64_t queued_at_deadline, drained_before_deadline;
     bool lost_kick;
+    /* the queue at the drain deadline, kept when a heal phase ran */
+    bool healed, in_flight_dl;
+    uint8_t *seen_dl;
+    uint64_t head_dl;
 };
 
 static void demo_vcpu(void *arg);
@@ -218,19 +222,28 @@ static void demo_iothread(void *arg)
 static void demo_heal(struct demo *d)
 {
     uint64_t deadline = scn_heal_begin(d->run, false);
+    uint64_t step;
     bool done = false;
 
     if (!deadline) {
         return;
     }
+    /* all_processed judges the drain deadline, not what healing did. */
+    memcpy(d->seen_dl, d->seen, d->ring_cap);
+    d->head_dl = d->head;
+    d->in_flight_dl = d->in_flight;
+    d->healed = true;
+    step = (deadline - plat_now_ns()) / 1000 + 1;
     plat_trace_begin("heal");
     while (plat_now_ns() < deadline) {
         done = d->processed == d->submitted && d->head == d->tail &&
                !d->in_flight && d->io_waiting && !d->kick_pending;
-        if (done) {
+        /* Asleep with items queued and no kick: nothing will move. */
+        if (done || (d->io_waiting && !d->kick_pending &&
+                     d->head != d->tail)) {
             break;
         }
-        sim_sleep_ns(1000);
+        sim_sleep_ns(step);
     }
     plat_trace_end();
     scn_heal_end(d->run, done, "%llu of %llu items processed, %llu "
@@ -289,19 +302,22 @@ static void demo_check_processed(struct demo *d, uint64_t missing,
 {
     struct scn_run *r = d->run;
     uint64_t total = (uint64_t)d->vcpus * d->items, queued = 0;
+    const uint8_t *seen = d->healed ? d->seen_dl : d->seen;
+    uint64_t head = d->healed ? d->head_dl : d->head;
+    bool in_flight = d->healed ? d->in_flight_dl : d->in_flight;
     const char *why = "";
 
-    for (uint64_t i = d->head; i < d->tail; i++) {
+    for (uint64_t i = head; i < d->tail; i++) {
         struct demo_item *it = &d->ring[i % d->ring_cap];
 
-        if (d->seen[(uint64_t)it->vcpu * d->items + it->seq] == 0) {
+        if (seen[(uint64_t)it->vcpu * d->items + it->seq] == 0) {
             queued++;
         }
     }
     if (missing && d->lost_kick) {
         why = ": the iothread sleeps on its eventfd with items queued and "
               "no kick pending (a lost kick)";
-    } else if (missing > queued + d->in_flight) {
+    } else if (missing > queued + in_flight) {
         why = ": some are no longer queued";
     }
     if (!scn_check(r, !*why, "all_processed",
@@ -332,14 +348,16 @@ static void demo_check(struct demo *d)
     struct scn_run *r = d->run;
     uint64_t missing = 0, twice = 0, first_missing = UINT64_MAX;
     uint64_t total = (uint64_t)d->vcpus * d->items;
+    const uint8_t *seen = d->healed ? d->seen_dl : d->seen;
 
     for (uint64_t i = 0; i < total; i++) {
-        if (d->seen[i] == 0) {
+        if (seen[i] == 0) {
             missing++;
             if (first_missing == UINT64_MAX) {
                 first_missing = i;
             }
-        } else if (d->seen[i] > 1) {
+        }
+        if (d->seen[i] > 1) {
             twice++;
         }
     }
@@ -386,9 +404,10 @@ static int demo_run(struct scn_run *r)
     d->ring_cap = (uint64_t)d->vcpus * d->items;
     d->ring = calloc(d->ring_cap, sizeof(*d->ring));
     d->seen = calloc(d->ring_cap, 1);
+    d->seen_dl = calloc(d->ring_cap, 1);
     d->next_seq = calloc(d->vcpus, sizeof(*d->next_seq));
     args = calloc(d->vcpus, sizeof(*args));
-    if (!d->ring || !d->seen || !d->next_seq || !args ||
+    if (!d->ring || !d->seen || !d->seen_dl || !d->next_seq || !args ||
         scn_sim_create(r) < 0) {
         goto out;
     }
@@ -427,6 +446,7 @@ out:
     free(args);
     free(d->next_seq);
     free(d->seen);
+    free(d->seen_dl);
     free(d->ring);
     free(d);
     return rc;
