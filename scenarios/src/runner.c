@@ -117,9 +117,14 @@ void scn_liveness(struct scn_run *r, const char *fmt, ...)
     va_end(ap);
 }
 
+bool scn_heal_armed(const struct scn_run *r, bool world_faults)
+{
+    return r->heal_ns > 0 && (r->faults_armed || world_faults);
+}
+
 uint64_t scn_heal_begin(struct scn_run *r, bool world_faults)
 {
-    if (r->heal_ns == 0 || !(r->faults_armed || world_faults)) {
+    if (!scn_heal_armed(r, world_faults)) {
         return 0;
     }
     for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {

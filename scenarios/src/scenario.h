@@ -125,6 +125,10 @@ void scn_liveness(struct scn_run *r, const char *fmt, ...)
  * scn_heal_end(), which also runs the conservation check
  * (sim_liveness_check()) at that settled point. */
 uint64_t scn_heal_begin(struct scn_run *r, bool world_faults);
+/* Whether scn_heal_begin() would run the phase: for a world that must
+ * spawn its heal actors before the run (and must not when there is no
+ * phase, so fault-free runs keep their trace). */
+bool scn_heal_armed(const struct scn_run *r, bool world_faults);
 void scn_heal_end(struct scn_run *r, bool converged, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same for worlds that do not know struct scn_run (arg is one). */
