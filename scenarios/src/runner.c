@@ -143,9 +143,9 @@ void scn_heal_end(struct scn_run *r, bool converged, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
-        scn_liveness(r, "heal: not converged %llu ns after faults stopped "
-                     "(run.heal_ms): %s", (unsigned long long)r->heal_ns,
-                     msg);
+        scn_liveness(r, "heal: not converged within %llu ns of faults "
+                     "stopping (run.heal_ms): %s",
+                     (unsigned long long)r->heal_ns, msg);
     }
     /* Under the time strategy every event before now has happened, so a
      * signal older than its bound had its chance; other strategies keep
