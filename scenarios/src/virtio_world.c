@@ -33,6 +33,7 @@
 #include "scenarios/src/virtio_world.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
+#include "sim/liveness.h"
 #include "sim/tape.h"
 #include "sim/tsan.h"
 
@@ -319,6 +320,13 @@ static void loop_set_handler(void *opaque, struct plat_eventfd *e,
         .loop = l, .e = e, .fn = fn, .opaque = arg, .used = true,
     };
     sim_eventfd_set_hook(e, loop_hook, s);
+    {
+        char who[48];
+
+        /* For lost-wakeup reports (sim/liveness.h). */
+        snprintf(who, sizeof(who), "a handler in the %s", l->name);
+        sim_eventfd_set_consumer(e, who);
+    }
 }
 
 static void loop_init(struct vw_loop *l, struct vw_world *w,
