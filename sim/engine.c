@@ -199,6 +199,7 @@ void sim_destroy(struct sim *s)
     }
     sim_lock_violations_settle(s);
     sim_alloc_settle(s);
+    sim_liveness_release(s);
     for (uint32_t i = 0; i < s->nthreads; i++) {
         free(s->threads[i]->rcu_snap);
         if (s->threads[i]->fiber) {

@@ -124,7 +124,9 @@ struct sim {
     /* lost wakeups found by sim/liveness.c */
     uint32_t lost_wakeups;
     char lost_wakeup[400];       /* the first, as text */
-    uint64_t live_run;           /* its serial there, 0 until a signal */
+    uint64_t live_run;           /* its serial there, 0 until watched */
+    struct sim_live *live;       /* watched eventfds' records */
+    uint32_t nlive, live_cap;
 };
 
 /* The simulation whose thread is running, or NULL. */

@@ -3,11 +3,15 @@
  * per watched eventfd, its open pending window, and the check at points
  * where the system can settle.
  *
- * Records live on one list in the order their eventfds became watched
- * (one simulation runs at a time; eventfds used outside a run are watched
- * the same way).  They are the engine's memory (malloc, not plat_alloc),
- * so they never count as leaks of the code under test; a record that
- * cannot be allocated leaves its eventfd unwatched.
+ * Records live in an array of the simulation they were made in (the
+ * running one, or the one being set up), in the order their eventfds
+ * became watched, and go with it (sim_destroy()).  An eventfd holds a
+ * reference (the simulation's serial and the record's index), never a
+ * pointer, so an eventfd that outlives its simulation, or a record of a
+ * freed eventfd, is never followed.  They are the engine's memory
+ * (realloc, not plat_alloc), so they never count as leaks of the code
+ * under test; a record that cannot be allocated leaves its eventfd
+ * unwatched.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,26 +26,25 @@
 SIM_TSAN_ENGINE_BEGIN
 
 struct sim_live {
-    struct sim_live *prev, *next;
     char name[48];             /* the eventfd's */
-    uint64_t run;              /* serial of the run the window opened in */
     uint64_t bound_ns;         /* 0: not watched */
     bool declared;             /* bound from sim_eventfd_set_bound() */
     bool open;                 /* a signal not consumed yet */
     bool reported;             /* this window was reported */
+    bool dead;                 /* its eventfd was destroyed */
     uint64_t since_ns;         /* when the window opened */
     char signaller[40];        /* thread that opened it */
     char span[48];             /* its innermost span then */
     char waiter[48];           /* last thread that waited, or the hook */
     bool hook;                 /* waiter names a kernel hook */
-    uint32_t waiter_run;       /* live_run of the last wait (0: none) */
-    uint32_t waiter_tid;       /* its thread's id there */
+    bool waited;               /* a thread waited: waiter_tid is valid */
+    uint32_t waiter_tid;       /* that thread's id */
 };
 
-static struct sim_live *live_head, *live_tail;
-/* Runs that opened a window, numbered from 1: a record left by an eventfd
- * of an earlier simulation (or one freed without plat_eventfd_destroy())
- * is never reported against a later one. */
+/* Simulations that watched an eventfd, numbered from 1: an eventfd's
+ * reference names the simulation and the index of its record there, so a
+ * reference left from an earlier simulation (or by an eventfd freed
+ * without plat_eventfd_destroy()) is never followed. */
 static uint64_t live_runs;
 
 SIM_UNCOVERED
@@ -50,44 +53,66 @@ static void put(char *dst, size_t len, const char *src)
     snprintf(dst, len, "%s", src ? src : "");
 }
 
+/* The simulation records go to: the running one, or the one being set
+ * up (sim_alloc_charge_to()); NULL after its run (teardown). */
 SIM_UNCOVERED
-void sim_live_watch(struct sim_live **rec, const char *name, uint64_t bound)
+static struct sim *live_sim(void)
 {
-    struct sim_live *r = *rec;
+    struct sim *s = sim_active ? sim_active : sim_alloc_charge_to();
 
-    if (!r) {
-        r = calloc(1, sizeof(*r));
-        if (!r) {
-            return;
-        }
-        r->prev = live_tail;
-        if (live_tail) {
-            live_tail->next = r;
-        } else {
-            live_head = r;
-        }
-        live_tail = r;
-        *rec = r;
+    if (s && s->live_run == 0) {
+        s->live_run = ++live_runs;
     }
+    return s;
+}
+
+/* ref's record, created (watched with `bound`) when asked; NULL when it
+ * has none, outside any simulation, or on ENOMEM (then unwatched). */
+SIM_UNCOVERED
+static struct sim_live *rec_of(struct sim_live_ref *ref, const char *name,
+                               bool create, uint64_t bound)
+{
+    struct sim *s = live_sim();
+    struct sim_live *r;
+
+    if (!s) {
+        return NULL;
+    }
+    if (ref->run == s->live_run && ref->idx < s->nlive) {
+        r = &s->live[ref->idx];
+        return r->dead ? NULL : r;
+    }
+    if (!create) {
+        return NULL;
+    }
+    if (s->nlive == s->live_cap) {
+        uint32_t cap = s->live_cap ? 2 * s->live_cap : 16;
+        struct sim_live *n = realloc(s->live, cap * sizeof(*n));
+
+        if (!n) {
+            return NULL;
+        }
+        s->live = n;
+        s->live_cap = cap;
+    }
+    r = &s->live[s->nlive];
+    memset(r, 0, sizeof(*r));
     put(r->name, sizeof(r->name), name);
-    if (!r->declared) {
-        r->bound_ns = bound;
-    }
+    r->bound_ns = bound;
+    ref->run = s->live_run;
+    ref->idx = s->nlive++;
+    return r;
 }
 
 SIM_UNCOVERED
-void sim_live_signal(struct sim_live *r)
+void sim_live_signal(struct sim_live_ref *ref)
 {
-    const struct sim_thread *t;
+    struct sim_live *r = rec_of(ref, NULL, false, 0);
+    const struct sim_thread *t = sim_active ? sim_active->cur : NULL;
 
     if (!r || r->open || r->bound_ns == 0) {
         return;
     }
-    t = sim_active ? sim_active->cur : NULL;
-    if (sim_active && sim_active->live_run == 0) {
-        sim_active->live_run = ++live_runs;
-    }
-    r->run = sim_active ? sim_active->live_run : 0;
     r->open = true;
     r->reported = false;
     r->since_ns = plat_now_ns();
@@ -97,67 +122,65 @@ void sim_live_signal(struct sim_live *r)
 }
 
 SIM_UNCOVERED
-void sim_live_consumed(struct sim_live *r)
+void sim_live_consumed(struct sim_live_ref *ref)
 {
+    struct sim_live *r = rec_of(ref, NULL, false, 0);
+
     if (r) {
         r->open = false;
     }
 }
 
 SIM_UNCOVERED
-void sim_live_waiter(struct sim_live **rec, const char *name)
+void sim_live_waiter(struct sim_live_ref *ref, const char *name)
 {
     const struct sim_thread *t = sim_active ? sim_active->cur : NULL;
+    struct sim_live *r = rec_of(ref, name, true, SIM_LIVENESS_BOUND_NS);
     char buf[48];
 
-    sim_live_watch(rec, name, SIM_LIVENESS_BOUND_NS);
-    if (*rec && !(*rec)->hook) {
-        snprintf(buf, sizeof(buf), "thread '%s'", t ? t->name : "?");
-        put((*rec)->waiter, sizeof((*rec)->waiter), buf);
-        if (sim_active && sim_active->live_run == 0) {
-            sim_active->live_run = ++live_runs;
-        }
-        (*rec)->waiter_run = sim_active ? (uint32_t)sim_active->live_run
-                                        : 0;
-        (*rec)->waiter_tid = t ? t->id : 0;
+    if (r && t && !r->hook) {
+        snprintf(buf, sizeof(buf), "thread '%s'", t->name);
+        put(r->waiter, sizeof(r->waiter), buf);
+        r->waited = true;
+        r->waiter_tid = t->id;
     }
 }
 
 SIM_UNCOVERED
-void sim_live_hook(struct sim_live **rec, const char *name, bool on)
+void sim_live_hook(struct sim_live_ref *ref, const char *name, bool on)
 {
-    if (!on) {
-        if (*rec) {
-            (*rec)->hook = false;
-        }
+    struct sim_live *r = rec_of(ref, name, on, SIM_LIVENESS_BOUND_NS);
+
+    if (!r) {
         return;
     }
-    sim_live_watch(rec, name, SIM_LIVENESS_BOUND_NS);
-    if (*rec) {
-        (*rec)->hook = true;
-        put((*rec)->waiter, sizeof((*rec)->waiter), "a kernel hook");
+    r->hook = on;
+    if (on) {
+        put(r->waiter, sizeof(r->waiter), "a kernel hook");
     }
 }
 
-/* From platform_sim.c: sim_eventfd_set_bound() and _set_consumer(). */
 SIM_UNCOVERED
-void sim_live_declare(struct sim_live **rec, const char *name, uint64_t b)
+void sim_live_declare(struct sim_live_ref *ref, const char *name,
+                      uint64_t b)
 {
-    sim_live_watch(rec, name, b);
-    if (*rec) {
-        (*rec)->bound_ns = b;
-        (*rec)->declared = true;
+    struct sim_live *r = rec_of(ref, name, true, b);
+
+    if (r) {
+        r->bound_ns = b;
+        r->declared = true;
     }
 }
 
 SIM_UNCOVERED
-void sim_live_consumer(struct sim_live **rec, const char *name,
+void sim_live_consumer(struct sim_live_ref *ref, const char *name,
                        const char *text)
 {
-    sim_live_watch(rec, name, SIM_LIVENESS_BOUND_NS);
-    if (*rec) {
-        (*rec)->hook = true;
-        put((*rec)->waiter, sizeof((*rec)->waiter), text);
+    struct sim_live *r = rec_of(ref, name, true, SIM_LIVENESS_BOUND_NS);
+
+    if (r) {
+        r->hook = true;
+        put(r->waiter, sizeof(r->waiter), text);
     }
 }
 
@@ -178,31 +201,20 @@ static void report(struct sim *s, struct sim_live *r, uint64_t now,
 }
 
 SIM_UNCOVERED
-void sim_live_free(struct sim_live **rec)
+void sim_live_free(struct sim_live_ref *ref)
 {
-    struct sim_live *r = *rec;
+    struct sim_live *r = rec_of(ref, NULL, false, 0);
 
     if (!r) {
         return;
     }
     /* Destroyed inside the run with a signal pending: that signal can
      * never be consumed now (a kick dropped with its notifier). */
-    if (sim_active && r->open && !r->reported && r->bound_ns &&
-        r->run == sim_active->live_run) {
+    if (sim_active && r->open && !r->reported && r->bound_ns) {
         report(sim_active, r, plat_now_ns(), true);
     }
-    if (r->prev) {
-        r->prev->next = r->next;
-    } else {
-        live_head = r->next;
-    }
-    if (r->next) {
-        r->next->prev = r->prev;
-    } else {
-        live_tail = r->prev;
-    }
-    free(r);
-    *rec = NULL;
+    r->dead = true;
+    ref->run = 0;
 }
 
 /* The consumer of r left for good: the thread that last waited on it
@@ -211,7 +223,7 @@ void sim_live_free(struct sim_live **rec)
 SIM_UNCOVERED
 static bool consumer_gone(const struct sim *s, const struct sim_live *r)
 {
-    return !r->declared && !r->hook && r->waiter_run == s->live_run &&
+    return !r->declared && !r->hook && r->waited &&
            r->waiter_tid < s->nthreads &&
            s->threads[r->waiter_tid]->state == SIM_T_DONE;
 }
@@ -221,10 +233,11 @@ static uint32_t check_at(struct sim *s, uint64_t now)
 {
     uint32_t found = 0;
 
-    for (struct sim_live *r = live_head; r; r = r->next) {
-        if (!r->open || r->reported || r->bound_ns == 0 ||
-            s->live_run == 0 || r->run != s->live_run ||
-            now - r->since_ns <= r->bound_ns || now < r->since_ns ||
+    for (uint32_t i = 0; i < s->nlive; i++) {
+        struct sim_live *r = &s->live[i];
+
+        if (r->dead || !r->open || r->reported || r->bound_ns == 0 ||
+            now < r->since_ns || now - r->since_ns <= r->bound_ns ||
             consumer_gone(s, r)) {
             continue;
         }
@@ -249,6 +262,13 @@ void sim_liveness_settle(struct sim *s)
         }
     }
     check_at(s, s->now);
+}
+
+void sim_liveness_release(struct sim *s)
+{
+    free(s->live);
+    s->live = NULL;
+    s->nlive = s->live_cap = 0;
 }
 
 uint32_t sim_lost_wakeups(const struct sim *s)

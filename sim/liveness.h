@@ -82,18 +82,24 @@ const char *sim_lost_wakeup_first(const struct sim *s);
 
 struct sim_live;
 
-/* The record of an eventfd (NULL while unwatched).  name is the eventfd's
- * (borrowed for as long as the eventfd lives). */
-void sim_live_watch(struct sim_live **rec, const char *name, uint64_t bound);
-void sim_live_signal(struct sim_live *rec);
-void sim_live_consumed(struct sim_live *rec);
-void sim_live_waiter(struct sim_live **rec, const char *name);
-void sim_live_hook(struct sim_live **rec, const char *name, bool on);
-void sim_live_declare(struct sim_live **rec, const char *name, uint64_t b);
-void sim_live_consumer(struct sim_live **rec, const char *name,
+/* Which record of which simulation an eventfd has (zero: none). */
+struct sim_live_ref {
+    uint64_t run;
+    uint32_t idx;
+};
+
+void sim_live_signal(struct sim_live_ref *ref);
+void sim_live_consumed(struct sim_live_ref *ref);
+void sim_live_waiter(struct sim_live_ref *ref, const char *name);
+void sim_live_hook(struct sim_live_ref *ref, const char *name, bool on);
+void sim_live_declare(struct sim_live_ref *ref, const char *name,
+                      uint64_t b);
+void sim_live_consumer(struct sim_live_ref *ref, const char *name,
                        const char *text);
-void sim_live_free(struct sim_live **rec);
+void sim_live_free(struct sim_live_ref *ref);
 /* From sim_run(), at the end of a run that ended SIM_OK. */
 void sim_liveness_settle(struct sim *s);
+/* From sim_destroy(): free the records. */
+void sim_liveness_release(struct sim *s);
 
 #endif

@@ -649,7 +649,7 @@ struct sim_eventfd {
     uint32_t nwaiters;
     sim_eventfd_hook hook;         /* a kernel wakeup callback (irqfd) */
     void *hook_arg;
-    struct sim_live *live;         /* sim/liveness.h record, or NULL */
+    struct sim_live_ref live;      /* sim/liveness.h record */
 };
 _Static_assert(sizeof(struct sim_eventfd) <= sizeof(struct plat_eventfd),
                "sim eventfd state must fit struct plat_eventfd");
@@ -705,7 +705,7 @@ bool sim_eventfd_consume(struct plat_eventfd *e)
 
     x->count = 0;
     if (was) {
-        sim_live_consumed(x->live);
+        sim_live_consumed(&x->live);
         TSAN_ACQUIRE(x);
     }
     return was;
@@ -740,7 +740,7 @@ void plat_eventfd_signal(struct plat_eventfd *e)
     }
     x->count++;
     x->signal_t = self()->t;
-    sim_live_signal(x->live);
+    sim_live_signal(&x->live);
     TSAN_RELEASE(x);
     if (x->hook) {
         /* Runs in the signaller's context, like a wait-queue callback. */
@@ -767,7 +767,7 @@ bool plat_eventfd_test_and_clear(struct plat_eventfd *e)
     if (was) {
         struct sim_thread *me = self();
 
-        sim_live_consumed(x->live);
+        sim_live_consumed(&x->live);
         if (me->t < x->signal_t) {
             me->t = x->signal_t;
         }
@@ -796,7 +796,7 @@ void plat_eventfd_wait(struct plat_eventfd *e)
     if (s->cur->t < x->signal_t) {
         s->cur->t = x->signal_t;
     }
-    sim_live_consumed(x->live);
+    sim_live_consumed(&x->live);
     TSAN_ACQUIRE(x);
 }
 
