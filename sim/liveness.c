@@ -33,12 +33,14 @@ struct sim_live {
     bool reported;             /* this window was reported */
     bool dead;                 /* its eventfd was destroyed */
     uint64_t since_ns;         /* when the window opened */
-    char signaller[40];        /* thread that opened it */
-    char span[48];             /* its innermost span then */
-    char waiter[48];           /* last thread that waited, or the hook */
-    bool hook;                 /* waiter names a kernel hook */
-    bool waited;               /* a thread waited: waiter_tid is valid */
-    uint32_t waiter_tid;       /* that thread's id */
+    bool by_thread;            /* opened by a simulated thread: */
+    uint32_t signaller_tid;    /* its id, */
+    const char *span;          /* its innermost span then (or NULL) */
+    char consumer[48];         /* the hook's consumer ("": none named) */
+    bool hook;                 /* a kernel hook consumes it */
+    bool hooked;               /* one did at some point */
+    bool waited;               /* a thread waited on it: */
+    uint32_t waiter_tid;       /* the last one */
 };
 
 /* Simulations that watched an eventfd, numbered from 1: an eventfd's
@@ -116,9 +118,9 @@ void sim_live_signal(struct sim_live_ref *ref)
     r->open = true;
     r->reported = false;
     r->since_ns = plat_now_ns();
-    put(r->signaller, sizeof(r->signaller), t ? t->name : "outside a run");
-    put(r->span, sizeof(r->span),
-        t && t->nspans ? t->span_name[t->nspans - 1] : "no span");
+    r->by_thread = t != NULL;
+    r->signaller_tid = t ? t->id : 0;
+    r->span = t && t->nspans ? t->span_name[t->nspans - 1] : NULL;
 }
 
 SIM_UNCOVERED
@@ -136,11 +138,8 @@ void sim_live_waiter(struct sim_live_ref *ref, const char *name)
 {
     const struct sim_thread *t = sim_active ? sim_active->cur : NULL;
     struct sim_live *r = rec_of(ref, name, true, SIM_LIVENESS_BOUND_NS);
-    char buf[48];
 
-    if (r && t && !r->hook) {
-        snprintf(buf, sizeof(buf), "thread '%s'", t->name);
-        put(r->waiter, sizeof(r->waiter), buf);
+    if (r && t) {
         r->waited = true;
         r->waiter_tid = t->id;
     }
@@ -155,9 +154,7 @@ void sim_live_hook(struct sim_live_ref *ref, const char *name, bool on)
         return;
     }
     r->hook = on;
-    if (on) {
-        put(r->waiter, sizeof(r->waiter), "a kernel hook");
-    }
+    r->hooked |= on;
 }
 
 SIM_UNCOVERED
@@ -180,24 +177,45 @@ void sim_live_consumer(struct sim_live_ref *ref, const char *name,
 
     if (r) {
         r->hook = true;
-        put(r->waiter, sizeof(r->waiter), text);
+        r->hooked = true;
+        put(r->consumer, sizeof(r->consumer), text);
     }
 }
 
+/* The first lost wakeup of s, in words; the text is made here only, so
+ * the hot paths above record ids and pointers (threads and span names
+ * live as long as the simulation, like the records). */
 SIM_UNCOVERED
 static void report(struct sim *s, struct sim_live *r, uint64_t now,
                    bool destroyed)
 {
+    char by[64], waiter[80];
+
     r->reported = true;
     if (s->lost_wakeups++ > 0) {
         return;
     }
+    if (r->by_thread && r->signaller_tid < s->nthreads) {
+        snprintf(by, sizeof(by), "thread '%s'",
+                 s->threads[r->signaller_tid]->name);
+    } else {
+        snprintf(by, sizeof(by), "code outside a run");
+    }
+    if (r->hook || (!r->waited && r->hooked)) {
+        snprintf(waiter, sizeof(waiter), "%s",
+                 r->consumer[0] ? r->consumer : "a kernel hook");
+    } else if (r->waited && r->waiter_tid < s->nthreads) {
+        snprintf(waiter, sizeof(waiter), "thread '%s'",
+                 s->threads[r->waiter_tid]->name);
+    } else {
+        snprintf(waiter, sizeof(waiter), "none yet");
+    }
     snprintf(s->lost_wakeup, sizeof(s->lost_wakeup),
-             "lost wakeup: eventfd '%s' signalled by thread '%s' in %s at %"
-             PRIu64 " ns, %s %" PRIu64 " ns (bound %" PRIu64 " ns); "
-             "waiter: %s", r->name, r->signaller, r->span, r->since_ns,
+             "lost wakeup: eventfd '%s' signalled by %s in %s at %" PRIu64
+             " ns, %s %" PRIu64 " ns (bound %" PRIu64 " ns); waiter: %s",
+             r->name, by, r->span ? r->span : "no span", r->since_ns,
              destroyed ? "destroyed unconsumed at" : "not consumed by", now,
-             r->bound_ns, r->waiter[0] ? r->waiter : "none yet");
+             r->bound_ns, waiter);
 }
 
 SIM_UNCOVERED

@@ -705,7 +705,9 @@ bool sim_eventfd_consume(struct plat_eventfd *e)
 
     x->count = 0;
     if (was) {
-        sim_live_consumed(&x->live);
+        if (x->live.run) {
+            sim_live_consumed(&x->live);
+        }
         TSAN_ACQUIRE(x);
     }
     return was;
@@ -740,7 +742,9 @@ void plat_eventfd_signal(struct plat_eventfd *e)
     }
     x->count++;
     x->signal_t = self()->t;
-    sim_live_signal(&x->live);
+    if (x->live.run) {
+        sim_live_signal(&x->live);
+    }
     TSAN_RELEASE(x);
     if (x->hook) {
         /* Runs in the signaller's context, like a wait-queue callback. */
@@ -767,7 +771,9 @@ bool plat_eventfd_test_and_clear(struct plat_eventfd *e)
     if (was) {
         struct sim_thread *me = self();
 
-        sim_live_consumed(&x->live);
+        if (x->live.run) {
+            sim_live_consumed(&x->live);
+        }
         if (me->t < x->signal_t) {
             me->t = x->signal_t;
         }
@@ -796,7 +802,9 @@ void plat_eventfd_wait(struct plat_eventfd *e)
     if (s->cur->t < x->signal_t) {
         s->cur->t = x->signal_t;
     }
-    sim_live_consumed(&x->live);
+    if (x->live.run) {
+        sim_live_consumed(&x->live);
+    }
     TSAN_ACQUIRE(x);
 }
 
