@@ -134,17 +134,21 @@ uint64_t scn_heal_begin(struct scn_run *r, bool world_faults)
     return plat_now_ns() + r->heal_ns;
 }
 
-void scn_heal_end(struct scn_run *r, bool converged, const char *fmt, ...)
+void scn_heal_end(struct scn_run *r, int outcome, const char *fmt, ...)
 {
     char msg[400];
     va_list ap;
 
-    if (!converged) {
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (outcome == SCN_HEAL_STUCK) {
         scn_liveness(r, "heal: not converged within %llu ns of faults "
                      "stopping (run.heal_ms): %s",
+                     (unsigned long long)r->heal_ns, msg);
+    } else if (outcome == SCN_HEAL_LATE) {
+        scn_deadline(r, "heal: still converging %llu ns after faults "
+                     "stopped (run.heal_ms): %s",
                      (unsigned long long)r->heal_ns, msg);
     }
     /* Under the time strategy every event before now has happened, so a
@@ -161,9 +165,9 @@ uint64_t scn_heal_begin_cb(void *arg, bool world_faults)
     return scn_heal_begin(arg, world_faults);
 }
 
-void scn_heal_end_cb(void *arg, bool converged, const char *msg)
+void scn_heal_end_cb(void *arg, int outcome, const char *msg)
 {
-    scn_heal_end(arg, converged, "%s", msg);
+    scn_heal_end(arg, outcome, "%s", msg);
 }
 
 int scn_exit_rank(int code)

@@ -121,19 +121,28 @@ void scn_liveness(struct scn_run *r, const char *fmt, ...)
  * r->heal_ns); otherwise 0, and the world skips its heal phase, so a
  * fault-free run or `compare` runs as it always did.  By the deadline the
  * world must have converged (its queued kicks processed, interrupts
- * delivered, devices in their target states); it says so with
+ * delivered, devices in their target states); it says how it ended with
  * scn_heal_end(), which also runs the conservation check
- * (sim_liveness_check()) at that settled point. */
+ * (sim_liveness_check()) there under the time strategy. */
 uint64_t scn_heal_begin(struct scn_run *r, bool world_faults);
+/* How a heal phase ended: converged by its deadline; late (converged
+ * after it, or still making progress at it: an overloaded system, exit
+ * STUCK as a missed deadline); stuck (it cannot converge: exit
+ * LIVENESS). */
+enum {
+    SCN_HEAL_CONVERGED = 0,
+    SCN_HEAL_LATE = 1,
+    SCN_HEAL_STUCK = 2,
+};
 /* Whether scn_heal_begin() would run the phase: for a world that must
  * spawn its heal actors before the run (and must not when there is no
  * phase, so fault-free runs keep their trace). */
 bool scn_heal_armed(const struct scn_run *r, bool world_faults);
-void scn_heal_end(struct scn_run *r, bool converged, const char *fmt, ...)
+void scn_heal_end(struct scn_run *r, int outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The same for worlds that do not know struct scn_run (arg is one). */
 uint64_t scn_heal_begin_cb(void *arg, bool world_faults);
-void scn_heal_end_cb(void *arg, bool converged, const char *msg);
+void scn_heal_end_cb(void *arg, int outcome, const char *msg);
 
 /* Metrics: a number, or an array (copied). */
 void scn_metric(struct scn_run *r, const char *name, double v);

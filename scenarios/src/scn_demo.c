@@ -222,8 +222,9 @@ static void demo_iothread(void *arg)
 static void demo_heal(struct demo *d)
 {
     uint64_t deadline = scn_heal_begin(d->run, false);
-    uint64_t step;
-    bool done = false;
+    uint64_t step, processed0 = d->processed;
+    bool done = false, stuck = false;
+    int outcome;
 
     if (!deadline) {
         return;
@@ -239,14 +240,20 @@ static void demo_heal(struct demo *d)
         done = d->processed == d->submitted && d->head == d->tail &&
                !d->in_flight && d->io_waiting && !d->kick_pending;
         /* Asleep with items queued and no kick: nothing will move. */
-        if (done || (d->io_waiting && !d->kick_pending &&
-                     d->head != d->tail)) {
+        stuck = d->io_waiting && !d->kick_pending && d->head != d->tail;
+        if (done || stuck) {
             break;
         }
         sim_sleep_ns(step);
     }
     plat_trace_end();
-    scn_heal_end(d->run, done, "%llu of %llu items processed, %llu "
+    /* At the deadline, an iothread that processed items meanwhile is
+     * overloaded (late; said once, by the drain deadline if that was
+     * missed too), one that did not is stuck. */
+    outcome = done ? SCN_HEAL_CONVERGED
+              : stuck || d->processed == processed0 ? SCN_HEAL_STUCK
+              : d->queued_at_deadline ? SCN_HEAL_CONVERGED : SCN_HEAL_LATE;
+    scn_heal_end(d->run, outcome, "%llu of %llu items processed, %llu "
                  "queued, the iothread %s, a kick %s",
                  (unsigned long long)d->processed,
                  (unsigned long long)d->submitted,

@@ -753,6 +753,7 @@ static void msix_heal(struct msix_world *w)
     uint64_t deadline = scn_heal_begin(w->run, false);
     uint64_t lost = 0, fired = 0;
     char msg[200] = "";
+    bool late = false;
 
     if (!deadline) {
         return;
@@ -795,10 +796,13 @@ static void msix_heal(struct msix_world *w)
     plat_unlock(&w->bql);
     plat_trace_end();
     if (!msg[0] && plat_now_ns() > deadline) {
+        late = true;
         snprintf(msg, sizeof(msg), "converged after the deadline");
     }
-    scn_heal_end(w->run, !msg[0], "%s (%" PRIu64 " of %" PRIu64
-                 " firings lost)", msg, lost, fired);
+    scn_heal_end(w->run, late ? SCN_HEAL_LATE
+                 : msg[0] ? SCN_HEAL_STUCK : SCN_HEAL_CONVERGED,
+                 "%s (%" PRIu64 " of %" PRIu64 " firings lost)", msg, lost,
+                 fired);
 }
 
 static void migration_thread(void *arg)

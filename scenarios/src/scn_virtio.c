@@ -372,7 +372,7 @@ static int virtio_run(struct scn_run *r, enum virtio_pci_kind kind)
     }
     scn_simulate(r);
     if (vw_heal_pending(w, msg, sizeof(msg))) {
-        scn_heal_end(r, false, "%s", msg);
+        scn_heal_end(r, SCN_HEAL_STUCK, "%s", msg);
     }
     vw_finish(w);
     /* A lost kick ends the run as a deadlock (a vCPU waits for ever):

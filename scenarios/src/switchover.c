@@ -612,6 +612,7 @@ static void heal_main(void *arg)
     uint64_t deadline;
     char msg[200] = "";
     bool ok = true;
+    int outcome;
 
     while (!actors_done(w)) {
         plat_eventfd_wait(&w->heal_go);
@@ -649,12 +650,13 @@ static void heal_main(void *arg)
         }
     }
     plat_trace_end();
+    outcome = ok ? 0 : 2;
     if (ok && plat_now_ns() > deadline) {
-        ok = false;
+        outcome = 1;
         snprintf(msg, sizeof(msg), "every device reached its target "
                  "state after the deadline");
     }
-    w->mp.heal_end(w->mp.heal_arg, ok, ok ? "converged" : msg);
+    w->mp.heal_end(w->mp.heal_arg, outcome, msg[0] ? msg : "converged");
 }
 
 /* Bring every device of a VM back to RUNNING, one after another. */

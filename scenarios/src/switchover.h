@@ -146,7 +146,8 @@ struct sw_mig_params {
      * world has converged when the kernel and the VMM agree on the
      * target for every device by the deadline; heal_end is told. */
     uint64_t (*heal_begin)(void *arg, bool world_faults);
-    void (*heal_end)(void *arg, bool converged, const char *msg);
+    /* outcome: 0 converged, 1 late, 2 stuck (SCN_HEAL_*) */
+    void (*heal_end)(void *arg, int outcome, const char *msg);
     void *heal_arg;
 };
 

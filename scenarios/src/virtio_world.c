@@ -2121,7 +2121,7 @@ static void race_updater_thread(void *arg)
     race_actor_done(w);
 }
 
-static void heal_report(struct vw_world *w, bool ok, const char *how)
+static void heal_report(struct vw_world *w, int outcome, const char *how)
 {
     char msg[200];
 
@@ -2130,7 +2130,7 @@ static void heal_report(struct vw_world *w, bool ok, const char *how)
              w->heal_vcpus, w->p.heal_reads, how,
              race_handlers(w) ? "on" : "off");
     w->heal_ended = true;
-    w->p.heal_end(w->p.heal_arg, ok, msg);
+    w->p.heal_end(w->p.heal_arg, outcome, msg);
 }
 
 /* A heal vCPU: its requests, then the last one judges the phase. */
@@ -2145,7 +2145,7 @@ static void heal_vcpu_thread(void *arg)
     if (++w->heal_done == w->heal_vcpus) {
         bool late = plat_now_ns() > w->heal_deadline;
 
-        heal_report(w, !late, late ? ", after the deadline" : "");
+        heal_report(w, late ? 1 : 0, late ? ", after the deadline" : "");
     }
 }
 
@@ -2176,7 +2176,7 @@ static void heal_phase(struct vw_world *w)
         }
     }
     if (w->heal_vcpus == 0) {
-        heal_report(w, false, "");
+        heal_report(w, 2, "");
     }
 }
 

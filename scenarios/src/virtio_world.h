@@ -139,7 +139,8 @@ struct vw_params {
     /* the heal phase after the race phase (see "the heal phase" above):
      * heal_begin returns its deadline, 0 for none (NULL: none) */
     uint64_t (*heal_begin)(void *arg, bool world_faults);
-    void (*heal_end)(void *arg, bool converged, const char *msg);
+    /* outcome: 0 converged, 1 late, 2 stuck (SCN_HEAL_*) */
+    void (*heal_end)(void *arg, int outcome, const char *msg);
     void *heal_arg;
     uint64_t heal_reads;      /* requests per heal vCPU */
 };
