@@ -12,9 +12,11 @@
  *                          replay command printed);
  *   KVMSIM_EXIT_LIVENESS   a lost wakeup (sim/liveness.h: a signal nobody
  *                          consumed within its bound once the system
- *                          could settle) or a heal phase that did not
- *                          converge once faults stopped (tape and replay
- *                          command as for an invariant);
+ *                          could settle) or a heal phase that cannot
+ *                          converge once faults stopped (one still making
+ *                          progress at its deadline is STUCK, a missed
+ *                          deadline); tape and replay command as for an
+ *                          invariant;
  *   KVMSIM_EXIT_USAGE      a usage or input error (file:line: message);
  *   KVMSIM_EXIT_STUCK      deadlock, livelock, a deadline or the step bound;
  *   KVMSIM_EXIT_CRASH      a signal, a sanitizer report or an engine panic;
