@@ -87,7 +87,8 @@ enum explore_kind {
 };
 
 static const char *const explore_kind_names[EXPLORE_NKINDS] = {
-    "crash", "invariant", "liveness", "stuck", "deadline", "host", "usage", "exit",
+    "crash", "invariant", "liveness", "stuck", "deadline", "host", "usage",
+    "exit",
 };
 
 struct explore_group {
