@@ -5,7 +5,7 @@
  * settle.  A breach is a lost wakeup, reported apart from safety.
  *
  * Watched eventfds.  An eventfd is watched once it has a consumer: a bound
- * declared with sim_eventfd_set_bound(), a thread that blocked in
+ * declared with sim_eventfd_set_bound(), a thread that called
  * plat_eventfd_wait() on it, or a kernel hook (sim_eventfd_set_hook(): an
  * irqfd).  The latter two get SIM_LIVENESS_BOUND_NS.  An eventfd nobody
  * ever consumes (a counter a scenario reads at the end) is not watched.
@@ -36,14 +36,14 @@
  * whose last waiter thread has finished is not: a worker told to stop
  * exits with its eventfd raised once its work is done.  An eventfd
  * destroyed inside the run with a window open (the signal can never be
- * consumed now) is reported at once, whatever its age.  A window younger than its bound is not:
- * the run ended before the bound was spent.
+ * consumed now) is reported at once, whatever its age.  A window younger
+ * than its bound is not: the run ended before the bound was spent.
  *
  * The check only observes: it makes no scheduling point, reads no tape
  * byte and writes nothing to the trace, so trace hashes do not change.
- * Records are kept in the order eventfds became watched (never sorted by
- * address).  The scenario runner turns lost wakeups into
- * KVMSIM_EXIT_LIVENESS.
+ * Records belong to their simulation, in the order eventfds became
+ * watched (never sorted by address).  The scenario runner turns lost
+ * wakeups into KVMSIM_EXIT_LIVENESS.
  */
 #ifndef KVMSIM_SIM_LIVENESS_H
 #define KVMSIM_SIM_LIVENESS_H

@@ -44,8 +44,8 @@ enum {
 };
 
 /* An exit code's place in the order documented above: 0 for CRASH, 1 for
- * INVARIANT, 2 for LIVENESS, ..., 6 for OK or anything else.  scn_exit_worst() is the more
- * important of two codes by that order. */
+ * INVARIANT, 2 for LIVENESS, ..., 6 for OK or anything else.
+ * scn_exit_worst() is the more important of two codes by that order. */
 int scn_exit_rank(int code);
 int scn_exit_worst(int a, int b);
 
