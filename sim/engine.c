@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "sim/internal.h"
+#include "sim/liveness.h"
 #include "sim/tape.h"
 #include "sim/tsan.h"
 
@@ -202,6 +203,7 @@ void sim_destroy(struct sim *s)
     sim_lock_violations_settle(s);
     sim_rcu_settle(s);
     sim_alloc_settle(s);
+    sim_liveness_release(s);
     for (uint32_t i = 0; i < s->nthreads; i++) {
         free(s->threads[i]->rcu_snap);
         if (s->threads[i]->fiber) {
@@ -796,6 +798,9 @@ enum sim_result sim_run(struct sim *s)
     sim_trace_mix(s->trace, (uint64_t)s->result);
     sim_trace_mix(s->trace, s->now);
     freeze_unfinished(s);
+    if (s->result == SIM_OK) {
+        sim_liveness_settle(s); /* observes only (sim/liveness.h) */
+    }
     s->running = false;
     sim_active = NULL;
     return s->result;

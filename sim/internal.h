@@ -131,6 +131,12 @@ struct sim {
     uint32_t lock_violations;
     bool lock_violations_read;   /* sim_lock_violations() was called */
     char lock_violation[320];    /* the first, as text */
+    /* lost wakeups found by sim/liveness.c */
+    uint32_t lost_wakeups;
+    char lost_wakeup[400];       /* the first, as text */
+    uint64_t live_run;           /* its serial there, 0 until watched */
+    struct sim_live *live;       /* watched eventfds' records */
+    uint32_t nlive, live_cap;
 };
 
 /* The simulation whose thread is running, or NULL. */

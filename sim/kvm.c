@@ -14,6 +14,7 @@
  * bus, ioeventfds) stays instrumented.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include "core/ioeventfd.h"
 #include "sim/internal.h"
 #include "sim/kvm.h"
+#include "sim/liveness.h"
 #include "sim/tsan.h"
 #include "sim/vfio_mig.h"
 
@@ -334,6 +336,13 @@ int plat_kvm_irqfd(struct plat_kvm *kvm, struct plat_eventfd *efd,
         kvm->bound_before_route++;
     }
     sim_eventfd_set_hook(efd, irqfd_wakeup, f);
+    {
+        char who[48];
+
+        /* For lost-wakeup reports (sim/liveness.h). */
+        snprintf(who, sizeof(who), "the irqfd of GSI %u", gsi);
+        sim_eventfd_set_consumer(efd, who);
+    }
     /* An eventfd signalled before the bind is delivered now, as KVM does
      * when it finds an irqfd's eventfd already readable. */
     if (sim_eventfd_consume(efd)) {

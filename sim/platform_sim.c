@@ -25,6 +25,7 @@
 #include "core/platform.h"
 #include "sim/fault.h"
 #include "sim/internal.h"
+#include "sim/liveness.h"
 #include "sim/tape.h"
 #include "sim/tsan.h"
 
@@ -965,6 +966,7 @@ struct sim_eventfd {
     uint32_t nwaiters;
     sim_eventfd_hook hook;         /* a kernel wakeup callback (irqfd) */
     void *hook_arg;
+    struct sim_live_ref live;      /* sim/liveness.h record */
 };
 _Static_assert(sizeof(struct sim_eventfd) <= sizeof(struct plat_eventfd),
                "sim eventfd state must fit struct plat_eventfd");
@@ -996,6 +998,21 @@ void sim_eventfd_set_hook(struct plat_eventfd *e, sim_eventfd_hook hook,
 
     x->hook = hook;
     x->hook_arg = arg;
+    sim_live_hook(&x->live, x->name, hook != NULL);
+}
+
+void sim_eventfd_set_bound(struct plat_eventfd *e, uint64_t bound_ns)
+{
+    struct sim_eventfd *x = efd(e);
+
+    sim_live_declare(&x->live, x->name, bound_ns);
+}
+
+void sim_eventfd_set_consumer(struct plat_eventfd *e, const char *text)
+{
+    struct sim_eventfd *x = efd(e);
+
+    sim_live_consumer(&x->live, x->name, text);
 }
 
 bool sim_eventfd_consume(struct plat_eventfd *e)
@@ -1005,6 +1022,9 @@ bool sim_eventfd_consume(struct plat_eventfd *e)
 
     x->count = 0;
     if (was) {
+        if (x->live.run) {
+            sim_live_consumed(&x->live);
+        }
         TSAN_ACQUIRE(x);
     }
     return was;
@@ -1025,6 +1045,7 @@ void plat_eventfd_destroy(struct plat_eventfd *e)
     }
     /* Only frozen threads wait: release them. */
     x->nwaiters = 0;
+    sim_live_free(&x->live);
     x->magic = 0;
 }
 
@@ -1038,6 +1059,9 @@ void plat_eventfd_signal(struct plat_eventfd *e)
     }
     x->count++;
     x->signal_t = self()->t;
+    if (x->live.run) {
+        sim_live_signal(&x->live);
+    }
     TSAN_RELEASE(x);
     if (x->hook) {
         /* Runs in the signaller's context, like a wait-queue callback. */
@@ -1064,6 +1088,9 @@ bool plat_eventfd_test_and_clear(struct plat_eventfd *e)
     if (was) {
         struct sim_thread *me = self();
 
+        if (x->live.run) {
+            sim_live_consumed(&x->live);
+        }
         if (me->t < x->signal_t) {
             me->t = x->signal_t;
         }
@@ -1081,6 +1108,7 @@ void plat_eventfd_wait(struct plat_eventfd *e)
         return;
     }
     sim_sched_point(s);
+    sim_live_waiter(&x->live, x->name);
     while (x->count == 0) {
         if (x->nwaiters == sizeof(x->waiters) / sizeof(x->waiters[0])) {
             sim_panic("eventfd '%s': too many waiters", x->name);
@@ -1090,6 +1118,9 @@ void plat_eventfd_wait(struct plat_eventfd *e)
     }
     if (s->cur->t < x->signal_t) {
         s->cur->t = x->signal_t;
+    }
+    if (x->live.run) {
+        sim_live_consumed(&x->live);
     }
     TSAN_ACQUIRE(x);
 }

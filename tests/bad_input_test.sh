@@ -461,6 +461,23 @@ expect compare_swarm_flag_refused 2 "--swarm is not an option of compare" \
 
 expect invariant_failure_exits_1 1 "invariant failed: all_processed" \
     $K run demo --variant racy --strategy pct --seed 27 --quiet
+# The heal phase's bound (run.heal_ms): a whole number of virtual ms.
+expect heal_ms_negative_refused 2 \
+    "value -1 out of range \[0, 100000\] for run.heal_ms" \
+    $K run demo --set run.heal_ms=-1
+expect heal_ms_too_large_refused 2 \
+    "value 100001 out of range \[0, 100000\] for run.heal_ms" \
+    $K run demo --set run.heal_ms=100001
+expect heal_ms_fraction_refused 2 "'1.5' is not an integer" \
+    $K run demo --set run.heal_ms=1.5
+expect heal_ms_empty_refused 2 "empty value for run.heal_ms" \
+    $K run demo --set run.heal_ms=
+# A heal phase that does not converge reads as liveness: exit 6, the tape
+# and its replay command (the racy demo's lost kick, its invariant off).
+expect heal_not_converged_exits_6 6 \
+    "liveness: heal: not converged within 500000000 ns" \
+    $K run demo --variant racy --strategy pct --seed 27 --quiet \
+    --set invariants.all_processed=false --save-tape /dev/null
 # A crash reads as a crash: exit 4 with the run and its replay command.
 # ThreadSanitizer's runtime can deadlock when a signal from outside lands
 # while it holds its own lock, so that build skips these two (test_crash

@@ -100,6 +100,11 @@ const struct cfg_key cfg_common_keys[] = {
     { "run", "swarm", CFG_BOOL, "false", 0, 0, NULL,
       "swarm testing (--swarm): the tape's first decisions pick fault "
       "rates and workload values within the scenario's [swarm] ranges" },
+    { "run", "heal_ms", CFG_INT, "500", 0, 100000, NULL,
+      "heal phase: after the faulty phase every fault stops and the "
+      "system must converge within this many virtual ms (exit 6 if not); "
+      "0 = no heal phase; runs only when a fault was armed; compare "
+      "skips it" },
     { "vm", "cpus", CFG_INT, "4", 1, 1024, NULL,
       "simulated physical CPUs (host pCPUs that vCPU and iothread fibers "
       "run on)" },

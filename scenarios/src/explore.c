@@ -23,10 +23,11 @@
  * worker, at most EXPLORE_MAX_RESTARTS times per slot, after which they
  * are reported as not run.
  *
- * Failures are grouped by kind ([invariant], [stuck], [deadline], [crash],
- * [usage], [host]) and, for invariants, by the invariant's name and the
- * trace point where it first failed (sim_where(), or "after the run"); for
- * the other kinds by their message with numbers blanked.  Each group shows
+ * Failures are grouped by kind ([invariant], [liveness], [stuck],
+ * [deadline], [crash], [usage], [host]) and, for invariants, by the
+ * invariant's name and the trace point where it first failed (sim_where(),
+ * or "after the run"); for the other kinds by their message with numbers
+ * blanked.  Each group shows
  * its first seed, how many seeds hit it, the first line of what that seed
  * reported and the command that reproduces it; with --tapes DIR a failing
  * simulated seed's tape is saved by scn_tape_save() (DIR is created first).
@@ -98,6 +99,7 @@
 enum explore_kind {
     EXPLORE_CRASH,
     EXPLORE_INVARIANT,
+    EXPLORE_LIVENESS,
     EXPLORE_STUCK,
     EXPLORE_DEADLINE,
     EXPLORE_HOST,
@@ -107,7 +109,8 @@ enum explore_kind {
 };
 
 static const char *const explore_kind_names[EXPLORE_NKINDS] = {
-    "crash", "invariant", "stuck", "deadline", "host", "usage", "exit",
+    "crash", "invariant", "liveness", "stuck", "deadline", "host", "usage",
+    "exit",
 };
 
 struct explore_group {
@@ -266,6 +269,9 @@ static int worker_result(FILE *out, uint64_t seed, int code,
         kind = EXPLORE_INVARIANT;
         snprintf(msg, sizeof(msg), "%s", r->first_failure);
         snprintf(where, sizeof(where), "%s", r->failure_where);
+    } else if (code == KVMSIM_EXIT_LIVENESS) {
+        kind = EXPLORE_LIVENESS;
+        snprintf(msg, sizeof(msg), "%s", r->liveness_msg);
     } else if (code == KVMSIM_EXIT_STUCK && r->simulated && r->sim &&
                r->result != SIM_OK) {
         kind = EXPLORE_STUCK;
@@ -389,8 +395,8 @@ static void group_key(enum explore_kind kind, int code, const char *where,
     /* Messages of crashes and usage errors are generic; what the seed
      * printed tells them apart. */
     blank_numbers(norm, sizeof(norm),
-                  kind == EXPLORE_STUCK || kind == EXPLORE_DEADLINE
-                  ? "" : report);
+                  kind == EXPLORE_STUCK || kind == EXPLORE_DEADLINE ||
+                  kind == EXPLORE_LIVENESS ? "" : report);
     snprintf(key, n, "%s|%d|", explore_kind_names[kind], code);
     blank_numbers(key + strlen(key), n - strlen(key), msg);
     snprintf(key + strlen(key), n - strlen(key), "|%s", norm);

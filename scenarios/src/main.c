@@ -110,7 +110,7 @@ static void usage_run(FILE *out)
 "a file cannot be written.\n"
 "\n"
 "exit status (one per way a run ends; the first that applies of 4, 1,\n"
-"3, 5, 2):\n"
+"6, 3, 5, 2):\n"
 "  0  every invariant held\n"
 "  1  an invariant failed (the tape is saved, the replay command printed)\n"
 "  2  usage or input error, reported as file:line: message\n"
@@ -119,7 +119,9 @@ static void usage_run(FILE *out)
 "  4  crash: a fatal signal, a sanitizer report or an engine panic\n"
 "     (the run and its replay command are printed)\n"
 "  5  host error: out of memory, or an output (stdout, --metrics,\n"
-"     --trace, a tape) that could not be written\n",
+"     --trace, a tape) that could not be written\n"
+"  6  liveness: a lost wakeup (a signal nobody consumed within its bound)\n"
+"     or a heal phase that did not converge (tape and replay as for 1)\n",
         out);
 }
 

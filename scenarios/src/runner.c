@@ -32,6 +32,7 @@
 #include "scenarios/src/runner.h"
 #include "scenarios/src/swarm.h"
 #include "sim/fault.h"
+#include "sim/liveness.h"
 #include "sim/tape.h"
 #include "sim/trace.h"
 
@@ -104,11 +105,77 @@ void scn_deadline(struct scn_run *r, const char *fmt, ...)
     va_end(ap);
 }
 
+void scn_liveness(struct scn_run *r, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (r->liveness_failed) {
+        return;
+    }
+    r->liveness_failed = true;
+    va_start(ap, fmt);
+    vsnprintf(r->liveness_msg, sizeof(r->liveness_msg), fmt, ap);
+    va_end(ap);
+}
+
+bool scn_heal_armed(const struct scn_run *r, bool world_faults)
+{
+    return r->heal_ns > 0 && (r->faults_armed || world_faults);
+}
+
+uint64_t scn_heal_begin(struct scn_run *r, bool world_faults)
+{
+    if (!scn_heal_armed(r, world_faults)) {
+        return 0;
+    }
+    for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
+        sim_fault_set_prob(i, 0);
+        sim_fault_fail_nth(i, 0, false);
+    }
+    return plat_now_ns() + r->heal_ns;
+}
+
+void scn_heal_end(struct scn_run *r, int outcome, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (outcome == SCN_HEAL_STUCK) {
+        scn_liveness(r, "heal: not converged within %llu ns of faults "
+                     "stopping (run.heal_ms): %s",
+                     (unsigned long long)r->heal_ns, msg);
+    } else if (outcome == SCN_HEAL_LATE) {
+        scn_deadline(r, "heal: still converging %llu ns after faults "
+                     "stopped (run.heal_ms): %s",
+                     (unsigned long long)r->heal_ns, msg);
+    }
+    /* Under the time strategy every event before now has happened, so a
+     * signal older than its bound had its chance; other strategies keep
+     * no such order between threads' clocks (sim/liveness.h). */
+    if (r->sim && sim_current() == r->sim &&
+        r->sim_opt.strategy == SIM_STRATEGY_TIME) {
+        sim_liveness_check(r->sim);
+    }
+}
+
+uint64_t scn_heal_begin_cb(void *arg, bool world_faults)
+{
+    return scn_heal_begin(arg, world_faults);
+}
+
+void scn_heal_end_cb(void *arg, int outcome, const char *msg)
+{
+    scn_heal_end(arg, outcome, "%s", msg);
+}
+
 int scn_exit_rank(int code)
 {
     static const int order[] = {
-        KVMSIM_EXIT_CRASH, KVMSIM_EXIT_INVARIANT, KVMSIM_EXIT_STUCK,
-        KVMSIM_EXIT_HOST,  KVMSIM_EXIT_USAGE,
+        KVMSIM_EXIT_CRASH, KVMSIM_EXIT_INVARIANT, KVMSIM_EXIT_LIVENESS,
+        KVMSIM_EXIT_STUCK, KVMSIM_EXIT_HOST,      KVMSIM_EXIT_USAGE,
     };
     int n = (int)(sizeof(order) / sizeof(order[0]));
 
@@ -378,14 +445,20 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     r->sim_opt.pct_depth = (unsigned)cfg_int(r->cfg, "run", "pct_depth");
     r->sim_opt.pct_steps = (uint64_t)cfg_int(r->cfg, "run", "pct_steps");
     r->sim_opt.step_limit = (uint64_t)cfg_int(r->cfg, "run", "step_limit");
+    r->heal_ns = q->no_heal ? 0
+                 : (uint64_t)cfg_int(r->cfg, "run", "heal_ms") * 1000000;
 
     sim_fault_reset();
     for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
         sim_fault_set_prob(i, cfg_fault_prob(r->cfg, i));
     }
+    for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
+        r->faults_armed |= cfg_fault_prob(r->cfg, i) > 0;
+    }
     cfg_fault_nth(r->cfg, &site, &nth);
     if (site >= 0) {
         sim_fault_fail_nth((enum plat_fault_site)site, nth, false);
+        r->faults_armed = true;
     }
     return KVMSIM_EXIT_OK;
 }
@@ -700,6 +773,14 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
                       "of the teardown", lost);
         }
     }
+    /* A signal nobody consumed once the run could settle (sim/liveness.h). */
+    if (r->sim && sim_lost_wakeups(r->sim) && rc >= 0) {
+        scn_liveness(r, "%s", sim_lost_wakeup_first(r->sim));
+    }
+    /* The trace names what failed: an invariant first (scn_check). */
+    if (r->sim && r->liveness_failed && !r->failures) {
+        sim_trace_note_failure(sim_get_trace(r->sim), r->liveness_msg);
+    }
     if (q->trace_path) {
         trace_rc = write_trace(r, q->trace_path);
     }
@@ -737,6 +818,13 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
                     r->scenario, r->first_failure);
         }
         code = scn_exit_worst(code, KVMSIM_EXIT_INVARIANT);
+    }
+    if (r->liveness_failed) {
+        if (!q->silent) {
+            fprintf(stderr, "kvmsim: %s: liveness: %s\n", r->scenario,
+                    r->liveness_msg);
+        }
+        code = scn_exit_worst(code, KVMSIM_EXIT_LIVENESS);
     }
     if (r->simulated && r->result != SIM_OK) {
         if (!q->silent) {
@@ -1027,6 +1115,7 @@ int scn_compare_main(const struct scn_request *q)
         }
         vq = *q;
         vq.quiet = true;
+        vq.no_heal = true;
         vq.trace_path = NULL;
         vq.metrics_path = NULL;
         snprintf(setbuf[v], sizeof(setbuf[v]), "run.variant=%s",
@@ -1040,8 +1129,10 @@ int scn_compare_main(const struct scn_request *q)
         runs[nruns++] = r;
     }
     if (first.drv->compare) {
+        vq = *q;
+        vq.no_heal = true; /* seed tables are of the timed part alone */
         code = scn_exit_worst(code,
-                              first.drv->compare(q, runs, nruns, stdout));
+                              first.drv->compare(&vq, runs, nruns, stdout));
     } else {
         printf("%s: every variant, seed %" PRIu64 "\n", q->scenario,
                first.seed);

@@ -4,10 +4,19 @@
  * argument parsing.
  *
  * Exit codes, one per way a run ends (never ORed together; when several
- * apply, the first of CRASH, INVARIANT, STUCK, HOST, USAGE wins):
+ * apply, the first of CRASH, INVARIANT, LIVENESS, STUCK, HOST, USAGE
+ * wins: a broken safety property outranks a lost wakeup, which names its
+ * cause more precisely than the deadlock or deadline it may lead to):
  *   KVMSIM_EXIT_OK         every invariant held;
  *   KVMSIM_EXIT_INVARIANT  an invariant failed (the tape is saved and a
  *                          replay command printed);
+ *   KVMSIM_EXIT_LIVENESS   a lost wakeup (sim/liveness.h: a signal nobody
+ *                          consumed within its bound once the system
+ *                          could settle) or a heal phase that cannot
+ *                          converge once faults stopped (one still making
+ *                          progress at its deadline is STUCK, a missed
+ *                          deadline); tape and replay command as for an
+ *                          invariant;
  *   KVMSIM_EXIT_USAGE      a usage or input error (file:line: message);
  *   KVMSIM_EXIT_STUCK      deadlock, livelock, a deadline or the step bound;
  *   KVMSIM_EXIT_CRASH      a signal, a sanitizer report or an engine panic;
@@ -31,11 +40,12 @@ enum {
     KVMSIM_EXIT_STUCK = 3,
     KVMSIM_EXIT_CRASH = 4,
     KVMSIM_EXIT_HOST = 5,
+    KVMSIM_EXIT_LIVENESS = 6,
 };
 
 /* An exit code's place in the order documented above: 0 for CRASH, 1 for
- * INVARIANT, ..., 5 for OK or anything else.  scn_exit_worst() is the more
- * important of two codes by that order. */
+ * INVARIANT, 2 for LIVENESS, ..., 6 for OK or anything else.
+ * scn_exit_worst() is the more important of two codes by that order. */
 int scn_exit_rank(int code);
 int scn_exit_worst(int a, int b);
 
@@ -60,6 +70,9 @@ struct scn_request {
     bool quiet;                      /* no human summary */
     bool silent;                     /* no failure report either */
     struct report *report;           /* compare: structured rows, or NULL */
+    bool no_heal;                    /* compare: no heal phase (run.heal_ms
+                                      * ignored), so seed tables stay those
+                                      * of the faulty phase */
 };
 
 /* Load the scenario and its configuration into r (which the caller

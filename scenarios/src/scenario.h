@@ -74,6 +74,14 @@ struct scn_run {
      * (a liveness matter, not a violated invariant): exit STUCK */
     bool deadline_missed;
     char deadline_msg[512];
+    /* a lost wakeup (sim/liveness.h) or a heal phase that did not
+     * converge: exit LIVENESS */
+    bool liveness_failed;
+    char liveness_msg[512];
+    /* the heal phase's bound (run.heal_ms; 0: no heal phase, as under
+     * `kvmsim compare`), and whether the run armed any fault */
+    uint64_t heal_ns;
+    bool faults_armed;
     /* metrics, in report order */
     struct scn_metric metrics[SCN_MAX_METRICS];
     size_t nmetrics;
@@ -97,6 +105,44 @@ bool scn_check(struct scn_run *r, bool ok, const char *invariant,
  * invariant also failed. */
 void scn_deadline(struct scn_run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Record a liveness failure: a heal phase that did not converge within
+ * its bound once faults stopped.  The run ends with KVMSIM_EXIT_LIVENESS
+ * and this message unless an invariant also failed (the first message is
+ * kept; lost wakeups the engine found are added by the runner). */
+void scn_liveness(struct scn_run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The heal phase.  A world that has one calls scn_heal_begin() from a
+ * simulated thread after its faulty phase (the timed part and any race
+ * phase): when r->heal_ns > 0 and a fault was armed (by the scenario or
+ * by the world, `world_faults`), it stops every fault site (probability
+ * 0, no nth-call failure) and returns the heal deadline (now +
+ * r->heal_ns); otherwise 0, and the world skips its heal phase, so a
+ * fault-free run or `compare` runs as it always did.  By the deadline the
+ * world must have converged (its queued kicks processed, interrupts
+ * delivered, devices in their target states); it says how it ended with
+ * scn_heal_end(), which also runs the conservation check
+ * (sim_liveness_check()) there under the time strategy. */
+uint64_t scn_heal_begin(struct scn_run *r, bool world_faults);
+/* How a heal phase ended: converged by its deadline; late (converged
+ * after it, or still making progress at it: an overloaded system, exit
+ * STUCK as a missed deadline); stuck (it cannot converge: exit
+ * LIVENESS). */
+enum {
+    SCN_HEAL_CONVERGED = 0,
+    SCN_HEAL_LATE = 1,
+    SCN_HEAL_STUCK = 2,
+};
+/* Whether scn_heal_begin() would run the phase: for a world that must
+ * spawn its heal actors before the run (and must not when there is no
+ * phase, so fault-free runs keep their trace). */
+bool scn_heal_armed(const struct scn_run *r, bool world_faults);
+void scn_heal_end(struct scn_run *r, int outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same for worlds that do not know struct scn_run (arg is one). */
+uint64_t scn_heal_begin_cb(void *arg, bool world_faults);
+void scn_heal_end_cb(void *arg, int outcome, const char *msg);
 
 /* Metrics: a number, or an array (copied). */
 void scn_metric(struct scn_run *r, const char *name, double v);

@@ -14,6 +14,8 @@
  * queued at the drain deadline behind an iothread that is awake (or has
  * a kick pending) are an overloaded iothread, not a lost item: the run
  * reports a missed deadline (exit 3) instead of an invariant failure.
+ * With a fault armed, a heal phase follows the drain deadline (see
+ * demo_heal()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -93,6 +95,10 @@ struct demo {
     uint64_t item_cost_ns, backlog, timeout_ns;
     uint64_t queued_at_deadline, drained_before_deadline;
     bool lost_kick;
+    /* the queue at the drain deadline, kept when a heal phase ran */
+    bool healed, in_flight_dl;
+    uint8_t *seen_dl;
+    uint64_t head_dl;
 };
 
 static void demo_vcpu(void *arg);
@@ -208,6 +214,54 @@ static void demo_iothread(void *arg)
 #define DEMO_DRAIN_MIN_NS 1000000
 #define DEMO_DRAIN_MARGIN 10
 
+/* The heal phase (scenario.h): with the faults stopped, the system must
+ * converge within run.heal_ms: every submitted item processed, the queue
+ * empty and the iothread asleep on its eventfd with no kick left in it.
+ * Demo faults refuse submissions, so this mostly gives an overloaded
+ * iothread its bound; a lost kick never converges. */
+static void demo_heal(struct demo *d)
+{
+    uint64_t deadline = scn_heal_begin(d->run, false);
+    uint64_t step, processed0 = d->processed;
+    bool done = false, stuck = false;
+    int outcome;
+
+    if (!deadline) {
+        return;
+    }
+    /* all_processed judges the drain deadline, not what healing did. */
+    memcpy(d->seen_dl, d->seen, d->ring_cap);
+    d->head_dl = d->head;
+    d->in_flight_dl = d->in_flight;
+    d->healed = true;
+    step = (deadline - plat_now_ns()) / 1000 + 1;
+    plat_trace_begin("heal");
+    while (plat_now_ns() < deadline) {
+        done = d->processed == d->submitted && d->head == d->tail &&
+               !d->in_flight && d->io_waiting && !d->kick_pending;
+        /* Asleep with items queued and no kick: nothing will move. */
+        stuck = d->io_waiting && !d->kick_pending && d->head != d->tail;
+        if (done || stuck) {
+            break;
+        }
+        sim_sleep_ns(step);
+    }
+    plat_trace_end();
+    /* At the deadline, an iothread that processed items meanwhile is
+     * overloaded (late; said once, by the drain deadline if that was
+     * missed too), one that did not is stuck. */
+    outcome = done ? SCN_HEAL_CONVERGED
+              : stuck || d->processed == processed0 ? SCN_HEAL_STUCK
+              : d->queued_at_deadline ? SCN_HEAL_CONVERGED : SCN_HEAL_LATE;
+    scn_heal_end(d->run, outcome, "%llu of %llu items processed, %llu "
+                 "queued, the iothread %s, a kick %s",
+                 (unsigned long long)d->processed,
+                 (unsigned long long)d->submitted,
+                 (unsigned long long)(d->tail - d->head),
+                 d->io_waiting ? "asleep on its eventfd" : "awake",
+                 d->kick_pending ? "pending" : "not pending");
+}
+
 /* Waits for the vCPUs, then until the queue is drained or the drain
  * deadline passes, and ends the run.  At the deadline it records whether
  * the iothread sleeps on the eventfd with items queued and no kick
@@ -240,6 +294,7 @@ static void demo_supervisor(void *arg)
     d->queued_at_deadline = d->tail - d->head;
     d->drained_before_deadline = d->processed - processed0;
     d->lost_kick = d->io_waiting && !d->kick_pending && d->head != d->tail;
+    demo_heal(d);
     d->stop = true;
     plat_eventfd_signal(&d->kick);
     d->kick_pending = true;
@@ -254,19 +309,22 @@ static void demo_check_processed(struct demo *d, uint64_t missing,
 {
     struct scn_run *r = d->run;
     uint64_t total = (uint64_t)d->vcpus * d->items, queued = 0;
+    const uint8_t *seen = d->healed ? d->seen_dl : d->seen;
+    uint64_t head = d->healed ? d->head_dl : d->head;
+    bool in_flight = d->healed ? d->in_flight_dl : d->in_flight;
     const char *why = "";
 
-    for (uint64_t i = d->head; i < d->tail; i++) {
+    for (uint64_t i = head; i < d->tail; i++) {
         struct demo_item *it = &d->ring[i % d->ring_cap];
 
-        if (d->seen[(uint64_t)it->vcpu * d->items + it->seq] == 0) {
+        if (seen[(uint64_t)it->vcpu * d->items + it->seq] == 0) {
             queued++;
         }
     }
     if (missing && d->lost_kick) {
         why = ": the iothread sleeps on its eventfd with items queued and "
               "no kick pending (a lost kick)";
-    } else if (missing > queued + d->in_flight) {
+    } else if (missing > queued + in_flight) {
         why = ": some are no longer queued";
     }
     if (!scn_check(r, !*why, "all_processed",
@@ -297,14 +355,16 @@ static void demo_check(struct demo *d)
     struct scn_run *r = d->run;
     uint64_t missing = 0, twice = 0, first_missing = UINT64_MAX;
     uint64_t total = (uint64_t)d->vcpus * d->items;
+    const uint8_t *seen = d->healed ? d->seen_dl : d->seen;
 
     for (uint64_t i = 0; i < total; i++) {
-        if (d->seen[i] == 0) {
+        if (seen[i] == 0) {
             missing++;
             if (first_missing == UINT64_MAX) {
                 first_missing = i;
             }
-        } else if (d->seen[i] > 1) {
+        }
+        if (d->seen[i] > 1) {
             twice++;
         }
     }
@@ -351,9 +411,10 @@ static int demo_run(struct scn_run *r)
     d->ring_cap = (uint64_t)d->vcpus * d->items;
     d->ring = calloc(d->ring_cap, sizeof(*d->ring));
     d->seen = calloc(d->ring_cap, 1);
+    d->seen_dl = calloc(d->ring_cap, 1);
     d->next_seq = calloc(d->vcpus, sizeof(*d->next_seq));
     args = calloc(d->vcpus, sizeof(*args));
-    if (!d->ring || !d->seen || !d->next_seq || !args ||
+    if (!d->ring || !d->seen || !d->seen_dl || !d->next_seq || !args ||
         scn_sim_create(r) < 0) {
         goto out;
     }
@@ -392,6 +453,7 @@ out:
     free(args);
     free(d->next_seq);
     free(d->seen);
+    free(d->seen_dl);
     free(d->ring);
     free(d);
     return rc;

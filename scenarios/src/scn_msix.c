@@ -742,6 +742,69 @@ static void storm_run(struct msix_world *w)
     plat_trace_end();
 }
 
+/* The heal phase (scenario.h), after the concurrent phase's delivery
+ * check: with the faults stopped, within run.heal_ms every VF must be
+ * back in its target state - enabled, a VF whose host refused a trigger
+ * reset, the kernel's routing table equal to the VMM's unless a change
+ * is still staged - and one firing of every unmasked vector must reach the
+ * guest.  The checks above are safety; this is convergence. */
+static void msix_heal(struct msix_world *w)
+{
+    uint64_t deadline = scn_heal_begin(w->run, false);
+    uint64_t lost = 0, fired = 0;
+    char msg[200] = "";
+    bool late = false;
+
+    if (!deadline) {
+        return;
+    }
+    plat_trace_begin("heal");
+    plat_lock(&w->bql);
+    for (unsigned vf = 0; vf < w->vfs; vf++) {
+        vfio_pci_irq_service(&w->dev[vf]);
+        if (w->dev[vf].host_errors != w->herr[vf]) {
+            op_disable_locked(w, vf);
+            op_enable_locked(w, vf);
+        }
+    }
+    for (unsigned vf = 0; vf < w->vfs; vf++) {
+        for (unsigned j = 0; j < w->vectors; j++) {
+            uint64_t before;
+
+            if (w->masked[VEC(w, vf, j)]) {
+                continue;
+            }
+            before = sim_kvm_delivered(w->kvm, vector_address(w, j),
+                                       vector_data(vf, j));
+            sim_vfio_fire(w->vdev[vf], PLAT_VFIO_IRQ_MSIX, j);
+            vfio_pci_irq_service(&w->dev[vf]);
+            fired++;
+            if (sim_kvm_delivered(w->kvm, vector_address(w, j),
+                                  vector_data(vf, j)) != before + 1 &&
+                lost++ == 0) {
+                snprintf(msg, sizeof(msg), "VF %u vector %u: a firing did "
+                         "not reach the guest", vf, j);
+            }
+        }
+    }
+    /* Changes a failed commit left staged wait for the next commit, as
+     * in QEMU; with none staged the tables must agree. */
+    if (!msg[0] && !kvm_routes_dirty(&w->routes) && !routes_equal(w)) {
+        snprintf(msg, sizeof(msg), "the kernel's routing table differs "
+                 "from the VMM's");
+    }
+    plat_unlock(&w->bql);
+    plat_trace_end();
+    if (!msg[0] && plat_now_ns() > deadline) {
+        late = true;
+        snprintf(msg, sizeof(msg), "converged after the deadline");
+    }
+    scn_heal_end(w->run, late ? SCN_HEAL_LATE
+                 : msg[0] ? SCN_HEAL_STUCK : SCN_HEAL_CONVERGED,
+                 "%s (%" PRIu64 " of %" PRIu64 " firings lost)", msg, lost,
+                 fired);
+}
+
 static void migration_thread(void *arg)
 {
     struct msix_world *w = arg;
@@ -775,6 +838,7 @@ static void migration_thread(void *arg)
     if (w->storm_rounds) {
         check_delivery(w);
     }
+    msix_heal(w);
     storm_baseline(w);
     plat_lock(&w->bql);
     for (unsigned vf = 0; vf < w->vfs; vf++) {

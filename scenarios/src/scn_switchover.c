@@ -263,6 +263,11 @@ static int sw_run(struct scn_run *r)
     mp.cancel_pct = (unsigned)cfg_int(r->cfg, "workload", "cancel_pct");
     mp.cancel_window_ns = (uint64_t)(cfg_double(r->cfg, "workload",
                                                 "cancel_window_ms") * 1e6);
+    if (scn_heal_armed(r, false)) {
+        mp.heal_begin = scn_heal_begin_cb;
+        mp.heal_end = scn_heal_end_cb;
+        mp.heal_arg = r;
+    }
     if (scn_sim_create(r) < 0) {
         free(w);
         return -ENOMEM;

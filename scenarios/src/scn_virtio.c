@@ -211,6 +211,10 @@ static int read_params(struct scn_run *r, enum virtio_pci_kind kind,
     p->run_alloc_fault = cfg_fault_prob(r->cfg, PLAT_FAULT_ALLOC);
     p->run_ioeventfd_fault = cfg_fault_prob(r->cfg,
                                             PLAT_FAULT_KVM_IOEVENTFD);
+    p->heal_begin = scn_heal_begin_cb;
+    p->heal_end = scn_heal_end_cb;
+    p->heal_arg = r;
+    p->heal_reads = 4;
     return 0;
 }
 
@@ -367,6 +371,9 @@ static int virtio_run(struct scn_run *r, enum virtio_pci_kind kind)
         return -ENOMEM;
     }
     scn_simulate(r);
+    if (vw_heal_pending(w, msg, sizeof(msg))) {
+        scn_heal_end(r, SCN_HEAL_STUCK, "%s", msg);
+    }
     vw_finish(w);
     /* A lost kick ends the run as a deadlock (a vCPU waits for ever):
      * the invariants still say why. */

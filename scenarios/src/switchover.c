@@ -352,6 +352,7 @@ void sw_world_init(struct sw_world *w)
     }
     plat_eventfd_init(&w->to_dst, "to destination");
     plat_eventfd_init(&w->to_src, "to source");
+    plat_eventfd_init(&w->heal_go, "heal");
     plat_lock_init(&w->bql, PLAT_LOCK_MUTEX, "source bql");
 }
 
@@ -382,6 +383,7 @@ void sw_world_fini(struct sw_world *w)
      * eventfds releases them. */
     plat_eventfd_destroy(&w->to_dst);
     plat_eventfd_destroy(&w->to_src);
+    plat_eventfd_destroy(&w->heal_go);
     plat_lock_destroy(&w->bql);
 }
 
@@ -589,6 +591,74 @@ static int check_multi(const struct sw_vm *vm)
     return vfio_mig_check_multi(devs, vm->nvfio);
 }
 
+/* Every actor of the migration is done: the heal phase may begin. */
+static bool actors_done(const struct sw_world *w)
+{
+    return w->src_finished && w->dst_finished &&
+           (w->mp.cancel_pct == 0 || w->canceller_finished);
+}
+
+static void heal_kick(struct sw_world *w)
+{
+    if (w->mp.heal_begin && actors_done(w)) {
+        plat_eventfd_signal(&w->heal_go);
+    }
+}
+
+/* The heal phase (sw_mig_params). */
+static void heal_main(void *arg)
+{
+    struct sw_world *w = arg;
+    uint64_t deadline;
+    char msg[200] = "";
+    bool ok = true;
+    int outcome;
+
+    while (!actors_done(w)) {
+        plat_eventfd_wait(&w->heal_go);
+        plat_eventfd_test_and_clear(&w->heal_go);
+    }
+    deadline = w->mp.heal_begin(w->mp.heal_arg, false);
+    if (!deadline) {
+        return;
+    }
+    sw_check_migration(w);
+    w->checked = true;
+    plat_trace_begin("heal");
+    for (unsigned i = 0; i < 2; i++) {
+        struct sw_vm *vm = &w->vm[i];
+        enum plat_vfio_mig_state want =
+            w->res.rc == 0 && i == 0 ? PLAT_VFIO_STATE_STOP
+                                     : PLAT_VFIO_STATE_RUNNING;
+
+        for (unsigned j = 0; j < vm->nvfio; j++) {
+            struct sw_vfio *v = &vm->vfio[j];
+            enum plat_vfio_mig_state k = sim_vfio_mig_state(v->dev);
+
+            if (k != want || v->m.state != want) {
+                (void)vfio_mig_set_state_or_reset(&v->m, want);
+                k = sim_vfio_mig_state(v->dev);
+            }
+            if (ok && (k != want || v->m.state != want)) {
+                ok = false;
+                snprintf(msg, sizeof(msg), "%s device %u is %s in the "
+                         "kernel and %s to the VMM, its target %s",
+                         vm->name, j, vfio_mig_state_name(k),
+                         vfio_mig_state_name(v->m.state),
+                         vfio_mig_state_name(want));
+            }
+        }
+    }
+    plat_trace_end();
+    outcome = ok ? 0 : 2;
+    if (ok && plat_now_ns() > deadline) {
+        outcome = 1;
+        snprintf(msg, sizeof(msg), "every device reached its target "
+                 "state after the deadline");
+    }
+    w->mp.heal_end(w->mp.heal_arg, outcome, msg[0] ? msg : "converged");
+}
+
 /* Bring every device of a VM back to RUNNING, one after another. */
 static int release_all(struct sw_vm *vm)
 {
@@ -731,6 +801,7 @@ decided:
     plat_trace_end();
     res->t_end = plat_now_ns();
     w->src_finished = true;
+    heal_kick(w);
 }
 
 /* Management cancels the migration at a tape-chosen moment: the request
@@ -743,6 +814,7 @@ static void canceller_main(void *arg)
 
     if (sim_jitter(0, 99) >= w->mp.cancel_pct) {
         w->canceller_finished = true;
+        heal_kick(w);
         return;
     }
     sim_sleep_ns(sim_jitter(0, w->mp.cancel_window_ns));
@@ -758,6 +830,7 @@ static void canceller_main(void *arg)
     plat_unlock(&w->bql);
     plat_trace_end();
     w->canceller_finished = true;
+    heal_kick(w);
 }
 
 static void dst_main(void *arg)
@@ -786,12 +859,14 @@ static void dst_main(void *arg)
             }
             reply(w, rc);
             w->dst_finished = true;
+            heal_kick(w);
             return;
         }
     }
     res->dst_rc = release_all(dst);
     reply(w, 0);
     w->dst_finished = true;
+    heal_kick(w);
 }
 
 int sw_spawn_migration(struct sw_world *w, struct sim *s,
@@ -805,6 +880,9 @@ int sw_spawn_migration(struct sw_world *w, struct sim *s,
     }
     if (p->cancel_pct &&
         !sim_spawn(s, "src-canceller", 2, canceller_main, w)) {
+        return -ENOMEM;
+    }
+    if (p->heal_begin && !sim_spawn(s, "heal", 3, heal_main, w)) {
         return -ENOMEM;
     }
     return 0;
@@ -898,6 +976,9 @@ void sw_check_migration(struct sw_world *w)
 {
     struct sw_mig_result *res = &w->res;
 
+    if (w->checked) {
+        return; /* the heal phase took the checks before healing */
+    }
     res->done = w->src_finished && w->dst_finished;
     if (!res->done) {
         return; /* the run was stuck; the runner reports it */

@@ -138,6 +138,17 @@ struct sw_mig_params {
     uint64_t link_bytes_per_s;    /* migration stream bandwidth */
     unsigned cancel_pct;          /* chance of a cancel, percent */
     uint64_t cancel_window_ns;    /* the cancel comes within this */
+    /* the heal phase (NULL: none): once the migration and the canceller
+     * are done, heal_begin stops the faults and gives the deadline (0:
+     * no phase); the checks are taken, then every device is asked for
+     * its target state (the source STOP and the destination RUNNING
+     * after a migration, every device RUNNING after a failed one); the
+     * world has converged when the kernel and the VMM agree on the
+     * target for every device by the deadline; heal_end is told. */
+    uint64_t (*heal_begin)(void *arg, bool world_faults);
+    /* outcome: 0 converged, 1 late, 2 stuck (SCN_HEAL_*) */
+    void (*heal_end)(void *arg, int outcome, const char *msg);
+    void *heal_arg;
 };
 
 enum sw_cmd {
@@ -176,6 +187,10 @@ struct sw_world {
     bool late_cancel;             /* a cancel came too late (bql) */
     bool canceller_finished;
     plat_atomic64 cancel_req;     /* migrate_cancel was asked for */
+    /* the heal phase: its thread waits on heal_go until every actor is
+     * done; the checks ran in it (sw_check_migration() is then a no-op) */
+    struct plat_eventfd heal_go;
+    bool checked;
 };
 
 /* Whether from -> to is one arc of a device with `flags`, and the number

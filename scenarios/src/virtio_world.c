@@ -33,6 +33,7 @@
 #include "scenarios/src/virtio_world.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
+#include "sim/liveness.h"
 #include "sim/tape.h"
 #include "sim/tsan.h"
 
@@ -178,6 +179,10 @@ struct vw_world {
     struct plat_eventfd paused_efd;
     struct plat_eventfd init_done;
     bool giving_up;       /* a vCPU found its queue unusable */
+    /* the heal phase: its deadline (0: none), vCPUs, those done */
+    uint64_t heal_deadline;
+    unsigned heal_vcpus, heal_done;
+    bool heal_ended;      /* heal_end was told */
     uint64_t post_stop_carry; /* from proxies replaced by migration */
     uint64_t fallback_carry;
     bool finished;
@@ -315,6 +320,13 @@ static void loop_set_handler(void *opaque, struct plat_eventfd *e,
         .loop = l, .e = e, .fn = fn, .opaque = arg, .used = true,
     };
     sim_eventfd_set_hook(e, loop_hook, s);
+    {
+        char who[48];
+
+        /* For lost-wakeup reports (sim/liveness.h). */
+        snprintf(who, sizeof(who), "a handler in the %s", l->name);
+        sim_eventfd_set_consumer(e, who);
+    }
 }
 
 static void loop_init(struct vw_loop *l, struct vw_world *w,
@@ -2109,6 +2121,77 @@ static void race_updater_thread(void *arg)
     race_actor_done(w);
 }
 
+static void heal_report(struct vw_world *w, int outcome, const char *how)
+{
+    char msg[200];
+
+    snprintf(msg, sizeof(msg), "%u of %u vCPUs saw their %" PRIu64
+             " requests complete%s (ioeventfd %s)", w->heal_done,
+             w->heal_vcpus, w->p.heal_reads, how,
+             race_handlers(w) ? "on" : "off");
+    w->heal_ended = true;
+    w->p.heal_end(w->p.heal_arg, outcome, msg);
+}
+
+/* A heal vCPU: its requests, then the last one judges the phase. */
+static void heal_vcpu_thread(void *arg)
+{
+    struct vw_vcpu *v = arg;
+    struct vw_world *w = v->w;
+
+    plat_trace_begin("heal");
+    vcpu_submit(w, v, w->p.heal_reads);
+    plat_trace_end();
+    if (++w->heal_done == w->heal_vcpus) {
+        bool late = plat_now_ns() > w->heal_deadline;
+
+        heal_report(w, late ? 1 : 0, late ? ", after the deadline" : "");
+    }
+}
+
+/* The heal phase (virtio_world.h): faults off, the safety checks taken,
+ * then fresh requests on every vCPU's queue must complete in time.  The
+ * phase waits for no clock: a system that cannot converge settles with
+ * the heal vCPUs waiting for interrupts (vw_heal_pending()). */
+static void heal_phase(struct vw_world *w)
+{
+    bool world_faults = w->p.race_alloc_fault > 0 ||
+                        w->p.race_ioeventfd_fault > 0;
+    uint64_t deadline = w->p.heal_begin
+                        ? w->p.heal_begin(w->p.heal_arg, world_faults) : 0;
+
+    if (!deadline) {
+        return;
+    }
+    vw_finish(w);
+    w->heal_deadline = deadline;
+    w->giving_up = false;
+    w->heal_vcpus = w->p.nvcpus;
+    for (unsigned i = 0; i < w->p.nvcpus; i++) {
+        if (!sim_spawn(w->sim, "heal-vcpu", i, heal_vcpu_thread,
+                       &w->vcpu[i])) {
+            violation(w, &w->v.harness, "heal phase: no thread");
+            w->heal_vcpus = i;
+            break;
+        }
+    }
+    if (w->heal_vcpus == 0) {
+        heal_report(w, 2, "");
+    }
+}
+
+bool vw_heal_pending(struct vw_world *w, char *msg, size_t len)
+{
+    if (!w->heal_deadline || w->heal_ended) {
+        return false;
+    }
+    snprintf(msg, len, "the system settled with %u of %u vCPUs' %" PRIu64
+             " requests complete (ioeventfd %s)", w->heal_done,
+             w->heal_vcpus, w->p.heal_reads,
+             race_handlers(w) ? "on" : "off");
+    return true;
+}
+
 /* The phase: start the actors, arm the faults, wait, check the rest. */
 static void race_thread(void *arg)
 {
@@ -2196,6 +2279,7 @@ static void race_thread(void *arg)
     }
     rc->running = false;
     plat_unlock(&w->bql);
+    heal_phase(w);
 }
 
 /* A timed actor (vCPU, control) finished; the last one freezes the timed

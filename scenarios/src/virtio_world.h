@@ -74,6 +74,18 @@
  *                     by kind; loop wakeups <= signals and notifier
  *                     signals <= lightweight kicks + one per queue and
  *                     start.
+ *
+ * The heal phase (threaded, after the race phase, when heal_begin gives a
+ * deadline: the scenario armed a fault or the race phase did).  Every
+ * fault stops; the end-of-run checks (never_completed) are taken first,
+ * so healing hides no lost request; then one new vCPU per queue submits
+ * heal_reads requests and waits for each one's interrupt.  The system has
+ * converged when every heal vCPU saw all of its requests complete (kicks
+ * processed, interrupts delivered) by the deadline, which the last one
+ * judges and tells heal_end.  The phase polls no clock (a poller would
+ * starve the loops under PCT): a system that cannot converge ends the run
+ * as a deadlock with heal vCPUs waiting for interrupts, and
+ * vw_heal_pending() says so after the run.
  */
 #ifndef KVMSIM_SCN_VIRTIO_WORLD_H
 #define KVMSIM_SCN_VIRTIO_WORLD_H
@@ -124,6 +136,13 @@ struct vw_params {
     double race_ioeventfd_fault; /* this and the run's own setting) */
     double run_alloc_fault;   /* the run's own settings, restored after */
     double run_ioeventfd_fault;
+    /* the heal phase after the race phase (see "the heal phase" above):
+     * heal_begin returns its deadline, 0 for none (NULL: none) */
+    uint64_t (*heal_begin)(void *arg, bool world_faults);
+    /* outcome: 0 converged, 1 late, 2 stuck (SCN_HEAL_*) */
+    void (*heal_end)(void *arg, int outcome, const char *msg);
+    void *heal_arg;
+    uint64_t heal_reads;      /* requests per heal vCPU */
 };
 
 struct vw_violations {
@@ -189,6 +208,9 @@ void vw_destroy(struct vw_world *w);
 /* Threaded: spawn every thread (the first vCPU initialises the device).
  * -ENOMEM when a thread cannot be created. */
 int vw_spawn(struct vw_world *w);
+/* After sim_run: a heal phase that began and never converged (msg says
+ * how far it got). */
+bool vw_heal_pending(struct vw_world *w, char *msg, size_t len);
 /* After sim_run: the end-of-run checks (call once). */
 void vw_finish(struct vw_world *w);
 
