@@ -67,9 +67,9 @@ struct sim_options {
 void sim_options_default(struct sim_options *o);
 
 /* Resolve SIM_STRATEGY_PORTFOLIO in o: read one decision from the tape
- * and set o->strategy (and o->pct_depth) to the member it names: time,
- * random, pct with depth 2..5, pos or surw.  Other strategies read
- * nothing.  sim_create() calls it; a driver that must know the member
+ * and set o->strategy to the member it names: time, random, pct, pos or
+ * surw; for pct a second decision sets o->pct_depth to 2..5.  Other
+ * strategies read nothing.  sim_create() calls it; a driver that must know the member
  * first (to run a SURW profile) calls it on the same tape beforehand. */
 void sim_portfolio_pick(struct sim_options *o, struct sim_tape *tape);
 /* Name of a strategy ("time", ..., "portfolio"), or "?". */
