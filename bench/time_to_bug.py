@@ -220,12 +220,23 @@ def main():
     if len(swarms) == 1:
         log("time_to_bug: kvmsim explore has no --swarm: no swarm column")
     host = not a.no_host and any(c[3] for c in cases) and need_tree
+    host_ok = set()
     if host:
         try:
             configure_preset(wsrc, tbuild, "tsan", logf)
         except RuntimeError as e:
             log("time_to_bug: no host baseline (%s)" % e)
             host = False
+    if host:
+        # A stress test that fails on the unmutated tree would credit the
+        # host with every defect: each must pass once before the mutants.
+        for htest in sorted({c[3] for c in cases if c[3]}):
+            build(tbuild, [htest], a.jobs, logf)
+            if run([os.path.join(tbuild, "tests", htest)], logf=logf) == 0:
+                host_ok.add(htest)
+            else:
+                log("time_to_bug: %s fails on the unmutated tree: no host "
+                    "baseline from it" % htest)
 
     csvpath = os.path.join(a.out, "time_to_bug.csv")
     with open(csvpath, "w", newline="") as f:
@@ -264,7 +275,7 @@ def main():
                                 # Not found within the cap: the other
                                 # repetitions would only spend the cap.
                                 break
-                if host and htest:
+                if host and htest in host_ok:
                     build(tbuild, [htest], a.jobs, logf)
                     secs = host_baseline(
                         os.path.join(tbuild, "tests", htest), a.host_secs,
