@@ -26,7 +26,12 @@
  *           same thread (exit, join), the same atomic word.  A step's
  *           object is declared by the platform call before its scheduling
  *           point (sim_pos_next()); a blocked thread's pending step is the
- *           object it waits on; work, sleeps and yields touch nothing.
+ *           object it waits on; work, sleeps, yields, thread creation
+ *           and read-side sections touch nothing (a grace-period wait is
+ *           not matched to the readers it waits for: a known gap).  A
+ *           sleeper's next step gets the lowest priority, as under pct,
+ *           so polling a virtual-time deadline cannot starve the threads
+ *           it waits for.
  *           Samples partial orders far more evenly than a random walk;
  *           pick it when the bug needs a few specific races in a run.
  *   surw    SURW, selectively uniform random walk (ASPLOS 2025; as shipped
