@@ -8,7 +8,8 @@
  * a valid run):
  *   byte 0       VFIO devices: 1 + b % 8
  *   byte 1       bit 0 parallel, bits 1-2 strategy (0 time, 1 random,
- *                2 pct, 3 time), bits 3-5 ordinary handlers (0-7),
+ *                2 pct, 3 portfolio: the tape picks time, random,
+ *                pct, pos or surw), bits 3-5 ordinary handlers (0-7),
  *                bit 6 migration mode (below)
  *   1 per device depth b % 5, bit 3 P2P, bit 4 pre-copy
  *   1 per handler depth b % 5
@@ -317,7 +318,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const enum sim_strategy strategies[4] = {
         SIM_STRATEGY_TIME, SIM_STRATEGY_RANDOM, SIM_STRATEGY_PCT,
-        SIM_STRATEGY_TIME,
+        SIM_STRATEGY_PORTFOLIO,
     };
     struct fz f;
     struct sim_options o;

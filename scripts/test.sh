@@ -26,7 +26,7 @@ run_ctest() {
 }
 
 build default
-run_ctest default -L 'unit|scenario|readme'
+run_ctest default -L 'unit|scenario|readme|bench-smoke'
 
 build asan
 run_ctest asan -L 'unit|scenario'

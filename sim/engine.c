@@ -9,6 +9,46 @@
  * spends CPU time occupies its CPU: a second thread on the same CPU starts
  * its slice when the first one ends.
  *
+ * Strategies (each draws every choice from the tape; any byte string is a
+ * valid run under each):
+ *   time    smallest virtual time first, ties from the tape.  Models
+ *           performance; the default.
+ *   random  a uniform random walk over runnable threads.
+ *   pct     PCT (Burckhardt et al., ASPLOS 2010): random distinct
+ *           priorities, d-1 change points that demote the running thread.
+ *           Good for bugs of small, known depth in long runs.
+ *   pos     POS, partial order sampling (Yuan, Yang, Gu, CAV 2018): each
+ *           step has a random priority, the highest runs; after a step,
+ *           the pending steps that race with it get fresh priorities, and
+ *           so does the thread's own next step.  Two steps race when they
+ *           touch the same simulated object: the same lock (acquire,
+ *           release), the same eventfd (signal, test-and-clear, wait), the
+ *           same thread (exit, join), the same atomic word.  A step's
+ *           object is declared by the platform call before its scheduling
+ *           point (sim_pos_next()); a blocked thread's pending step is the
+ *           object it waits on; work, sleeps, yields, thread creation
+ *           and read-side sections touch nothing (a grace-period wait is
+ *           not matched to the readers it waits for: a known gap).  A
+ *           sleeper's next step gets the lowest priority, as under pct,
+ *           so polling a virtual-time deadline cannot starve the threads
+ *           it waits for.
+ *           Samples partial orders far more evenly than a random walk;
+ *           pick it when the bug needs a few specific races in a run.
+ *   surw    SURW, selectively uniform random walk (ASPLOS 2025; as shipped
+ *           in Shuttle 0.9 and Fray): each step picks a runnable thread
+ *           with probability proportional to its estimated remaining
+ *           steps (its profile-run steps minus those taken, at least 1),
+ *           which makes every interleaving of the threads' steps about
+ *           equally likely where a plain random walk favours those that
+ *           run the short thread first.  The estimates come from a
+ *           profile run (sim_options.surw_events; the scenario runner
+ *           takes them from the same scenario and seed under `time`).
+ *           Here every step is "selected".  Pick it when threads differ
+ *           much in length.
+ *   portfolio  the tape's first decision picks a member and its
+ *           parameters (sim_portfolio_pick()), so one exploration spreads
+ *           its seeds over all of the above.
+ *
  * The scheduler runs on the stack of the thread that reached the
  * scheduling point and switches directly to the next thread; the OS
  * thread's own context (main_fiber) is resumed only when the run ends.
@@ -141,6 +181,58 @@ _Noreturn void sim_panic(const char *fmt, ...)
     abort();
 }
 
+const char *sim_strategy_name(enum sim_strategy st)
+{
+    static const char *const names[SIM_STRATEGY_NR] = {
+        "time", "random", "pct", "pos", "surw", "portfolio",
+    };
+
+    return (unsigned)st < SIM_STRATEGY_NR ? names[st] : "?";
+}
+
+/* The portfolio's members, equally likely: time, random, pct, pos, surw;
+ * pct's depth (2..5) is a second decision.  Each member gets a fifth of
+ * the seeds, so on a defect that only one member finds the portfolio
+ * needs about five times the seeds of that member.  Appending members
+ * changes which member a byte names: keep the order. */
+void sim_portfolio_pick(struct sim_options *o, struct sim_tape *tape)
+{
+    static const enum sim_strategy member[] = {
+        SIM_STRATEGY_TIME, SIM_STRATEGY_RANDOM, SIM_STRATEGY_PCT,
+        SIM_STRATEGY_POS,  SIM_STRATEGY_SURW,
+    };
+
+    if (o->strategy != SIM_STRATEGY_PORTFOLIO) {
+        return;
+    }
+    o->strategy = member[sim_tape_below(tape, sizeof(member) /
+                                              sizeof(member[0]))];
+    if (o->strategy == SIM_STRATEGY_PCT) {
+        o->pct_depth = 2 + (unsigned)sim_tape_below(tape, 4);
+    }
+}
+
+static int surw_setup(struct sim *s)
+{
+    uint64_t sum = 0;
+
+    if (s->opt.strategy != SIM_STRATEGY_SURW || !s->opt.surw_events ||
+        s->opt.surw_nthreads == 0) {
+        return 0;
+    }
+    s->surw_est = calloc(s->opt.surw_nthreads, sizeof(uint32_t));
+    if (!s->surw_est) {
+        return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < s->opt.surw_nthreads; i++) {
+        s->surw_est[i] = s->opt.surw_events[i];
+        sum += s->opt.surw_events[i];
+    }
+    s->surw_n = s->opt.surw_nthreads;
+    s->surw_mean = (uint32_t)(sum / s->surw_n);
+    return 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -158,6 +250,12 @@ struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape)
     s->allocs.prev = &s->allocs;
     s->allocs.next = &s->allocs;
     s->opt = *o;
+    sim_portfolio_pick(&s->opt, tape);
+    if (surw_setup(s) < 0) {
+        sim_destroy(s);
+        return NULL;
+    }
+    s->opt.surw_events = NULL;  /* borrowed: copied by surw_setup() */
     if (s->opt.ncpus == 0) {
         s->opt.ncpus = 1;
     }
@@ -219,6 +317,7 @@ void sim_destroy(struct sim *s)
     free(s->runq);
     free(s->cpus);
     free(s->pct_change);
+    free(s->surw_est);
     sim_trace_destroy(s->trace);
     if (sim_last_created == s) {
         sim_last_created = NULL;
@@ -260,6 +359,14 @@ uint64_t sim_steps(const struct sim *s)
 uint64_t sim_switches(const struct sim *s)
 {
     return s->switches;
+}
+
+uint32_t sim_thread_steps(const struct sim *s, uint32_t *out, uint32_t cap)
+{
+    for (uint32_t i = 0; i < s->nthreads && i < cap; i++) {
+        out[i] = s->threads[i]->steps;
+    }
+    return s->nthreads;
 }
 
 unsigned sim_ncpus(const struct sim *s)
@@ -437,6 +544,8 @@ static struct sim_thread *spawn(struct sim *s, const char *name,
         t->prio = ((sim_tape_below(s->tape, 1u << 16) << 24) | t->id) +
                   s->opt.pct_depth + 1;
         sim_label_prio(s, t);
+    } else if (s->opt.strategy == SIM_STRATEGY_POS) {
+        t->prio = 1 + sim_tape_below(s->tape, 1u << 16);
     }
     s->threads[s->nthreads++] = t;
     s->live_nondaemon++;
@@ -499,6 +608,7 @@ static void thread_exit(struct sim *s, struct sim_thread *t)
         t->joiner = NULL;
     }
     s->zombie = t;
+    t->pos_touch = t;  /* POS: its end races with a join */
     t->fiber->dying = true;
     sim_sched_point(s);
     sim_panic("finished thread '%s' was resumed", t->name);
@@ -559,8 +669,76 @@ static struct sim_thread *pick_pct(struct sim *s)
     return best;
 }
 
+/* POS, at a scheduling point of s->cur: the step it just ran touched
+ * pos_run (and pos_touch); every other pending step on one of those
+ * objects races with it and gets a fresh priority, in run-queue order,
+ * and so does the thread's own next step.  A thread that blocked keeps
+ * its priority: its pending step (the object it waits on) is still the
+ * one it tried.  Priorities are 1..65536; a sleeper's next step gets 0,
+ * below all (see sim_pos_sleep()). */
+static void pos_redraw(struct sim *s)
+{
+    struct sim_thread *c = s->cur;
+    const void *a = c->pos_run, *b = c->pos_touch;
+
+    if (c->state == SIM_T_BLOCKED) {
+        c->pos_next = c->wait_obj;
+    }
+    if (a || b) {
+        for (uint32_t i = 0; i < s->nrunq; i++) {
+            struct sim_thread *u = s->runq[i];
+
+            if (u != c && u->pos_next &&
+                (u->pos_next == a || u->pos_next == b)) {
+                u->prio = 1 + sim_tape_below(s->tape, 1u << 16);
+            }
+        }
+    }
+    if (c->pos_sleep) {
+        c->prio = 0;
+    } else if (c->state == SIM_T_RUNNABLE) {
+        c->prio = 1 + sim_tape_below(s->tape, 1u << 16);
+    }
+    c->pos_touch = NULL;
+    c->pos_sleep = false;
+}
+
+/* SURW weight: estimated steps left, at least 1; a thread the profile
+ * did not see gets the profile's mean. */
+static uint64_t surw_weight(const struct sim *s, const struct sim_thread *t)
+{
+    uint32_t est;
+
+    if (s->surw_n == 0) {
+        return 1;
+    }
+    est = t->id < s->surw_n ? s->surw_est[t->id] : s->surw_mean;
+    return est > t->steps ? est - t->steps : 1;
+}
+
+static struct sim_thread *pick_surw(struct sim *s)
+{
+    uint64_t total = 0, k;
+
+    for (uint32_t i = 0; i < s->nrunq; i++) {
+        total += surw_weight(s, s->runq[i]);
+    }
+    k = sim_tape_below(s->tape, total);
+    for (uint32_t i = 0; i < s->nrunq; i++) {
+        uint64_t w = surw_weight(s, s->runq[i]);
+
+        if (k < w) {
+            return s->runq[i];
+        }
+        k -= w;
+    }
+    return s->runq[s->nrunq - 1];
+}
+
 static struct sim_thread *pick(struct sim *s)
 {
+    struct sim_thread *t;
+
     if (s->nrunq == 0) {
         return NULL;
     }
@@ -569,6 +747,14 @@ static struct sim_thread *pick(struct sim *s)
         return s->runq[sim_tape_below(s->tape, s->nrunq)];
     case SIM_STRATEGY_PCT:
         return pick_pct(s);
+    case SIM_STRATEGY_POS:
+        /* Highest priority, earliest in the queue on a tie. */
+        t = pick_pct(s);
+        t->pos_run = t->pos_next;
+        t->pos_next = NULL;
+        return t;
+    case SIM_STRATEGY_SURW:
+        return pick_surw(s);
     case SIM_STRATEGY_TIME:
     default:
         return pick_time(s);
@@ -644,8 +830,12 @@ void sim_sched_point(struct sim *s)
         sim_label_pct_fired(s, s->pct_change[s->pct_next]);
         s->pct_next++;
     }
+    s->cur->steps++;
     if (s->live_nondaemon == 0) {
         run_end(s, SIM_OK);
+    }
+    if (s->opt.strategy == SIM_STRATEGY_POS) {
+        pos_redraw(s);
     }
     next = pick_labelled(s);
     if (!next) {

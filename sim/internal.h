@@ -75,8 +75,16 @@ struct sim_thread {
     /* the run ended without it finishing: it never runs again, and what
      * it holds or awaits may be released by the world's teardown */
     bool frozen;
-    /* PCT priority: larger runs first */
+    /* PCT and POS priority: larger runs first */
     uint64_t prio;
+    /* POS: the simulated object (a sim_lock, sim_eventfd, sim_thread or
+     * atomic word) the thread's next step touches, as declared by the
+     * platform call before its scheduling point (NULL: none known); the
+     * one the step now running touches; and one it released on the way
+     * (an unlock).  Identities only. */
+    const void *pos_next, *pos_run, *pos_touch;
+    bool pos_sleep;          /* POS: the step ending is a sleep */
+    uint32_t steps;          /* scheduling points reached (SURW profile) */
     /* trace spans */
     const char *span_name[SIM_SPAN_DEPTH];
     uint64_t span_start[SIM_SPAN_DEPTH];
@@ -124,6 +132,9 @@ struct sim {
     uint32_t pct_nchange, pct_next;
     size_t pct_dec0;             /* tape decision of the first change point */
     bool labels;                 /* the tape logs decisions (sim/decision.c) */
+    /* SURW: profile steps per thread id (owned) */
+    uint32_t *surw_est;
+    uint32_t surw_n, surw_mean;
     /* an unclean end: threads frozen, blocks charged to this run */
     uint32_t nfrozen;
     struct sim_alloc_link allocs;
@@ -146,6 +157,32 @@ extern struct sim *sim_active;
  * finished): picks who runs next and switches.  Returns when the current
  * thread is chosen again. */
 void sim_sched_point(struct sim *s);
+/* POS: the current thread's next step touches obj (call right before
+ * its scheduling point), or the step ending at the next scheduling point
+ * touched obj (sim_pos_touch(), for a release made after the point). */
+static inline void sim_pos_next(struct sim *s, const void *obj)
+{
+    if (s && s->cur) {
+        s->cur->pos_next = obj;
+    }
+}
+
+static inline void sim_pos_touch(struct sim *s, const void *obj)
+{
+    if (s && s->cur) {
+        s->cur->pos_touch = obj;
+    }
+}
+
+/* POS: the current thread sleeps (sim_sleep_ns()): its next step gets the
+ * lowest priority, as under PCT, so a poller waiting for a virtual-time
+ * deadline lets the threads it waits for run first. */
+static inline void sim_pos_sleep(struct sim *s)
+{
+    if (s && s->cur) {
+        s->cur->pos_sleep = true;
+    }
+}
 /* Block the current thread on obj and switch away; returns once woken. */
 void sim_block(struct sim *s, enum sim_wait why, const void *obj,
                const char *name);

@@ -287,6 +287,7 @@ void plat_lock(struct plat_lock *l)
         x->owner = me;
         return;
     }
+    sim_pos_next(s, x);
     sim_sched_point(s);
     if (!x->owner) {
         x->owner = me;
@@ -362,6 +363,7 @@ void plat_unlock(struct plat_lock *l)
                                             : s->cost.lock_handoff_ns +
                                                   s->cost.wakeup_ns);
     }
+    sim_pos_touch(s, x);
     sim_sched_point(s);
 }
 
@@ -468,6 +470,7 @@ void plat_thread_join(struct plat_thread *h)
         if (t->joined || t->joiner) {
             sim_panic("thread '%s' joined twice", t->name);
         }
+        sim_pos_next(s, t);
         sim_sched_point(s);
         if (t->state != SIM_T_DONE) {
             t->joiner = me;
@@ -490,41 +493,42 @@ void plat_yield(void)
 
 /* ---- atomics: each a scheduling point before the access ---- */
 
-static void atomic_point(void)
+static void atomic_point(const void *word)
 {
     if (sim_active) {
+        sim_pos_next(sim_active, word);
         sim_charge(sim_active, sim_active->cost.atomic_ns);
     }
 }
 
 uint64_t plat_atomic_load(plat_atomic64 *a)
 {
-    atomic_point();
+    atomic_point(a);
     return atomic_load(&a->v);
 }
 
 void plat_atomic_store(plat_atomic64 *a, uint64_t v)
 {
-    atomic_point();
+    atomic_point(a);
     atomic_store(&a->v, v);
 }
 
 uint64_t plat_atomic_fetch_add(plat_atomic64 *a, uint64_t v)
 {
-    atomic_point();
+    atomic_point(a);
     return atomic_fetch_add(&a->v, v);
 }
 
 uint64_t plat_atomic_fetch_sub(plat_atomic64 *a, uint64_t v)
 {
-    atomic_point();
+    atomic_point(a);
     return atomic_fetch_sub(&a->v, v);
 }
 
 bool plat_atomic_cmpxchg(plat_atomic64 *a, uint64_t *expected,
                          uint64_t desired)
 {
-    atomic_point();
+    atomic_point(a);
     return atomic_compare_exchange_strong(&a->v, expected, desired);
 }
 
@@ -533,7 +537,7 @@ void *plat_atomic_load_ptr(plat_atomic_ptr *a)
     struct sim_thread *me;
     void *p;
 
-    atomic_point();
+    atomic_point(a);
     p = atomic_load(&a->p);
     me = self();
     if (me->rcu_nest > 0) {
@@ -546,7 +550,7 @@ void *plat_atomic_load_ptr(plat_atomic_ptr *a)
 
 void plat_atomic_store_ptr(plat_atomic_ptr *a, void *p)
 {
-    atomic_point();
+    atomic_point(a);
     TSAN_RELEASE(a);
     atomic_store(&a->p, p);
 }
@@ -1055,6 +1059,7 @@ void plat_eventfd_signal(struct plat_eventfd *e)
     struct sim *s = sim_active;
 
     if (s) {
+        sim_pos_next(s, x);
         sim_sched_point(s);
     }
     x->count++;
@@ -1081,6 +1086,7 @@ bool plat_eventfd_test_and_clear(struct plat_eventfd *e)
     bool was;
 
     if (sim_active) {
+        sim_pos_next(sim_active, x);
         sim_sched_point(sim_active);
     }
     was = x->count != 0;
@@ -1107,6 +1113,7 @@ void plat_eventfd_wait(struct plat_eventfd *e)
     if (!s) {
         return;
     }
+    sim_pos_next(s, x);
     sim_sched_point(s);
     sim_live_waiter(&x->live, x->name);
     while (x->count == 0) {
@@ -1174,6 +1181,7 @@ void sim_sleep_ns(uint64_t ns)
          * the sleeper drops below every priority, change points included. */
         s->cur->prio = 0;
     }
+    sim_pos_sleep(s);
     sim_sched_point(s);
 }
 

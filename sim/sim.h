@@ -9,7 +9,9 @@
  *
  * Every choice the engine makes comes from the decision tape (sim/tape.h):
  * equal-time ties under the `time` strategy, every step under `random`,
- * priorities and change points under `pct`, and jitter.
+ * priorities and change points under `pct`, priorities under `pos`,
+ * weighted steps under `surw`, the member under `portfolio`, and jitter.
+ * sim/engine.c says where each strategy comes from and when to pick it.
  */
 #ifndef KVMSIM_SIM_SIM_H
 #define KVMSIM_SIM_SIM_H
@@ -28,6 +30,13 @@ enum sim_strategy {
     SIM_STRATEGY_TIME = 0, /* smallest virtual time first; ties from tape */
     SIM_STRATEGY_RANDOM,   /* any runnable thread, chosen by the tape */
     SIM_STRATEGY_PCT,      /* priorities with depth-1 change points */
+    SIM_STRATEGY_POS,      /* partial order sampling: random priorities,
+                              re-drawn for the steps that race */
+    SIM_STRATEGY_SURW,     /* random walk weighted by each thread's
+                              estimated remaining steps (surw_events) */
+    SIM_STRATEGY_PORTFOLIO, /* the tape's first decision picks one of the
+                               above and its parameters */
+    SIM_STRATEGY_NR,
 };
 
 enum sim_result {
@@ -47,11 +56,24 @@ struct sim_options {
     FILE *trace_out;           /* stream the trace's JSON here (borrowed;
                                   see sim/trace.h), or NULL; the hash is
                                   always on */
+    const uint32_t *surw_events; /* SURW: steps each thread (by creation
+                                    order) took in a profile run; copied
+                                    by sim_create(); NULL: all equal */
+    uint32_t surw_nthreads;      /* entries in surw_events */
 };
 
 /* Defaults: 4 CPUs, time strategy, depth 3, 20000 PCT steps, 50M steps,
  * 256 KiB stacks (1 MiB under sanitizers), no trace file. */
 void sim_options_default(struct sim_options *o);
+
+/* Resolve SIM_STRATEGY_PORTFOLIO in o: read one decision from the tape
+ * and set o->strategy to the member it names: time, random, pct, pos or
+ * surw; for pct a second decision sets o->pct_depth to 2..5.  Other
+ * strategies read nothing.  sim_create() calls it; a driver that must know the member
+ * first (to run a SURW profile) calls it on the same tape beforehand. */
+void sim_portfolio_pick(struct sim_options *o, struct sim_tape *tape);
+/* Name of a strategy ("time", ..., "portfolio"), or "?". */
+const char *sim_strategy_name(enum sim_strategy st);
 
 /* The tape is borrowed and must outlive the simulation.  NULL on ENOMEM. */
 struct sim *sim_create(const struct sim_options *o, struct sim_tape *tape);
@@ -88,6 +110,9 @@ char *sim_where(char *buf, size_t len);
 uint64_t sim_now_ns(const struct sim *s);
 uint64_t sim_steps(const struct sim *s);
 uint64_t sim_switches(const struct sim *s);
+/* Scheduling steps each thread took, by creation order, into out[0..cap);
+ * returns the number of threads (a SURW profile: see surw_events). */
+uint32_t sim_thread_steps(const struct sim *s, uint32_t *out, uint32_t cap);
 unsigned sim_ncpus(const struct sim *s);
 
 /* Tape-decided uniform value in [lo, hi]; lo when the tape is exhausted. */

@@ -76,6 +76,16 @@ check run_failure_prints_replay_command \
 check replay_failing_tape_exits_1 test $? -eq 1
 check replay_failing_tape_same_trace_hash \
     test "$(hash_of f1.json)" = "$(hash_of f2.json)"
+# Tapes of pos, surw (whose profile run is taken from the seed again) and
+# portfolio runs replay with their trace hash.
+for st in pos surw portfolio; do
+    "$bin" run demo --variant racy --strategy $st --seed 11 --quiet \
+        --set run.step_limit=3000 --save-tape $st.tape --metrics s1.json \
+        2>/dev/null
+    "$bin" replay $st.tape --metrics s2.json --quiet 2>/dev/null
+    check replay_${st}_tape_same_trace_hash test -n "$(hash_of s1.json)" \
+        -a "$(hash_of s1.json)" = "$(hash_of s2.json)"
+done
 
 # explore: many seeds in parallel, failures grouped with a replay command.
 "$bin" explore demo --variant racy --strategy pct --seeds 400 --jobs 2 \

@@ -225,11 +225,12 @@ struct value_row {
     X(enum_middle, "run", "strategy", "random", true, "random")             \
     X(enum_last, "run", "strategy", "pct", true, "pct")                     \
     X(enum_unknown, "run", "strategy", "foo", false,                        \
-      "'foo' is not one of time|random|pct")                                \
+      "'foo' is not one of time|random|pct|pos|surw|portfolio")           \
     X(enum_wrong_case, "run", "strategy", "TIME", false,                    \
-      "'TIME' is not one of time|random|pct")                               \
+      "'TIME' is not one of time|random|pct|pos|surw|portfolio")          \
     X(enum_empty, "run", "strategy", "", false,                             \
-      "empty value for run.strategy; expected one of time|random|pct")
+      "empty value for run.strategy; expected one of "                    \
+      "time|random|pct|pos|surw|portfolio")
 
 /* Rows only --set can reach: [faults] nth and nth_site must be paired in a
  * file. */
@@ -969,7 +970,8 @@ static void cfg_print_keys_plain_lists_every_key(void **state)
                            "default 4\n                 simulated physical "
                            "CPUs"));
     assert_non_null(strstr(a, "  strategy       enum, one of "
-                           "time|random|pct, default time\n"));
+                           "time|random|pct|pos|surw|portfolio, default "
+                           "time\n"));
     assert_non_null(strstr(a, "  ratio          double in [-1, 1], "
                            "default 0.5\n"));
     assert_non_null(strstr(a, "  variant        string, default \"\"\n"));
@@ -998,7 +1000,8 @@ static void cfg_print_keys_markdown_has_a_table_per_section(void **state)
                         "---|\n| `driver` | string | (empty) |  | ", 112);
     assert_non_null(strstr(a, "\n\n### [faults]\n\n| Key |"));
     assert_non_null(strstr(a, "| `strategy` | enum | `time` | `time`, "
-                           "`random`, `pct` | scheduler: "));
+                           "`random`, `pct`, `pos`, `surw`, `portfolio` "
+                           "| scheduler: "));
     assert_non_null(strstr(a, "| `vcpus` | int | `2` | [1, 1024] | "));
     free(a);
     free(b);

@@ -70,7 +70,7 @@
 #define CFG_SWARM_RATE_HI 0.2
 
 static const char *const strategy_choices[] = {
-    "time", "random", "pct", NULL,
+    "time", "random", "pct", "pos", "surw", "portfolio", NULL,
 };
 
 const struct cfg_key cfg_common_keys[] = {
@@ -87,7 +87,9 @@ const struct cfg_key cfg_common_keys[] = {
       "scenario's default" },
     { "run", "strategy", CFG_ENUM, "time", 0, 0, strategy_choices,
       "scheduler: time = earliest virtual time first (performance), "
-      "random = random walk, pct = PCT race hunting" },
+      "random = random walk, pct = PCT race hunting, pos = partial order "
+      "sampling, surw = walk weighted by remaining steps (one profile "
+      "run), portfolio = each seed picks one" },
     { "run", "pct_depth", CFG_INT, "3", 1, 16, NULL,
       "PCT depth d: d-1 priority change points, finds bugs that need d "
       "ordering constraints" },

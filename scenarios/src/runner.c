@@ -341,16 +341,28 @@ static const char *scenario_text(const struct scn_request *q, char *origin,
 
 static int strategy_from_name(const char *s, enum sim_strategy *out)
 {
-    if (strcmp(s, "time") == 0) {
-        *out = SIM_STRATEGY_TIME;
-    } else if (strcmp(s, "random") == 0) {
-        *out = SIM_STRATEGY_RANDOM;
-    } else if (strcmp(s, "pct") == 0) {
-        *out = SIM_STRATEGY_PCT;
-    } else {
-        return -EINVAL;
+    for (unsigned i = 0; i < SIM_STRATEGY_NR; i++) {
+        if (strcmp(s, sim_strategy_name((enum sim_strategy)i)) == 0) {
+            *out = (enum sim_strategy)i;
+            return 0;
+        }
     }
-    return 0;
+    return -EINVAL;
+}
+
+static void fault_setup(const struct scn_run *r)
+{
+    int site;
+    uint64_t nth;
+
+    sim_fault_reset();
+    for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
+        sim_fault_set_prob(i, cfg_fault_prob(r->cfg, i));
+    }
+    cfg_fault_nth(r->cfg, &site, &nth);
+    if (site >= 0) {
+        sim_fault_fail_nth((enum plat_fault_site)site, nth, false);
+    }
 }
 
 int scn_prepare(const struct scn_request *q, struct scn_run *r)
@@ -360,8 +372,6 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     const char *text;
     const struct cfg_key *tables[3];
     const char *variant;
-    int site;
-    uint64_t nth;
 
     text = scenario_text(q, origin, sizeof(origin), &owned);
     if (!text) {
@@ -447,19 +457,16 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     r->sim_opt.step_limit = (uint64_t)cfg_int(r->cfg, "run", "step_limit");
     r->heal_ns = q->no_heal ? 0
                  : (uint64_t)cfg_int(r->cfg, "run", "heal_ms") * 1000000;
-
-    sim_fault_reset();
-    for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
-        sim_fault_set_prob(i, cfg_fault_prob(r->cfg, i));
-    }
+    fault_setup(r);
     for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
         r->faults_armed |= cfg_fault_prob(r->cfg, i) > 0;
     }
     cfg_fault_nth(r->cfg, &site, &nth);
     if (site >= 0) {
-        sim_fault_fail_nth((enum plat_fault_site)site, nth, false);
         r->faults_armed = true;
     }
+    /* The tape's first decision, read once for every simulation of r. */
+    sim_portfolio_pick(&r->sim_opt, r->tape);
     return KVMSIM_EXIT_OK;
 }
 
@@ -471,6 +478,7 @@ void scn_run_release(struct scn_run *r)
     sim_destroy(r->sim);
     sim_tape_destroy(r->tape);
     cfg_destroy(r->cfg);
+    free(r->surw_events);
     free(r->text_owned);
     memset(r, 0, sizeof(*r));
 }
@@ -739,13 +747,54 @@ static const char *tape_destination(const struct scn_request *q,
     return buf;
 }
 
+/* SURW's estimates (sim/sim.h surw_events): the steps each thread takes
+ * when the same scenario, overrides and seed run under `time`.  The
+ * profile reads a seed's tape even when r replays saved bytes, so a replay
+ * sees the estimates the original run saw.  It costs one more run (its
+ * outcome is ignored); fault counters are set up again after it.  0, or
+ * -ENOMEM. */
+static int surw_profile(const struct scn_request *q, struct scn_run *r)
+{
+    static const char *const extra[] = {"run.strategy=time"};
+    struct scn_request v = *q;
+    struct scn_run p;
+    uint32_t n;
+
+    if (r->sim_opt.strategy != SIM_STRATEGY_SURW || r->surw_events) {
+        return 0;
+    }
+    v.tape = NULL;
+    v.tape_len = 0;
+    scn_run_with(&v, extra, 1, &p);
+    n = p.sim ? sim_thread_steps(p.sim, NULL, 0) : 0;
+    if (n) {
+        r->surw_events = calloc(n, sizeof(uint32_t));
+        if (!r->surw_events) {
+            scn_run_release(&p);
+            return -ENOMEM;
+        }
+        sim_thread_steps(p.sim, r->surw_events, n);
+        r->sim_opt.surw_events = r->surw_events;
+        r->sim_opt.surw_nthreads = n;
+    }
+    scn_run_release(&p);
+    fault_setup(r);
+    return 0;
+}
+
 int scn_execute(const struct scn_request *q, struct scn_run *r)
 {
-    unsigned long reports = scn_crash_reports();
+    unsigned long reports;
     int rc, code = KVMSIM_EXIT_OK, trace_rc = 0;
     char tape_buf[600];
     const char *tape;
     bool reported;
+
+    if (surw_profile(q, r) < 0) {
+        fprintf(stderr, "kvmsim: out of memory\n");
+        return KVMSIM_EXIT_HOST;
+    }
+    reports = scn_crash_reports();
 
     if (q->trace_path && open_trace(r, q->trace_path) < 0) {
         return KVMSIM_EXIT_HOST;

@@ -60,6 +60,7 @@ struct scn_run {
     unsigned variant_index;
     uint64_t seed;
     struct sim_options sim_opt;
+    uint32_t *surw_events;    /* SURW profile (sim_opt.surw_events) */
     struct sim_tape *tape;
     struct sim *sim;          /* created by scn_simulate() */
     enum sim_result result;
