@@ -461,9 +461,12 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
         r->faults_armed |= cfg_fault_prob(r->cfg, i) > 0;
     }
-    cfg_fault_nth(r->cfg, &site, &nth);
-    if (site >= 0) {
-        r->faults_armed = true;
+    {
+        int site;
+        uint64_t nth;
+
+        cfg_fault_nth(r->cfg, &site, &nth);
+        r->faults_armed |= site >= 0;
     }
     /* The tape's first decision, read once for every simulation of r. */
     sim_portfolio_pick(&r->sim_opt, r->tape);
