@@ -23,6 +23,7 @@ struct cost_model {
     uint64_t wakeup_ns;        /* waking a sleeping thread (eventfd, join) */
     uint64_t thread_create_ns; /* creating a thread */
     uint64_t rcu_sync_ns;      /* a grace period with no reader in flight */
+    uint64_t line_transfer_ns; /* a cache line moved between CPUs */
     /* simulated KVM and VFIO (model/cost.c says fitted or assumed) */
     uint64_t gsi_routing_base_ns;      /* KVM_SET_GSI_ROUTING, fixed part */
     uint64_t gsi_routing_per_route_ns; /* ... per route in the new table */

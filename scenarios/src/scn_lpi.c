@@ -55,6 +55,7 @@
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
+#include "sim/coherence.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
@@ -120,6 +121,9 @@ static const struct cfg_key lpi_keys[] = {
      "model's)"},
     {"cost", "lock_handoff_ns", CFG_STRING, "", 0, 0, NULL,
      "passing a contended lock to a waiter (empty: the model's)"},
+    {"cost", "line_transfer_ns", CFG_STRING, "", 0, 0, NULL,
+     "a cache line moved between CPUs (empty: the model's, measured by "
+     "bench/bench_pingpong)"},
     {"cost", "wakeup_ns", CFG_STRING, "0", 0, 0, NULL,
      "engine wakeup price (eventfd, mutex waiter); 0 here: the kworker's "
      "delay is kworker_sched_ns and a contended table-lock waiter spins "
@@ -161,6 +165,7 @@ static int lpi_apply_cost_keys(struct scn_run *r, struct cost_model *m)
                                PLAT_WORK_ITS_CACHE_PROBE * sizeof(uint64_t)},
         {"lock_handoff_ns", offsetof(struct cost_model, lock_handoff_ns)},
         {"wakeup_ns", offsetof(struct cost_model, wakeup_ns)},
+        {"line_transfer_ns", offsetof(struct cost_model, line_transfer_ns)},
     };
 
     return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
@@ -1285,6 +1290,7 @@ static void lpi_metrics(struct lpi_world *w)
     scn_metric(r, "cache_invalidations", (double)st.invalidations);
     scn_metric(r, "guest_commands", (double)w->ncmds);
     scn_metric(r, "kworker_queue_max", (double)maxq);
+    scn_metric(r, "line_transfers", (double)sim_line_transfers(r->sim));
     if (w->race) {
         scn_metric(r, "race_injections", (double)w->race->injected);
         scn_metric(r, "race_delivered", (double)w->race->delivered);
