@@ -15,6 +15,11 @@
 
 #include "core/work.h"
 
+/* The machine the MEASURED constants were measured on (lscpu). */
+#define COST_MACHINE                                                         \
+    "the 2-core CI machine kind (lscpu: AMD EPYC, family 25 model 1, a "    \
+    "KVM guest)"
+
 struct cost_model {
     uint64_t work_ns[PLAT_WORK_NR]; /* price of one unit of each work kind */
     uint64_t lock_ns;          /* uncontended acquire + release */

@@ -1758,20 +1758,50 @@ static void lpi_report(const struct scn_request *q, const double *theta,
             report_add(rep, &row);
         }
     }
-    report_param(rep, "irqfd wakeup + LPI inject", theta[0], "ns", "fitted");
-    report_param(rep, "kworker table walk", theta[1], "ns", "fitted");
-    report_param(rep, "cache probe under the lock", theta[2], "ns",
-                 "fitted");
-    report_param(rep, "kworker wakeup + scheduling", theta[3], "ns",
-                 "fitted");
-    report_param(rep, "lock", (double)cm.lock_ns, "ns", "assumed");
+    {
+        static const char *const names[LPI_NFIT] = {
+            "irqfd wakeup + LPI inject", "kworker table walk",
+            "cache probe under the lock", "kworker wakeup + scheduling",
+        };
+        char src[320];
+        int n = snprintf(src, sizeof(src), REPORT_SOURCE_FITTED "the "
+                         "published kworker and global rows (1, 10 NICs; "
+                         "us):");
+
+        for (unsigned i = 0; i < LPI_NPTS && n > 0 &&
+                             (size_t)n < sizeof(src); i++) {
+            n += snprintf(src + n, sizeof(src) - (size_t)n, " %g",
+                          lpi_fit_seed_us[i]);
+        }
+        for (unsigned p = 0; p < LPI_NFIT; p++) {
+            report_param(rep, names[p], theta[p], "ns", src);
+        }
+        snprintf(src, sizeof(src), REPORT_SOURCE_MEASURED
+                 "bench/bench_pingpong (median ns per transfer) on %s",
+                 COST_MACHINE);
+        report_param(rep, "cache-line transfer between CPUs",
+                     (double)cm.line_transfer_ns, "ns", src);
+    }
+    report_param(rep, "lock", (double)cm.lock_ns, "ns",
+                 REPORT_SOURCE_ASSUMED);
     report_param(rep, "contended lock hand-off", (double)cm.lock_handoff_ns,
-                 "ns", "assumed");
-    report_param(rep, "atomic", (double)cm.atomic_ns, "ns", "assumed");
-    report_note(rep, "improvement of sharded over global at 10 NICs: seed "
-                "%.1f%%, model %.1f%%",
+                 "ns", REPORT_SOURCE_ASSUMED);
+    report_param(rep, "atomic", (double)cm.atomic_ns, "ns",
+                 REPORT_SOURCE_ASSUMED);
+    report_note(rep, "improvement of sharded over global at 10 NICs: "
+                "published %.1f%%, model %.1f%%",
                 100.0 * (1 - seed[2][1] / seed[1][1]),
                 100.0 * (1 - model[2][1] / model[1][1]));
+    for (unsigned i = 0; i < LPI_NPTS; i++) {
+        if (fabs(info->resid_us[i]) > 0.05) {
+            report_note(rep, "fitted point not reached: %s at %u NICs is "
+                        "%+.3f us off: with a line transfer of %" PRIu64
+                        " ns the lock saturates there whatever the fitted "
+                        "prices", i < 2 ? "kworker" : "global",
+                        lpi_fit_nics[i], info->resid_us[i],
+                        cm.line_transfer_ns);
+        }
+    }
     report_note(rep, "fit conditioning (Gram determinant of the normalised "
                 "Jacobian, 1 = independent): %.3g; %u Gauss-Newton steps%s",
                 info->gram_det, info->iters,
@@ -1815,25 +1845,29 @@ static int lpi_compare(const struct scn_request *q,
             "= %.0f packets/s;\n      one MSI per packet (no coalescing), "
             "Poisson arrivals, one queue per NIC\n",
             SEED002_MBIT_PER_NIC, SEED002_PACKET_BYTES, pps);
-    fprintf(out, "  %-9s | %7s %7s %7s | %7s %7s %7s | %s\n", "variant",
-            "seed 1", "model 1", "error", "seed 10", "model10", "error",
-            "");
+    fprintf(out, "  %-9s | %25s | %25s |\n", "", "1 NIC", "10 NICs");
+    fprintf(out, "  %-9s | %9s %7s %7s | %9s %7s %7s | %s\n", "variant",
+            "published", "model", "error", "published", "model", "error",
+            "role");
     for (unsigned v = 0; v < 4; v++) {
         const char *name = v == 0 ? "kworker" : lpi_variants[v];
 
         if (v < 3) {
-            fprintf(out, "  %-9s | %7.3f %7.3f %+6.1f%% | %7.3f %7.3f "
+            fprintf(out, "  %-9s | %9.3f %7.3f %+6.1f%% | %9.3f %7.3f "
                     "%+6.1f%% | %s\n", name, seed[v][0], model[v][0],
-                    fit_error_pct(model[v][0], seed[v][0]), seed[v][1],
-                    model[v][1], fit_error_pct(model[v][1], seed[v][1]),
+                    fit_print_zero(fit_error_pct(model[v][0], seed[v][0]),
+                                   1),
+                    seed[v][1], model[v][1],
+                    fit_print_zero(fit_error_pct(model[v][1], seed[v][1]),
+                                   1),
                     role[v]);
         } else {
-            fprintf(out, "  %-9s | %7s %7.3f %7s | %7s %7.3f %7s | %s\n",
+            fprintf(out, "  %-9s | %9s %7.3f %7s | %9s %7.3f %7s | %s\n",
                     name, "-", model[v][0], "", "-", model[v][1], "",
                     role[v]);
         }
     }
-    fprintf(out, "  improvement over global at 10 NICs: seed %.1f%%, "
+    fprintf(out, "  improvement over global at 10 NICs: published %.1f%%, "
             "model %.1f%% (sharded)\n",
             100.0 * (1 - SEED002_SHARDED_10NIC_US / SEED002_GLOBAL_10NIC_US),
             100.0 * (1 - model[2][1] / model[1][1]));
@@ -1860,6 +1894,19 @@ static int lpi_compare(const struct scn_request *q,
         fprintf(out, "  note: a constant was clamped at 0 during the fit; "
                 "the rows pull it negative\n");
     }
+    for (unsigned i = 0; i < LPI_NPTS; i++) {
+        if (fabs(info.resid_us[i]) > 0.05) {
+            fprintf(out, "  NOT REACHED: %s at %u NICs is %+.3f us off; "
+                    "with a line transfer of %" PRIu64 " ns\n  the lock "
+                    "saturates there whatever the fitted prices (try "
+                    "--set cost.line_transfer_ns=N)\n",
+                    i < 2 ? "kworker" : "global", lpi_fit_nics[i],
+                    info.resid_us[i], cm.line_transfer_ns);
+        }
+    }
+    fprintf(out, "measured, not fitted: a cache-line transfer between "
+            "CPUs %" PRIu64 " ns (bench/bench_pingpong)\n",
+            cm.line_transfer_ns);
     fprintf(out, "assumed, not fitted: lock %" PRIu64 " ns, contended "
             "hand-off %" PRIu64 " ns, atomic %" PRIu64 " ns (engine "
             "defaults);\n  engine wakeup 0 (a table-lock waiter spins like "
@@ -1868,8 +1915,8 @@ static int lpi_compare(const struct scn_request *q,
             cm.lock_handoff_ns, cm.atomic_ns);
     fprintf(out, "predicted, not fitted: the sharded row (error %+.1f%% at "
             "1 NIC, %+.1f%% at 10 NICs)\n",
-            fit_error_pct(model[2][0], seed[2][0]),
-            fit_error_pct(model[2][1], seed[2][1]));
+            fit_print_zero(fit_error_pct(model[2][0], seed[2][0]), 1),
+            fit_print_zero(fit_error_pct(model[2][1], seed[2][1]), 1));
     lpi_report(q, theta, (const double (*)[2])model, seed, &info,
                nruns ? runs[0]->seed : 0);
     return code;
