@@ -29,8 +29,12 @@
  * by MAPTI of the same LPI (both invalidate).
  *
  * Costs: the ITS work kinds of model/cost.c (irqfd wakeup + inject, table
- * walk, cache probe), the engine's lock, hand-off and wakeup prices; all
- * overridable with [cost] keys.  `kvmsim compare lpi-storm` fits the
+ * walk, cache probe), the engine's lock and wakeup prices, and the cache
+ * lines core/its.c and core/its_cache.c declare (lock words, LRU entries,
+ * LPI refcounts, vCPU pending lists), each transfer between CPUs priced at
+ * the measured line_transfer_ns (sim/coherence.c); a contended lock's
+ * hand-off adds nothing beyond its word's transfer.  All overridable with
+ * [cost] keys.  `kvmsim compare lpi-storm` fits the
  * three ITS constants on the seed's kworker and global rows and predicts
  * the sharded row.
  *
@@ -119,8 +123,10 @@ static const struct cfg_key lpi_keys[] = {
     {"cost", "kworker_sched_ns", CFG_STRING, "", 0, 0, NULL,
      "kworker: wakeup and scheduling delay before it runs (empty: the "
      "model's)"},
-    {"cost", "lock_handoff_ns", CFG_STRING, "", 0, 0, NULL,
-     "passing a contended lock to a waiter (empty: the model's)"},
+    {"cost", "lock_handoff_ns", CFG_STRING, "0", 0, 0, NULL,
+     "passing a contended lock to a waiter beyond the lock word's line "
+     "transfer (0 here: the ITS prices that transfer as a cache line; "
+     "empty: the model's)"},
     {"cost", "line_transfer_ns", CFG_STRING, "", 0, 0, NULL,
      "a cache line moved between CPUs (empty: the model's, measured by "
      "bench/bench_pingpong)"},
@@ -1707,6 +1713,32 @@ int scn_lpi_fit(const struct scn_request *q, double *theta,
     return code;
 }
 
+/* The line transfer price the comparison runs with: a --set of
+ * cost.line_transfer_ns (the last one wins), else the model's.  *set
+ * tells which. */
+static uint64_t lpi_line_ns(const struct scn_request *q, bool *set)
+{
+    static const char *const keys[] = {"cost.line_transfer_ns=",
+                                       "line_transfer_ns="};
+    struct cost_model cm;
+    uint64_t v;
+
+    cost_model_default(&cm);
+    v = cm.line_transfer_ns;
+    *set = false;
+    for (unsigned i = 0; i < q->nsets; i++) {
+        for (unsigned k = 0; k < 2; k++) {
+            size_t n = strlen(keys[k]);
+
+            if (strncmp(q->sets[i], keys[k], n) == 0 && q->sets[i][n]) {
+                v = strtoull(q->sets[i] + n, NULL, 0);
+                *set = true;
+            }
+        }
+    }
+    return v;
+}
+
 /* The seed's table and the model's in q->report. */
 static void lpi_report(const struct scn_request *q, const double *theta,
                        const double model[4][2], const double seed[3][2],
@@ -1776,16 +1808,25 @@ static void lpi_report(const struct scn_request *q, const double *theta,
         for (unsigned p = 0; p < LPI_NFIT; p++) {
             report_param(rep, names[p], theta[p], "ns", src);
         }
-        snprintf(src, sizeof(src), REPORT_SOURCE_MEASURED
-                 "bench/bench_pingpong (median ns per transfer) on %s",
-                 COST_MACHINE);
+        bool set;
+        uint64_t line_ns = lpi_line_ns(q, &set);
+
+        if (set) {
+            snprintf(src, sizeof(src), REPORT_SOURCE_ASSUMED " (--set; "
+                     "bench/bench_pingpong measured %" PRIu64 " ns)",
+                     cm.line_transfer_ns);
+        } else {
+            snprintf(src, sizeof(src), REPORT_SOURCE_MEASURED
+                     "bench/bench_pingpong (median ns per transfer) on %s",
+                     COST_MACHINE);
+        }
         report_param(rep, "cache-line transfer between CPUs",
-                     (double)cm.line_transfer_ns, "ns", src);
+                     (double)line_ns, "ns", src);
     }
     report_param(rep, "lock", (double)cm.lock_ns, "ns",
                  REPORT_SOURCE_ASSUMED);
-    report_param(rep, "contended lock hand-off", (double)cm.lock_handoff_ns,
-                 "ns", REPORT_SOURCE_ASSUMED);
+    report_param(rep, "contended lock hand-off beyond the lock word's "
+                 "transfer", 0, "ns", REPORT_SOURCE_ASSUMED);
     report_param(rep, "atomic", (double)cm.atomic_ns, "ns",
                  REPORT_SOURCE_ASSUMED);
     report_note(rep, "improvement of sharded over global at 10 NICs: "
@@ -1799,7 +1840,7 @@ static void lpi_report(const struct scn_request *q, const double *theta,
                         " ns the lock saturates there whatever the fitted "
                         "prices", i < 2 ? "kworker" : "global",
                         lpi_fit_nics[i], info->resid_us[i],
-                        cm.line_transfer_ns);
+                        lpi_line_ns(q, &(bool){false}));
         }
     }
     report_note(rep, "fit conditioning (Gram determinant of the normalised "
@@ -1823,6 +1864,8 @@ static int lpi_compare(const struct scn_request *q,
     struct cost_model cm;
     double theta[LPI_NFIT], model[4][2];
     double pps = SEED002_MBIT_PER_NIC * 1e6 / (8.0 * SEED002_PACKET_BYTES);
+    bool line_set;
+    uint64_t line_ns = lpi_line_ns(q, &line_set);
     int code;
 
     cost_model_default(&cm);
@@ -1901,18 +1944,23 @@ static int lpi_compare(const struct scn_request *q,
                     "saturates there whatever the fitted prices (try "
                     "--set cost.line_transfer_ns=N)\n",
                     i < 2 ? "kworker" : "global", lpi_fit_nics[i],
-                    info.resid_us[i], cm.line_transfer_ns);
+                    info.resid_us[i], line_ns);
         }
     }
-    fprintf(out, "measured, not fitted: a cache-line transfer between "
-            "CPUs %" PRIu64 " ns (bench/bench_pingpong)\n",
-            cm.line_transfer_ns);
-    fprintf(out, "assumed, not fitted: lock %" PRIu64 " ns, contended "
-            "hand-off %" PRIu64 " ns, atomic %" PRIu64 " ns (engine "
-            "defaults);\n  engine wakeup 0 (a table-lock waiter spins like "
-            "a kernel mutex whose owner runs;\n  the kworker's delay is "
-            "the fitted constant); one MSI per packet\n", cm.lock_ns,
-            cm.lock_handoff_ns, cm.atomic_ns);
+    if (line_set) {
+        fprintf(out, "set, not fitted: a cache-line transfer between CPUs "
+                "%" PRIu64 " ns (bench/bench_pingpong measured %" PRIu64
+                ")\n", line_ns, cm.line_transfer_ns);
+    } else {
+        fprintf(out, "measured, not fitted: a cache-line transfer between "
+                "CPUs %" PRIu64 " ns (bench/bench_pingpong)\n", line_ns);
+    }
+    fprintf(out, "assumed, not fitted: lock %" PRIu64 " ns, atomic %"
+            PRIu64 " ns (engine defaults); contended hand-off 0\n  (the "
+            "lock word moves as a priced cache line); engine wakeup 0 (a "
+            "table-lock\n  waiter spins like a kernel mutex whose owner "
+            "runs; the kworker's delay is the\n  fitted constant); one MSI "
+            "per packet\n", cm.lock_ns, cm.atomic_ns);
     fprintf(out, "predicted, not fitted: the sharded row (error %+.1f%% at "
             "1 NIC, %+.1f%% at 10 NICs)\n",
             fit_print_zero(fit_error_pct(model[2][0], seed[2][0]), 1),
