@@ -16,6 +16,11 @@
  * pointer inside a read-side section: then it is queued and freed by
  * its_reclaim() after a grace period.
  *
+ * Cache lines (plat_line, priced by the platform when they move between
+ * CPUs): an LPI's line (its count, target and pending state; every get
+ * and put is an atomic on it, a delivery reads it), a vCPU's pending list
+ * (taken by every delivery to that vCPU) and the table lock's word.
+ *
  * Assumes: a command or slow-path caller is not inside a read-side section;
  * its_destroy() runs alone.  Everything guest-reachable returns an error.
  */
