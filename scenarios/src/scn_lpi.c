@@ -1490,9 +1490,11 @@ static const char *const lpi_fit_keys[LPI_NFIT] = {
 
 /* Mean injection latency (us) of `variant` with `nics` NICs and the given
  * fitted constants (ns), other constants as the model has them.  NAN when
- * the run fails. */
+ * the run fails.  *xfer (may be NULL): cache-line transfers per delivered
+ * MSI. */
 static double lpi_mean_us(const struct scn_request *q, const char *variant,
-                          unsigned nics, const double *theta_ns)
+                          unsigned nics, const double *theta_ns,
+                          double *xfer)
 {
     char buf[LPI_NFIT + 3][96];
     const char *extra[LPI_NFIT + 3];
@@ -1515,6 +1517,11 @@ static double lpi_mean_us(const struct scn_request *q, const char *variant,
     extra[LPI_NFIT + 2] = buf[LPI_NFIT + 2];
     code = scn_run_with(q, extra, LPI_NFIT + 3, &r);
     v = code == 0 ? scn_metric_get(&r, "inject_latency_us_mean") : NAN;
+    if (xfer) {
+        double n = code == 0 ? scn_metric_get(&r, "msis_delivered") : NAN;
+
+        *xfer = n > 0 ? scn_metric_get(&r, "line_transfers") / n : NAN;
+    }
     scn_run_release(&r);
     return v;
 }
@@ -1533,7 +1540,8 @@ static int lpi_eval(const struct scn_request *q, const double *theta,
                     double *f)
 {
     for (unsigned i = 0; i < LPI_NPTS; i++) {
-        f[i] = lpi_mean_us(q, lpi_fit_variant[i], lpi_fit_nics[i], theta);
+        f[i] = lpi_mean_us(q, lpi_fit_variant[i], lpi_fit_nics[i], theta,
+                           NULL);
         if (isnan(f[i])) {
             return KVMSIM_EXIT_INVARIANT;
         }
@@ -1862,7 +1870,7 @@ static int lpi_compare(const struct scn_request *q,
                                         "model only"};
     struct lpi_fit_info info;
     struct cost_model cm;
-    double theta[LPI_NFIT], model[4][2];
+    double theta[LPI_NFIT], model[4][2], xfer[4][2];
     double pps = SEED002_MBIT_PER_NIC * 1e6 / (8.0 * SEED002_PACKET_BYTES);
     bool line_set;
     uint64_t line_ns = lpi_line_ns(q, &line_set);
@@ -1876,7 +1884,8 @@ static int lpi_compare(const struct scn_request *q,
     }
     for (unsigned v = 0; v < 4; v++) {
         for (unsigned c = 0; c < 2; c++) {
-            model[v][c] = lpi_mean_us(q, lpi_variants[v], nics[c], theta);
+            model[v][c] = lpi_mean_us(q, lpi_variants[v], nics[c], theta,
+                                      &xfer[v][c]);
             if (isnan(model[v][c])) {
                 code = KVMSIM_EXIT_INVARIANT;
             }
@@ -1914,6 +1923,10 @@ static int lpi_compare(const struct scn_request *q,
             "model %.1f%% (sharded)\n",
             100.0 * (1 - SEED002_SHARDED_10NIC_US / SEED002_GLOBAL_10NIC_US),
             100.0 * (1 - model[2][1] / model[1][1]));
+    fprintf(out, "  cache-line transfers per MSI (1 / 10 NICs): kworker %.2f "
+            "/ %.2f, global %.2f / %.2f,\n    sharded %.2f / %.2f, "
+            "lockless %.2f / %.2f\n", xfer[0][0], xfer[0][1], xfer[1][0],
+            xfer[1][1], xfer[2][0], xfer[2][1], xfer[3][0], xfer[3][1]);
     fprintf(out, "fitted on the kworker and global rows (4 points, 4 "
             "constants, Gauss-Newton, %u steps):\n", info.iters);
     fprintf(out, "  irqfd wakeup + LPI inject   %6.0f ns  (model/cost.c "
@@ -1967,6 +1980,11 @@ static int lpi_compare(const struct scn_request *q,
             fit_print_zero(fit_error_pct(model[2][1], seed[2][1]), 1));
     lpi_report(q, theta, (const double (*)[2])model, seed, &info,
                nruns ? runs[0]->seed : 0);
+    report_note(q->report, "cache-line transfers per MSI at 1 and 10 NICs: "
+                "kworker %.2f, %.2f; global %.2f, %.2f; sharded %.2f, "
+                "%.2f; lockless %.2f, %.2f", xfer[0][0], xfer[0][1],
+                xfer[1][0], xfer[1][1], xfer[2][0], xfer[2][1], xfer[3][0],
+                xfer[3][1]);
     return code;
 }
 
