@@ -168,8 +168,9 @@ void plat_work(enum plat_work_kind kind, uint64_t units);
  * stalling (the store buffer hides it; the next reader elsewhere pays).
  * A touch is not a scheduling point and reads no tape.  The host backend
  * does nothing (real lines cost real time there).  A zeroed line is valid
- * (held by no CPU); plat_line_init() also gives it the next id of the
- * simulation, for traces. */
+ * (held by no CPU); plat_line_init() also gives it the next id of its
+ * simulation (an identity in creation order, never an address; nothing
+ * is priced by it). */
 struct plat_line {
     _Alignas(8) unsigned char opaque[16];
 };

@@ -26,18 +26,23 @@
  *
  * The state lives in the line itself (struct plat_line's opaque bytes), so
  * nothing is looked up by address; CPUs 0..62 are one bit each, CPUs from
- * 63 on share bit 63 (a write from one of them to a line that bit marks
+ * 63 on share bit 63 (an atomic from one of them on a line that bit marks
  * pays a transfer).  A touch charges the thread's CPU without a
  * scheduling point and reads no tape, so code that touches no line has the
- * same schedule and trace hash as before.  Lines initialised outside a
- * simulation are valid and held by nobody; their touches cost nothing.
+ * same schedule and trace hash as before.  A line initialised outside a
+ * run starts held by nobody (id 0 when no simulation is being set up);
+ * a touch outside a run costs nothing and changes nothing.
  */
 #include <stdint.h>
-#include <string.h>
 
 #include "core/platform.h"
 #include "sim/coherence.h"
 #include "sim/internal.h"
+#include "sim/tsan.h"
+
+/* A line's state is engine bookkeeping, read and written by whichever
+ * simulated thread touches it: not instrumented (sim/tsan.h). */
+SIM_TSAN_ENGINE_BEGIN
 
 #define LINE_WIDE_CPU 63u /* CPUs from here on share bit 63 */
 
@@ -59,10 +64,9 @@ void plat_line_init(struct plat_line *l)
     struct sim_line *x = (struct sim_line *)(uintptr_t)l->opaque;
     struct sim *s = sim_alloc_charge_to();
 
-    memset(l, 0, sizeof(*l));
-    if (s) {
-        x->id = ++s->nlines;
-    }
+    x->id = s ? ++s->nlines : 0;
+    x->owner = 0;
+    x->sharers = 0;
 }
 
 void plat_line_touch(struct plat_line *l, enum plat_line_access access)
@@ -112,3 +116,5 @@ uint32_t sim_lines(const struct sim *s)
 {
     return s->nlines;
 }
+
+SIM_TSAN_ENGINE_END
