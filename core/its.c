@@ -16,6 +16,11 @@
  * pointer inside a read-side section: then it is queued and freed by
  * its_reclaim() after a grace period.
  *
+ * Cache lines (plat_line, priced by the platform when they move between
+ * CPUs): an LPI's line (its count, target and pending state; every get
+ * and put is an atomic on it, a delivery reads it), a vCPU's pending list
+ * (taken by every delivery to that vCPU) and the table lock's word.
+ *
  * Assumes: a command or slow-path caller is not inside a read-side section;
  * its_destroy() runs alone.  Everything guest-reachable returns an error.
  */
@@ -43,7 +48,8 @@ struct its_lpi {
     plat_atomic64 target;    /* vCPU; written under its->lock */
     _Atomic uint64_t pending;
     _Atomic uint64_t delivered;
-    uint64_t pad[8];         /* 128 bytes: LPIs hit from different CPUs */
+    struct plat_line line;   /* the fields above, as one cache line */
+    uint64_t pad[6];         /* 128 bytes: LPIs hit from different CPUs */
 };
 _Static_assert(sizeof(struct its_lpi) == 128, "LPI padding");
 
@@ -70,13 +76,15 @@ struct its_coll {
 struct its_vcpu {
     plat_atomic64 lpis_enabled; /* written under its->lock */
     _Atomic uint64_t delivered;
-    uint64_t pad[6];
+    struct plat_line line;      /* the pending list's lock, per delivery */
+    uint64_t pad[4];
 };
 _Static_assert(sizeof(struct its_vcpu) == 64, "one vCPU per cache line");
 
 struct its {
     struct its_config cfg;
     struct plat_lock lock;      /* mutex: everything marked "under lock" */
+    struct plat_line lock_line; /* its word, written by every holder */
     bool enabled;               /* under lock */
     struct its_device *devices; /* under lock, newest first */
     struct its_coll *colls;     /* under lock */
@@ -128,12 +136,16 @@ const char *its_cmd_name(enum its_cmd_op op)
 
 void its_lpi_get(struct its_lpi *lpi)
 {
+    plat_line_touch(&lpi->line, PLAT_LINE_RMW);
     plat_atomic_fetch_add(&lpi->refcount, 1);
 }
 
 bool its_lpi_tryget(struct its_lpi *lpi)
 {
-    uint64_t old = plat_atomic_load(&lpi->refcount);
+    uint64_t old;
+
+    plat_line_touch(&lpi->line, PLAT_LINE_RMW);
+    old = plat_atomic_load(&lpi->refcount);
 
     while (old != 0) {
         if (plat_atomic_cmpxchg(&lpi->refcount, &old, old + 1)) {
@@ -170,6 +182,7 @@ void its_lpi_put(struct its *its, struct its_lpi *lpi)
         plat_unlock(&its->lpi_lock);
         return;
     }
+    plat_line_touch(&lpi->line, PLAT_LINE_RMW);
     old = plat_atomic_load(&lpi->refcount);
     while (old > 1) {
         if (plat_atomic_cmpxchg(&lpi->refcount, &old, old - 1)) {
@@ -295,6 +308,7 @@ static bool its_coll_mapped_locked(const struct its *its, uint32_t icid)
 
 static void its_set_target(struct its_lpi *lpi, uint32_t vcpu)
 {
+    plat_line_touch(&lpi->line, PLAT_LINE_RMW);
     plat_atomic_store(&lpi->target, vcpu);
 }
 
@@ -400,15 +414,19 @@ static int its_cmd_ite_locked(struct its *its, uint32_t devid,
 static int its_deliver(struct its *its, struct its_lpi *lpi,
                        struct its_inject_result *res)
 {
-    uint32_t vcpu = (uint32_t)plat_atomic_load(&lpi->target);
-    bool hw = atomic_load_explicit(&lpi->hw, memory_order_relaxed);
+    uint32_t vcpu;
+    bool hw;
 
+    plat_line_touch(&lpi->line, PLAT_LINE_READ);
+    vcpu = (uint32_t)plat_atomic_load(&lpi->target);
+    hw = atomic_load_explicit(&lpi->hw, memory_order_relaxed);
     res->intid = lpi->intid;
     res->hw = hw;
     if (!plat_atomic_load(&its->vcpus[vcpu].lpis_enabled)) {
         atomic_fetch_add_explicit(&its->dropped, 1, memory_order_relaxed);
         return -EBUSY;
     }
+    plat_line_touch(&its->vcpus[vcpu].line, PLAT_LINE_RMW);
     atomic_store_explicit(&lpi->pending, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&lpi->delivered, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&its->vcpus[vcpu].delivered, 1,
@@ -521,6 +539,7 @@ int its_inject_slow(struct its *its, const struct its_msi *msi,
         return -EADDRNOTAVAIL;
     }
     plat_lock(&its->lock);
+    plat_line_touch(&its->lock_line, PLAT_LINE_RMW);
     rc = its_trigger_locked(its, msi, res);
     plat_unlock(&its->lock);
     if (res->delivered) {
@@ -700,6 +719,7 @@ static int its_cmd_mapti_locked(struct its *its, const struct its_cmd *cmd)
         }
         lpi->magic = ITS_LPI_MAGIC;
         lpi->intid = intid;
+        plat_line_init(&lpi->line);
         plat_atomic_store(&lpi->refcount, 1);
         /* Only MAPTI/MAPI (under the lock) create LPIs, so nobody added
          * this intid since the search. */
@@ -892,6 +912,7 @@ int its_cmd_exec(struct its *its, const struct its_cmd *cmd)
     int rc;
 
     plat_lock(&its->lock);
+    plat_line_touch(&its->lock_line, PLAT_LINE_RMW);
     its->commands++;
     rc = its_cmd_locked(its, cmd);
     if (rc != 0) {
@@ -948,6 +969,10 @@ int its_create(const struct its_config *cfg, struct its **out)
     }
     its->rcu_free = cfg->cache == ITS_CACHE_LOCKLESS;
     plat_lock_init(&its->lock, PLAT_LOCK_MUTEX, "its lock");
+    plat_line_init(&its->lock_line);
+    for (uint32_t v = 0; v < cfg->nr_vcpus; v++) {
+        plat_line_init(&its->vcpus[v].line);
+    }
     plat_lock_init(&its->lpi_lock, PLAT_LOCK_SPIN, "its lpi list");
     *out = its;
     return 0;

@@ -22,6 +22,12 @@
  * blocks (chosen by CPU id), so counting does not make readers on
  * different CPUs share a cache line and adds no scheduling point.
  *
+ * Cache lines (plat_line, priced by the platform when they move between
+ * CPUs): each lock word, each LRU entry (sentinel included: a node of its
+ * own in the kernel) and each lockless set.  A lookup takes the lock word
+ * (an atomic) and reads the entries it walks; a move to the head stores to
+ * the entry, its two neighbours, the sentinel and the old head.
+ *
  * Assumes: see core/its_cache.h (inserts and invalidations under the ITS
  * table lock).
  */
@@ -66,6 +72,7 @@ struct its_cte {
     struct its_lpi *lpi; /* NULL: empty */
     uint32_t prev;
     uint32_t next;
+    struct plat_line line; /* the entry (a node of its own in the kernel) */
 };
 
 /* 128 bytes, so the shards' locks never share a cache line. */
@@ -73,7 +80,7 @@ struct its_lru {
     struct plat_lock lock;
     uint32_t nr;        /* entries, not counting the sentinel */
     struct its_cte *e;  /* nr + 1 entries */
-    uint64_t pad[2];
+    struct plat_line lock_line; /* the lock word, written by every holder */
 };
 _Static_assert(sizeof(struct its_lru) == 128, "one shard per 128 bytes");
 
@@ -86,8 +93,10 @@ struct its_lc_node {
 
 struct its_lc {
     struct plat_lock lock; /* writers */
+    struct plat_line lock_line;
     uint32_t nr_sets;      /* a power of two */
     plat_atomic_ptr *slot; /* nr_sets * ITS_CACHE_WAYS */
+    struct plat_line *set_line; /* per set: its ways, one cache line */
     uint8_t *victim;       /* per set: next way to replace; under lock */
     uint32_t count;        /* nodes published; under lock */
 };
@@ -137,6 +146,13 @@ static bool its_msi_equal(const struct its_msi *a, const struct its_msi *b)
            a->db == b->db;
 }
 
+/* Take a cache lock: its word moves to this CPU. */
+static void its_cache_lock(struct plat_lock *l, struct plat_line *word)
+{
+    plat_lock(l);
+    plat_line_touch(word, PLAT_LINE_RMW);
+}
+
 static void its_cache_work(uint32_t probes)
 {
     if (probes) {
@@ -156,8 +172,10 @@ static int its_lru_init(struct its_lru *l, uint32_t nr, const char *name)
     for (uint32_t i = 0; i <= nr; i++) {
         l->e[i].next = i == nr ? 0 : i + 1;
         l->e[i].prev = i == 0 ? nr : i - 1;
+        plat_line_init(&l->e[i].line);
     }
     plat_lock_init(&l->lock, PLAT_LOCK_SPIN, name);
+    plat_line_init(&l->lock_line);
     return 0;
 }
 
@@ -165,6 +183,8 @@ static void its_lru_unlink(struct its_lru *l, uint32_t i)
 {
     struct its_cte *e = l->e;
 
+    plat_line_touch(&e[e[i].prev].line, PLAT_LINE_STORE);
+    plat_line_touch(&e[e[i].next].line, PLAT_LINE_STORE);
     e[e[i].prev].next = e[i].next;
     e[e[i].next].prev = e[i].prev;
 }
@@ -178,6 +198,9 @@ static void its_lru_move_to_head(struct its_lru *l, uint32_t i)
         return;
     }
     its_lru_unlink(l, i);
+    plat_line_touch(&e[i].line, PLAT_LINE_STORE);
+    plat_line_touch(&e[s].line, PLAT_LINE_STORE);
+    plat_line_touch(&e[e[s].next].line, PLAT_LINE_STORE);
     e[i].prev = s;
     e[i].next = e[s].next;
     e[e[s].next].prev = i;
@@ -195,7 +218,9 @@ static uint32_t its_lru_find_locked(struct its_lru *l,
     uint32_t n = 0;
 
     plat_lock_assert_held(&l->lock);
+    plat_line_touch(&l->e[l->nr].line, PLAT_LINE_READ);
     for (uint32_t i = l->e[l->nr].next; i != l->nr; i = l->e[i].next) {
+        plat_line_touch(&l->e[i].line, PLAT_LINE_READ);
         if (!l->e[i].lpi) {
             break;
         }
@@ -238,7 +263,7 @@ static struct its_lpi *its_lru_lookup(struct its_cache *c, uint32_t cpu,
     uint32_t i;
 
     *probes = 0;
-    plat_lock(&l->lock);
+    its_cache_lock(&l->lock, &l->lock_line);
     i = its_lru_find_locked(l, msi, &pos, probes);
     if (i != l->nr) {
         moved = its_lru_touch_locked(c, l, i, pos);
@@ -263,7 +288,7 @@ static bool its_lru_insert_one(struct its_cache *c, struct its_lru *l,
     struct its_lpi *old;
     bool wrote = false;
 
-    plat_lock(&l->lock);
+    its_cache_lock(&l->lock, &l->lock_line);
     /* Another CPU may have cached it behind our back (kernel comment). */
     i = its_lru_find_locked(l, msi, &pos, &probes);
     if (i != l->nr) {
@@ -313,13 +338,14 @@ static void its_lru_invalidate(struct its_cache *c)
         struct its_lru *l = &c->lru[k];
         uint32_t n = 0;
 
-        plat_lock(&l->lock);
+        its_cache_lock(&l->lock, &l->lock_line);
         for (uint32_t i = l->e[l->nr].next; i != l->nr; i = l->e[i].next) {
             struct its_lpi *lpi = l->e[i].lpi;
 
             if (!lpi) {
                 break;
             }
+            plat_line_touch(&l->e[i].line, PLAT_LINE_STORE);
             l->e[i].lpi = NULL;
             its_lpi_put(c->its, lpi);
             n++;
@@ -419,6 +445,7 @@ static struct its_lpi *its_lc_lookup(struct its_cache *c, uint32_t cpu,
     uint32_t n = 0;
 
     plat_rcu_read_lock();
+    plat_line_touch(&lc->set_line[its_lc_set(lc, msi)], PLAT_LINE_READ);
     for (uint32_t w = 0; w < ITS_CACHE_WAYS; w++) {
         struct its_lc_node *node = plat_atomic_load_ptr(&set[w]);
 
@@ -453,7 +480,8 @@ static uint32_t its_lc_insert(struct its_cache *c, const struct its_msi *msi,
 
     /* Allocate before the spin lock; freed again if it is not needed. */
     node = plat_alloc(sizeof(*node));
-    plat_lock(&lc->lock);
+    its_cache_lock(&lc->lock, &lc->lock_line);
+    plat_line_touch(&lc->set_line[s], PLAT_LINE_READ);
     for (uint32_t w = 0; w < ITS_CACHE_WAYS; w++) {
         struct its_lc_node *cur = plat_atomic_load_ptr(&set[w]);
 
@@ -490,6 +518,7 @@ static uint32_t its_lc_insert(struct its_cache *c, const struct its_msi *msi,
     node->key = *msi;
     node->lpi = lpi;
     /* Publication: a reader sees the complete node or the old pointer. */
+    plat_line_touch(&lc->set_line[s], PLAT_LINE_STORE);
     plat_atomic_store_ptr(&set[way], node);
     if (old) {
         its_lpi_put(c->its, old->lpi);
@@ -515,13 +544,15 @@ static void its_lc_clear(struct its_cache *c, bool now)
     size_t nr = (size_t)lc->nr_sets * ITS_CACHE_WAYS;
     uint32_t dropped = 0;
 
-    plat_lock(&lc->lock);
+    its_cache_lock(&lc->lock, &lc->lock_line);
     for (size_t i = 0; i < nr; i++) {
         struct its_lc_node *node = plat_atomic_load_ptr(&lc->slot[i]);
 
         if (!node) {
             continue;
         }
+        plat_line_touch(&lc->set_line[i / ITS_CACHE_WAYS],
+                        PLAT_LINE_STORE);
         plat_atomic_store_ptr(&lc->slot[i], NULL);
         its_lpi_put(c->its, node->lpi);
         if (now) {
@@ -541,7 +572,7 @@ static void its_lc_clear(struct its_cache *c, bool now)
 
 static void its_lc_invalidate(struct its_cache *c)
 {
-    its_lc_clear(c, false);
+    its_lc_clear(c, PLAT_LINE_READ);
 }
 
 static uint32_t its_lc_for_each(struct its_cache *c, its_cache_visit_fn *fn,
@@ -655,13 +686,20 @@ int its_cache_create(struct its *its, enum its_cache_kind kind, uint32_t size,
         c->lc.nr_sets = slots / ITS_CACHE_WAYS;
         c->lc.slot = plat_zalloc((size_t)slots * sizeof(*c->lc.slot));
         c->lc.victim = plat_zalloc(c->lc.nr_sets);
-        if (!c->lc.slot || !c->lc.victim) {
+        c->lc.set_line = plat_zalloc((size_t)c->lc.nr_sets *
+                                     sizeof(*c->lc.set_line));
+        if (!c->lc.slot || !c->lc.victim || !c->lc.set_line) {
             plat_free(c->lc.slot);
             plat_free(c->lc.victim);
+            plat_free(c->lc.set_line);
             plat_free(c);
             return -ENOMEM;
         }
+        for (uint32_t s = 0; s < c->lc.nr_sets; s++) {
+            plat_line_init(&c->lc.set_line[s]);
+        }
         plat_lock_init(&c->lc.lock, PLAT_LOCK_SPIN, "its cache map writer");
+        plat_line_init(&c->lc.lock_line);
     }
     *out = c;
     return 0;
@@ -673,10 +711,11 @@ void its_cache_destroy(struct its_cache *c)
         return;
     }
     if (c->kind == ITS_CACHE_LOCKLESS) {
-        its_lc_clear(c, true);
+        its_lc_clear(c, PLAT_LINE_STORE);
         plat_lock_destroy(&c->lc.lock);
         plat_free(c->lc.slot);
         plat_free(c->lc.victim);
+        plat_free(c->lc.set_line);
     } else if (c->nr_lists) {
         its_lru_invalidate(c);
         its_cache_free_lists(c, c->nr_lists);

@@ -177,6 +177,34 @@ void plat_spend_ns(uint64_t ns);
  * time there). */
 void plat_work(enum plat_work_kind kind, uint64_t units);
 
+/* ---- cache lines --------------------------------------------------------
+ *
+ * A line of shared core state whose movement between CPUs costs time: a
+ * lock word, a list head or node, a refcount.  Core code embeds one per
+ * line it wants priced and touches it where it reads or writes that line.
+ * The simulator prices a touch by a MESI-like rule (sim/coherence.c): a
+ * read or an atomic read-modify-write of a line last written on another
+ * CPU, or an atomic of a line another CPU holds, stalls for one transfer
+ * (cost model line_transfer_ns); a plain store takes the line without
+ * stalling (the store buffer hides it; the next reader elsewhere pays).
+ * A touch is not a scheduling point and reads no tape.  The host backend
+ * does nothing (real lines cost real time there).  A zeroed line is valid
+ * (held by no CPU); plat_line_init() also gives it the next id of its
+ * simulation (an identity in creation order, never an address; nothing
+ * is priced by it). */
+struct plat_line {
+    _Alignas(8) unsigned char opaque[16];
+};
+
+enum plat_line_access {
+    PLAT_LINE_READ,  /* a load */
+    PLAT_LINE_STORE, /* a plain store (list links, fields) */
+    PLAT_LINE_RMW,   /* an atomic: lock acquire, refcount */
+};
+
+void plat_line_init(struct plat_line *l);
+void plat_line_touch(struct plat_line *l, enum plat_line_access access);
+
 /* ---- the kernel as the VMM sees it ------------------------------------- */
 
 /* Opaque handles the platform gives the VMM-side core objects: a VM in the

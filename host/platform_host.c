@@ -407,6 +407,17 @@ void plat_work(enum plat_work_kind kind, uint64_t units)
     (void)units;
 }
 
+void plat_line_init(struct plat_line *l)
+{
+    memset(l, 0, sizeof(*l));
+}
+
+void plat_line_touch(struct plat_line *l, enum plat_line_access access)
+{
+    (void)l;
+    (void)access;
+}
+
 void plat_trace_begin(const char *name)
 {
     (void)name;

@@ -15,6 +15,11 @@
 
 #include "core/work.h"
 
+/* The machine the MEASURED constants were measured on (lscpu). */
+#define COST_MACHINE                                                         \
+    "the 2-core CI machine kind (lscpu: AMD EPYC, family 25 model 1, a "    \
+    "KVM guest)"
+
 struct cost_model {
     uint64_t work_ns[PLAT_WORK_NR]; /* price of one unit of each work kind */
     uint64_t lock_ns;          /* uncontended acquire + release */
@@ -23,6 +28,7 @@ struct cost_model {
     uint64_t wakeup_ns;        /* waking a sleeping thread (eventfd, join) */
     uint64_t thread_create_ns; /* creating a thread */
     uint64_t rcu_sync_ns;      /* a grace period with no reader in flight */
+    uint64_t line_transfer_ns; /* a cache line moved between CPUs */
     /* simulated KVM and VFIO (model/cost.c says fitted or assumed) */
     uint64_t gsi_routing_base_ns;      /* KVM_SET_GSI_ROUTING, fixed part */
     uint64_t gsi_routing_per_route_ns; /* ... per route in the new table */

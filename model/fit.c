@@ -66,3 +66,13 @@ double fit_error_pct(double predicted, double actual)
 {
     return actual != 0 ? 100.0 * (predicted - actual) / actual : NAN;
 }
+
+double fit_print_zero(double v, int decimals)
+{
+    double half = 0.5;
+
+    for (int i = 0; i < decimals; i++) {
+        half /= 10;
+    }
+    return fabs(v) < half ? 0.0 : v;
+}

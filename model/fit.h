@@ -19,4 +19,8 @@ int fit_least_squares(const double *x, const double *y, size_t n, size_t k,
 /* Relative error (predicted - actual) / actual, as a percentage. */
 double fit_error_pct(double predicted, double actual);
 
+/* v, or +0 when v prints as zero with `decimals` decimals (so a table
+ * never shows "-0.0%"). */
+double fit_print_zero(double v, int decimals);
+
 #endif

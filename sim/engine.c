@@ -881,6 +881,12 @@ void sim_wake(struct sim *s, struct sim_thread *t, uint64_t at_ns,
 
 void sim_charge(struct sim *s, uint64_t ns)
 {
+    sim_charge_quiet(s, ns);
+    sim_sched_point(s);
+}
+
+void sim_charge_quiet(struct sim *s, uint64_t ns)
+{
     struct sim_thread *t = s->cur;
     struct sim_cpu *c = &s->cpus[t->cpu];
     uint64_t start = t->t > c->busy_until ? t->t : c->busy_until;
@@ -899,7 +905,6 @@ void sim_charge(struct sim *s, uint64_t ns)
             c->slice_end = t->t;
         }
     }
-    sim_sched_point(s);
 }
 
 uint32_t sim_pick_cpu(const struct sim *s)

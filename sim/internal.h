@@ -148,6 +148,9 @@ struct sim {
     uint64_t live_run;           /* its serial there, 0 until watched */
     struct sim_live *live;       /* watched eventfds' records */
     uint32_t nlive, live_cap;
+    /* cache lines (sim/coherence.c) */
+    uint32_t nlines;             /* ids given by plat_line_init() */
+    uint64_t line_transfers;     /* transfers priced */
 };
 
 /* The simulation whose thread is running, or NULL. */
@@ -191,6 +194,8 @@ void sim_wake(struct sim *s, struct sim_thread *t, uint64_t at_ns,
               uint64_t extra_ns);
 /* Spend ns on the current thread's CPU, then a scheduling point. */
 void sim_charge(struct sim *s, uint64_t ns);
+/* The same without the scheduling point (sim/coherence.c). */
+void sim_charge_quiet(struct sim *s, uint64_t ns);
 /* Trace helper for the current thread. */
 void sim_emit(struct sim *s, uint8_t kind, const char *name, int64_t arg,
               uint64_t dur);

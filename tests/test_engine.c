@@ -16,6 +16,8 @@
 #include <cmocka.h>
 
 #include "core/platform.h"
+#include "model/cost.h"
+#include "sim/coherence.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
@@ -891,6 +893,77 @@ static void sim_where_names_thread_and_innermost_span(void **state)
     world_close(&w);
 }
 
+/* ---- cache lines (sim/coherence.c) ---- */
+
+/* One touch of the shared line: on `cpu`, at step `i` (1 us apart), and
+ * whether it must stall for a transfer. */
+struct line_step {
+    unsigned cpu;
+    enum plat_line_access access;
+    bool transfer;
+};
+
+static const struct line_step line_steps[] = {
+    {0, PLAT_LINE_RMW, false},   /* nobody holds it */
+    {0, PLAT_LINE_RMW, false},   /* Modified here */
+    {1, PLAT_LINE_READ, true},   /* Modified on 0 */
+    {1, PLAT_LINE_READ, false},  /* Shared, with a copy here */
+    {2, PLAT_LINE_READ, false},  /* Shared, clean: no owner to fetch from */
+    {1, PLAT_LINE_STORE, false}, /* a store does not stall */
+    {0, PLAT_LINE_READ, true},   /* Modified on 1 (by the store) */
+    {0, PLAT_LINE_RMW, true},    /* Shared with 1: invalidate it */
+    {0, PLAT_LINE_RMW, false},   /* Modified here */
+    {3, PLAT_LINE_STORE, false}, /* store: no stall, takes the line */
+    {3, PLAT_LINE_RMW, false},   /* Modified here */
+    {2, PLAT_LINE_READ, true},   /* Modified on 3 */
+};
+#define LINE_NSTEPS (sizeof(line_steps) / sizeof(line_steps[0]))
+
+static struct plat_line line_shared;
+static uint64_t line_paid[LINE_NSTEPS];
+
+static void line_toucher(void *arg)
+{
+    unsigned i = (unsigned)(uintptr_t)arg;
+    uint64_t t0;
+
+    sim_sleep_ns(1000 * (uint64_t)(i + 1));
+    t0 = plat_now_ns();
+    plat_line_touch(&line_shared, line_steps[i].access);
+    line_paid[i] = plat_now_ns() - t0;
+}
+
+static void plat_line_touch_mesi_rule_table(void **state)
+{
+    struct world w;
+    struct cost_model cm;
+    unsigned want = 0;
+
+    (void)state;
+    world_open(&w, 1, SIM_STRATEGY_TIME, 4);
+    cost_model_default(&cm);
+    cm.line_transfer_ns = 77;
+    sim_set_cost_model(w.sim, &cm);
+    plat_line_init(&line_shared);
+    for (unsigned i = 0; i < LINE_NSTEPS; i++) {
+        sim_spawn(w.sim, "toucher", line_steps[i].cpu, line_toucher,
+                  (void *)(uintptr_t)i);
+    }
+    assert_int_equal(sim_run(w.sim), SIM_OK);
+    for (unsigned i = 0; i < LINE_NSTEPS; i++) {
+        uint64_t expect = line_steps[i].transfer ? 77 : 0;
+
+        if (line_paid[i] != expect) {
+            fail_msg("step %u (CPU %u): paid %llu ns, want %llu", i,
+                     line_steps[i].cpu, (unsigned long long)line_paid[i],
+                     (unsigned long long)expect);
+        }
+        want += line_steps[i].transfer;
+    }
+    assert_int_equal(sim_line_transfers(w.sim), want);
+    world_close(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -923,6 +996,7 @@ int main(void)
         cmocka_unit_test(
             plat_eventfd_destroy_with_daemon_waiter_after_ok_panics),
         cmocka_unit_test(plat_lock_destroy_held_by_daemon_after_ok_panics),
+        cmocka_unit_test(plat_line_touch_mesi_rule_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -28,6 +28,7 @@
 #include "core/its_cache.h"
 #include "core/platform.h"
 #include "model/its_oracle.h"
+#include "sim/coherence.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
@@ -958,6 +959,84 @@ static void map_many(struct its *its, uint32_t n)
     }
 }
 
+
+/* ---- cache lines: what sharding saves ------------------------------------ */
+
+#define LINES_ROUNDS 10
+
+/* A NIC queue's irqfd on one CPU: injects event `ev` of device 1 at
+ * 1 us steps, its turns interleaved with the other CPU's. */
+struct lines_nic {
+    struct its *its;
+    uint32_t ev;
+    int failures;
+};
+
+static void lines_nic_thread(void *arg)
+{
+    struct lines_nic *n = arg;
+
+    for (uint64_t i = 0; i < LINES_ROUNDS; i++) {
+        uint64_t at = 1000 * (2 * i + 1 + n->ev);
+        struct its_inject_result res;
+
+        sim_sleep_ns(at - plat_now_ns());
+        if (inject(n->its, ITS_CPU_SELF, 1, n->ev, &res) != 0 || !res.hit) {
+            n->failures++;
+        }
+    }
+}
+
+/* Two CPUs take turns injecting one cached LPI each (events 0 and 1 of
+ * device 1, vCPUs 0 and 1), both already cached, line state fresh.
+ * GLOBAL: every lookup after the first (19) takes the lock word from the
+ * other CPU and reads three lines that CPU's move to the head stored to:
+ * the sentinel, its entry now at the head and our own entry (its old
+ * head): 4 x 19 = 76 transfers.  SHARDED: CPUs 0 and 1 use shards 0 and
+ * 1, nothing is shared: none. */
+static void its_cache_lookup_two_cpus_line_transfers_global_76_sharded_0(
+    void **state)
+{
+    static const struct {
+        enum its_cache_kind kind;
+        uint64_t transfers;
+    } cases[] = {{ITS_CACHE_GLOBAL, 76}, {ITS_CACHE_SHARDED, 0}};
+
+    (void)state;
+    for (unsigned k = 0; k < 2; k++) {
+        struct lines_nic nic[2];
+        struct sim_options so;
+        struct sim_tape *tape = sim_tape_from_seed(1);
+        struct sim *s;
+        struct tits t;
+        uint64_t got;
+
+        sim_options_default(&so);
+        so.ncpus = 2;
+        s = sim_create(&so, tape);
+        assert_non_null(s);
+        tits_open(&t, cases[k].kind, 4);
+        std_setup(t.its, NULL);
+        for (uint32_t e = 0; e < 2; e++) {
+            assert_int_equal(inject(t.its, e, 1, e, NULL), 0);
+            nic[e] = (struct lines_nic){.its = t.its, .ev = e};
+            sim_spawn(s, "nic", e, lines_nic_thread, &nic[e]);
+        }
+        assert_int_equal(sim_run(s), SIM_OK);
+        got = sim_line_transfers(s);
+        assert_int_equal(nic[0].failures + nic[1].failures, 0);
+        if (got != cases[k].transfers) {
+            fail_msg("%s: %llu line transfers, want %llu",
+                     its_cache_kind_name(cases[k].kind),
+                     (unsigned long long)got,
+                     (unsigned long long)cases[k].transfers);
+        }
+        tits_close(&t);
+        sim_destroy(s);
+        sim_tape_destroy(tape);
+    }
+}
+
 /* ---- reference bugs the checks must catch ------------------------------- */
 
 /* Three puts for the one reference a lookup handed out: the LPI's count
@@ -1829,6 +1908,8 @@ int main(void)
         cmocka_unit_test(
             its_inject_slow_reclaims_after_batch_of_evictions),
         cmocka_unit_test(its_cache_global_hit_moves_to_head),
+        cmocka_unit_test(
+            its_cache_lookup_two_cpus_line_transfers_global_76_sharded_0),
         cmocka_unit_test(its_cache_global_insert_reuses_tail),
         cmocka_unit_test(its_cache_sharded_hit_moves_to_head_only_past_32),
         cmocka_unit_test(its_cache_sharded_insert_goes_into_every_shard),

@@ -53,9 +53,20 @@ static void cost_model_default_matches_refit_of_seed002(void **state)
     assert_true(fabs(theta[2] -
                      (double)m.work_ns[PLAT_WORK_ITS_CACHE_PROBE]) < 1.0);
     assert_true(fabs(theta[3] - (double)m.kworker_sched_ns) < 1.0);
-    /* And the fit reproduces the rows it was fitted on. */
-    for (unsigned i = 0; i < 4; i++) {
-        assert_true(fabs(info.resid_us[i]) < 0.05);
+    /* The fit reproduces the kworker rows and global at 1 NIC.  With the
+     * measured line transfer (model/cost.c) the global lock saturates at
+     * 10 NICs, so that row is out of reach and the report says so; when
+     * a model change brings it back, this check fails and the note in
+     * model/cost.c and the report must change with it. */
+    for (unsigned i = 0; i < 3; i++) {
+        if (!(fabs(info.resid_us[i]) < 0.05)) {
+            fail_msg("fitted point %u: residual %.3f us, want < 0.05", i,
+                     info.resid_us[i]);
+        }
+    }
+    if (!(info.resid_us[3] > 1.0)) {
+        fail_msg("global at 10 NICs: residual %.3f us; the saturation "
+                 "the report describes is gone", info.resid_us[3]);
     }
 }
 

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
 #include "scenarios/src/report.h"
@@ -318,6 +319,152 @@ static void report_compare_switchover_claim_matches_its_rows(void **state)
     report_destroy(rep);
 }
 
+/* ---- provenance: every constant names its source ---- */
+
+/* A constant of model/cost.c as a seed report names it. */
+struct prov_const {
+    const char *seed;
+    const char *name_prefix;
+    const char *source_prefix; /* REPORT_SOURCE_* */
+    size_t offset;             /* in struct cost_model */
+};
+
+#define PROV_WORK(kind) \
+    (offsetof(struct cost_model, work_ns) + (kind) * sizeof(uint64_t))
+
+static const struct prov_const prov_consts[] = {
+    {"000", "KVM_SET_GSI_ROUTING per assigned irqfd", REPORT_SOURCE_FITTED,
+     offsetof(struct cost_model, gsi_routing_per_irqfd_ns)},
+    {"000", "VMM setup per vector", REPORT_SOURCE_FITTED,
+     PROV_WORK(PLAT_WORK_VFIO_VECTOR_USE)},
+    {"000", "KVM_SET_GSI_ROUTING per route", REPORT_SOURCE_MEASURED,
+     offsetof(struct cost_model, gsi_routing_per_route_ns)},
+    {"002", "irqfd wakeup + LPI inject", REPORT_SOURCE_FITTED,
+     PROV_WORK(PLAT_WORK_ITS_INJECT)},
+    {"002", "kworker table walk", REPORT_SOURCE_FITTED,
+     PROV_WORK(PLAT_WORK_ITS_TABLE_WALK)},
+    {"002", "cache probe under the lock", REPORT_SOURCE_FITTED,
+     PROV_WORK(PLAT_WORK_ITS_CACHE_PROBE)},
+    {"002", "kworker wakeup + scheduling", REPORT_SOURCE_FITTED,
+     offsetof(struct cost_model, kworker_sched_ns)},
+    {"002", "cache-line transfer between CPUs", REPORT_SOURCE_MEASURED,
+     offsetof(struct cost_model, line_transfer_ns)},
+    {"004", "userspace part of an exit", REPORT_SOURCE_FITTED,
+     offsetof(struct cost_model, io_exit_user_ns)},
+    {"004", "one range comparison", REPORT_SOURCE_MEASURED,
+     PROV_WORK(PLAT_WORK_IOBUS_PROBE)},
+};
+
+/* True when src lists every published figure in figs (as %g). */
+static bool prov_lists_figures(const char *src, const double *figs,
+                               unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        char want[32];
+
+        snprintf(want, sizeof(want), " %g", figs[i]);
+        if (!strstr(src, want)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The seed comparisons fit their constants afresh from the published
+ * figures; each fitted constant's source must list exactly those
+ * figures, and its refitted value must be the constant model/cost.c
+ * stores (so nothing in the table was tuned on what is predicted).
+ * Measured constants must be the table's too, and every constant must
+ * name one of the three kinds of source. */
+static void report_params_seed000_002_004_match_cost_model_sources(
+    void **state)
+{
+    static const char *const scenarios[] = {
+        "msix-resume-8vf", "lpi-storm", "iobus-200-ioeventfds",
+    };
+    static const double lpi_figs[] = {
+        SEED002_KWORKER_1NIC_US, SEED002_KWORKER_10NIC_US,
+        SEED002_GLOBAL_1NIC_US, SEED002_GLOBAL_10NIC_US,
+    };
+    static const double iobus_figs[] = {SEED004_BEFORE_EXITS_PER_S};
+    struct cost_model cm;
+    unsigned found = 0;
+
+    (void)state;
+    cost_model_default(&cm);
+    for (unsigned k = 0; k < 3; k++) {
+        struct report *rep = compare_into_report(scenarios[k]);
+        const struct report_section *s = &rep->sections[0];
+
+        for (size_t i = 0; i < s->nparams; i++) {
+            const struct report_param *p = &s->params[i];
+            const struct prov_const *c = NULL;
+            bool kind = strncmp(p->source, REPORT_SOURCE_FITTED,
+                                strlen(REPORT_SOURCE_FITTED)) == 0 ||
+                        strncmp(p->source, REPORT_SOURCE_MEASURED,
+                                strlen(REPORT_SOURCE_MEASURED)) == 0 ||
+                        strncmp(p->source, REPORT_SOURCE_ASSUMED,
+                                strlen(REPORT_SOURCE_ASSUMED)) == 0;
+
+            if (!kind) {
+                fail_msg("seed %s, %s: source '%s' is none of fitted on, "
+                         "measured by, assumed", s->seed, p->name,
+                         p->source);
+            }
+            for (size_t j = 0; j < sizeof(prov_consts) /
+                                       sizeof(prov_consts[0]); j++) {
+                if (strcmp(prov_consts[j].seed, s->seed) == 0 &&
+                    strncmp(p->name, prov_consts[j].name_prefix,
+                            strlen(prov_consts[j].name_prefix)) == 0) {
+                    c = &prov_consts[j];
+                }
+            }
+            if (!c) {
+                if (strncmp(p->source, REPORT_SOURCE_ASSUMED,
+                            strlen(REPORT_SOURCE_ASSUMED)) != 0) {
+                    fail_msg("seed %s, %s (%s): not in this test's table",
+                             s->seed, p->name, p->source);
+                }
+                continue;
+            }
+            found++;
+            if (strncmp(p->source, c->source_prefix,
+                        strlen(c->source_prefix)) != 0) {
+                fail_msg("seed %s, %s: source '%s', want '%s...'", s->seed,
+                         p->name, p->source, c->source_prefix);
+            }
+            {
+                uint64_t stored;
+
+                memcpy(&stored, (const char *)&cm + c->offset,
+                       sizeof(stored));
+                if (fabs(p->value - (double)stored) >= 1.0) {
+                    fail_msg("seed %s, %s: the report has %.2f, "
+                             "model/cost.c %llu", s->seed, p->name,
+                             p->value, (unsigned long long)stored);
+                }
+            }
+            if (strcmp(c->source_prefix, REPORT_SOURCE_FITTED) == 0) {
+                bool listed =
+                    strcmp(s->seed, "000") == 0
+                        ? prov_lists_figures(p->source, seed000_before_ms,
+                                             SEED000_VFS)
+                    : strcmp(s->seed, "002") == 0
+                        ? prov_lists_figures(p->source, lpi_figs, 4)
+                        : prov_lists_figures(p->source, iobus_figs, 1);
+
+                if (!listed) {
+                    fail_msg("seed %s, %s: source '%s' does not list the "
+                             "published figures its fit uses", s->seed,
+                             p->name, p->source);
+                }
+            }
+        }
+        report_destroy(rep);
+    }
+    assert_int_equal(found, sizeof(prov_consts) / sizeof(prov_consts[0]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +479,8 @@ int main(void)
             report_compare_iobus_predicts_seed004_after_within_bound),
         cmocka_unit_test(report_compare_msix_total_is_sum_of_per_vf_rows),
         cmocka_unit_test(report_compare_switchover_claim_matches_its_rows),
+        cmocka_unit_test(
+            report_params_seed000_002_004_match_cost_model_sources),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

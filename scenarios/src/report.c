@@ -401,7 +401,7 @@ static const char *fmt_err(char *buf, size_t len, double e)
     if (!isfinite(e)) {
         snprintf(buf, len, "-");
     } else {
-        snprintf(buf, len, "%+.1f%%", e);
+        snprintf(buf, len, "%+.1f%%", fit_print_zero(e, 1));
     }
     return buf;
 }

@@ -50,12 +50,19 @@ struct report_row {
     const char *sets;
 };
 
-/* A model constant and where its value comes from. */
+/* A model constant and where its value comes from.  The source starts
+ * with one of REPORT_SOURCE_FITTED ("fitted on " and the published
+ * figures the fit used, listed), REPORT_SOURCE_MEASURED ("measured by "
+ * the benchmark, on COST_MACHINE) or REPORT_SOURCE_ASSUMED; tests/
+ * test_report.c holds every fitted one to the constant in model/cost.c. */
+#define REPORT_SOURCE_FITTED "fitted on "
+#define REPORT_SOURCE_MEASURED "measured by "
+#define REPORT_SOURCE_ASSUMED "assumed"
 struct report_param {
     char *name;
     double value;
     char *unit;
-    char *source; /* "fitted", "host benchmark", "assumed", ... */
+    char *source;
 };
 
 /* A claim the seed makes in words, and whether the model bears it out by

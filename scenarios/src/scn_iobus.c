@@ -1401,12 +1401,20 @@ static int iobus_compare(const struct scn_request *q,
     fprintf(out, "assumed, not fitted:\n");
     fprintf(out, "  in-kernel part of an exit, io_exit_kernel_ns %6" PRIu64
             " ns\n", cm.io_exit_kernel_ns);
-    report_param(q->report, "userspace part of an exit (io_exit_user_ns)",
-                 user_fit, "ns", "fitted");
+    {
+        char src[160];
+
+        snprintf(src, sizeof(src), REPORT_SOURCE_FITTED "the published "
+                 "before figure (linear, %d ioeventfds): %.0f exits/s",
+                 SEED004_IOEVENTFDS, SEED004_BEFORE_EXITS_PER_S);
+        report_param(q->report, "userspace part of an exit "
+                     "(io_exit_user_ns)", user_fit, "ns", src);
+    }
     report_param(q->report, "one range comparison (probe_ns)", probe_ns,
-                 "ns", "host benchmark (bench_iobus)");
+                 "ns", REPORT_SOURCE_MEASURED "bench/bench_iobus "
+                 "(per-comparison cost of a linear scan) on " COST_MACHINE);
     report_param(q->report, "in-kernel part of an exit (io_exit_kernel_ns)",
-                 (double)cm.io_exit_kernel_ns, "ns", "assumed");
+                 (double)cm.io_exit_kernel_ns, "ns", REPORT_SOURCE_ASSUMED);
     report_note(q->report, "gain of after over before: seed %+.1f%%, model "
                 "%+.1f%%", 100.0 * (SEED004_AFTER_EXITS_PER_S /
                                     SEED004_BEFORE_EXITS_PER_S - 1),

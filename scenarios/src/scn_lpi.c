@@ -29,8 +29,12 @@
  * by MAPTI of the same LPI (both invalidate).
  *
  * Costs: the ITS work kinds of model/cost.c (irqfd wakeup + inject, table
- * walk, cache probe), the engine's lock, hand-off and wakeup prices; all
- * overridable with [cost] keys.  `kvmsim compare lpi-storm` fits the
+ * walk, cache probe), the engine's lock and wakeup prices, and the cache
+ * lines core/its.c and core/its_cache.c declare (lock words, LRU entries,
+ * LPI refcounts, vCPU pending lists), each transfer between CPUs priced at
+ * the measured line_transfer_ns (sim/coherence.c); a contended lock's
+ * hand-off adds nothing beyond its word's transfer.  All overridable with
+ * [cost] keys.  `kvmsim compare lpi-storm` fits the
  * three ITS constants on the seed's kworker and global rows and predicts
  * the sharded row.
  *
@@ -55,6 +59,7 @@
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
+#include "sim/coherence.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
@@ -118,8 +123,13 @@ static const struct cfg_key lpi_keys[] = {
     {"cost", "kworker_sched_ns", CFG_STRING, "", 0, 0, NULL,
      "kworker: wakeup and scheduling delay before it runs (empty: the "
      "model's)"},
-    {"cost", "lock_handoff_ns", CFG_STRING, "", 0, 0, NULL,
-     "passing a contended lock to a waiter (empty: the model's)"},
+    {"cost", "lock_handoff_ns", CFG_STRING, "0", 0, 0, NULL,
+     "passing a contended lock to a waiter beyond the lock word's line "
+     "transfer (0 here: the ITS prices that transfer as a cache line; "
+     "empty: the model's)"},
+    {"cost", "line_transfer_ns", CFG_STRING, "", 0, 0, NULL,
+     "a cache line moved between CPUs (empty: the model's, measured by "
+     "bench/bench_pingpong)"},
     {"cost", "wakeup_ns", CFG_STRING, "0", 0, 0, NULL,
      "engine wakeup price (eventfd, mutex waiter); 0 here: the kworker's "
      "delay is kworker_sched_ns and a contended table-lock waiter spins "
@@ -161,6 +171,7 @@ static int lpi_apply_cost_keys(struct scn_run *r, struct cost_model *m)
                                PLAT_WORK_ITS_CACHE_PROBE * sizeof(uint64_t)},
         {"lock_handoff_ns", offsetof(struct cost_model, lock_handoff_ns)},
         {"wakeup_ns", offsetof(struct cost_model, wakeup_ns)},
+        {"line_transfer_ns", offsetof(struct cost_model, line_transfer_ns)},
     };
 
     return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
@@ -1313,6 +1324,7 @@ static void lpi_metrics(struct lpi_world *w)
     scn_metric(r, "cache_invalidations", (double)st.invalidations);
     scn_metric(r, "guest_commands", (double)w->ncmds);
     scn_metric(r, "kworker_queue_max", (double)maxq);
+    scn_metric(r, "line_transfers", (double)sim_line_transfers(r->sim));
     if (w->race) {
         scn_metric(r, "race_injections", (double)w->race->injected);
         scn_metric(r, "race_delivered", (double)w->race->delivered);
@@ -1506,9 +1518,11 @@ static const char *const lpi_fit_keys[LPI_NFIT] = {
 
 /* Mean injection latency (us) of `variant` with `nics` NICs and the given
  * fitted constants (ns), other constants as the model has them.  NAN when
- * the run fails. */
+ * the run fails.  *xfer (may be NULL): cache-line transfers per delivered
+ * MSI. */
 static double lpi_mean_us(const struct scn_request *q, const char *variant,
-                          unsigned nics, const double *theta_ns)
+                          unsigned nics, const double *theta_ns,
+                          double *xfer)
 {
     char buf[LPI_NFIT + 3][96];
     const char *extra[LPI_NFIT + 3];
@@ -1531,6 +1545,11 @@ static double lpi_mean_us(const struct scn_request *q, const char *variant,
     extra[LPI_NFIT + 2] = buf[LPI_NFIT + 2];
     code = scn_run_with(q, extra, LPI_NFIT + 3, &r);
     v = code == 0 ? scn_metric_get(&r, "inject_latency_us_mean") : NAN;
+    if (xfer) {
+        double n = code == 0 ? scn_metric_get(&r, "msis_delivered") : NAN;
+
+        *xfer = n > 0 ? scn_metric_get(&r, "line_transfers") / n : NAN;
+    }
     scn_run_release(&r);
     return v;
 }
@@ -1549,7 +1568,8 @@ static int lpi_eval(const struct scn_request *q, const double *theta,
                     double *f)
 {
     for (unsigned i = 0; i < LPI_NPTS; i++) {
-        f[i] = lpi_mean_us(q, lpi_fit_variant[i], lpi_fit_nics[i], theta);
+        f[i] = lpi_mean_us(q, lpi_fit_variant[i], lpi_fit_nics[i], theta,
+                           NULL);
         if (isnan(f[i])) {
             return KVMSIM_EXIT_INVARIANT;
         }
@@ -1729,6 +1749,32 @@ int scn_lpi_fit(const struct scn_request *q, double *theta,
     return code;
 }
 
+/* The line transfer price the comparison runs with: a --set of
+ * cost.line_transfer_ns (the last one wins), else the model's.  *set
+ * tells which. */
+static uint64_t lpi_line_ns(const struct scn_request *q, bool *set)
+{
+    static const char *const keys[] = {"cost.line_transfer_ns=",
+                                       "line_transfer_ns="};
+    struct cost_model cm;
+    uint64_t v;
+
+    cost_model_default(&cm);
+    v = cm.line_transfer_ns;
+    *set = false;
+    for (unsigned i = 0; i < q->nsets; i++) {
+        for (unsigned k = 0; k < 2; k++) {
+            size_t n = strlen(keys[k]);
+
+            if (strncmp(q->sets[i], keys[k], n) == 0 && q->sets[i][n]) {
+                v = strtoull(q->sets[i] + n, NULL, 0);
+                *set = true;
+            }
+        }
+    }
+    return v;
+}
+
 /* The seed's table and the model's in q->report. */
 static void lpi_report(const struct scn_request *q, const double *theta,
                        const double model[4][2], const double seed[3][2],
@@ -1780,20 +1826,59 @@ static void lpi_report(const struct scn_request *q, const double *theta,
             report_add(rep, &row);
         }
     }
-    report_param(rep, "irqfd wakeup + LPI inject", theta[0], "ns", "fitted");
-    report_param(rep, "kworker table walk", theta[1], "ns", "fitted");
-    report_param(rep, "cache probe under the lock", theta[2], "ns",
-                 "fitted");
-    report_param(rep, "kworker wakeup + scheduling", theta[3], "ns",
-                 "fitted");
-    report_param(rep, "lock", (double)cm.lock_ns, "ns", "assumed");
-    report_param(rep, "contended lock hand-off", (double)cm.lock_handoff_ns,
-                 "ns", "assumed");
-    report_param(rep, "atomic", (double)cm.atomic_ns, "ns", "assumed");
-    report_note(rep, "improvement of sharded over global at 10 NICs: seed "
-                "%.1f%%, model %.1f%%",
+    {
+        static const char *const names[LPI_NFIT] = {
+            "irqfd wakeup + LPI inject", "kworker table walk",
+            "cache probe under the lock", "kworker wakeup + scheduling",
+        };
+        char src[320];
+        int n = snprintf(src, sizeof(src), REPORT_SOURCE_FITTED "the "
+                         "published kworker and global rows (1, 10 NICs; "
+                         "us):");
+
+        for (unsigned i = 0; i < LPI_NPTS && n > 0 &&
+                             (size_t)n < sizeof(src); i++) {
+            n += snprintf(src + n, sizeof(src) - (size_t)n, " %g",
+                          lpi_fit_seed_us[i]);
+        }
+        for (unsigned p = 0; p < LPI_NFIT; p++) {
+            report_param(rep, names[p], theta[p], "ns", src);
+        }
+        bool set;
+        uint64_t line_ns = lpi_line_ns(q, &set);
+
+        if (set) {
+            snprintf(src, sizeof(src), REPORT_SOURCE_ASSUMED " (--set; "
+                     "bench/bench_pingpong measured %" PRIu64 " ns)",
+                     cm.line_transfer_ns);
+        } else {
+            snprintf(src, sizeof(src), REPORT_SOURCE_MEASURED
+                     "bench/bench_pingpong (median ns per transfer) on %s",
+                     COST_MACHINE);
+        }
+        report_param(rep, "cache-line transfer between CPUs",
+                     (double)line_ns, "ns", src);
+    }
+    report_param(rep, "lock", (double)cm.lock_ns, "ns",
+                 REPORT_SOURCE_ASSUMED);
+    report_param(rep, "contended lock hand-off beyond the lock word's "
+                 "transfer", 0, "ns", REPORT_SOURCE_ASSUMED);
+    report_param(rep, "atomic", (double)cm.atomic_ns, "ns",
+                 REPORT_SOURCE_ASSUMED);
+    report_note(rep, "improvement of sharded over global at 10 NICs: "
+                "published %.1f%%, model %.1f%%",
                 100.0 * (1 - seed[2][1] / seed[1][1]),
                 100.0 * (1 - model[2][1] / model[1][1]));
+    for (unsigned i = 0; i < LPI_NPTS; i++) {
+        if (fabs(info->resid_us[i]) > 0.05) {
+            report_note(rep, "fitted point not reached: %s at %u NICs is "
+                        "%+.3f us off: with a line transfer of %" PRIu64
+                        " ns the lock saturates there whatever the fitted "
+                        "prices", i < 2 ? "kworker" : "global",
+                        lpi_fit_nics[i], info->resid_us[i],
+                        lpi_line_ns(q, &(bool){false}));
+        }
+    }
     report_note(rep, "fit conditioning (Gram determinant of the normalised "
                 "Jacobian, 1 = independent): %.3g; %u Gauss-Newton steps%s",
                 info->gram_det, info->iters,
@@ -1813,8 +1898,10 @@ static int lpi_compare(const struct scn_request *q,
                                         "model only"};
     struct lpi_fit_info info;
     struct cost_model cm;
-    double theta[LPI_NFIT], model[4][2];
+    double theta[LPI_NFIT], model[4][2], xfer[4][2];
     double pps = SEED002_MBIT_PER_NIC * 1e6 / (8.0 * SEED002_PACKET_BYTES);
+    bool line_set;
+    uint64_t line_ns = lpi_line_ns(q, &line_set);
     int code;
 
     cost_model_default(&cm);
@@ -1825,7 +1912,8 @@ static int lpi_compare(const struct scn_request *q,
     }
     for (unsigned v = 0; v < 4; v++) {
         for (unsigned c = 0; c < 2; c++) {
-            model[v][c] = lpi_mean_us(q, lpi_variants[v], nics[c], theta);
+            model[v][c] = lpi_mean_us(q, lpi_variants[v], nics[c], theta,
+                                      &xfer[v][c]);
             if (isnan(model[v][c])) {
                 code = KVMSIM_EXIT_INVARIANT;
             }
@@ -1837,28 +1925,36 @@ static int lpi_compare(const struct scn_request *q,
             "= %.0f packets/s;\n      one MSI per packet (no coalescing), "
             "Poisson arrivals, one queue per NIC\n",
             SEED002_MBIT_PER_NIC, SEED002_PACKET_BYTES, pps);
-    fprintf(out, "  %-9s | %7s %7s %7s | %7s %7s %7s | %s\n", "variant",
-            "seed 1", "model 1", "error", "seed 10", "model10", "error",
-            "");
+    fprintf(out, "  %-9s | %25s | %25s |\n", "", "1 NIC", "10 NICs");
+    fprintf(out, "  %-9s | %9s %7s %7s | %9s %7s %7s | %s\n", "variant",
+            "published", "model", "error", "published", "model", "error",
+            "role");
     for (unsigned v = 0; v < 4; v++) {
         const char *name = v == 0 ? "kworker" : lpi_variants[v];
 
         if (v < 3) {
-            fprintf(out, "  %-9s | %7.3f %7.3f %+6.1f%% | %7.3f %7.3f "
+            fprintf(out, "  %-9s | %9.3f %7.3f %+6.1f%% | %9.3f %7.3f "
                     "%+6.1f%% | %s\n", name, seed[v][0], model[v][0],
-                    fit_error_pct(model[v][0], seed[v][0]), seed[v][1],
-                    model[v][1], fit_error_pct(model[v][1], seed[v][1]),
+                    fit_print_zero(fit_error_pct(model[v][0], seed[v][0]),
+                                   1),
+                    seed[v][1], model[v][1],
+                    fit_print_zero(fit_error_pct(model[v][1], seed[v][1]),
+                                   1),
                     role[v]);
         } else {
-            fprintf(out, "  %-9s | %7s %7.3f %7s | %7s %7.3f %7s | %s\n",
+            fprintf(out, "  %-9s | %9s %7.3f %7s | %9s %7.3f %7s | %s\n",
                     name, "-", model[v][0], "", "-", model[v][1], "",
                     role[v]);
         }
     }
-    fprintf(out, "  improvement over global at 10 NICs: seed %.1f%%, "
+    fprintf(out, "  improvement over global at 10 NICs: published %.1f%%, "
             "model %.1f%% (sharded)\n",
             100.0 * (1 - SEED002_SHARDED_10NIC_US / SEED002_GLOBAL_10NIC_US),
             100.0 * (1 - model[2][1] / model[1][1]));
+    fprintf(out, "  cache-line transfers per MSI (1 / 10 NICs): kworker %.2f "
+            "/ %.2f, global %.2f / %.2f,\n    sharded %.2f / %.2f, "
+            "lockless %.2f / %.2f\n", xfer[0][0], xfer[0][1], xfer[1][0],
+            xfer[1][1], xfer[2][0], xfer[2][1], xfer[3][0], xfer[3][1]);
     fprintf(out, "fitted on the kworker and global rows (4 points, 4 "
             "constants, Gauss-Newton, %u steps):\n", info.iters);
     fprintf(out, "  irqfd wakeup + LPI inject   %6.0f ns  (model/cost.c "
@@ -1882,18 +1978,41 @@ static int lpi_compare(const struct scn_request *q,
         fprintf(out, "  note: a constant was clamped at 0 during the fit; "
                 "the rows pull it negative\n");
     }
-    fprintf(out, "assumed, not fitted: lock %" PRIu64 " ns, contended "
-            "hand-off %" PRIu64 " ns, atomic %" PRIu64 " ns (engine "
-            "defaults);\n  engine wakeup 0 (a table-lock waiter spins like "
-            "a kernel mutex whose owner runs;\n  the kworker's delay is "
-            "the fitted constant); one MSI per packet\n", cm.lock_ns,
-            cm.lock_handoff_ns, cm.atomic_ns);
+    for (unsigned i = 0; i < LPI_NPTS; i++) {
+        if (fabs(info.resid_us[i]) > 0.05) {
+            fprintf(out, "  NOT REACHED: %s at %u NICs is %+.3f us off; "
+                    "with a line transfer of %" PRIu64 " ns\n  the lock "
+                    "saturates there whatever the fitted prices (try "
+                    "--set cost.line_transfer_ns=N)\n",
+                    i < 2 ? "kworker" : "global", lpi_fit_nics[i],
+                    info.resid_us[i], line_ns);
+        }
+    }
+    if (line_set) {
+        fprintf(out, "set, not fitted: a cache-line transfer between CPUs "
+                "%" PRIu64 " ns (bench/bench_pingpong measured %" PRIu64
+                ")\n", line_ns, cm.line_transfer_ns);
+    } else {
+        fprintf(out, "measured, not fitted: a cache-line transfer between "
+                "CPUs %" PRIu64 " ns (bench/bench_pingpong)\n", line_ns);
+    }
+    fprintf(out, "assumed, not fitted: lock %" PRIu64 " ns, atomic %"
+            PRIu64 " ns (engine defaults); contended hand-off 0\n  (the "
+            "lock word moves as a priced cache line); engine wakeup 0 (a "
+            "table-lock\n  waiter spins like a kernel mutex whose owner "
+            "runs; the kworker's delay is the\n  fitted constant); one MSI "
+            "per packet\n", cm.lock_ns, cm.atomic_ns);
     fprintf(out, "predicted, not fitted: the sharded row (error %+.1f%% at "
             "1 NIC, %+.1f%% at 10 NICs)\n",
-            fit_error_pct(model[2][0], seed[2][0]),
-            fit_error_pct(model[2][1], seed[2][1]));
+            fit_print_zero(fit_error_pct(model[2][0], seed[2][0]), 1),
+            fit_print_zero(fit_error_pct(model[2][1], seed[2][1]), 1));
     lpi_report(q, theta, (const double (*)[2])model, seed, &info,
                nruns ? runs[0]->seed : 0);
+    report_note(q->report, "cache-line transfers per MSI at 1 and 10 NICs: "
+                "kworker %.2f, %.2f; global %.2f, %.2f; sharded %.2f, "
+                "%.2f; lockless %.2f, %.2f", xfer[0][0], xfer[0][1],
+                xfer[1][0], xfer[1][1], xfer[2][0], xfer[2][1], xfer[3][0],
+                xfer[3][1]);
     return code;
 }
 
