@@ -30,5 +30,10 @@ rc=0
 "$fuzzer" $dict $opts -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$work/" -print_final_stats=1 "$work" $seeds \
     >"$work/log" 2>&1 || rc=$?
+if [ $rc -ne 0 ]; then
+    # What the target said about the failing input (its exit and replay
+    # command) comes before libFuzzer's long report.
+    grep -E '^(kvmsim|tape target|replay with)' "$work/log" | tail -n 8
+fi
 tail -n 30 "$work/log"
 exit $rc

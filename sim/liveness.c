@@ -227,6 +227,8 @@ static void report(struct sim *s, struct sim_live *r, uint64_t now,
     SIM_TSAN_IGNORE_END();
 }
 
+static bool consumer_gone(const struct sim *s, const struct sim_live *r);
+
 SIM_UNCOVERED
 void sim_live_free(struct sim_live_ref *ref)
 {
@@ -236,17 +238,16 @@ void sim_live_free(struct sim_live_ref *ref)
         return;
     }
     /* Destroyed inside the run with a signal pending: that signal can
-     * never be consumed now (a kick dropped with its notifier). */
-    if (sim_active && r->open && !r->reported && r->bound_ns) {
+     * never be consumed now (a kick dropped with its notifier) -- unless
+     * nobody was meant to consume it any more (consumer_gone()). */
+    if (sim_active && r->open && !r->reported && r->bound_ns &&
+        !consumer_gone(sim_active, r)) {
         report(sim_active, r, plat_now_ns(), true);
     }
     r->dead = true;
     ref->run = 0;
 }
 
-/* The consumer of r left for good: the thread that last waited on it
- * finished (a worker told to stop exits with its eventfd still raised,
- * its work done), unless the bound was declared. */
 /* Nobody is meant to consume r any more: its waiter thread finished, or
  * the kernel hook that consumed it was removed (an irqfd deassigned when
  * its vector was disabled) and no thread waits on it instead.  A signal

@@ -326,6 +326,9 @@ static void loop_set_handler(void *opaque, struct plat_eventfd *e,
         /* For lost-wakeup reports (sim/liveness.h). */
         snprintf(who, sizeof(who), "a handler in the %s", l->name);
         sim_eventfd_set_consumer(e, who);
+        /* A host notifier's kicks must all be taken, after its handler
+         * is gone too (the final test-and-clear of a deassign). */
+        sim_eventfd_set_bound(e, SIM_LIVENESS_BOUND_NS);
     }
 }
 
