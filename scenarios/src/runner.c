@@ -468,7 +468,8 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
         cfg_fault_nth(r->cfg, &site, &nth);
         r->faults_armed |= site >= 0;
     }
-    /* The tape's first decision, read once for every simulation of r. */
+    /* The portfolio's member: the tape's first decision after the swarm
+     * picks (if any), read once for every simulation of r. */
     sim_portfolio_pick(&r->sim_opt, r->tape);
     return KVMSIM_EXIT_OK;
 }

@@ -543,6 +543,7 @@ static void lpi_guest_cmd(struct lpi_world *w, const struct its_cmd *c,
 {
     uint32_t v;
     bool logged = false;
+    uint64_t injected;
     int rc;
 
     if (w->ncmds + 1 >= w->cmds_cap) {
@@ -572,9 +573,12 @@ static void lpi_guest_cmd(struct lpi_world *w, const struct its_cmd *c,
         }
     }
     w->started = v;
+    injected = sim_fault_injected();
     rc = its_cmd_exec(w->its, c);
-    if (rc == -ENOMEM && c->op == ITS_CMD_MAPTI && target >= 0) {
-        w->cmd_nomem++; /* an injected fault: expected, not an error */
+    if (rc == -ENOMEM && c->op == ITS_CMD_MAPTI && target >= 0 &&
+        sim_fault_injected() > injected) {
+        /* A fault injected during this command: expected, not an error. */
+        w->cmd_nomem++;
         w->log[target].gone = true;
     } else if (rc == -ENOENT && target >= 0 && w->log[target].gone) {
         w->cmd_nomem++;
