@@ -519,12 +519,24 @@ uint32_t its_oracle_nr_lpis(const struct its_oracle *o)
 
 /* ---- the opcode stream --------------------------------------------------- */
 
-static const uint64_t its_devid_extra[] = { 0, 1, 2, 3 };
+/* The command fields are 32 bits wide (DeviceID, EventID) and 16 bits
+ * (ICID) whatever this ITS implements: after the small ids that make two
+ * commands name the same object come the architectural ends, and ids one
+ * past a 16-bit id space (which alias a small id if anything truncates
+ * them).  The raw draw covers [0, max + 1] of the implemented range. */
+static const uint64_t its_devid_extra[] = {
+    0, 1, 2, 3,
+    (1u << ITS_DEVID_BITS) + 1, (1u << ITS_DEVID_BITS) + 2,
+    UINT32_C(0x80000000), UINT32_MAX - 1, UINT32_MAX,
+};
 static const uint64_t its_eventid_extra[] = {
     0, 1, 2, 3, 4, 5, 6, 7,
     ITS_LPI_BASE + 0, ITS_LPI_BASE + 1, ITS_LPI_BASE + 2, ITS_LPI_BASE + 3,
     ITS_LPI_BASE + 4, ITS_LPI_BASE + 5, ITS_LPI_BASE + 6, ITS_LPI_BASE + 7,
+    (1u << ITS_EVENT_BITS_MAX) + 1, UINT32_C(0x80000000), UINT32_MAX - 1,
+    UINT32_MAX,
 };
+static const uint64_t its_icid_extra[] = { 0x7fff, 0x8000, 0xfffe, 0xffff };
 static const uint64_t its_intid_extra[] = {
     ITS_LPI_BASE + 0, ITS_LPI_BASE + 1, ITS_LPI_BASE + 2, ITS_LPI_BASE + 3,
     ITS_LPI_BASE + 4, ITS_LPI_BASE + 5, ITS_LPI_BASE + 6, ITS_LPI_BASE + 7,
@@ -554,7 +566,8 @@ void its_op_fields(const struct its_config *cfg,
                   its_eventid_extra, ITS_EXTRA_N(its_eventid_extra)),
         DOM_FIELD("its.intid", ITS_LPI_BASE, (1u << ITS_LPI_BITS) - 1, 2,
                   its_intid_extra, ITS_EXTRA_N(its_intid_extra)),
-        DOM_FIELD("its.icid", 0, cfg->nr_collections - 1, 2, NULL, 0),
+        DOM_FIELD("its.icid", 0, cfg->nr_collections - 1, 2, its_icid_extra,
+                  ITS_EXTRA_N(its_icid_extra)),
         DOM_FIELD("its.vcpu", 0, cfg->nr_vcpus - 1, 2, NULL, 0),
         DOM_FIELD("its.vcpu2", 0, cfg->nr_vcpus - 1, 2, NULL, 0),
         DOM_FIELD("its.cpu", 0, 255, 1, NULL, 0),

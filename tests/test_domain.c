@@ -214,7 +214,11 @@ static void its_op_decode_every_field_reaches_its_boundaries(void **state)
     }
     /* the architectural ends themselves */
     assert_true(rec_has("its.devid", 1u << ITS_DEVID_BITS));
+    assert_true(rec_has("its.devid", (1u << ITS_DEVID_BITS) + 1));
+    assert_true(rec_has("its.devid", UINT32_MAX));
     assert_true(rec_has("its.eventid", (1u << ITS_EVENT_BITS_MAX) - 1));
+    assert_true(rec_has("its.eventid", UINT32_MAX));
+    assert_true(rec_has("its.icid", 0xffff));
     assert_true(rec_has("its.intid", ITS_LPI_BASE - 1));
     assert_true(rec_has("its.icid", cfg.nr_collections));
     assert_true(rec_has("its.size", 0));
