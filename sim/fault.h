@@ -34,6 +34,10 @@ uint64_t sim_fault_injected(void);
 
 /* Live allocations made through plat_alloc()/plat_zalloc() (leak checks). */
 uint64_t sim_alloc_live(void);
+/* plat_alloc() calls the host's malloc() refused since the process
+ * started (not injected faults): a run during which this grew ran out of
+ * real memory, so what it found is not a result. */
+uint64_t sim_alloc_host_failures(void);
 /* plat_rcu_synchronize() calls since the process started, in and outside
  * simulated runs (cost checks). */
 uint64_t sim_rcu_synchronize_calls(void);

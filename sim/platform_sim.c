@@ -77,6 +77,7 @@ struct alloc_hdr {
 };
 
 static uint64_t alloc_live;
+static uint64_t alloc_host_failed; /* malloc() itself said no */
 
 static struct alloc_hdr *hdr_of_link(struct sim_alloc_link *l)
 {
@@ -111,6 +112,11 @@ uint64_t sim_alloc_settle(struct sim *s)
     return freed;
 }
 
+uint64_t sim_alloc_host_failures(void)
+{
+    return alloc_host_failed;
+}
+
 uint64_t sim_alloc_live(void)
 {
     return alloc_live;
@@ -132,6 +138,7 @@ void *plat_alloc(size_t size)
     }
     h = malloc(sizeof(*h) + size);
     if (!h) {
+        alloc_host_failed++;
         return NULL;
     }
     h->magic = ALLOC_MAGIC;

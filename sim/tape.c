@@ -107,6 +107,9 @@ void sim_tape_destroy(struct sim_tape *t)
 
 static void tape_log(struct sim_tape *t, uint8_t b)
 {
+    if (t->pos > t->log_cap) {
+        return; /* a grow failed: the log stops at log_cap */
+    }
     if (t->pos == t->log_cap) {
         size_t cap = t->log_cap ? t->log_cap * 2 : 256;
         uint8_t *n = realloc(t->log, cap);
@@ -265,6 +268,11 @@ const uint8_t *sim_tape_consumed(const struct sim_tape *t)
 size_t sim_tape_used(const struct sim_tape *t)
 {
     return t->pos < t->log_cap ? t->pos : t->log_cap;
+}
+
+bool sim_tape_log_complete(const struct sim_tape *t)
+{
+    return t->pos <= t->log_cap;
 }
 
 bool sim_tape_exhausted(const struct sim_tape *t)

@@ -40,6 +40,10 @@ bool sim_tape_chance(struct sim_tape *t, double p);
 /* The bytes consumed so far and their count. */
 const uint8_t *sim_tape_consumed(const struct sim_tape *t);
 size_t sim_tape_used(const struct sim_tape *t);
+/* False when growing the copy of the consumed bytes failed (out of
+ * memory): the run went on, but sim_tape_used() bytes are only a prefix of
+ * what it consumed, so the run cannot be saved. */
+bool sim_tape_log_complete(const struct sim_tape *t);
 /* True once a finite tape has run out. */
 bool sim_tape_exhausted(const struct sim_tape *t);
 

@@ -17,7 +17,17 @@
 static int fail(char *err, size_t errlen, int rc, const char *path,
                 unsigned line, const char *msg)
 {
-    snprintf(err, errlen, "%s:%u: cannot read: %s", path, line, msg);
+    size_t n = strlen(path);
+    /* A path too long for the message keeps its end (the file's name)
+     * and the reason. */
+    size_t keep = errlen > 160 ? errlen - 160 : errlen / 2;
+
+    if (n > keep) {
+        snprintf(err, errlen, "...%s:%u: cannot read: %s", path + n - keep,
+                 line, msg);
+    } else {
+        snprintf(err, errlen, "%s:%u: cannot read: %s", path, line, msg);
+    }
     return rc;
 }
 

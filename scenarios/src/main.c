@@ -27,6 +27,47 @@
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 
+/* Every malloc(), calloc() and realloc() of the program's own objects goes
+ * through these (the kvmsim link wraps the three, see CMakeLists.txt), so a
+ * run during which the host refused memory is told apart from a finding
+ * (runner.c, scn_host_alloc_refused). */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+
+void *__wrap_malloc(size_t n)
+{
+    void *p = __real_malloc(n);
+
+    if (!p && n) {
+        scn_host_alloc_refused++;
+    }
+    return p;
+}
+
+void *__wrap_calloc(size_t k, size_t n)
+{
+    void *p = __real_calloc(k, n);
+
+    if (!p && k && n) {
+        scn_host_alloc_refused++;
+    }
+    return p;
+}
+
+void *__wrap_realloc(void *old, size_t n)
+{
+    void *p = __real_realloc(old, n);
+
+    if (!p && n) {
+        scn_host_alloc_refused++;
+    }
+    return p;
+}
+
 struct cli {
     struct scn_request q;
     const char *positional;
@@ -349,6 +390,9 @@ static int apply_flag(struct cli *c, const char *cmd, enum flag_id id,
     case F_STRATEGY:
         return add_set(c, cmd, "run.strategy", val);
     case F_PCT_DEPTH:
+        if (parse_u64(cmd, flag, val, 1, 16, &u) < 0) {
+            return -EINVAL;
+        }
         return add_set(c, cmd, "run.pct_depth", val);
     case F_SET:
         if (!strchr(val, '=')) {

@@ -187,6 +187,8 @@ int scn_exit_rank(int code)
     return n;
 }
 
+uint64_t scn_host_alloc_refused;
+
 int scn_exit_worst(int a, int b)
 {
     return scn_exit_rank(b) < scn_exit_rank(a) ? b : a;
@@ -608,10 +610,14 @@ int scn_tape_save(const char *path, const struct scn_request *q,
                   const struct scn_run *r, const char *const *extra,
                   unsigned nextra)
 {
-    FILE *f = fopen(path, "wb");
+    FILE *f;
     size_t n = sim_tape_used(r->tape);
     size_t tn = r->text ? strlen(r->text) : 0;
 
+    if (!sim_tape_log_complete(r->tape)) {
+        return -ENOMEM;
+    }
+    f = fopen(path, "wb");
     if (!f) {
         return -errno;
     }
@@ -789,6 +795,7 @@ static int surw_profile(const struct scn_request *q, struct scn_run *r)
 int scn_execute(const struct scn_request *q, struct scn_run *r)
 {
     unsigned long reports;
+    uint64_t host_oom;
     int rc, code = KVMSIM_EXIT_OK, trace_rc = 0;
     char tape_buf[600];
     const char *tape;
@@ -799,6 +806,7 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
         return KVMSIM_EXIT_HOST;
     }
     reports = scn_crash_reports();
+    host_oom = sim_alloc_host_failures() + scn_host_alloc_refused;
 
     if (q->trace_path && open_trace(r, q->trace_path) < 0) {
         return KVMSIM_EXIT_HOST;
@@ -893,6 +901,16 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
                     r->deadline_msg);
         }
         code = scn_exit_worst(code, KVMSIM_EXIT_STUCK);
+    }
+    /* Real memory ran out: failed invariants, stuck threads or a missed
+     * deadline may be its effects, so the run is a host error (not a
+     * crash, which stays one). */
+    host_oom = sim_alloc_host_failures() + scn_host_alloc_refused - host_oom;
+    if (host_oom && code != KVMSIM_EXIT_CRASH) {
+        fprintf(stderr, "kvmsim: %s: the host ran out of memory during the "
+                "run (%" PRIu64 " allocations refused); its outcome is not "
+                "a result\n", r->scenario, host_oom);
+        code = KVMSIM_EXIT_HOST;
     }
     if (code == KVMSIM_EXIT_OK || code == KVMSIM_EXIT_HOST || q->silent) {
         return code;

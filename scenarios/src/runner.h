@@ -49,6 +49,12 @@ enum {
 int scn_exit_rank(int code);
 int scn_exit_worst(int a, int b);
 
+/* Host allocations refused since the process started: the kvmsim program
+ * counts every malloc/calloc/realloc of its own code that returned NULL
+ * (main.c); other programs leave it at 0.  plat_alloc() refusals are
+ * counted by the simulator (sim_alloc_host_failures()). */
+extern uint64_t scn_host_alloc_refused;
+
 #define SCN_MAX_SETS 64
 
 struct report;
