@@ -2,7 +2,8 @@
  * fuzz/fuzz_switchover.c - random device trees, start/stop sequences and
  * faults over VFIO migration (core/vfio_migration.h) in the serial and
  * parallel variants, with the switchover invariants as the oracle
- * (scenarios/src/switchover.h) plus a check of every operation's result.
+ * (scenarios/switchover/switchover_world.h) plus a check of every
+ * operation's result.
  *
  * Input (short inputs return early; every byte string past the header is
  * a valid run):
@@ -24,9 +25,9 @@
  * Opcodes are one enum-indexed table; new ones go at the end, so a
  * mutated byte changes one decision and the rest keeps its meaning.
  * In migration mode both VMs get the tree and the whole source-to-
- * destination migration runs (scenarios/src/switchover.c) under the
- * fault settings the FAULT_* operations leave; the other operations are
- * ignored.
+ * destination migration runs (scenarios/switchover/switchover_world.c)
+ * under the fault settings the FAULT_* operations leave; the other
+ * operations are ignored.
  *
  * Never aborts except on an invariant violation or a stuck run (a bug in
  * the code under test); all global state (fault settings) is reset per
@@ -40,7 +41,7 @@
 #include <string.h>
 
 #include "core/vfio_migration.h"
-#include "scenarios/src/switchover.h"
+#include "scenarios/switchover/switchover_world.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"

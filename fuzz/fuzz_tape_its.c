@@ -1,5 +1,5 @@
 /*
- * fuzz/fuzz_tape_lpi.c - lpi-storm (none, global, sharded, lockless)
+ * fuzz/fuzz_tape_its.c - its-lpi-storm (none, global, sharded, lockless)
  * driven by a fuzzer-made decision tape (encoding and oracle:
  * fuzz/tape_target.h).
  *
@@ -14,7 +14,7 @@
  * failure (exactly_once: guest commands failed) and which its freshness
  * log, recording the command's intended effect, then also flags.  A crash
  * file replays with:
- *   kvmsim replay CRASHFILE --scenario lpi-storm --variant V \
+ *   kvmsim replay CRASHFILE --scenario its-lpi-storm --variant V \
  *     --set workload.nics=2 --set workload.queues=1 \
  *     --set workload.duration_ms=0.04 --set workload.inv_every_us=6 \
  *     --set workload.remap_every_us=9 --set vm.vcpus=4 \
@@ -41,7 +41,7 @@ static const char *const lpi_sets[] = {
 };
 
 static const struct tape_scenario lpi_scenarios[] = {
-    {"lpi-storm", NULL},
+    {"its-lpi-storm", NULL},
     {NULL, NULL},
 };
 

@@ -1,5 +1,5 @@
 /*
- * tests/test_coalesced_mmio.c - coalesced MMIO zones and their ring
+ * tests/test_iobus_coalesced_mmio.c - coalesced MMIO zones and their ring
  * (core/coalesced_mmio.c): zone arguments, which writes are recorded, one
  * slot always free, a full ring declining (the access exits), userspace
  * index writes that are out of range, unregister by containment, the

@@ -1,5 +1,5 @@
 /*
- * tests/test_ioeventfd.c - ioeventfd rules (core/ioeventfd.c): lengths,
+ * tests/test_iobus_ioeventfd.c - ioeventfd rules (core/ioeventfd.c): lengths,
  * wrapping ranges, length-0 restrictions, the collision rule, exact-match
  * deassign, which writes hit, the FAST_MMIO twin, the device limits, the
  * nth-allocation fault loop and teardown in either order.

@@ -1,7 +1,7 @@
 /*
- * tests/test_lpi.c - the lpi-storm scenario (seed 002): the cost constants
- * stored in model/cost.c and scenarios/src/scn_lpi.c are what
- * `kvmsim compare lpi-storm` fits on the seed's kworker and global rows,
+ * tests/test_its_lpi_storm.c - the its-lpi-storm scenario (seed 002): the
+ * cost constants stored in model/cost.c and scenarios/its/its_driver.c are what
+ * `kvmsim compare its-lpi-storm` fits on the seed's kworker and global rows,
  * and a short storm of every variant keeps its invariants.
  */
 #include <math.h>
@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "model/cost.h"
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/runner.h"
 
 struct lpi_fit_info {
     double gram_det;
@@ -37,7 +37,7 @@ static void cost_model_default_matches_refit_of_seed002(void **state)
 
     (void)state;
     memset(&q, 0, sizeof(q));
-    q.scenario = "lpi-storm";
+    q.scenario = "its-lpi-storm";
     q.quiet = true;
     assert_int_equal(scn_lpi_fit(&q, theta, &info), 0);
     cost_model_default(&m);
@@ -78,7 +78,7 @@ static void lpi_storm_every_variant_keeps_invariants(void **state)
 
     (void)state;
     memset(&q, 0, sizeof(q));
-    q.scenario = "lpi-storm";
+    q.scenario = "its-lpi-storm";
     q.quiet = true;
     for (unsigned v = 0; v < 4; v++) {
         char var[64];

@@ -1,5 +1,5 @@
 /*
- * tests/test_vfio_msix.c - KVM route cache and VFIO MSI/MSI-X setup: each
+ * tests/test_msix.c - KVM route cache and VFIO MSI/MSI-X setup: each
  * path, both variants, the nth-call fault loop over every fault site of
  * the enable path, leak checks, the differential between variants, and
  * the model's refit of seed 000.
@@ -21,8 +21,8 @@
 #include "core/kvm_routes.h"
 #include "core/vfio_pci_irq.h"
 #include "model/cost.h"
-#include "scenarios/src/msix_diff.h"
-#include "scenarios/src/runner.h"
+#include "model/msix/msix_diff.h"
+#include "scenarios/tool/runner.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/tape.h"

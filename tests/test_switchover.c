@@ -1,5 +1,5 @@
 /*
- * tests/test_vfio_migration.c - VFIO migration, VMM side and simulated
+ * tests/test_switchover.c - VFIO migration, VMM side and simulated
  * kernel: the arc table and the step function, set-state with recovery and
  * reset, the migration steps, handler order of both variants in both
  * directions, the checkers, PCT exploration of transition threads against
@@ -8,8 +8,8 @@
  *
  * Unit tests call the core outside a simulated run (one thread: a
  * transition "thread" runs inside plat_thread_create); the others run the
- * switchover world (scenarios/src/switchover.h) in a simulation and assert
- * only after sim_run().
+ * switchover world (scenarios/switchover/switchover_world.h) in a
+ * simulation and assert only after sim_run().
  */
 #include <errno.h>
 #include <math.h>
@@ -25,8 +25,8 @@
 
 #include "core/vfio_migration.h"
 #include "core/vmstate.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/switchover.h"
+#include "scenarios/switchover/switchover_world.h"
+#include "scenarios/tool/runner.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"
@@ -1234,9 +1234,9 @@ static void switchover_vfio_key_defaults_match_the_model(void **state)
     assert_int_equal(matched, sizeof(map) / sizeof(map[0]) + 1);
 }
 
-/* The checker's own arc rule (scenarios/src/switchover.c) agrees with the
- * kernel's table on every pair and every flag set, and its shortest paths
- * have as many arcs as the kernel's stepping takes. */
+/* The checker's own arc rule (scenarios/switchover/switchover_world.c)
+ * agrees with the kernel's table on every pair and every flag set, and
+ * its shortest paths have as many arcs as the kernel's stepping takes. */
 static void sw_arc_legal_and_distance_agree_with_kernel_table(void **state)
 {
     (void)state;

@@ -1,7 +1,8 @@
 /*
- * tests/test_vmstate.c - VM change-state handlers: priority order and its
- * stability, both directions, prepare callbacks before main callbacks,
- * the depth -> priority bands, errors, removal, nesting and the observer.
+ * tests/test_switchover_vmstate.c - VM change-state handlers: priority
+ * order and its stability, both directions, prepare callbacks before main
+ * callbacks, the depth -> priority bands, errors, removal, nesting and the
+ * observer.
  *
  * Everything runs outside a simulated run: handlers are plain calls on one
  * thread, so the call log is the order.

@@ -1,5 +1,5 @@
 /*
- * tests/test_virtio_pci.c - core/virtio_pci and core/virtqueue (seed 001):
+ * tests/test_virtio.c - core/virtio_pci and core/virtqueue (seed 001):
  * each start/stop transition, the notify addresses, register decoding, the
  * nth-call fault loop over KVM_IOEVENTFD assigns, migration state, the
  * split ring's guest-input checks; then the simulated world: a short PCT
@@ -25,9 +25,9 @@
 
 #include "core/virtio_pci.h"
 #include "core/virtqueue.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/virtio_fuzz.h"
-#include "scenarios/src/virtio_world.h"
+#include "model/virtio/virtio_fuzz.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/virtio/virtio_world.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/tape.h"

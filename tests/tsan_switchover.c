@@ -1,5 +1,5 @@
 /*
- * tests/tsan_vfio_migration.c - the parallel VFIO transitions on the host
+ * tests/tsan_switchover.c - the parallel VFIO transitions on the host
  * backend: real transition threads (pthreads) against ordinary handlers
  * and fake devices (host/vfio_host.h), so ThreadSanitizer (label tsan,
  * tsan build) sees every hand-off between the change-state passes, the

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/iobus_diff.c - differential run of the I/O bus core against
+ * model/iobus/iobus_diff.c - differential run of the I/O bus core against
  * model/iobus_oracle over one opcode stream (encoding and checks in
  * iobus_diff.h), every access dispatched under each lookup variant.
  *
@@ -30,8 +30,8 @@
 #include "core/ioeventfd.h"
 #include "core/platform.h"
 #include "model/domain.h"
-#include "model/iobus_oracle.h"
-#include "scenarios/src/iobus_diff.h"
+#include "model/iobus/iobus_diff.h"
+#include "model/iobus/iobus_oracle.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
 

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/iobus_diff.h - the I/O bus core (every lookup variant at
+ * model/iobus/iobus_diff.h - the I/O bus core (every lookup variant at
  * once) and model/iobus_oracle driven by one opcode stream, compared step
  * by step.  Shared by tests/test_iobus.c and fuzz/fuzz_iobus.c; it uses no
  * test framework and reports a disagreement as a message.

@@ -1,5 +1,5 @@
 /*
- * model/iobus_oracle.c - the slow, plain-array model of the I/O buses.
+ * model/iobus/iobus_oracle.c - the slow, plain-array model of the I/O buses.
  *
  * Everything lives in one calloc'd struct with fixed capacities (the core's
  * own limits), so no operation allocates.  Ranges of a bus sit in
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/iobus_oracle.h"
+#include "model/iobus/iobus_oracle.h"
 
 #define ORACLE_MAX_DEVS (IOBUS_NR * IOBUS_MAX_RANGES)
 

@@ -1,5 +1,5 @@
 /*
- * model/iobus_oracle.h - an obviously-correct model of the I/O buses with
+ * model/iobus/iobus_oracle.h - an obviously-correct model of the I/O buses with
  * their ioeventfds, coalesced MMIO zones and fixed devices, for differential
  * tests and fuzzing of core/iobus.c, core/ioeventfd.c,
  * core/coalesced_mmio.c and core/iodev_fixed.c.

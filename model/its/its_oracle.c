@@ -1,6 +1,6 @@
 /*
- * model/its_oracle.c - the uncached ITS model, the opcode-stream decoder
- * and the step/compare checker of model/its_oracle.h.
+ * model/its/its_oracle.c - the uncached ITS model, the opcode-stream decoder
+ * and the step/compare checker of model/its/its_oracle.h.
  *
  * Everything is a linear scan of a small array, written for obviousness:
  * the ITE array is the translation table, LPIs are looked up by INTID, and
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/its_oracle.h"
+#include "model/its/its_oracle.h"
 
 struct oracle_dev {
     uint32_t devid;

@@ -1,5 +1,5 @@
 /*
- * model/its_oracle.h - an obviously-correct, uncached model of the virtual
+ * model/its/its_oracle.h - an obviously-correct, uncached model of the virtual
  * ITS of core/its.h, the opcode stream that drives both, and a checker that
  * runs one operation on each and compares them.
  *

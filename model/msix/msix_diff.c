@@ -1,5 +1,5 @@
 /*
- * scenarios/src/msix_diff.c - differential run of the two MSI/MSI-X setup
+ * model/msix/msix_diff.c - differential run of the two MSI/MSI-X setup
  * variants over one opcode stream (see msix_diff.h), each side checked
  * against a cost model of its variant.  Runs outside a simulation: one
  * thread, no costs.
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "core/vfio_pci_irq.h"
-#include "scenarios/src/msix_diff.h"
+#include "model/msix/msix_diff.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 

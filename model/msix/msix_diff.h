@@ -1,5 +1,5 @@
 /*
- * scenarios/src/msix_diff.h - the per-vector and batched MSI/MSI-X setups
+ * model/msix/msix_diff.h - the per-vector and batched MSI/MSI-X setups
  * driven by one opcode stream, compared step by step, each against the
  * cost its own model of the VMM's rules expects.
  *

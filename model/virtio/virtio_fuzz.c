@@ -1,5 +1,5 @@
 /*
- * scenarios/src/virtio_fuzz.c - the opcode stream of virtio_fuzz.h: one
+ * model/virtio/virtio_fuzz.c - the opcode stream of virtio_fuzz.h: one
  * enum-indexed table of operations on a stepped virtio world.
  *
  * Every input starts from a fresh world and fault settings, so inputs are
@@ -17,8 +17,8 @@
 #include "core/fault.h"
 #include "core/virtio_pci.h"
 #include "core/virtqueue.h"
-#include "scenarios/src/virtio_fuzz.h"
-#include "scenarios/src/virtio_world.h"
+#include "model/virtio/virtio_fuzz.h"
+#include "scenarios/virtio/virtio_world.h"
 #include "sim/fault.h"
 
 enum vf_op {

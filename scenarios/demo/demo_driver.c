@@ -1,5 +1,5 @@
 /*
- * scenarios/src/scn_demo.c - the engine demo: vCPU threads hand work items
+ * scenarios/demo/demo_driver.c - the engine demo: vCPU threads hand work items
  * to an iothread through a locked queue and an eventfd.
  *
  * Each vCPU submits `items` items, thinking a jittered time between them;
@@ -23,7 +23,7 @@
 
 #include "core/platform.h"
 #include "model/cost.h"
-#include "scenarios/src/scenario.h"
+#include "scenarios/tool/scenario.h"
 #include "sim/tsan.h"
 
 /* The world's own state (guest, devices, oracle records) is read and

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/scn_iobus_boot.c - the I/O bus's next upstream step
+ * scenarios/iobus/iobus_boot_driver.c - the I/O bus's next upstream step
  * (KVM 7d9a0273c459, 2025: kvm_io_bus_register_dev() frees the replaced
  * bus after a grace period instead of waiting for one), predicted on a VM
  * start-up before it is compared with the commit's "around 25% of a VM's
@@ -36,9 +36,9 @@
 #include "core/iobus.h"
 #include "model/cost.h"
 #include "model/fit.h"
-#include "scenarios/src/report.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/scenario.h"
+#include "scenarios/tool/report.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/scenario.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"

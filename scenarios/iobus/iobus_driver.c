@@ -1,5 +1,5 @@
 /*
- * scenarios/src/scn_iobus.c - seed 004: I/O bus device lookup, measured as
+ * scenarios/iobus/iobus_driver.c - seed 004: I/O bus device lookup, measured as
  * the seed measured it: 200 ioeventfds on one PIO byte, the guest writing
  * the byte next to it, so every access searches the bus, finds nothing and
  * exits to userspace.
@@ -32,9 +32,9 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
-#include "scenarios/src/report.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/scenario.h"
+#include "scenarios/tool/report.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/scenario.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/scn_lpi.c - seed 002: an LPI storm through the GIC ITS
+ * scenarios/its/its_driver.c - seed 002: an LPI storm through the GIC ITS
  * translation cache (core/its.h, core/its_cache.h), variants none (every
  * MSI goes to a kworker), global (one LRU under one lock), sharded (the
  * seed: 8 LRUs hashed by CPU) and lockless.
@@ -34,7 +34,7 @@
  * LPI refcounts, vCPU pending lists), each transfer between CPUs priced at
  * the measured line_transfer_ns (sim/coherence.c); a contended lock's
  * hand-off adds nothing beyond its word's transfer.  All overridable with
- * [cost] keys.  `kvmsim compare lpi-storm` fits the
+ * [cost] keys.  `kvmsim compare its-lpi-storm` fits the
  * three ITS constants on the seed's kworker and global rows and predicts
  * the sharded row.
  *
@@ -56,9 +56,9 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
-#include "scenarios/src/report.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/scenario.h"
+#include "scenarios/tool/report.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/scenario.h"
 #include "sim/coherence.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
@@ -72,9 +72,9 @@
 SIM_TSAN_ENGINE_BEGIN
 
 /* The kworker's wakeup + scheduling delay, FITTED by `kvmsim compare
- * lpi-storm` on the seed's kworker and global rows together with the three
+ * its-lpi-storm` on the seed's kworker and global rows together with the three
  * ITS prices in model/cost.c (struct cost_model has no field for it yet;
- * tests/test_lpi.c checks that a refit reproduces it). */
+ * tests/test_its_lpi_storm.c checks that a refit reproduces it). */
 
 /* The race phase's devices, LPIs and retries (see lpi_race_thread()). */
 #define LPI_RACE_DEV 1000u
@@ -1441,7 +1441,7 @@ static int lpi_run(struct scn_run *r)
         plat_eventfd_init(&w->race->done, "race actor done");
     }
     if (lpi_setup(w) < 0) {
-        fprintf(stderr, "kvmsim: lpi-storm: ITS setup failed\n");
+        fprintf(stderr, "kvmsim: its-lpi-storm: ITS setup failed\n");
         rc = -EIO;
         goto out;
     }
@@ -1493,7 +1493,7 @@ out_ev:
     }
 out:
     if (rc == -ENOMEM) {
-        fprintf(stderr, "kvmsim: lpi-storm: out of memory\n");
+        fprintf(stderr, "kvmsim: its-lpi-storm: out of memory\n");
     }
     if (w->its) {
         w->leaked = its_destroy(w->its);
@@ -1796,7 +1796,7 @@ static void lpi_report(const struct scn_request *q, const double *theta,
         return;
     }
     cost_model_default(&cm);
-    report_begin(rep, "002", "lpi-storm", run_seed,
+    report_begin(rep, "002", "its-lpi-storm", run_seed,
                  "ITS LPI translation cache: mean virtual-interrupt "
                  "injection latency with every NIC receiving iperf UDP at "
                  "40 Mbit/s in 64-byte datagrams; kworker (no cache), one "
@@ -1911,7 +1911,7 @@ static int lpi_compare(const struct scn_request *q,
     cost_model_default(&cm);
     code = scn_lpi_fit(q, theta, &info);
     if (code) {
-        fprintf(out, "lpi-storm: the fit failed (exit %d)\n", code);
+        fprintf(out, "its-lpi-storm: the fit failed (exit %d)\n", code);
         return code;
     }
     for (unsigned v = 0; v < 4; v++) {
@@ -2020,8 +2020,8 @@ static int lpi_compare(const struct scn_request *q,
     return code;
 }
 
-const struct scn_driver scn_lpi_driver = {
-    .name = "lpi-storm",
+const struct scn_driver scn_its_driver = {
+    .name = "its-lpi-storm",
     .summary = "seed 002: ITS LPI translation cache under a NIC interrupt "
                "storm, none/global/sharded/lockless",
     .variants = lpi_variants,

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/scn_msix.c - seed 000: MSI-X setup of VFs at migration
+ * scenarios/msix/msix_driver.c - seed 000: MSI-X setup of VFs at migration
  * resume, KVM route commits per vector (before) or per batch (after).
  *
  * One migration thread loads each VF's saved state in turn: the guest's
@@ -32,9 +32,9 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
-#include "scenarios/src/report.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/scenario.h"
+#include "scenarios/tool/report.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/scenario.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"

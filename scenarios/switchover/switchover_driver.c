@@ -1,20 +1,20 @@
 /*
- * scenarios/src/scn_switchover.c - seed 003: VFIO device state transitions
- * at migration switchover, one device after another (serial, before) or a
- * thread per device launched and joined by paired handlers (parallel, the
- * seed).
+ * scenarios/switchover/switchover_driver.c - seed 003: VFIO device state
+ * transitions at migration switchover, one device after another (serial,
+ * before) or a thread per device launched and joined by paired handlers
+ * (parallel, the seed).
  *
  * A source and a destination VM have the same device tree: the machine
  * (depth 0), root ports (depth 1), a bridge behind each port and
  * virtio-like devices (depth 2), more virtio-like devices behind the
  * bridges (depth 3), each an ordinary change-state handler, and VFIO
  * devices alternating between depths 2 and 3.  The migration
- * (scenarios/src/switchover.c) enters RESUMING on the destination and
- * pre-copy on the source, iterates, then switches over: the source stops
- * (PRE_COPY -> PRE_COPY_P2P -> STOP_COPY), sends each device's state and
- * the last dirty RAM, and the destination starts (RESUMING -> STOP ->
- * RUNNING_P2P -> RUNNING).  downtime_ms runs from the source's stop to
- * the destination running.
+ * (scenarios/switchover/switchover_world.c) enters RESUMING on the
+ * destination and pre-copy on the source, iterates, then switches over:
+ * the source stops (PRE_COPY -> PRE_COPY_P2P -> STOP_COPY), sends each device's
+ * state and the last dirty RAM, and the destination starts (RESUMING -> STOP ->
+ * RUNNING_P2P -> RUNNING). downtime_ms runs from the source's stop to the
+ * destination running.
  *
  * `kvmsim compare switchover-vfio` prints both variants for 1, 2, 4 and 8
  * devices with the latencies assumed (the seed gives no table to fit).
@@ -27,10 +27,10 @@
 #include <string.h>
 
 #include "model/cost.h"
-#include "scenarios/src/report.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/scenario.h"
-#include "scenarios/src/switchover.h"
+#include "scenarios/switchover/switchover_world.h"
+#include "scenarios/tool/report.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/scenario.h"
 #include "sim/kvm.h"
 #include "sim/tsan.h"
 

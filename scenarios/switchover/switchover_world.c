@@ -1,7 +1,7 @@
 /*
- * scenarios/src/switchover.c - the switchover world (see switchover.h):
- * building VMs and device trees, the migration's source and destination
- * threads, the event logs and the checkers.
+ * scenarios/switchover/switchover_world.c - the switchover world (see
+ * switchover_world.h): building VMs and device trees, the migration's
+ * source and destination threads, the event logs and the checkers.
  *
  * Assumes one simulated run at a time; the sequence counter and the logs
  * are plain fields because simulated threads never run in parallel.
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "scenarios/src/switchover.h"
+#include "scenarios/switchover/switchover_world.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"
 #include "sim/tsan.h"

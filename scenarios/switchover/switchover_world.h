@@ -1,8 +1,8 @@
 /*
- * scenarios/src/switchover.h - the switchover world of seed 003, shared by
- * the `switchover-vfio` driver, its unit tests and its fuzzer: VMs with a
- * device tree of ordinary change-state handlers and VFIO devices
- * (core/vmstate.h, core/vfio_migration.h) on simulated kernel devices
+ * scenarios/switchover/switchover_world.h - the switchover world of seed
+ * 003, shared by the `switchover-vfio` driver, its unit tests and its
+ * fuzzer: VMs with a device tree of ordinary change-state handlers and VFIO
+ * devices (core/vmstate.h, core/vfio_migration.h) on simulated kernel devices
  * (sim/vfio_mig.h), a source-to-destination migration, and the checkers.
  *
  * The checkers watch three streams - change-state passes (vmstate

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/builtin.h - scenario files compiled into the kvmsim binary.
+ * scenarios/tool/builtin.h - scenario files compiled into the kvmsim binary.
  *
  * The table is generated from the .ini files in scenarios/ by
  * scenarios/embed.cmake, so

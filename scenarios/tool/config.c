@@ -1,5 +1,5 @@
 /*
- * scenarios/src/config.c - scenario configuration (see config.h): key
+ * scenarios/tool/config.c - scenario configuration (see config.h): key
  * tables, INI loading through libinih, --set overrides, typed getters and
  * the key documentation.
  *
@@ -60,8 +60,8 @@
 #include <ini.h>
 
 #include "core/fault.h"
-#include "scenarios/src/config.h"
-#include "scenarios/src/input.h"
+#include "scenarios/tool/config.h"
+#include "scenarios/tool/input.h"
 
 #define CFG_STR_MAX 255       /* longest string value, bytes */
 #define CFG_MSG_MAX 512       /* longest message body */

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/config.h - scenario configuration: typed keys, INI files
+ * scenarios/tool/config.h - scenario configuration: typed keys, INI files
  * (parsed with libinih) and --set overrides, with file:line errors.
  *
  * A scenario declares its keys in tables (struct cfg_key), together with the

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/crash.c - fatal signals, engine panics and sanitizer
+ * scenarios/tool/crash.c - fatal signals, engine panics and sanitizer
  * reports become KVMSIM_EXIT_CRASH with the run's replay command (see
  * crash.h).
  *
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "scenarios/src/crash.h"
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/crash.h"
+#include "scenarios/tool/runner.h"
 #include "sim/sim.h"
 
 #if defined(__has_feature)

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/crash.h - a crash is never success: how the kvmsim
+ * scenarios/tool/crash.h - a crash is never success: how the kvmsim
  * command turns a fatal signal, an engine panic or a sanitizer report into
  * KVMSIM_EXIT_CRASH with the run's replay command.
  *

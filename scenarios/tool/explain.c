@@ -1,5 +1,5 @@
 /*
- * scenarios/src/explain.c - `kvmsim explain TAPE`: shrink a failing tape
+ * scenarios/tool/explain.c - `kvmsim explain TAPE`: shrink a failing tape
  * to the few decisions that make it fail and say what they were.
  *
  * A replay ("trial") runs in a forked child with the tape's decision log
@@ -49,8 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "scenarios/src/explain.h"
-#include "scenarios/src/input.h"
+#include "scenarios/tool/explain.h"
+#include "scenarios/tool/input.h"
 #include "sim/tape.h"
 
 #define EXPLAIN_MAX_TRIALS 4000

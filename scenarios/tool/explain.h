@@ -1,5 +1,5 @@
 /*
- * scenarios/src/explain.h - `kvmsim explain TAPE`: which decisions of a
+ * scenarios/tool/explain.h - `kvmsim explain TAPE`: which decisions of a
  * failing tape make it fail.
  *
  * The tape is replayed with its decision log on (sim/tape.h), shrunk
@@ -14,7 +14,7 @@
 #ifndef KVMSIM_SCN_EXPLAIN_H
 #define KVMSIM_SCN_EXPLAIN_H
 
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/runner.h"
 
 /* `kvmsim explain TAPE`: q carries the replay flags (--scenario, --set,
  * --variant, ...); out_dir is --out DIR or NULL (files next to the

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/explore.c - `kvmsim explore`: many seeds of one scenario in
+ * scenarios/tool/explore.c - `kvmsim explore`: many seeds of one scenario in
  * parallel worker processes, with progress and each distinct failure once;
  * nothing a worker does or suffers is lost.
  *
@@ -68,12 +68,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "scenarios/src/config.h"
-#include "scenarios/src/explore.h"
-#include "scenarios/src/input.h"
-#include "scenarios/src/json_out.h"
-#include "scenarios/src/jsonl.h"
-#include "scenarios/src/swarm.h"
+#include "scenarios/tool/config.h"
+#include "scenarios/tool/explore.h"
+#include "scenarios/tool/input.h"
+#include "scenarios/tool/json_out.h"
+#include "scenarios/tool/jsonl.h"
+#include "scenarios/tool/swarm.h"
 
 #define EXPLORE_MAX_JOBS 64
 #define EXPLORE_MAX_GROUPS 64

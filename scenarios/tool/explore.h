@@ -1,5 +1,5 @@
 /*
- * scenarios/src/explore.h - `kvmsim explore`: many seeds of a scenario in
+ * scenarios/tool/explore.h - `kvmsim explore`: many seeds of a scenario in
  * parallel processes, failures grouped (see explore.c).
  */
 #ifndef KVMSIM_SCN_EXPLORE_H
@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/runner.h"
 
 /* Filled by the command line (main.c), which validates the values; the
  * explorer checks them again and returns KVMSIM_EXIT_USAGE when not. */

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/input.c - bounded file reading and strict number parsing
+ * scenarios/tool/input.c - bounded file reading and strict number parsing
  * for everything a user hands kvmsim, and the output helpers the commands
  * share (see input.h).
  */
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "scenarios/src/input.h"
+#include "scenarios/tool/input.h"
 
 static int fail(char *err, size_t errlen, int rc, const char *path,
                 unsigned line, const char *msg)

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/input.h - the one way kvmsim reads what a user hands it:
+ * scenarios/tool/input.h - the one way kvmsim reads what a user hands it:
  * files (scenario files and tapes) and numbers (flag values and integer
  * keys).
  *

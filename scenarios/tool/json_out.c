@@ -1,10 +1,10 @@
 /*
- * scenarios/src/json_out.c - JSON string and number writers for the CLI's
+ * scenarios/tool/json_out.c - JSON string and number writers for the CLI's
  * machine-readable outputs.
  */
 #include <math.h>
 
-#include "scenarios/src/json_out.h"
+#include "scenarios/tool/json_out.h"
 
 void scn_json_str(FILE *f, const char *s)
 {

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/json_out.h - the two JSON value writers the CLI's outputs
+ * scenarios/tool/json_out.h - the two JSON value writers the CLI's outputs
  * share (--metrics, compare --report): a string with JSON escapes, and a
  * number that is null when it is not finite.
  */

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/jsonl.c - the bounded JSON reader of jsonl.h: a recursive
+ * scenarios/tool/jsonl.c - the bounded JSON reader of jsonl.h: a recursive
  * descent over one line (depth at most JSONL_MAX_DEPTH), producing tokens
  * in document order, each knowing where its subtree ends, so lookups skip
  * whole values.  Strings are checked when parsed (legal escapes, no raw
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios/src/jsonl.h"
+#include "scenarios/tool/jsonl.h"
 
 struct jsonl_parser {
     struct jsonl_doc *d;

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/jsonl.h - a small, bounded JSON reader for one line of a
+ * scenarios/tool/jsonl.h - a small, bounded JSON reader for one line of a
  * JSON Lines file (`kvmsim explore --merge` reads the records explore
  * wrote).  The line is parsed into a fixed array of tokens in document
  * order; nothing is allocated, nesting and token counts are bounded, and

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/main.c - the kvmsim command line.
+ * scenarios/tool/main.c - the kvmsim command line.
  *
  *   kvmsim list                      scenarios and their variants
  *   kvmsim keys [SCENARIO] [--markdown]
@@ -20,12 +20,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "scenarios/src/crash.h"
-#include "scenarios/src/explain.h"
-#include "scenarios/src/explore.h"
-#include "scenarios/src/input.h"
-#include "scenarios/src/report.h"
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/crash.h"
+#include "scenarios/tool/explain.h"
+#include "scenarios/tool/explore.h"
+#include "scenarios/tool/input.h"
+#include "scenarios/tool/report.h"
+#include "scenarios/tool/runner.h"
 
 struct cli {
     struct scn_request q;

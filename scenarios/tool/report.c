@@ -1,5 +1,5 @@
 /*
- * scenarios/src/report.c - seed comparisons as structured rows (see
+ * scenarios/tool/report.c - seed comparisons as structured rows (see
  * report.h), and their JSON, Markdown and HTML renderings.
  *
  * The renderers format every number the same way (four significant
@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "model/fit.h"
-#include "scenarios/src/json_out.h"
-#include "scenarios/src/report.h"
+#include "scenarios/tool/json_out.h"
+#include "scenarios/tool/report.h"
 
 /* ---- building ---- */
 

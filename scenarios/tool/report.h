@@ -1,5 +1,5 @@
 /*
- * scenarios/src/report.h - the structured record of a seed comparison:
+ * scenarios/tool/report.h - the structured record of a seed comparison:
  * what `kvmsim compare` prints as free text, kept as rows a program can
  * read, and rendered as JSON, Markdown or HTML.
  *

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/runner.c - scenario loading, runs, replays, comparisons,
+ * scenarios/tool/runner.c - scenario loading, runs, replays, comparisons,
  * saved tapes and the metrics file.
  *
  * Saved tape format 2 (text header lines, then two counted blobs):
@@ -25,12 +25,12 @@
 #include <string.h>
 
 #include "core/platform.h"
-#include "scenarios/src/builtin.h"
-#include "scenarios/src/crash.h"
-#include "scenarios/src/input.h"
-#include "scenarios/src/json_out.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/swarm.h"
+#include "scenarios/tool/builtin.h"
+#include "scenarios/tool/crash.h"
+#include "scenarios/tool/input.h"
+#include "scenarios/tool/json_out.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/swarm.h"
 #include "sim/fault.h"
 #include "sim/liveness.h"
 #include "sim/tape.h"
@@ -294,6 +294,7 @@ int scn_apply_cost_keys(struct scn_run *r, const struct scn_cost_key *map,
 
 const struct scn_driver *scn_driver_find(const char *name)
 {
+    name = scn_name_current(name);
     for (size_t i = 0; scn_drivers[i]; i++) {
         if (strcmp(scn_drivers[i]->name, name) == 0) {
             return scn_drivers[i];
@@ -319,8 +320,10 @@ static const char *scenario_text(const struct scn_request *q, char *origin,
         return q->scenario_text;
     }
     for (size_t i = 0; scn_builtin_files[i].name; i++) {
-        if (strcmp(scn_builtin_files[i].name, scenario) == 0) {
-            snprintf(origin, originlen, "scenarios/%s.ini", scenario);
+        if (strcmp(scn_builtin_files[i].name,
+                   scn_name_current(scenario)) == 0) {
+            snprintf(origin, originlen, "scenarios/%s.ini",
+                     scn_builtin_files[i].name);
             return scn_builtin_files[i].text;
         }
     }

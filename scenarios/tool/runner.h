@@ -1,5 +1,5 @@
 /*
- * scenarios/src/runner.h - loading, running, replaying and comparing
+ * scenarios/tool/runner.h - loading, running, replaying and comparing
  * scenarios: everything `kvmsim run|replay|compare` does below the
  * argument parsing.
  *
@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scenarios/src/scenario.h"
+#include "scenarios/tool/scenario.h"
 
 enum {
     KVMSIM_EXIT_OK = 0,

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/scenario.h - what a scenario driver provides and what the
+ * scenarios/tool/scenario.h - what a scenario driver provides and what the
  * runner gives it.
  *
  * A driver builds one simulated system from its configuration, runs it with
@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "scenarios/src/config.h"
+#include "scenarios/tool/config.h"
 #include "sim/sim.h"
 
 struct scn_run;
@@ -177,5 +177,10 @@ int scn_apply_cost_keys(struct scn_run *r, const struct scn_cost_key *map,
 /* The registry, NULL-terminated, in `kvmsim list` order. */
 extern const struct scn_driver *const scn_drivers[];
 const struct scn_driver *scn_driver_find(const char *name);
+
+/* The current name of a scenario or driver given by a former name
+ * (lpi-storm is its-lpi-storm), so old commands and saved tapes still
+ * work; any other name unchanged.  `kvmsim list` shows current names. */
+const char *scn_name_current(const char *name);
 
 #endif

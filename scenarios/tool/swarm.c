@@ -1,5 +1,5 @@
 /*
- * scenarios/src/swarm.c - swarm testing (see swarm.h): the picks read from
+ * scenarios/tool/swarm.c - swarm testing (see swarm.h): the picks read from
  * the front of the tape, set in the run's configuration, and the summary
  * line and metrics JSON that describe them.
  *
@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "core/fault.h"
-#include "scenarios/src/json_out.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/swarm.h"
+#include "scenarios/tool/json_out.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/swarm.h"
 #include "sim/fault.h"
 #include "sim/tape.h"
 

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/swarm.h - swarm testing: each seed picks its own fault mix
+ * scenarios/tool/swarm.h - swarm testing: each seed picks its own fault mix
  * and workload values within the ranges a scenario's [swarm] section
  * declares (config.h), so exploring seeds also explores configurations no
  * scenario file names.
@@ -34,7 +34,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "scenarios/src/scenario.h"
+#include "scenarios/tool/scenario.h"
 
 /* Is swarm testing on for this run (run.swarm)? */
 bool scn_swarm_on(const struct scn_run *r);

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/scn_virtio.c - seed 001: virtio-pci virtqueue notify,
+ * scenarios/virtio/virtio_driver.c - seed 001: virtio-pci virtqueue notify,
  * synchronous heavyweight exits (variant sync) or ioeventfd with the queue
  * processed by the iothread (variant ioeventfd).
  *
@@ -7,7 +7,7 @@
  * requests in flight on a disk with modelled latency.  virtio-net-tx: one
  * vCPU streams packets on the transmit queue.  Both run host transitions
  * meanwhile (VM stop/resume, vhost-style grab/release, migration) and check
- * the invariants of scenarios/src/virtio_world.h.
+ * the invariants of scenarios/virtio/virtio_world.h.
  *
  * The seed reports its gains in words only ("virtio-blk throughput
  * increases especially for multithreaded scenarios and virtio-net transmit
@@ -23,10 +23,10 @@
 #include <string.h>
 
 #include "model/cost.h"
-#include "scenarios/src/report.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/scenario.h"
-#include "scenarios/src/virtio_world.h"
+#include "scenarios/tool/report.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/scenario.h"
+#include "scenarios/virtio/virtio_world.h"
 #include "sim/tsan.h"
 
 /* The world's own state (guest, devices, checker records) is read and

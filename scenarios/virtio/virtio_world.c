@@ -1,5 +1,5 @@
 /*
- * scenarios/src/virtio_world.c - the simulated VM around core/virtio_pci:
+ * scenarios/virtio/virtio_world.c - the simulated VM around core/virtio_pci:
  * guest driver, big lock, event loops, blk and net backends, disk, host
  * transitions and the invariant checker (see virtio_world.h).
  *
@@ -30,7 +30,7 @@
 #include <string.h>
 
 #include "core/iobus.h"
-#include "scenarios/src/virtio_world.h"
+#include "scenarios/virtio/virtio_world.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/liveness.h"

@@ -1,5 +1,5 @@
 /*
- * scenarios/src/virtio_world.h - a simulated VM with one virtio-pci device
+ * scenarios/virtio/virtio_world.h - a simulated VM with one virtio-pci device
  * (core/virtio_pci) for seed 001: a guest virtio driver with its rings in
  * guest memory, the VMM's big lock, an iothread event loop, a vhost-style
  * worker loop, a virtio-blk backend with a modelled disk and a virtio-net
