@@ -33,6 +33,7 @@
 #include "model/iobus/iobus_diff.h"
 #include "model/its/its_oracle.h"
 #include "model/msix/msix_diff.h"
+#include "model/switchover/switchover_fuzz.h"
 #include "model/virtio/virtio_fuzz.h"
 #include "scenarios/switchover/switchover_world.h"
 #include "scenarios/tool/config.h"

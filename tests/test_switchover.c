@@ -25,6 +25,7 @@
 
 #include "core/vfio_migration.h"
 #include "core/vmstate.h"
+#include "model/switchover/switchover_check.h"
 #include "scenarios/switchover/switchover_world.h"
 #include "scenarios/tool/runner.h"
 #include "sim/fault.h"

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "model/cost.h"
+#include "model/switchover/switchover_check.h"
 #include "scenarios/switchover/switchover_world.h"
 #include "scenarios/tool/report.h"
 #include "scenarios/tool/runner.h"

@@ -3,34 +3,10 @@
  * 003, shared by the `switchover-vfio` driver, its unit tests and its
  * fuzzer: VMs with a device tree of ordinary change-state handlers and VFIO
  * devices (core/vmstate.h, core/vfio_migration.h) on simulated kernel devices
- * (sim/vfio_mig.h), a source-to-destination migration, and the checkers.
+ * (sim/vfio_mig.h) and a source-to-destination migration.
  *
- * The checkers watch three streams - change-state passes (vmstate
- * observer), device transitions (vfio_mig observer) and kernel arcs
- * (sim/vfio_mig.h hook) - ordered by one sequence counter, so they judge
- * the order things happened in, not virtual time, and hold under every
- * scheduling strategy.  A violation is recorded (never asserted in a
- * simulated thread); callers read them after sim_run().
- *
- * Invariants:
- *   ordering      in a pass, every prepare transition ends before any main
- *                 callback; a device's transition begins after the
- *                 handlers of earlier-ordered depths and ends before any
- *                 handler of a later-ordered depth; every transition
- *                 thread launched in a pass is joined in it;
- *   legal_arcs    the kernel takes only legal arcs, is never asked for an
- *                 unreachable state, and never sees two requests for one
- *                 device at once;
- *   final_states  the VMM's view of every device equals the kernel's;
- *                 after a migration the source's devices are STOP and the
- *                 destination's RUNNING, after a failed one every device
- *                 is RUNNING again (ERROR only after a failed reset);
- *   errors_abort  a failed transition aborts the migration, and so does a
- *                 cancel that came before the point of no return;
- *   cost          after a migration with no failed arc and no cancel,
- *                 every device took exactly the arcs its legal path needs
- *                 (the arc rule and the shortest paths are restated here,
- *                 independently of core/vfio_migration.c's table).
+ * The checkers (model/switchover/switchover_check.h) watch the world's
+ * event logs; its invariants are listed there.
  *
  * A canceller thread (sw_mig_params.cancel_pct) is a second updater of
  * the source's devices: it cancels the migration at a tape-chosen moment
@@ -68,9 +44,6 @@ enum sw_invariant {
     SW_INV_COST,
     SW_INV_NR
 };
-
-/* Stable key name of an invariant ("ordering", ...). */
-const char *sw_invariant_name(enum sw_invariant inv);
 
 enum sw_ev_kind {
     SW_EV_CALL = 0,   /* a handler's callback is about to run */
@@ -193,23 +166,6 @@ struct sw_world {
     bool checked;
 };
 
-/* Whether from -> to is one arc of a device with `flags`, and the number
- * of arcs a request from -> to takes (-1: unreachable): the checker's own
- * statement of the rule in core/vfio_migration.h. */
-bool sw_arc_legal(enum plat_vfio_mig_state from, enum plat_vfio_mig_state to,
-                  unsigned flags);
-int sw_arc_distance(enum plat_vfio_mig_state from,
-                    enum plat_vfio_mig_state to, unsigned flags);
-
-/* The argument byte of fuzz_switchover's SET_STATE operation: a device
- * index (low nibble) and a state value (high nibble), each 0..15. */
-static inline void sw_fuzz_set_state_arg(uint8_t arg, unsigned *dev,
-                                         unsigned *state)
-{
-    *dev = arg & 15u;
-    *state = arg >> 4;
-}
-
 /* Zero w and set up both VMs (no devices yet). */
 void sw_world_init(struct sw_world *w);
 /* Tear down every device.  Safe after a stuck run. */
@@ -230,32 +186,9 @@ int sw_add_ordinary(struct sw_vm *vm, unsigned depth, uint64_t main_ns,
 int sw_vm_start(struct sw_vm *vm);
 int sw_vm_stop(struct sw_vm *vm, enum vmstate_run_state rs);
 
-/* Record a violation of inv (first message kept). */
-void sw_violation(struct sw_world *w, enum sw_invariant inv,
-                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Check one pass's event log (exported for tests).  Returns the number
- * of violations recorded. */
-unsigned sw_check_pass(struct sw_world *w, const struct sw_vm *vm,
-                       bool running, const struct sw_event *ev,
-                       unsigned nev);
-
-/* View == kernel for every device of vm, and every device in `want`
- * unless its latest reset failed (then it stays where the kernel left
- * it).  `when` names the moment in messages. */
-void sw_check_states(struct sw_world *w, const struct sw_vm *vm,
-                     enum plat_vfio_mig_state want, const char *when);
-/* The kernel-side counters of every device: no refused request, no
- * overlap, no illegal arc. */
-void sw_check_kernel(struct sw_world *w);
-
 /* Spawn the migration's source and destination threads on s (CPUs 0 and
  * 1).  After sim_run(), sw_check_migration() checks the outcome. */
 int sw_spawn_migration(struct sw_world *w, struct sim *s,
                        const struct sw_mig_params *p);
-void sw_check_migration(struct sw_world *w);
-
-/* Total violations. */
-uint64_t sw_violations(const struct sw_world *w);
 
 #endif
