@@ -35,5 +35,14 @@ if grep -nE '#include[[:space:]]*"scenarios/tool/' \
     echo "checks and worlds must not include the tool (scenarios/tool/)" >&2
     bad=1
 fi
+# An opcode fuzzer reaches its mechanism's harness directly, not through
+# the tool (the tape fuzzers run scenarios through the runner).
+for f in "$src"/fuzz/fuzz_*.c; do
+    case $f in */fuzz_tape_*|*/fuzz_scenario_load.c) continue ;; esac
+    if grep -nE '#include[[:space:]]*"scenarios/tool/' "$f"; then
+        echo "$f: an opcode fuzzer must not include the tool" >&2
+        bad=1
+    fi
+done
 [ $bad -eq 0 ] && echo "layering: ok"
 exit $bad
