@@ -8,7 +8,7 @@ set -u
 bin=${1:-build/default/kvmsim}
 secs=${2:-10}
 printf '%-22s %12s %12s %8s\n' scenario "1 job/s" "2 jobs/s" scaling
-for s in demo msix-resume-8vf iobus-200-ioeventfds lpi-storm \
+for s in demo msix-resume-8vf iobus-200-ioeventfds its-lpi-storm \
          switchover-vfio virtio-blk-mq virtio-net-tx; do
     r1= r2=
     for j in 1 2; do

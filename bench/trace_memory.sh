@@ -2,7 +2,7 @@
 # bench/trace_memory.sh - peak resident memory of traced runs against the
 # same runs without --trace, the trace file sizes and the wall time: the
 # streamed trace should keep memory flat however long the run.  Runs:
-# lpi-storm as shipped, lpi-storm over 2 s of virtual time, and
+# its-lpi-storm as shipped, its-lpi-storm over 2 s of virtual time, and
 # virtio-net-tx with 10M requests, which hits the default step limit
 # (50M steps; exit 3 is expected there).  A benchmark, not a test: it
 # prints figures and never fails on them.  Needs GNU time (/usr/bin/time).
@@ -42,10 +42,10 @@ run() {
 printf '%-34s %6s %14s %14s %10s %5s\n' run trace "peak RSS KiB" \
     "trace bytes" wall exit
 for t in no yes; do
-    run "lpi-storm" "$t" lpi-storm
+    run "its-lpi-storm" "$t" its-lpi-storm
 done
 for t in no yes; do
-    run "lpi-storm duration_ms=2000" "$t" lpi-storm \
+    run "its-lpi-storm duration_ms=2000" "$t" its-lpi-storm \
         --set duration_ms=2000
 done
 for t in no yes; do

@@ -23,7 +23,7 @@
  * at the same address).  No pointer value takes part in it.
  *
  * Dispatch semantics (the same for every lookup variant and the oracle in
- * model/iobus_oracle.h): the matching ranges are offered the access in
+ * model/iobus/iobus_oracle.h): the matching ranges are offered the access in
  * canonical order and the first device that handles it wins.  The variants
  * differ only in how many comparisons they need to find the matching ranges:
  *   LINEAR     compares every range of the bus, front to back (the behaviour

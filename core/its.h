@@ -26,7 +26,7 @@
  * and delivery of the LPI so found: the vCPU the LPI targets must have LPIs
  * enabled, else -EBUSY (nothing delivered).  A cache hit skips the table
  * checks, never the delivery check, so a hit and the tables always agree
- * in a sequential run (model/its_oracle.h is the uncached reference).
+ * in a sequential run (model/its/its_oracle.h is the uncached reference).
  *
  * Injection.  its_inject_fast() is the irqfd-wakeup path: a cache lookup,
  * and on a hit the LPI is delivered at once; a miss returns -EWOULDBLOCK

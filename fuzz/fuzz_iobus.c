@@ -1,7 +1,7 @@
 /*
  * fuzz/fuzz_iobus.c - differential fuzzing of the I/O bus: the input is an
  * opcode stream (encoding, and why it stays stable under mutation, in
- * scenarios/src/iobus_diff.h) run against every lookup variant of the core,
+ * model/iobus/iobus_diff.h) run against every lookup variant of the core,
  * with registrations freeing the replaced bus synchronously or deferred
  * (plat_call_rcu(); the input's length picks the mode), and against
  * model/iobus_oracle; a disagreement or a broken invariant
@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "scenarios/src/iobus_diff.h"
+#include "model/iobus/iobus_diff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 const char *__asan_default_options(void);

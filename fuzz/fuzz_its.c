@@ -2,7 +2,7 @@
  * fuzz/fuzz_its.c - differential fuzzing of the virtual GIC ITS and its
  * translation caches (seed 002) against the uncached oracle.
  *
- * Input: a 2-byte header, then the opcode stream of model/its_oracle.h
+ * Input: a 2-byte header, then the opcode stream of model/its/its_oracle.h
  * (ITS_OP_BYTES per operation: ITS commands, register writes and MSIs
  * arriving on a physical CPU named by the operation).  The header:
  *   h0  cache entries per LRU list: 1 + h0 % 16 (small, so LRUs evict and
@@ -49,7 +49,7 @@
 #include <stdlib.h>
 
 #include "core/its.h"
-#include "model/its_oracle.h"
+#include "model/its/its_oracle.h"
 #include "sim/fault.h"
 
 #define ITS_FUZZ_HDR 2

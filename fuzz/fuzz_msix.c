@@ -1,7 +1,7 @@
 /*
  * fuzz/fuzz_msix.c - differential fuzzing of MSI/MSI-X setup: the
  * per-vector and batched variants run the same opcode stream (encoding in
- * scenarios/src/msix_diff.h) and must agree; a disagreement aborts with
+ * model/msix/msix_diff.h) and must agree; a disagreement aborts with
  * the reason.
  *
  * Inputs are cut at MSIX_FUZZ_MAX_LEN bytes (the 5-byte header and 16
@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "scenarios/src/msix_diff.h"
+#include "model/msix/msix_diff.h"
 
 #define MSIX_FUZZ_MAX_LEN (MSIX_DIFF_HDR + 16 * MSIX_DIFF_OP_BYTES)
 _Static_assert(MSIX_FUZZ_MAX_LEN == 69, "max_len in the header comment");

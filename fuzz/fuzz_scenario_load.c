@@ -1,6 +1,6 @@
 /*
  * fuzz/fuzz_scenario_load.c - libFuzzer target for scenario files
- * (scenarios/src/config.c).
+ * (scenarios/tool/config.c).
  *
  * The input is INI text, used as is: cfg_peek_driver() and cfg_load_text()
  * read all of it, and its first lines are also applied as --set overrides.
@@ -33,8 +33,8 @@
 #include <string.h>
 
 #include "core/fault.h"
-#include "scenarios/src/config.h"
-#include "scenarios/src/scenario.h"
+#include "scenarios/tool/config.h"
+#include "scenarios/tool/scenario.h"
 
 #define FZ_MAX_INPUT 8192 /* longer inputs only slow the fuzzer down */
 #define FZ_MAX_SETS 8     /* input lines also applied as --set */

@@ -2,7 +2,7 @@
  * fuzz/fuzz_virtio.c - seed 001's notify path under an opcode stream of
  * guest kicks and control transitions (status writes, resets, bus master,
  * VM stop/resume, vhost-style grab/release, migration, assign faults,
- * ring corruption); encoding in scenarios/src/virtio_fuzz.h.  The world's
+ * ring corruption); encoding in model/virtio/virtio_fuzz.h.  The world's
  * invariants are the oracle: a violation aborts with its description.
  * Inputs longer than 4 KiB are cut (a thousand 4-byte operations; the
  * rings mostly hold eight descriptors, so longer streams only repeat
@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "scenarios/src/virtio_fuzz.h"
+#include "model/virtio/virtio_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -33,7 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/runner.h"
 
 #define TAPE_TARGET_MAX_PAIRS 16
 #define TAPE_TARGET_MAX_LEN 65536

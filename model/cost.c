@@ -86,13 +86,13 @@ void cost_model_default(struct cost_model *m)
     m->io_exit_user_ns = 2446;           /* FITTED, see above */
 
     /* Seed 002 (ITS LPI translation cache).  FITTED by `kvmsim compare
-     * lpi-storm` on the kworker and global rows (1 and 10 NICs), with the
+     * its-lpi-storm` on the kworker and global rows (1 and 10 NICs), with the
      * kworker's wakeup + scheduling delay; the sharded row is predicted.
      * The fit runs with the measured line_transfer_ns above: at 249 ns
      * the global list's lock saturates at 10 NICs (about 5 transfers per
      * lookup, most under the lock, one MSI every 1.28 us), so that row
      * cannot be reached and the probe price is pulled to about 0 (see
-     * the report).  A test (tests/test_lpi.c) checks that a refit
+     * the report).  A test (tests/test_its_lpi_storm.c) checks that a refit
      * reproduces them. */
     m->work_ns[PLAT_WORK_ITS_INJECT] = 1564;     /* FITTED: irqfd wakeup +
                                                     inject, outside locks */

@@ -57,7 +57,7 @@ PREDEFINED = {
         title="seed 004: I/O bus lookup, exits per second",
         logx=True, logy=False),
     "nics": dict(
-        scenario="lpi-storm", key="workload.nics", values=list(range(1, 17)),
+        scenario="its-lpi-storm", key="workload.nics", values=list(range(1, 17)),
         variants=["none", "global", "sharded", "lockless"],
         metric="inject_latency_us_mean",
         title="seed 002: ITS LPI injection latency, mean",

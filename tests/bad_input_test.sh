@@ -391,7 +391,7 @@ expect merge_unknown_records_and_fields_ignored 1 "" \
 # A bounded end tears down cleanly: a lock held by a frozen thread is not
 # an engine panic (it was: "lock 'its lock' destroyed while held").
 expect lpi_global_64_nics_step_bound_exits_3 3 "step limit at" \
-    $K run lpi-storm --variant global --set nics=64 --set duration_ms=900 \
+    $K run its-lpi-storm --variant global --set nics=64 --set duration_ms=900 \
     --set step_limit=200000 --quiet
 if grep -q "engine:" err.txt; then
     fail=$((fail + 1)); echo "FAIL lpi_global_64_nics_no_engine_panic"
@@ -402,7 +402,7 @@ expect demo_deadlock_free_step_bound_exits_3 3 "thread .* waits on|runnable" \
 # reserve more address space than any small limit allows, so only here.
 if ! grep -q -a -e __asan_init -e __tsan_init "$K"; then
     expect out_of_memory_exits_5 5 "cannot set the run up: Cannot allocate" \
-        sh -c "ulimit -v 16000; exec $K run lpi-storm --set nics=64 --quiet"
+        sh -c "ulimit -v 16000; exec $K run its-lpi-storm --set nics=64 --quiet"
     # Memory running out in the middle of a run: under limits from 12 to
     # 20 MB some set-ups fail (5), some runs lose memory part-way (5, and
     # said), the rest pass (0); never a finding (1, 3, 6) nor a crash (4).
@@ -473,7 +473,7 @@ swarm_file demo 'vm.cpus = 1..2' 'vm.cpus = 1..3'
 expect swarm_key_twice 2 \
     "^\./sw.ini:5: key 'vm.cpus' set twice \(first at line 4\)" \
     $K run ./sw.ini --swarm --quiet
-swarm_file lpi-storm 'cost.kworker_sched_ns = 1..2'
+swarm_file its-lpi-storm 'cost.kworker_sched_ns = 1..2'
 expect swarm_string_key_refused 2 \
     "^\./sw.ini:4: cost.kworker_sched_ns is a string" \
     $K run ./sw.ini --swarm --quiet

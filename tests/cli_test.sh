@@ -129,6 +129,20 @@ check list_shows_demo test $? -eq 0
 "$bin" keys demo | grep -q 'items'
 check keys_demo_lists_workload_keys test $? -eq 0
 
+# A former scenario name (lpi-storm, now its-lpi-storm) still runs, as a
+# name and as a file's driver (an old saved tape embeds both); list shows
+# only the current name.
+"$bin" list > list.txt
+check list_shows_its_lpi_storm_not_lpi_storm sh -c \
+    "grep -q '^its-lpi-storm ' list.txt && ! grep -q '^lpi-storm ' list.txt"
+"$bin" run lpi-storm --variant global --seed 2 --metrics old.json --quiet
+"$bin" run its-lpi-storm --variant global --seed 2 --metrics new.json --quiet
+check run_lpi_storm_alias_same_trace_hash \
+    test "$(hash_of old.json)" = "$(hash_of new.json)" -a -n "$(hash_of old.json)"
+printf '[scenario]\ndriver = lpi-storm\n' > old_driver.ini
+"$bin" run ./old_driver.ini --variant global --seed 2 --quiet
+check run_file_with_former_driver_name_exits_0 test $? -eq 0
+
 # compare --report: the seed table as rows, the error computed; --report
 # belongs to compare and --out to report.
 "$bin" compare iobus-200-ioeventfds --report r.json > cmp.txt

@@ -46,7 +46,7 @@ cases='iobus_reset_unrecorded|iobus-200-ioeventfds --variant bsearch --seeds 5
 msix_unmask_pending_not_cleared|msix-resume-8vf --variant batched --seeds 1
 virtio_grab_while_stopped_unrecorded|virtio-blk-mq --variant ioeventfd \
     --first-seed 2 --seeds 1 --strategy pct
-its_mapc_unmap_no_invalidate|lpi-storm --variant global --seeds 3 \
+its_mapc_unmap_no_invalidate|its-lpi-storm --variant global --seeds 3 \
     --set invariants.race_cost=false
 switchover_join_without_wait|switchover-vfio --seeds 50 --strategy pct'
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #include "core/platform.h"
-#include "scenarios/src/crash.h"
+#include "scenarios/tool/crash.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
 #include "sim/tsan.h"

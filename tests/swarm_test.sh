@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/swarm_test.sh - swarm testing end to end (scenarios/src/swarm.h):
+# tests/swarm_test.sh - swarm testing end to end (scenarios/tool/swarm.h):
 # without --swarm a [swarm] section changes nothing; with it seeds pick
 # different configurations; a failing swarm seed's tape and its printed
 # command reproduce the same failure in the same configuration; a tape
@@ -148,7 +148,7 @@ else
 fi
 
 # ---- every built-in scenario's ranges are valid and run clean ----
-for s in demo iobus-200-ioeventfds lpi-storm msix-resume-8vf \
+for s in demo iobus-200-ioeventfds its-lpi-storm msix-resume-8vf \
          switchover-vfio virtio-blk-mq virtio-net-tx; do
     $K explore $s --swarm --seeds 3 --first-seed 11 --quiet > b.out 2>&1
     rc=$?

@@ -1,5 +1,5 @@
 /*
- * tests/test_config.c - unit tests of scenarios/src/config.c: typed values
+ * tests/test_config.c - unit tests of scenarios/tool/config.c: typed values
  * at their boundaries (files and --set), error messages with their exact
  * "ORIGIN:LINE:" prefix, cfg_where, cfg_peek_driver, [faults], cfg_dump and
  * cfg_print_keys.
@@ -21,7 +21,7 @@
 #include <ini.h>
 
 #include "core/fault.h"
-#include "scenarios/src/config.h"
+#include "scenarios/tool/config.h"
 
 static const char *const test_modes[] = { "batch", "single", NULL };
 

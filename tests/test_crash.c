@@ -1,5 +1,5 @@
 /*
- * tests/test_crash.c - scenarios/src/crash.c: an engine panic, a fatal
+ * tests/test_crash.c - scenarios/tool/crash.c: an engine panic, a fatal
  * signal and a sanitizer report each end the process with
  * KVMSIM_EXIT_CRASH and print the crash context (the run and its replay
  * command).  Each case runs in a forked child whose stderr is captured.
@@ -18,8 +18,8 @@
 #include <cmocka.h>
 
 #include "core/platform.h"
-#include "scenarios/src/crash.h"
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/crash.h"
+#include "scenarios/tool/runner.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)

@@ -30,13 +30,14 @@
 
 #include "core/its.h"
 #include "model/domain.h"
-#include "model/its_oracle.h"
-#include "scenarios/src/config.h"
-#include "scenarios/src/iobus_diff.h"
-#include "scenarios/src/msix_diff.h"
-#include "scenarios/src/scenario.h"
-#include "scenarios/src/switchover.h"
-#include "scenarios/src/virtio_fuzz.h"
+#include "model/iobus/iobus_diff.h"
+#include "model/its/its_oracle.h"
+#include "model/msix/msix_diff.h"
+#include "model/switchover/switchover_fuzz.h"
+#include "model/virtio/virtio_fuzz.h"
+#include "scenarios/switchover/switchover_world.h"
+#include "scenarios/tool/config.h"
+#include "scenarios/tool/scenario.h"
 
 /* ---- the recorder ------------------------------------------------------- */
 

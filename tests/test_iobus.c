@@ -6,7 +6,7 @@
  * flight, differential runs of seeded programs (generic devices,
  * ioeventfds, coalesced zones, fixed devices, accesses, userspace ring
  * writes, injected allocation faults) through the harness that
- * fuzz/fuzz_iobus.c also drives (scenarios/src/iobus_diff.h), every variant
+ * fuzz/fuzz_iobus.c also drives (model/iobus/iobus_diff.h), every variant
  * against model/iobus_oracle, the refit of seed 004's fitted cost
  * constant (model/cost.c), and the deferred free mode of registrations:
  * the old bus kept for a reader and freed by plat_call_rcu(), teardown
@@ -36,9 +36,9 @@
 #include "core/ioeventfd.h"
 #include "core/platform.h"
 #include "model/cost.h"
-#include "model/iobus_oracle.h"
-#include "scenarios/src/iobus_diff.h"
-#include "scenarios/src/runner.h"
+#include "model/iobus/iobus_diff.h"
+#include "model/iobus/iobus_oracle.h"
+#include "scenarios/tool/runner.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
@@ -1111,7 +1111,7 @@ static void iobus_write_hit_filled_before_unregister_frees(void **state)
 
 /* ---- differential run against the oracle -------------------------------- */
 
-/* Programs for scenarios/src/iobus_diff.h, written command by command. */
+/* Programs for model/iobus/iobus_diff.h, written command by command. */
 struct prog {
     uint8_t *buf;
     size_t n;

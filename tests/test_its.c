@@ -27,7 +27,7 @@
 #include "core/its.h"
 #include "core/its_cache.h"
 #include "core/platform.h"
-#include "model/its_oracle.h"
+#include "model/its/its_oracle.h"
 #include "sim/coherence.h"
 #include "sim/fault.h"
 #include "sim/sim.h"

@@ -1,5 +1,5 @@
 /*
- * tests/test_jsonl.c - unit tests of scenarios/src/jsonl.c, the bounded
+ * tests/test_jsonl.c - unit tests of scenarios/tool/jsonl.c, the bounded
  * JSON reader of `kvmsim explore --merge`: a table of lines accepted and
  * refused at their boundaries (with the column the error names), lookups
  * of members and elements, and decoding of strings and numbers.
@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "scenarios/src/jsonl.h"
+#include "scenarios/tool/jsonl.h"
 
 static struct jsonl_doc *doc;
 

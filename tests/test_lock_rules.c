@@ -23,7 +23,7 @@
 
 #include "core/iobus.h"
 #include "core/platform.h"
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/runner.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
 

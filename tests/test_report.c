@@ -1,5 +1,5 @@
 /*
- * tests/test_report.c - the structured seed report (scenarios/src/report.c):
+ * tests/test_report.c - the structured seed report (scenarios/tool/report.c):
  * errors computed from the two figures, the renderers, and the rows the
  * compare hooks record, checked against the seed's figures and against a
  * fresh run with each row's own overrides.
@@ -19,8 +19,8 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
-#include "scenarios/src/report.h"
-#include "scenarios/src/runner.h"
+#include "scenarios/tool/report.h"
+#include "scenarios/tool/runner.h"
 
 /* Documented in README.md (seed report): the bounds the model's
  * predictions stay within. */
@@ -380,7 +380,7 @@ static void report_params_seed000_002_004_match_cost_model_sources(
     void **state)
 {
     static const char *const scenarios[] = {
-        "msix-resume-8vf", "lpi-storm", "iobus-200-ioeventfds",
+        "msix-resume-8vf", "its-lpi-storm", "iobus-200-ioeventfds",
     };
     static const double lpi_figs[] = {
         SEED002_KWORKER_1NIC_US, SEED002_KWORKER_10NIC_US,

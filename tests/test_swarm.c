@@ -1,5 +1,5 @@
 /*
- * tests/test_swarm.c - swarm testing (scenarios/src/swarm.h): the [swarm]
+ * tests/test_swarm.c - swarm testing (scenarios/tool/swarm.h): the [swarm]
  * section as the loader reads it (config.h) and the picks scn_prepare()
  * draws from the front of a crafted tape: their order and widths, the
  * defaults of a tape that runs out, a --set that pins a key, and nothing
@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "core/fault.h"
-#include "scenarios/src/runner.h"
-#include "scenarios/src/swarm.h"
+#include "scenarios/tool/runner.h"
+#include "scenarios/tool/swarm.h"
 #include "sim/tape.h"
 
 /* virtio-blk-mq has a key of every type swarm varies. */

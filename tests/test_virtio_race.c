@@ -1,6 +1,6 @@
 /*
  * tests/test_virtio_race.c - the start/stop race of seed 001, explored:
- * PCT over many seeds of a small world (scenarios/src/virtio_world.h,
+ * PCT over many seeds of a small world (scenarios/virtio/virtio_world.h,
  * vw_race_run) where two vCPUs kick while the host stops and restarts
  * ioeventfd (VM stop/resume, vhost-style grab/release, migration).  No
  * seed may lose a kick or break another invariant.
@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "scenarios/src/virtio_world.h"
+#include "scenarios/virtio/virtio_world.h"
 
 static uint64_t env_u64(const char *name, uint64_t def)
 {

@@ -15,11 +15,11 @@
 # as a catch (the mutant hung it).
 #
 # The mechanism is the patch name's prefix; it names the default checks:
-#   iobus_       test_iobus test_ioeventfd test_coalesced_mmio
-#   msix_        test_vfio_msix
-#   virtio_      test_virtio_pci test_virtio_race
-#   its_         test_its test_lpi
-#   switchover_  test_vmstate test_vfio_migration
+#   iobus_       test_iobus test_iobus_ioeventfd test_iobus_coalesced_mmio
+#   msix_        test_msix
+#   virtio_      test_virtio test_virtio_race
+#   its_         test_its test_its_lpi_storm
+#   switchover_  test_switchover_vmstate test_switchover
 # Header lines before the diff (patch ignores them) may override them:
 #   # tests: test_a test_b              stage-1 tests, in order
 #   # explore: SCENARIO --seeds N ...   one exploration per line (stage 3)
@@ -144,11 +144,11 @@ mech_of() { # patch path -> mechanism prefix
 
 default_tests() {
     case $1 in
-    iobus) echo "test_iobus test_ioeventfd test_coalesced_mmio" ;;
-    msix) echo "test_vfio_msix" ;;
-    virtio) echo "test_virtio_pci test_virtio_race" ;;
-    its) echo "test_its test_lpi" ;;
-    switchover) echo "test_vmstate test_vfio_migration" ;;
+    iobus) echo "test_iobus test_iobus_ioeventfd test_iobus_coalesced_mmio" ;;
+    msix) echo "test_msix" ;;
+    virtio) echo "test_virtio test_virtio_race" ;;
+    its) echo "test_its test_its_lpi_storm" ;;
+    switchover) echo "test_switchover_vmstate test_switchover" ;;
     *) echo "" ;;
     esac
 }
@@ -167,8 +167,8 @@ default_explore() {
         echo "virtio-net-tx --variant ioeventfd --seeds 200 --strategy pct"
         ;;
     its)
-        echo "lpi-storm --variant sharded --seeds 200 --strategy pct"
-        echo "lpi-storm --variant lockless --seeds 200 --strategy pct"
+        echo "its-lpi-storm --variant sharded --seeds 200 --strategy pct"
+        echo "its-lpi-storm --variant lockless --seeds 200 --strategy pct"
         ;;
     switchover)
         echo "switchover-vfio --variant parallel --seeds 200 --strategy pct"

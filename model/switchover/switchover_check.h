@@ -1,0 +1,78 @@
+/*
+ * model/switchover/switchover_check.h - the checkers of the switchover
+ * world (scenarios/switchover/switchover_world.h), shared by the
+ * `switchover-vfio` driver, its unit tests and its fuzzer.
+ *
+ * The checkers watch three streams - change-state passes (vmstate
+ * observer), device transitions (vfio_mig observer) and kernel arcs
+ * (sim/vfio_mig.h hook) - ordered by one sequence counter, so they judge
+ * the order things happened in, not virtual time, and hold under every
+ * scheduling strategy.  A violation is recorded (never asserted in a
+ * simulated thread); callers read them after sim_run().
+ *
+ * Invariants:
+ *   ordering      in a pass, every prepare transition ends before any main
+ *                 callback; a device's transition begins after the
+ *                 handlers of earlier-ordered depths and ends before any
+ *                 handler of a later-ordered depth; every transition
+ *                 thread launched in a pass is joined in it;
+ *   legal_arcs    the kernel takes only legal arcs, is never asked for an
+ *                 unreachable state, and never sees two requests for one
+ *                 device at once;
+ *   final_states  the VMM's view of every device equals the kernel's;
+ *                 after a migration the source's devices are STOP and the
+ *                 destination's RUNNING, after a failed one every device
+ *                 is RUNNING again (ERROR only after a failed reset);
+ *   errors_abort  a failed transition aborts the migration, and so does a
+ *                 cancel that came before the point of no return;
+ *   cost          after a migration with no failed arc and no cancel,
+ *                 every device took exactly the arcs its legal path needs
+ *                 (the arc rule and the shortest paths are restated here,
+ *                 independently of core/vfio_migration.c's table).
+ */
+#ifndef KVMSIM_CHECK_SWITCHOVER_H
+#define KVMSIM_CHECK_SWITCHOVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scenarios/switchover/switchover_world.h"
+
+/* Stable key name of an invariant ("ordering", ...). */
+const char *sw_invariant_name(enum sw_invariant inv);
+
+/* Whether from -> to is one arc of a device with `flags`, and the number
+ * of arcs a request from -> to takes (-1: unreachable): the checker's own
+ * statement of the rule in core/vfio_migration.h. */
+bool sw_arc_legal(enum plat_vfio_mig_state from, enum plat_vfio_mig_state to,
+                  unsigned flags);
+int sw_arc_distance(enum plat_vfio_mig_state from,
+                    enum plat_vfio_mig_state to, unsigned flags);
+
+/* Record a violation of inv (first message kept). */
+void sw_violation(struct sw_world *w, enum sw_invariant inv,
+                  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Check one pass's event log (exported for tests).  Returns the number
+ * of violations recorded. */
+unsigned sw_check_pass(struct sw_world *w, const struct sw_vm *vm,
+                       bool running, const struct sw_event *ev,
+                       unsigned nev);
+
+/* View == kernel for every device of vm, and every device in `want`
+ * unless its latest reset failed (then it stays where the kernel left
+ * it).  `when` names the moment in messages. */
+void sw_check_states(struct sw_world *w, const struct sw_vm *vm,
+                     enum plat_vfio_mig_state want, const char *when);
+/* The kernel-side counters of every device: no refused request, no
+ * overlap, no illegal arc. */
+void sw_check_kernel(struct sw_world *w);
+
+/* After sim_run(): the migration's outcome (a no-op when the heal phase
+ * took the checks already). */
+void sw_check_migration(struct sw_world *w);
+
+/* Total violations. */
+uint64_t sw_violations(const struct sw_world *w);
+
+#endif
