@@ -21,6 +21,7 @@
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 /* ---- fixtures ---- */
 
@@ -49,13 +50,6 @@ static void world_close(struct world *w)
 {
     sim_destroy(w->sim);
     sim_tape_destroy(w->tape);
-}
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
 }
 
 /* ---- time ordering ---- */
@@ -432,25 +426,25 @@ static void free_list(struct node *h)
 static void plat_alloc_nth_call_loop_fails_each_call_then_succeeds(
     void **state)
 {
-    for (int persist = 0; persist <= 1; persist++) {
-        uint64_t n;
-        struct node *list = NULL;
-        uint64_t live = sim_alloc_live();
+    struct fault_loop fl;
+    uint64_t live = sim_alloc_live();
 
-        for (n = 1;; n++) {
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            if (build_list(5, &list) == 0) {
-                break;
-            }
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        struct node *list = NULL;
+
+        if (FAULT_LOOP_CALL(fl, build_list(5, &list)) != 0) {
             /* Every failure leaves nothing allocated. */
+            assert_true(fl.faulted);
             assert_int_equal(sim_alloc_live(), live);
+            continue;
         }
         /* Calls 1..5 each failed once; the sixth attempt went through. */
-        assert_int_equal(n, 6);
+        assert_false(fl.faulted);
+        assert_int_equal(fl.n, 6);
         free_list(list);
         assert_int_equal(sim_alloc_live(), live);
-        sim_fault_reset();
     }
+    sim_fault_reset();
     (void)state;
 }
 

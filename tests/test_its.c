@@ -32,17 +32,11 @@
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 static const enum its_cache_kind all_kinds[ITS_CACHE_NR] = {
     ITS_CACHE_NONE, ITS_CACHE_GLOBAL, ITS_CACHE_SHARDED, ITS_CACHE_LOCKLESS,
 };
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
-}
 
 /* ---- helpers ------------------------------------------------------------ */
 

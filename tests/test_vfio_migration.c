@@ -32,6 +32,7 @@
 #include "sim/sim.h"
 #include "sim/tape.h"
 #include "sim/vfio_mig.h"
+#include "tests/lib.h"
 
 #define ERR PLAT_VFIO_STATE_ERROR
 #define STOP PLAT_VFIO_STATE_STOP
@@ -48,13 +49,6 @@
 #define ALL VFIO_MIG_F_ALL
 
 static const unsigned flag_sets[4] = {NONE, P2P, PRE, ALL};
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
-}
 
 /* ---- the arc table ---- */
 

@@ -26,6 +26,7 @@
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 #define NV 8
 
@@ -82,13 +83,6 @@ static uint64_t fire(struct rig *r, enum plat_vfio_irq_index idx, unsigned j,
     sim_vfio_fire(r->vdev, idx, j);
     vfio_pci_irq_service(&r->dev);
     return sim_kvm_delivered(r->kvm, a, d) - before;
-}
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
 }
 
 /* ---- route cache ---- */

@@ -31,6 +31,7 @@
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 #define NQ 2
 #define QSIZE 8
@@ -317,13 +318,6 @@ static void rig_vm(struct rig *r, bool running)
     plat_lock(&r->lock);
     virtio_pci_vm_state_change_locked(&r->p, running);
     plat_unlock(&r->lock);
-}
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
 }
 
 /* ---- configuration ---- */
