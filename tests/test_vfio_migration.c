@@ -1057,40 +1057,44 @@ enum expect {
  * tape sends some failed arcs to ERROR, which the reset row needs. */
 #define FAULT_LOOP_SEED 1
 
-static unsigned fault_loop(enum vfio_mig_mode mode,
-                           enum plat_fault_site site, bool persist,
-                           bool set_state_always_fails, enum expect expect)
+static void switchover_fault_loop(enum vfio_mig_mode mode,
+                                  enum plat_fault_site site,
+                                  bool set_state_always_fails,
+                                  enum expect expect, unsigned runs[2])
 {
-    unsigned runs_with_faults = 0;
+    struct fault_loop fl;
 
-    for (uint64_t n = 1; n < 400; n++) {
+    runs[0] = runs[1] = 0;
+    FAULT_LOOP(fl, site) {
         struct world_run r;
 
+        fl.max_n = 400;
         sim_fault_reset();
         if (set_state_always_fails) {
             sim_fault_set_prob(PLAT_FAULT_VFIO_SET_STATE, 1.0);
         }
-        sim_fault_fail_nth(site, n, persist);
+        fault_loop_arm(&fl);
         run_world(mode, SIM_STRATEGY_TIME, FAULT_LOOP_SEED, 4, &r);
+        fault_loop_disarm(&fl);
         sim_fault_reset();
-        expect_clean(&r, plat_fault_site_name(site), n);
-        if (r.hits[site] < n) {
-            break; /* the nth call never came: the run went through */
+        expect_clean(&r, plat_fault_site_name(site), fl.n);
+        if (!fl.faulted) {
+            continue; /* the nth call never came: the run went through */
         }
-        runs_with_faults++;
+        runs[fl.persist]++;
         if (expect == EXPECT_MIGRATED && r.rc != 0) {
             fail_msg("%s n=%llu: migration failed (%d)",
-                     plat_fault_site_name(site), (unsigned long long)n, r.rc);
+                     plat_fault_site_name(site), (unsigned long long)fl.n,
+                     r.rc);
         }
         if (expect == EXPECT_FAILED && r.rc == 0) {
             fail_msg("%s n=%llu: migration completed despite the fault",
-                     plat_fault_site_name(site), (unsigned long long)n);
+                     plat_fault_site_name(site), (unsigned long long)fl.n);
         }
         if (expect == EXPECT_MIGRATED && mode == VFIO_MIG_PARALLEL) {
-            assert_true(r.fallbacks > 0);
+            ASSERT_GT(r.fallbacks, 0);
         }
     }
-    return runs_with_faults;
 }
 
 static void switchover_nth_call_fault_loop_holds_invariants(void **state)
@@ -1110,20 +1114,21 @@ static void switchover_nth_call_fault_loop_holds_invariants(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         for (int mode = 0; mode < 2; mode++) {
-            for (int persist = 0; persist <= 1; persist++) {
-                unsigned runs;
+            unsigned runs[2];
 
-                if (rows[i].parallel_only && mode == VFIO_MIG_SERIAL) {
-                    continue;
-                }
-                runs = fault_loop((enum vfio_mig_mode)mode, rows[i].site,
-                                  persist, rows[i].set_state_always_fails,
-                                  rows[i].expect);
+            if (rows[i].parallel_only && mode == VFIO_MIG_SERIAL) {
+                continue;
+            }
+            switchover_fault_loop((enum vfio_mig_mode)mode, rows[i].site,
+                                  rows[i].set_state_always_fails,
+                                  rows[i].expect, runs);
+            for (int persist = 0; persist <= 1; persist++) {
                 print_message("%-14s %-8s persist %d: %u faulty runs\n",
                               plat_fault_site_name(rows[i].site),
-                              vfio_mig_mode_name(mode), persist, runs);
+                              vfio_mig_mode_name(mode), persist,
+                              runs[persist]);
                 /* The loop reached the site at least once. */
-                if (runs == 0) {
+                if (runs[persist] == 0) {
                     fail_msg("%s %s persist %d: never hit",
                              plat_fault_site_name(rows[i].site),
                              vfio_mig_mode_name(mode), persist);

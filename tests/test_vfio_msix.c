@@ -372,20 +372,18 @@ static void vfio_msix_100_enable_disable_cycles_leak_nothing(void **state)
     }
 }
 
-/* Arm the fault, enable, fire every vector, check, disable, check leaks.
- * Returns the number of faults injected. */
-static uint64_t enable_fire_check(enum vfio_irq_batching b,
-                                  enum plat_fault_site site, uint64_t n,
-                                  bool persist, unsigned *lost)
+/* Arm the loop's fault, enable, fire every vector, check, disable, check
+ * leaks. */
+static void enable_fire_check(enum vfio_irq_batching b,
+                              struct fault_loop *fl, unsigned *lost)
 {
     struct rig r;
-    uint64_t injected;
 
     rig_open(&r, b, NV, 0, 0);
     sim_fault_reset();
-    sim_fault_fail_nth(site, n, persist);
+    fault_loop_arm(fl);
     vfio_msix_enable(&r.dev);
-    injected = sim_fault_injected();
+    fault_loop_disarm(fl);
     /* Faults only in the enable path. */
     sim_fault_reset();
     *lost = 0;
@@ -400,7 +398,6 @@ static uint64_t enable_fire_check(enum vfio_irq_batching b,
     assert_int_equal(sim_kvm_nirqfds(r.kvm), 0);
     assert_int_equal(sim_kvm_bound_before_route(r.kvm), 0);
     rig_close(&r);
-    return injected;
 }
 
 static void vfio_msix_enable_nth_call_fault_loop_keeps_delivering(
@@ -415,23 +412,18 @@ static void vfio_msix_enable_nth_call_fault_loop_keeps_delivering(
     (void)state;
     for (size_t s = 0; s < sizeof(sites) / sizeof(sites[0]); s++) {
         for (int b = 0; b < 2; b++) {
-            for (int persist = 0; persist <= 1; persist++) {
-                for (uint64_t n = 1;; n++) {
-                    unsigned lost;
-                    uint64_t injected;
+            struct fault_loop fl;
 
-                    injected = enable_fire_check((enum vfio_irq_batching)b,
-                                                 sites[s], n, persist, &lost);
-                    /* Every fault leaves the device delivering (through
-                     * KVM or the userspace path). */
-                    if (lost) {
-                        fail_msg("site %s variant %d n %llu persist %d: %u "
-                                 "vectors lost", plat_fault_site_name(sites[s]),
-                                 b, (unsigned long long)n, persist, lost);
-                    }
-                    if (injected == 0) {
-                        break;
-                    }
+            FAULT_LOOP(fl, sites[s]) {
+                unsigned lost;
+
+                enable_fire_check((enum vfio_irq_batching)b, &fl, &lost);
+                /* Every fault leaves the device delivering (through KVM or
+                 * the userspace path). */
+                if (lost) {
+                    fail_msg("site %s variant %d n %llu persist %d: %u "
+                             "vectors lost", plat_fault_site_name(sites[s]),
+                             b, (unsigned long long)fl.n, fl.persist, lost);
                 }
             }
         }
@@ -756,8 +748,8 @@ static void vfio_pci_irq_init_bad_counts_einval_nth_alloc_enomem(
     struct plat_kvm *kvm = sim_kvm_create(1);
     struct kvm_routes routes;
     struct vfio_pci_irq d;
+    struct fault_loop fl;
     uint64_t live;
-    uint64_t n;
 
     (void)state;
     assert_int_equal(kvm_routes_init(&routes, kvm, 24, 64), 0);
@@ -766,25 +758,23 @@ static void vfio_pci_irq_init_bad_counts_einval_nth_alloc_enomem(
     assert_int_equal(vfio_pci_irq_init(&d, &routes, NULL, kvm, 1, 4, 33,
                                        VFIO_IRQ_BATCHED), -EINVAL);
     live = sim_alloc_live();
-    for (n = 1;; n++) {
-        int rc;
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        int rc = FAULT_LOOP_CALL(fl, vfio_pci_irq_init(&d, &routes, NULL, kvm,
+                                                       1, 4, 2,
+                                                       VFIO_IRQ_BATCHED));
 
-        sim_fault_reset();
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, false);
-        rc = vfio_pci_irq_init(&d, &routes, NULL, kvm, 1, 4, 2,
-                               VFIO_IRQ_BATCHED);
-        if (sim_fault_injected() == 0) {
-            assert_int_equal(rc, 0);
-            break;
+        if (fl.faulted) {
+            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(sim_alloc_live(), live);
+            continue;
         }
-        assert_int_equal(rc, -ENOMEM);
+        assert_int_equal(rc, 0);
+        /* The table, the vectors and the triggers. */
+        assert_int_equal(fl.n, 4);
+        vfio_pci_irq_destroy(&d);
         assert_int_equal(sim_alloc_live(), live);
     }
     sim_fault_reset();
-    /* The table, the vectors and the triggers. */
-    assert_int_equal(n, 4);
-    vfio_pci_irq_destroy(&d);
-    assert_int_equal(sim_alloc_live(), live);
     /* A device without MSI-X refuses the MSI-X enable. */
     assert_int_equal(vfio_pci_irq_init(&d, &routes, NULL, kvm, 1, 0, 2,
                                        VFIO_IRQ_BATCHED), 0);
