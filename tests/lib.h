@@ -1,6 +1,7 @@
 /*
- * tests/lib.h - what the cmocka tests share (tests/lib.c, linked into every
- * test_*.c; the tsan_*.c stress tests use only the assertions):
+ * tests/lib.h - what the cmocka tests share (tests/lib.c and, for the
+ * simulator's tests, tests/lib_fault.c: linked into every test_*.c; the
+ * tsan_*.c stress tests on the host backend link only tests/lib.c):
  *
  *   ASSERT_LT/LE/GT/GE(a, b)  ordering assertions that print the
  *                             expression and both values on failure;
@@ -58,6 +59,8 @@ void test_variant(const char *fmt, ...)
 void test_variant_clear(void);
 /* The current description, "" when none is set. */
 const char *test_variant_name(void);
+/* Print the variant line of a failure message, when a variant is set. */
+void test_print_variant(void);
 
 /* ---- ordering assertions -------------------------------------------------- */
 

@@ -77,7 +77,7 @@ static void coalesced_mmio_ring_has_170_slots_not_power_of_two(void **state)
 {
     (void)state;
     assert_int_equal(COALESCED_MMIO_MAX, 170);
-    assert_true(sizeof(struct coalesced_mmio_ring) <= COALESCED_MMIO_PAGE);
+    ASSERT_LE(sizeof(struct coalesced_mmio_ring), COALESCED_MMIO_PAGE);
     assert_int_not_equal(COALESCED_MMIO_MAX & (COALESCED_MMIO_MAX - 1), 0);
 }
 

@@ -86,7 +86,7 @@ static void sim_run_time_strategy_runs_events_in_time_order(void **state)
     assert_int_equal(sim_run(w.sim), SIM_OK);
     assert_int_equal(tlog.n, 60);
     for (unsigned i = 1; i < tlog.n; i++) {
-        assert_true(tlog.t[i - 1] <= tlog.t[i]);
+        ASSERT_LE(tlog.t[i - 1], tlog.t[i]);
     }
     assert_int_equal(sim_now_ns(w.sim), 20 * 29);
     world_close(&w);
@@ -140,8 +140,8 @@ static void plat_lock_contention_shows_as_virtual_time(void **state)
     first = end_time[0] < end_time[1] ? end_time[0] : end_time[1];
     second = end_time[0] < end_time[1] ? end_time[1] : end_time[0];
     /* The loser waits for the whole critical section of the winner. */
-    assert_true(first >= 1000);
-    assert_true(second >= first + 1000);
+    ASSERT_GE(first, 1000);
+    ASSERT_GE(second, first + 1000);
     plat_lock_destroy(&test_lock);
     world_close(&w);
 }
@@ -218,9 +218,9 @@ static void sim_trace_hash_different_seeds_explore_schedules(void **state)
     }
     /* Different seeds give different schedules, with different outcomes:
      * lost updates, and more than one final count. */
-    assert_true(distinct >= 16);
+    ASSERT_GE(distinct, 16);
     assert_true(lost);
-    assert_true(__builtin_popcountll(finals_seen) >= 2);
+    ASSERT_GE(__builtin_popcountll(finals_seen), 2);
 }
 
 /* ---- PCT finds a depth-2 ordering bug ---- */
@@ -271,7 +271,7 @@ static void sim_pct_depth2_finds_window_bug_within_100_runs(void **state)
         }
     }
     print_message("PCT(d=2) found the window bug at run %d\n", found_at);
-    assert_true(found_at > 0);
+    ASSERT_GT(found_at, 0);
 }
 
 /* ---- deadlock and livelock ---- */
@@ -343,7 +343,7 @@ static void sim_run_spin_forever_hits_step_limit(void **state)
     s = sim_create(&o, tape);
     sim_spawn(s, "spinner", 0, spinner, NULL);
     assert_int_equal(sim_run(s), SIM_STEP_LIMIT);
-    assert_true(sim_steps(s) >= 5000);
+    ASSERT_GE(sim_steps(s), 5000);
     f = open_memstream(&buf, &len);
     sim_report(s, f);
     fclose(f);
@@ -499,7 +499,7 @@ static void plat_thread_create_fault_is_eagain_and_fn_not_called(
     assert_int_equal(create_rc, 0);
     assert_true(child_ran);
     /* Joining waits for the child's work. */
-    assert_true(joined_at >= 500);
+    ASSERT_GE(joined_at, 500);
     world_close(&w);
 }
 
@@ -531,7 +531,7 @@ static void plat_rcu_synchronize_waits_for_reader_in_flight(void **state)
     sim_spawn(w.sim, "reader", 0, reader, NULL);
     sim_spawn(w.sim, "updater", 1, updater, NULL);
     assert_int_equal(sim_run(w.sim), SIM_OK);
-    assert_true(sync_done_ns >= reader_left_ns);
+    ASSERT_GE(sync_done_ns, reader_left_ns);
     world_close(&w);
 }
 
@@ -565,7 +565,7 @@ static void plat_eventfd_wait_sleeps_until_signal(void **state)
     sim_spawn(w.sim, "waiter", 0, efd_waiter, NULL);
     sim_spawn(w.sim, "signaller", 1, efd_signaller, NULL);
     assert_int_equal(sim_run(w.sim), SIM_OK);
-    assert_true(woke_at >= 3000);
+    ASSERT_GE(woke_at, 3000);
     assert_true(first_clear);
     assert_false(second_clear);
     plat_eventfd_destroy(&efd);

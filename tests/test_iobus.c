@@ -587,7 +587,7 @@ static void iobus_teardown_destroys_every_device_exactly_once(void **state)
                                             &d[i].dev), 0);
         }
     }
-    assert_true(sim_alloc_live() > live);
+    ASSERT_GT(sim_alloc_live(), live);
     iobus_set_destroy(&set);
     assert_int_equal(log.n, 40);
     for (unsigned i = 0; i < 40; i++) {
@@ -938,7 +938,7 @@ static void iobus_unregister_waits_for_reader_holding_device(void **state)
     /* New snapshot allocated, old one and the device not yet freed. */
     assert_int_equal(g->live_in_section, g->live_before + 1);
     assert_int_equal(g->unregister_rc, 0);
-    assert_true(g->writer_done > g->reader_left);
+    ASSERT_GT(g->writer_done, g->reader_left);
     /* Afterwards: old snapshot and the device are gone. */
     assert_int_equal(sim_alloc_live(), g->live_before - 1);
     iobus_set_destroy(&g->set);
@@ -988,8 +988,8 @@ static void iobus_grace_period_holds_under_explored_schedules(void **state)
         }
     }
     /* The exploration must include the interesting interleaving. */
-    assert_true(overlapped > 0);
-    assert_true(found > 0);
+    ASSERT_GT(overlapped, 0);
+    ASSERT_GT(found, 0);
     free(g);
 }
 
@@ -1098,7 +1098,7 @@ static void iobus_write_hit_filled_before_unregister_frees(void **state)
             iobus_set_destroy(&g->set);
         }
     }
-    assert_true(handled > 0);
+    ASSERT_GT(handled, 0);
     free(g);
 }
 
@@ -1217,12 +1217,12 @@ static void iobus_diff_random_programs_agree_every_variant(void **state)
                       st.nomem, st.destroyed);
         /* The stream must exercise what it claims to. */
         assert_int_equal(st.commands, p.commands);
-        assert_true(st.handled > ncmds / 20);
-        assert_true(st.signals > 0);
-        assert_true(st.appends > 0);
+        ASSERT_GT(st.handled, ncmds / 20);
+        ASSERT_GT(st.signals, 0);
+        ASSERT_GT(st.appends, 0);
         if (faults) {
-            assert_true(st.nomem > 0);
-            assert_true(st.destroyed > 0);
+            ASSERT_GT(st.nomem, 0);
+            ASSERT_GT(st.destroyed, 0);
         }
         assert_int_equal(sim_alloc_live(), live);
         free(p.buf);

@@ -747,7 +747,7 @@ static void its_inject_fast_miss_then_hit(void **state)
             assert_true(res.hit);
             assert_int_equal(res.intid, STD_LPI(2, 3));
             assert_int_equal(res.vcpu, 3);
-            assert_true(res.probes >= 1);
+            ASSERT_GE(res.probes, 1);
         }
         /* A foreign doorbell is refused on both paths. */
         m.db += 4;
@@ -847,7 +847,7 @@ static void its_refcounts_return_to_zero_at_teardown(void **state)
         }
         its_get_stats(t.its, &st);
         assert_true(st.lpis_live == 8);
-        assert_true(st.delivered > 0);
+        ASSERT_GT(st.delivered, 0);
         tits_close(&t); /* asserts 0 leaked LPIs and sim_alloc_live() */
     }
 }
@@ -1527,9 +1527,9 @@ static void its_differential_op_stream_all_variants_match_oracle(
                       its_cache_kind_name(all_kinds[k]), DIFF_SEEDS,
                       DIFF_OPS, delivered, hits);
         /* The stream must exercise the caches, or the test proves little. */
-        assert_true(delivered >= DIFF_SEEDS * 20);
+        ASSERT_GE(delivered, DIFF_SEEDS * 20);
         if (all_kinds[k] != ITS_CACHE_NONE) {
-            assert_true(hits >= DIFF_SEEDS * 10);
+            ASSERT_GE(hits, DIFF_SEEDS * 10);
         } else {
             assert_int_equal(hits, 0);
         }
@@ -1712,7 +1712,7 @@ static void pct_expectations(const struct its_config *cfg)
     struct its_oracle *o = its_oracle_create(cfg);
 
     assert_non_null(o);
-    assert_true(PCT_NCMDS <= PCT_MAX_CMDS);
+    ASSERT_LE(PCT_NCMDS, PCT_MAX_CMDS);
     for (size_t i = 0; i < sizeof(pct_prefix) / sizeof(pct_prefix[0]);
          i++) {
         assert_int_equal(its_oracle_cmd(o, &pct_prefix[i], NULL), 0);
@@ -1873,7 +1873,7 @@ static void its_pct_invalidating_commands_race_lookups_freshness(
                       tot.hits, tot.stale_ok, tot.slow,
                       tot.steps / PCT_SEEDS);
         if (all_kinds[k] != ITS_CACHE_NONE) {
-            assert_true(tot.hits > 0);
+            ASSERT_GT(tot.hits, 0);
         }
     }
 }

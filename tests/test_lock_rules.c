@@ -26,6 +26,7 @@
 #include "scenarios/src/runner.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 static const struct iobus_dev_ops no_ops = {0};
 static struct iobus_set set;
@@ -212,7 +213,7 @@ static void scn_execute_lock_rule_broken_is_invariant_failure(void **state)
     (void)state;
     assert_non_null(cap);
     fd = mkstemp(tape_path);
-    assert_true(fd >= 0);
+    ASSERT_GE(fd, 0);
     close(fd);
     memset(&q, 0, sizeof(q));
     memset(&r, 0, sizeof(r));

@@ -487,8 +487,8 @@ static void vfio_mig_failed_arc_error_or_last_state_both_reset(void **state)
         sim_destroy(s);
         sim_tape_destroy(tape);
     }
-    assert_true(to_error > 0);
-    assert_true(to_last > 0);
+    ASSERT_GT(to_error, 0);
+    ASSERT_GT(to_last, 0);
 }
 
 /* ---- migration steps ---- */
@@ -788,29 +788,29 @@ static void sw_check_pass_flags_each_ordering_violation(void **state)
     ev(SW_EV_CALL, false, 2, -1);
     assert_int_equal(sw_check_pass(w, NULL, true, ev_buf, ev_n), 0);
     /* The same log read as a stop pass: depth 2 is then earlier. */
-    assert_true(sw_check_pass(w, NULL, false, ev_buf, ev_n) > 0);
+    ASSERT_GT(sw_check_pass(w, NULL, false, ev_buf, ev_n), 0);
     memset(w->violations, 0, sizeof(w->violations));
     /* Prepare transition ending after the first main callback. */
     ev_buf[4].seq = 20;
-    assert_true(sw_check_pass(w, NULL, true, ev_buf, ev_n) > 0);
+    ASSERT_GT(sw_check_pass(w, NULL, true, ev_buf, ev_n), 0);
     ev_buf[4].seq = 5;
     /* Ending after a handler of a later depth (same phase). */
     ev_buf[4].seq = 8;
     ev_buf[7].seq = 7;
     n = sw_check_pass(w, NULL, true, ev_buf, ev_n);
-    assert_true(n > 0);
+    ASSERT_GT(n, 0);
     assert_non_null(strstr(w->first[SW_INV_ORDERING], "device 0"));
     ev_buf[4].seq = 5;
     ev_buf[7].seq = 8;
     memset(w->violations, 0, sizeof(w->violations));
     /* Beginning before a handler of an earlier depth. */
     ev_buf[2].depth = 2;
-    assert_true(sw_check_pass(w, NULL, true, ev_buf, ev_n) > 0);
+    ASSERT_GT(sw_check_pass(w, NULL, true, ev_buf, ev_n), 0);
     ev_buf[2].depth = 1;
     /* A thread launched and never joined. */
     ev_buf[6].kind = SW_EV_CALL;
-    assert_true(sw_check_pass(w, NULL, true, ev_buf, ev_n) > 0);
-    assert_true(sw_violations(w) >= 2);
+    ASSERT_GT(sw_check_pass(w, NULL, true, ev_buf, ev_n), 0);
+    ASSERT_GE(sw_violations(w), 2);
     free(w);
 }
 
@@ -830,14 +830,14 @@ struct world_run {
 static void build_tree(struct sw_vm *vm, unsigned devices,
                        enum vfio_mig_mode mode)
 {
-    assert_true(sw_add_ordinary(vm, 0, 20000, 0) >= 0);
+    ASSERT_GE(sw_add_ordinary(vm, 0, 20000, 0), 0);
     for (unsigned d = 1; d <= 3; d++) {
         for (unsigned i = 0; i < 2; i++) {
-            assert_true(sw_add_ordinary(vm, d, 50000, 5000) >= 0);
+            ASSERT_GE(sw_add_ordinary(vm, d, 50000, 5000), 0);
         }
     }
     for (unsigned i = 0; i < devices; i++) {
-        assert_true(sw_add_vfio(vm, 2 + i % 2, ALL, mode, NULL) >= 0);
+        ASSERT_GE(sw_add_vfio(vm, 2 + i % 2, ALL, mode, NULL), 0);
     }
 }
 
@@ -957,7 +957,7 @@ static void switchover_world_pct_and_random_explore_without_violation(
         /* The seeds explored different schedules. */
         print_message("%s: %u distinct schedules of 120\n",
                       k ? "random" : "pct", distinct);
-        assert_true(distinct >= 60);
+        ASSERT_GE(distinct, 60);
     }
 }
 
@@ -1039,8 +1039,8 @@ static void vfio_mig_pct_transition_overlaps_own_depth_only(void **state)
     print_message("same depth saw RUNNING_P2P %u, RUNNING %u times\n",
                   same_p2p, same_running);
     /* Both interleavings inside the band were explored ... */
-    assert_true(same_p2p > 0);
-    assert_true(same_running > 0);
+    ASSERT_GT(same_p2p, 0);
+    ASSERT_GT(same_running, 0);
     assert_int_equal(same_p2p + same_running, 200);
     /* ... and the next depth never saw an unfinished transition. */
     assert_int_equal(next_bad, 0);
@@ -1172,10 +1172,10 @@ static void switchover_scenario_parallel_saves_with_device_count(
                   "4:%.1f 8:%.1f\n", s1, s8, p1, p4, p8);
     assert_true(isfinite(s1) && isfinite(p8));
     /* Serial grows with every device; parallel pays once per depth. */
-    assert_true(s8 > 4 * s1);
-    assert_true(p8 < 0.4 * s8);
-    assert_true(p8 < 1.2 * p4);
-    assert_true(fabs(p1 - s1) < 0.1 * s1);
+    ASSERT_GT(s8, 4 * s1);
+    ASSERT_LT(p8, 0.4 * s8);
+    ASSERT_LT(p8, 1.2 * p4);
+    ASSERT_LT(fabs(p1 - s1), 0.1 * s1);
 }
 
 static void switchover_vfio_key_defaults_match_the_model(void **state)

@@ -883,10 +883,10 @@ static void cost_model_default_matches_refit_of_seed000(void **state)
     assert_int_equal(scn_msix_fit(&q, theta), 0);
     cost_model_default(&m);
     /* The constants in model/cost.c are the fit's results, rounded. */
-    assert_true(theta[0] > m.gsi_routing_per_irqfd_ns - 1.0 &&
-                theta[0] < m.gsi_routing_per_irqfd_ns + 1.0);
-    assert_true(theta[1] > m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] - 1.0 &&
-                theta[1] < m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] + 1.0);
+    ASSERT_GT(theta[0], m.gsi_routing_per_irqfd_ns - 1.0);
+    ASSERT_LT(theta[0], m.gsi_routing_per_irqfd_ns + 1.0);
+    ASSERT_GT(theta[1], m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] - 1.0);
+    ASSERT_LT(theta[1], m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] + 1.0);
 }
 
 int main(void)

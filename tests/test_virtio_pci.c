@@ -1421,7 +1421,7 @@ static void vw_race_300_seeds_pct_no_lost_kick(void **state)
         }
         post_stop += res.post_stop_kicks;
     }
-    assert_true(post_stop > 0);
+    ASSERT_GT(post_stop, 0);
 }
 
 /* The nth-call fault loop on the world: the nth KVM_IOEVENTFD assign
@@ -1473,7 +1473,7 @@ static void vw_nth_assign_failure_loop_keeps_invariants(void **state)
                 fail_msg("n=%llu persist=%d: %s", (unsigned long long)n,
                          persist, vw_first_violation(w));
             }
-            assert_true(vw_stats(w)->completed > 0);
+            ASSERT_GT(vw_stats(w)->completed, 0);
             vw_destroy(w);
         }
     }
@@ -1512,7 +1512,7 @@ static void vw_nth_alloc_failure_in_stop_then_migrate_keeps_invariants(
             fail_msg("n=%llu: %s", (unsigned long long)n,
                      vw_first_violation(w));
         }
-        assert_true(vw_stats(w)->completed > 0);
+        ASSERT_GT(vw_stats(w)->completed, 0);
         vw_destroy(w);
     }
 }
@@ -1597,14 +1597,14 @@ static void scn_virtio_variants_differ_in_exits_and_hold_invariants(
         assert_int_equal(scn_run_with(&q, sync, 2, &a), KVMSIM_EXIT_OK);
         assert_int_equal(scn_run_with(&q, iofd, 3, &b), KVMSIM_EXIT_OK);
         assert_int_equal(scn_metric_get(&a, "exits_lightweight"), 0);
-        assert_true(scn_metric_get(&a, "exits_heavyweight") > 0);
+        ASSERT_GT(scn_metric_get(&a, "exits_heavyweight"), 0);
         /* Only kicks during a transition may take the slow path. */
-        assert_true(scn_metric_get(&b, "exits_heavyweight") * 20 <
-                    scn_metric_get(&b, "exits_lightweight"));
+        ASSERT_LT(scn_metric_get(&b, "exits_heavyweight") * 20,
+                  scn_metric_get(&b, "exits_lightweight"));
         assert_int_equal(scn_metric_get(&a, "lost_kicks"), 0);
         assert_int_equal(scn_metric_get(&b, "lost_kicks"), 0);
-        assert_true(scn_metric_get(&b, "vcpu_exit_ms") <
-                    scn_metric_get(&a, "vcpu_exit_ms"));
+        ASSERT_LT(scn_metric_get(&b, "vcpu_exit_ms"),
+                  scn_metric_get(&a, "vcpu_exit_ms"));
         scn_run_release(&a);
         scn_run_release(&b);
     }
