@@ -50,7 +50,7 @@
 
 #include "core/fault.h"
 
-/* ---- the variant under test --------------------------------------------- */
+/* ---- the variant under test ------------------------------------------- */
 
 /* Set the variant description (printf format) that failure messages of
  * this library print, until the next call or test_variant_clear(). */
@@ -62,7 +62,7 @@ const char *test_variant_name(void);
 /* Print the variant line of a failure message, when a variant is set. */
 void test_print_variant(void);
 
-/* ---- ordering assertions -------------------------------------------------- */
+/* ---- ordering assertions ---------------------------------------------- */
 
 /* An operand as printed: integers in decimal (and hex when unsigned),
  * floating point with every digit. */
@@ -127,7 +127,7 @@ void test_fail_cmp(const char *macro, const char *a, const char *op,
 #define ASSERT_GT(a, b) TEST_CMP_("ASSERT_GT", a, >, b)
 #define ASSERT_GE(a, b) TEST_CMP_("ASSERT_GE", a, >=, b)
 
-/* ---- fault fixtures -------------------------------------------------------- */
+/* ---- fault fixtures ---------------------------------------------------- */
 
 /* cmocka setup/teardown: sim_fault_reset(). */
 int reset_faults(void **state);

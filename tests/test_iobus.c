@@ -38,6 +38,7 @@
 #include "model/cost.h"
 #include "model/iobus_oracle.h"
 #include "scenarios/src/iobus_diff.h"
+#include "scenarios/src/refit.h"
 #include "scenarios/src/runner.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
@@ -1732,8 +1733,6 @@ static void plat_free_of_block_an_open_reader_loaded_is_reported(
 }
 
 /* ---- the cost model's fitted constant ----------------------------------- */
-
-int scn_iobus_fit(const struct scn_request *q, double *user_ns);
 
 static void cost_model_default_matches_refit_of_seed004(void **state)
 {

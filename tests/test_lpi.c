@@ -16,18 +16,9 @@
 #include <cmocka.h>
 
 #include "model/cost.h"
+#include "scenarios/src/refit.h"
 #include "scenarios/src/runner.h"
 #include "tests/lib.h"
-
-struct lpi_fit_info {
-    double gram_det;
-    double resid_us[4];
-    unsigned iters;
-    bool clamped;
-};
-
-int scn_lpi_fit(const struct scn_request *q, double *theta,
-                struct lpi_fit_info *info);
 
 static void cost_model_default_matches_refit_of_seed002(void **state)
 {

@@ -22,6 +22,7 @@
 #include "core/vfio_pci_irq.h"
 #include "model/cost.h"
 #include "scenarios/src/msix_diff.h"
+#include "scenarios/src/refit.h"
 #include "scenarios/src/runner.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
@@ -867,8 +868,6 @@ static void msix_diff_run_random_streams_variants_agree(void **state)
 }
 
 /* ---- the model ---- */
-
-int scn_msix_fit(const struct scn_request *q, double *theta);
 
 static void cost_model_default_matches_refit_of_seed000(void **state)
 {
