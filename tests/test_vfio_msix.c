@@ -811,12 +811,21 @@ static void vfio_pci_irq_message_follows_the_enabled_mode(void **state)
 static void kvm_routes_init_nth_alloc_failure_is_enomem(void **state)
 {
     struct kvm_routes r;
+    struct fault_loop fl;
     uint64_t live = sim_alloc_live();
 
     (void)state;
-    for (uint64_t n = 1; n <= 2; n++) {
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, false);
-        assert_int_equal(kvm_routes_init(&r, NULL, 24, 64), -ENOMEM);
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        int rc = FAULT_LOOP_CALL(fl, kvm_routes_init(&r, NULL, 24, 64));
+
+        if (fl.faulted) {
+            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(sim_alloc_live(), live);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(fl.n, 3); /* two allocations */
+        kvm_routes_destroy(&r);
         assert_int_equal(sim_alloc_live(), live);
     }
     sim_fault_reset();
