@@ -5,7 +5,9 @@
  *
  *   ASSERT_LT/LE/GT/GE(a, b)  ordering assertions that print the
  *                             expression and both values on failure;
- *   test_variant(fmt, ...)    names the variant a parameterised test is
+ *   TEST_CASE_VARIANT         one cmocka case per variant, named
+ *                             "FUNC/VARIANT": every failure names it;
+ *   test_variant(fmt, ...)    names the variant a loop inside one case is
  *                             in; failures of the assertions above and of
  *                             the fault loop print it;
  *   reset_faults              setup/teardown: clear every fault setting;
@@ -61,6 +63,15 @@ void test_variant_clear(void);
 const char *test_variant_name(void);
 /* Print the variant line of a failure message, when a variant is set. */
 void test_print_variant(void);
+
+/* One cmocka case per variant of a parameterised test: named "FUNC/VARIANT"
+ * (VARIANT a string literal), which is what cmocka prints when any of its
+ * assertions fails and what KVMSIM_TEST_FILTER matches; the test reads its
+ * variant from *state (ARG, a pointer). */
+#define TEST_CASE_VARIANT(func, variant, arg)                              \
+    { #func "/" variant, func, NULL, NULL, (void *)(arg) }
+#define TEST_CASE_VARIANT_SETUP_TEARDOWN(func, variant, arg, setup, down)  \
+    { #func "/" variant, func, setup, down, (void *)(arg) }
 
 /* ---- ordering assertions ---------------------------------------------- */
 

@@ -5,9 +5,10 @@
  * per attempt in the single pass and every call from n on in the
  * persistent one.
  *
- * `test_lib fail` instead runs cases that must fail, one per assertion and
- * one fault loop that never runs clean; tests/lib_selftest.sh checks that
- * each fails with the expression, both values and the variant printed.
+ * `test_lib fail` instead runs cases that must fail, one per assertion, one
+ * fault loop that never runs clean and one parameterised case;
+ * tests/lib_selftest.sh checks that each fails with the expression, both
+ * values and the variant printed.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -97,6 +98,13 @@ static void fault_loop_no_call_ends_each_pass_at_n_1(void **state)
     assert_int_equal(attempts, 2);
 }
 
+static const int variant_three = 3;
+
+static void test_case_variant_passes_its_argument(void **state)
+{
+    assert_int_equal(*(const int *)*state, 3);
+}
+
 /* ---- cases that must fail (`test_lib fail`) ------------------------------ */
 
 static void must_fail_assert_lt_int(void **state)
@@ -147,6 +155,13 @@ static void must_fail_fault_loop_never_clean(void **state)
     }
 }
 
+/* Any cmocka assertion in a parameterised case: the case name carries the
+ * variant. */
+static void must_fail_variant_case(void **state)
+{
+    assert_int_equal(*(const int *)*state, 4);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +173,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(
             fault_loop_no_call_ends_each_pass_at_n_1, reset_faults,
             reset_faults),
+        TEST_CASE_VARIANT(test_case_variant_passes_its_argument, "three",
+                          &variant_three),
     };
     const struct CMUnitTest must_fail[] = {
         cmocka_unit_test(must_fail_assert_lt_int),
@@ -166,6 +183,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(must_fail_assert_gt_names_variant),
         cmocka_unit_test_setup_teardown(must_fail_fault_loop_never_clean,
                                         reset_faults, reset_faults),
+        TEST_CASE_VARIANT(must_fail_variant_case, "three", &variant_three),
     };
 
     if (argc > 1 && strcmp(argv[1], "fail") == 0) {

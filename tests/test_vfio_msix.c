@@ -191,65 +191,59 @@ static void vfio_msix_enable_batched_commits_once(void **state)
 
 static void vfio_msix_enable_no_vector_in_use_enables_host_msix(void **state)
 {
-    (void)state;
-    for (int b = 0; b < 2; b++) {
-        struct rig r;
+    enum vfio_irq_batching b = *(const enum vfio_irq_batching *)*state;
+    struct rig r;
 
-        rig_open(&r, (enum vfio_irq_batching)b, NV, 0, 0);
-        for (unsigned j = 0; j < NV; j++) {
-            msix_set_masked(&r.dev.msix, j, true);
-        }
-        assert_int_equal(vfio_msix_enable(&r.dev), 0);
-        /* The host sees MSI-X enabled with one vector, no KVM route. */
-        assert_int_equal(sim_vfio_enabled(r.vdev, PLAT_VFIO_IRQ_MSIX), 1);
-        assert_int_equal(sim_kvm_nirqfds(r.kvm), 0);
-        assert_int_equal(kvm_routes_allocated(&r.routes), 0);
-        rig_close(&r);
+    rig_open(&r, b, NV, 0, 0);
+    for (unsigned j = 0; j < NV; j++) {
+        msix_set_masked(&r.dev.msix, j, true);
     }
+    assert_int_equal(vfio_msix_enable(&r.dev), 0);
+    /* The host sees MSI-X enabled with one vector, no KVM route. */
+    assert_int_equal(sim_vfio_enabled(r.vdev, PLAT_VFIO_IRQ_MSIX), 1);
+    assert_int_equal(sim_kvm_nirqfds(r.kvm), 0);
+    assert_int_equal(kvm_routes_allocated(&r.routes), 0);
+    rig_close(&r);
 }
 
 static void vfio_msix_unmask_after_enable_sets_up_that_vector(void **state)
 {
-    (void)state;
-    for (int b = 0; b < 2; b++) {
-        struct rig r;
-        uint64_t commits;
+    enum vfio_irq_batching b = *(const enum vfio_irq_batching *)*state;
+    struct rig r;
+    uint64_t commits;
 
-        rig_open(&r, (enum vfio_irq_batching)b, NV, 0, 0);
-        msix_set_masked(&r.dev.msix, 5, true);
-        assert_int_equal(vfio_msix_enable(&r.dev), 0);
-        commits = sim_kvm_commits(r.kvm);
-        assert_int_equal(sim_kvm_nirqfds(r.kvm), NV - 1);
-        vfio_msix_mask(&r.dev, 5, false);
-        /* add, commit, connect: for that vector alone */
-        assert_int_equal(sim_kvm_commits(r.kvm), commits + 1);
-        assert_int_equal(sim_kvm_nirqfds(r.kvm), NV);
-        assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 5, addr_of(5),
-                              data_of(5)), 1);
-        rig_close(&r);
-    }
+    rig_open(&r, b, NV, 0, 0);
+    msix_set_masked(&r.dev.msix, 5, true);
+    assert_int_equal(vfio_msix_enable(&r.dev), 0);
+    commits = sim_kvm_commits(r.kvm);
+    assert_int_equal(sim_kvm_nirqfds(r.kvm), NV - 1);
+    vfio_msix_mask(&r.dev, 5, false);
+    /* add, commit, connect: for that vector alone */
+    assert_int_equal(sim_kvm_commits(r.kvm), commits + 1);
+    assert_int_equal(sim_kvm_nirqfds(r.kvm), NV);
+    assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 5, addr_of(5),
+                          data_of(5)), 1);
+    rig_close(&r);
 }
 
 static void vfio_msix_masked_vector_pends_then_delivers_once(void **state)
 {
-    (void)state;
-    for (int b = 0; b < 2; b++) {
-        struct rig r;
-        uint64_t before;
+    enum vfio_irq_batching b = *(const enum vfio_irq_batching *)*state;
+    struct rig r;
+    uint64_t before;
 
-        rig_open(&r, (enum vfio_irq_batching)b, NV, 0, 0);
-        assert_int_equal(vfio_msix_enable(&r.dev), 0);
-        vfio_msix_mask(&r.dev, 3, true);
-        before = sim_kvm_delivered(r.kvm, addr_of(3), data_of(3));
-        assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
-                              data_of(3)), 0);
-        assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
-                              data_of(3)), 0);
-        vfio_msix_mask(&r.dev, 3, false);
-        assert_int_equal(sim_kvm_delivered(r.kvm, addr_of(3), data_of(3)) -
-                             before, 1);
-        rig_close(&r);
-    }
+    rig_open(&r, b, NV, 0, 0);
+    assert_int_equal(vfio_msix_enable(&r.dev), 0);
+    vfio_msix_mask(&r.dev, 3, true);
+    before = sim_kvm_delivered(r.kvm, addr_of(3), data_of(3));
+    assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
+                          data_of(3)), 0);
+    assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
+                          data_of(3)), 0);
+    vfio_msix_mask(&r.dev, 3, false);
+    assert_int_equal(sim_kvm_delivered(r.kvm, addr_of(3), data_of(3)) -
+                         before, 1);
+    rig_close(&r);
 }
 
 /* A pending bit is delivered once: the unmask that delivers it clears it,
@@ -897,6 +891,14 @@ static void cost_model_default_matches_refit_of_seed000(void **state)
     ASSERT_LT(theta[1], m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] + 1.0);
 }
 
+/* The two batchings as parameterised cases, "FUNC/per-vector" and
+ * "FUNC/batched". */
+static const enum vfio_irq_batching batching_per_vector = VFIO_IRQ_PER_VECTOR;
+static const enum vfio_irq_batching batching_batched = VFIO_IRQ_BATCHED;
+#define BATCHINGS(f)                                                       \
+    TEST_CASE_VARIANT(f, "per-vector", &batching_per_vector),              \
+    TEST_CASE_VARIANT(f, "batched", &batching_batched)
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -907,9 +909,9 @@ int main(void)
             kvm_routes_commit_failure_keeps_cache_dirty, reset_faults,
             reset_faults),
         cmocka_unit_test(vfio_msix_enable_batched_commits_once),
-        cmocka_unit_test(vfio_msix_enable_no_vector_in_use_enables_host_msix),
-        cmocka_unit_test(vfio_msix_unmask_after_enable_sets_up_that_vector),
-        cmocka_unit_test(vfio_msix_masked_vector_pends_then_delivers_once),
+        BATCHINGS(vfio_msix_enable_no_vector_in_use_enables_host_msix),
+        BATCHINGS(vfio_msix_unmask_after_enable_sets_up_that_vector),
+        BATCHINGS(vfio_msix_masked_vector_pends_then_delivers_once),
         cmocka_unit_test(msix_set_masked_second_unmask_delivers_nothing),
         cmocka_unit_test(vfio_msix_disable_leaves_no_kernel_route),
         cmocka_unit_test(
