@@ -1,8 +1,8 @@
 /*
  * tests/lib.c - the part of tests/lib.h every cmocka test links, the
  * tsan_*.c stress tests too: the variant description and the ordering
- * assertions' failure message.  The fault fixtures and the fault loop,
- * which need the simulator, are in tests/lib_fault.c.
+ * assertions' failure message.  The fault fixtures, the fault loop and
+ * the death tests, which need the simulator, are in tests/lib_sim.c.
  */
 #include "tests/lib.h"
 

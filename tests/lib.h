@@ -1,6 +1,6 @@
 /*
  * tests/lib.h - what the cmocka tests share (tests/lib.c and, for the
- * simulator's tests, tests/lib_fault.c: linked into every test_*.c; the
+ * simulator's tests, tests/lib_sim.c: linked into every test_*.c; the
  * tsan_*.c stress tests on the host backend link only tests/lib.c):
  *
  *   ASSERT_LT/LE/GT/GE(a, b)  ordering assertions that print the
@@ -11,6 +11,9 @@
  *                             in; failures of the assertions above and of
  *                             the fault loop print it;
  *   reset_faults              setup/teardown: clear every fault setting;
+ *   EXPECT_PANIC(stmt, want)  death test: stmt must panic the simulator
+ *                             (sim_set_panic_hook) with a message holding
+ *                             want;
  *   FAULT_LOOP(fl, site)      the nth-call fault loop (SQLite's): fail call
  *                             n of a site for n = 1, 2, ... until the
  *                             operation runs without reaching call n, once
@@ -142,6 +145,36 @@ void test_fail_cmp(const char *macro, const char *a, const char *op,
 
 /* cmocka setup/teardown: sim_fault_reset(). */
 int reset_faults(void **state);
+
+/* ---- death tests (tests that use them include sim/sim.h) --------------- */
+
+extern jmp_buf test_panic_jump;
+extern char test_panic_msg[512];
+/* The panic hook: keeps the message, jumps back to EXPECT_PANIC. */
+void test_panic_hook(const char *msg);
+void test_fail_no_panic(const char *stmt, const char *want,
+                        const char *file, int line);
+void test_check_panic_msg(const char *stmt, const char *want,
+                          const char *file, int line);
+
+/* Run stmt with the simulator's panic hook jumping back here instead of
+ * aborting; fail unless it panicked with a message containing want (both
+ * printed).  The message stays in test_panic_msg.  Locals that stmt
+ * changes and the test reads afterwards must be volatile. */
+#define EXPECT_PANIC(stmt, want)                                           \
+    do {                                                                   \
+        test_panic_msg[0] = '\0';                                          \
+        sim_set_panic_hook(test_panic_hook);                               \
+        if (setjmp(test_panic_jump) == 0) {                                \
+            stmt;                                                          \
+            sim_set_panic_hook(NULL);                                      \
+            test_fail_no_panic(#stmt, (want), __FILE__, __LINE__);         \
+        }                                                                  \
+        sim_set_panic_hook(NULL);                                          \
+        test_check_panic_msg(#stmt, (want), __FILE__, __LINE__);           \
+    } while (0)
+
+/* ---- the fault loop ---------------------------------------------------- */
 
 #define FAULT_LOOP_MAX_N 1000
 

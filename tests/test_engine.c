@@ -784,21 +784,11 @@ static void sim_destroy_after_step_limit_in_grace_period_wait(void **state)
 }
 
 /* Death tests: the panic hook jumps back instead of letting abort() run. */
-static jmp_buf panic_jump;
-static char panic_msg[256];
-
-static void panic_to_test(const char *msg)
-{
-    snprintf(panic_msg, sizeof(panic_msg), "%s", msg);
-    longjmp(panic_jump, 1);
-}
-
 static void plat_eventfd_destroy_with_daemon_waiter_after_ok_panics(
     void **state)
 {
     struct world w;
     struct sim_thread *d;
-    volatile bool panicked = false;
 
     (void)state;
     world_open(&w, 1, SIM_STRATEGY_TIME, 2);
@@ -808,17 +798,8 @@ static void plat_eventfd_destroy_with_daemon_waiter_after_ok_panics(
     sim_spawn(w.sim, "worker", 1, spend_100, (void *)3);
     assert_int_equal(sim_run(w.sim), SIM_OK);
     assert_int_equal(sim_frozen_threads(w.sim), 0);
-    panic_msg[0] = 0;
-    sim_set_panic_hook(panic_to_test);
-    if (setjmp(panic_jump) == 0) {
-        plat_eventfd_destroy(&efd);
-    } else {
-        panicked = true;
-    }
-    sim_set_panic_hook(NULL);
-    assert_true(panicked);
-    assert_non_null(strstr(panic_msg, "eventfd 'daemon's' destroyed with "
-                                      "waiters"));
+    EXPECT_PANIC(plat_eventfd_destroy(&efd),
+                 "eventfd 'daemon's' destroyed with waiters");
     world_close(&w);
 }
 
@@ -833,7 +814,6 @@ static void plat_lock_destroy_held_by_daemon_after_ok_panics(void **state)
 {
     struct world w;
     struct sim_thread *d;
-    volatile bool panicked = false;
 
     (void)state;
     world_open(&w, 1, SIM_STRATEGY_TIME, 2);
@@ -843,17 +823,8 @@ static void plat_lock_destroy_held_by_daemon_after_ok_panics(void **state)
     sim_thread_set_daemon(d, true);
     sim_spawn(w.sim, "worker", 1, spend_100, (void *)3);
     assert_int_equal(sim_run(w.sim), SIM_OK);
-    panic_msg[0] = 0;
-    sim_set_panic_hook(panic_to_test);
-    if (setjmp(panic_jump) == 0) {
-        plat_lock_destroy(&frozen_lock);
-    } else {
-        panicked = true;
-    }
-    sim_set_panic_hook(NULL);
-    assert_true(panicked);
-    assert_non_null(strstr(panic_msg, "lock 'daemon's lock' destroyed while "
-                                      "held or awaited"));
+    EXPECT_PANIC(plat_lock_destroy(&frozen_lock),
+                 "lock 'daemon's lock' destroyed while held or awaited");
     world_close(&w);
 }
 

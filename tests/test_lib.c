@@ -6,7 +6,8 @@
  * persistent one.
  *
  * `test_lib fail` instead runs cases that must fail, one per assertion, one
- * fault loop that never runs clean and one parameterised case;
+ * fault loop that never runs clean, one parameterised case and two death
+ * tests (no panic; another message);
  * tests/lib_selftest.sh checks that each fails with the expression, both
  * values and the variant printed.
  */
@@ -16,6 +17,7 @@
 
 #include "core/platform.h"
 #include "sim/fault.h"
+#include "sim/sim.h"
 #include "tests/lib.h"
 
 static void assert_lt_le_gt_ge_true_comparisons_pass(void **state)
@@ -98,6 +100,16 @@ static void fault_loop_no_call_ends_each_pass_at_n_1(void **state)
     assert_int_equal(attempts, 2);
 }
 
+static void expect_panic_unlock_outside_run_panics(void **state)
+{
+    struct plat_lock l;
+
+    (void)state;
+    plat_lock_init(&l, PLAT_LOCK_MUTEX, "unheld");
+    EXPECT_PANIC(plat_unlock(&l), "unlocks lock 'unheld' held by 'nobody'");
+    plat_lock_destroy(&l);
+}
+
 static const int variant_three = 3;
 
 static void test_case_variant_passes_its_argument(void **state)
@@ -155,6 +167,24 @@ static void must_fail_fault_loop_never_clean(void **state)
     }
 }
 
+static void must_fail_expect_panic_returns(void **state)
+{
+    struct plat_lock l;
+
+    (void)state;
+    plat_lock_init(&l, PLAT_LOCK_MUTEX, "fine");
+    EXPECT_PANIC(plat_lock_destroy(&l), "destroyed");
+}
+
+static void must_fail_expect_panic_other_message(void **state)
+{
+    struct plat_lock l;
+
+    (void)state;
+    plat_lock_init(&l, PLAT_LOCK_MUTEX, "unheld");
+    EXPECT_PANIC(plat_unlock(&l), "a message it does not print");
+}
+
 /* Any cmocka assertion in a parameterised case: the case name carries the
  * variant. */
 static void must_fail_variant_case(void **state)
@@ -175,6 +205,7 @@ int main(int argc, char **argv)
             reset_faults),
         TEST_CASE_VARIANT(test_case_variant_passes_its_argument, "three",
                           &variant_three),
+        cmocka_unit_test(expect_panic_unlock_outside_run_panics),
     };
     const struct CMUnitTest must_fail[] = {
         cmocka_unit_test(must_fail_assert_lt_int),
@@ -184,6 +215,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(must_fail_fault_loop_never_clean,
                                         reset_faults, reset_faults),
         TEST_CASE_VARIANT(must_fail_variant_case, "three", &variant_three),
+        cmocka_unit_test(must_fail_expect_panic_returns),
+        cmocka_unit_test(must_fail_expect_panic_other_message),
     };
 
     if (argc > 1 && strcmp(argv[1], "fail") == 0) {

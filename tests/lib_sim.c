@@ -1,12 +1,46 @@
 /*
- * tests/lib_fault.c - the fault fixtures and the nth-call fault loop of
- * tests/lib.h, on the simulator's fault injection (sim/fault.h).
+ * tests/lib_sim.c - the parts of tests/lib.h that need the simulator: the
+ * fault fixtures and the nth-call fault loop (sim/fault.h), and the death
+ * tests' panic hook (sim/sim.h).
  */
 #include "tests/lib.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "sim/fault.h"
+#include "sim/sim.h"
+
+jmp_buf test_panic_jump;
+char test_panic_msg[512];
+
+void test_panic_hook(const char *msg)
+{
+    snprintf(test_panic_msg, sizeof(test_panic_msg), "%s", msg);
+    longjmp(test_panic_jump, 1);
+}
+
+void test_fail_no_panic(const char *stmt, const char *want,
+                        const char *file, int line)
+{
+    print_error("%s:%d: EXPECT_PANIC(%s): returned, want a panic with "
+                "\"%s\"\n", file, line, stmt, want);
+    test_print_variant();
+    _fail(file, line);
+}
+
+void test_check_panic_msg(const char *stmt, const char *want,
+                          const char *file, int line)
+{
+    if (strstr(test_panic_msg, want)) {
+        return;
+    }
+    print_error("%s:%d: EXPECT_PANIC(%s): panic message\n    \"%s\"\n"
+                "does not contain\n    \"%s\"\n", file, line, stmt,
+                test_panic_msg, want);
+    test_print_variant();
+    _fail(file, line);
+}
 
 int reset_faults(void **state)
 {
