@@ -11,6 +11,7 @@
  *                             in; failures of the assertions above and of
  *                             the fault loop print it;
  *   reset_faults              setup/teardown: clear every fault setting;
+ *   test_alloc_live_is(n)     teardown leak check, printing both counts;
  *   EXPECT_PANIC(stmt, want)  death test: stmt must panic the simulator
  *                             (sim_set_panic_hook) with a message holding
  *                             want;
@@ -145,6 +146,9 @@ void test_fail_cmp(const char *macro, const char *a, const char *op,
 
 /* cmocka setup/teardown: sim_fault_reset(). */
 int reset_faults(void **state);
+/* For a teardown: 0 when sim_alloc_live() is back at `before`, else -1
+ * with both counts printed (cmocka fails the test). */
+int test_alloc_live_is(uint64_t before);
 
 /* ---- death tests (tests that use them include sim/sim.h) --------------- */
 

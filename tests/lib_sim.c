@@ -49,6 +49,17 @@ int reset_faults(void **state)
     return 0;
 }
 
+int test_alloc_live_is(uint64_t before)
+{
+    if (sim_alloc_live() != before) {
+        print_error("leak: %" PRIu64 " allocations live, %" PRIu64
+                    " before\n", sim_alloc_live(), before);
+        test_print_variant();
+        return -1;
+    }
+    return 0;
+}
+
 void fault_loop_begin(struct fault_loop *fl, enum plat_fault_site site,
                       const char *file, int line)
 {

@@ -50,12 +50,7 @@ static int fx_teardown(void **state)
     coalesced_mmio_fini(&fx.cm);
     iobus_set_destroy(&fx.set);
     sim_fault_reset();
-    if (sim_alloc_live() != fx.live) {
-        fprintf(stderr, "leak: %" PRIu64 " allocations live, %" PRIu64
-                " before\n", sim_alloc_live(), fx.live);
-        return -1;
-    }
-    return 0;
+    return test_alloc_live_is(fx.live);
 }
 
 static struct coalesced_mmio_zone zone(uint64_t addr, uint32_t size,

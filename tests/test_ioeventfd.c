@@ -58,12 +58,7 @@ static int fx_teardown(void **state)
     plat_eventfd_destroy(&fx.efd[1]);
     sim_fault_reset();
     /* Every test ends with nothing leaked. */
-    if (sim_alloc_live() != fx.live) {
-        fprintf(stderr, "leak: %" PRIu64 " allocations live, %" PRIu64
-                " before\n", sim_alloc_live(), fx.live);
-        return -1;
-    }
-    return 0;
+    return test_alloc_live_is(fx.live);
 }
 
 static struct ioeventfd_args args(uint64_t addr, uint32_t len,
