@@ -93,11 +93,11 @@ echo "== plain Release builds, as packagers configure, with -Werror =="
 # No preset: the flags a distribution's build uses, with gcc and clang;
 # -DKVMSIM_WERROR=ON so that a new warning fails CI, not the packager.
 for cc in gcc clang; do
+    log=build/plain-$cc.log
     if ! { cmake -S . -B "build/plain-$cc" -G Ninja -DCMAKE_C_COMPILER=$cc \
                -DCMAKE_BUILD_TYPE=Release -DKVMSIM_WERROR=ON >/dev/null &&
-           cmake --build "build/plain-$cc" -j "$jobs" >"build/plain-$cc.log" 2>&1
-         }; then
-        grep -E 'error|warning' "build/plain-$cc.log" | head -n 20
+           cmake --build "build/plain-$cc" -j "$jobs" >"$log" 2>&1; }; then
+        grep -E 'error|warning' "$log" | head -n 20
         echo "FAIL: plain Release build with $cc"
         status=1
     fi
