@@ -3,8 +3,11 @@
 # tests in the default, asan and tsan builds, the ThreadSanitizer stress
 # tests, a bounded run of every fuzzer and the OSS-Fuzz build.sh check
 # (fuzz preset), the coverage gate (coverage preset), the mutation suite
-# and the ThreadSanitizer mutants, and a cross-build check that one seed
-# gives one trace hash in every build.  Exits non-zero on any failure.
+# and the ThreadSanitizer mutants, a cross-build check that one seed gives
+# one trace hash in every build, and plain Release builds (no preset) with
+# gcc and clang.  The presets turn -Werror on (KVMSIM_WERROR, off in a
+# plain build); so does this script for the plain builds.  Exits non-zero
+# on any failure.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh
@@ -84,6 +87,20 @@ for b in default asan tsan; do
         status=1
     fi
     h=$hb
+done
+
+echo "== plain Release builds, as packagers configure, with -Werror =="
+# No preset: the flags a distribution's build uses, with gcc and clang;
+# -DKVMSIM_WERROR=ON so that a new warning fails CI, not the packager.
+for cc in gcc clang; do
+    log=build/plain-$cc.log
+    if ! { cmake -S . -B "build/plain-$cc" -G Ninja -DCMAKE_C_COMPILER=$cc \
+               -DCMAKE_BUILD_TYPE=Release -DKVMSIM_WERROR=ON >/dev/null &&
+           cmake --build "build/plain-$cc" -j "$jobs" >"$log" 2>&1; }; then
+        grep -E 'error|warning' "$log" | head -n 20
+        echo "FAIL: plain Release build with $cc"
+        status=1
+    fi
 done
 
 if [ $status -eq 0 ]; then

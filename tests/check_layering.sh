@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/check_layering.sh - fail when core/ includes anything outside core/
-# and the C library, or sim/ or model/ reads the wall clock or unseeded
+# and the C library, or core/ or sim/ reads the wall clock or unseeded
 # randomness, or the tool and the mechanisms reach into each other.
 # Usage: check_layering.sh SRCDIR
 src=${1:-.}
@@ -10,7 +10,7 @@ if grep -nE '#include[[:space:]]*"(sim|model|host|scenarios)/' "$src"/core/*.[ch
     bad=1
 fi
 if grep -nE '\b(time|gettimeofday|clock_gettime|rand|random|srand|getpid)[[:space:]]*\(' \
-        "$src"/core/*.[ch] "$src"/sim/*.[ch] 2>/dev/null | grep -v '^\s*/\?\*'; then
+        "$src"/core/*.[ch] "$src"/sim/*.[ch]; then
     echo "core/ and sim/ must not read the wall clock or unseeded randomness" >&2
     bad=1
 fi

@@ -22,6 +22,7 @@
 
 #include "core/fault.h"
 #include "scenarios/tool/config.h"
+#include "tests/lib.h"
 
 static const char *const test_modes[] = { "batch", "single", NULL };
 
@@ -100,7 +101,7 @@ static void dumped_value(const struct cfg *c, const char *section,
         if (strncmp(line, prefix, strlen(prefix)) == 0) {
             size_t vlen = n - strlen(prefix);
 
-            assert_true(vlen < len);
+            ASSERT_LT(vlen, len);
             memcpy(buf, line + strlen(prefix), vlen);
             buf[vlen] = '\0';
             found = true;
@@ -616,7 +617,7 @@ static char *temp_file(const char *data, size_t len)
     snprintf(path, 4096, "%s/kvmsim_test_config_XXXXXX",
              dir && *dir ? dir : "/tmp");
     fd = mkstemp(path);
-    assert_true(fd >= 0);
+    ASSERT_GE(fd, 0);
     assert_int_equal(write(fd, data, len), (ssize_t)len);
     assert_int_equal(close(fd), 0);
     return path;

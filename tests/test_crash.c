@@ -20,6 +20,7 @@
 #include "core/platform.h"
 #include "scenarios/tool/crash.h"
 #include "scenarios/tool/runner.h"
+#include "tests/lib.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -52,7 +53,7 @@ static void run_child(void (*fn)(void), struct child *c)
     fflush(stdout);
     fflush(stderr);
     pid = fork();
-    assert_true(pid >= 0);
+    ASSERT_GE(pid, 0);
     if (pid == 0) {
         FILE *f;
 

@@ -38,6 +38,7 @@
 #include "scenarios/switchover/switchover_world.h"
 #include "scenarios/tool/config.h"
 #include "scenarios/tool/scenario.h"
+#include "tests/lib.h"
 
 /* ---- the recorder ------------------------------------------------------- */
 
@@ -94,7 +95,7 @@ static void expect_table_reached(const struct dom_field *f)
 {
     unsigned n = dom_table_size(f);
 
-    assert_true(n <= DOM_SEL_RAW);
+    ASSERT_LE(n, DOM_SEL_RAW);
     for (unsigned j = 0; j < n; j++) {
         uint64_t v = dom_table_value(f, j);
 
@@ -564,7 +565,8 @@ static void sw_fuzz_set_state_arg_reaches_every_index_and_state(void **state)
         unsigned dev, st;
 
         sw_fuzz_set_state_arg((uint8_t)a, &dev, &st);
-        assert_true(dev < 16 && st < 16);
+        ASSERT_LT(dev, 16);
+        ASSERT_LT(st, 16);
         seen[dev][st] = true;
     }
     for (unsigned dev = 0; dev < 16; dev++) {
@@ -574,7 +576,7 @@ static void sw_fuzz_set_state_arg_reaches_every_index_and_state(void **state)
             }
         }
     }
-    assert_true(VFIO_MIG_NSTATES + 1 <= 16);
+    ASSERT_LE(VFIO_MIG_NSTATES + 1, 16);
 }
 
 static void check_key_value(const struct scn_driver *drv,
@@ -718,7 +720,7 @@ static void cfg_keys_every_boundary_loads_as_its_range_says(void **state)
                          &checked);
     }
     print_message("%u key values loaded\n", checked);
-    assert_true(checked > 100);
+    ASSERT_GT(checked, 100);
     free(dict);
 }
 

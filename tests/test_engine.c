@@ -21,6 +21,7 @@
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 /* ---- fixtures ---- */
 
@@ -49,13 +50,6 @@ static void world_close(struct world *w)
 {
     sim_destroy(w->sim);
     sim_tape_destroy(w->tape);
-}
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
 }
 
 /* ---- time ordering ---- */
@@ -92,7 +86,7 @@ static void sim_run_time_strategy_runs_events_in_time_order(void **state)
     assert_int_equal(sim_run(w.sim), SIM_OK);
     assert_int_equal(tlog.n, 60);
     for (unsigned i = 1; i < tlog.n; i++) {
-        assert_true(tlog.t[i - 1] <= tlog.t[i]);
+        ASSERT_LE(tlog.t[i - 1], tlog.t[i]);
     }
     assert_int_equal(sim_now_ns(w.sim), 20 * 29);
     world_close(&w);
@@ -146,8 +140,8 @@ static void plat_lock_contention_shows_as_virtual_time(void **state)
     first = end_time[0] < end_time[1] ? end_time[0] : end_time[1];
     second = end_time[0] < end_time[1] ? end_time[1] : end_time[0];
     /* The loser waits for the whole critical section of the winner. */
-    assert_true(first >= 1000);
-    assert_true(second >= first + 1000);
+    ASSERT_GE(first, 1000);
+    ASSERT_GE(second, first + 1000);
     plat_lock_destroy(&test_lock);
     world_close(&w);
 }
@@ -224,9 +218,9 @@ static void sim_trace_hash_different_seeds_explore_schedules(void **state)
     }
     /* Different seeds give different schedules, with different outcomes:
      * lost updates, and more than one final count. */
-    assert_true(distinct >= 16);
+    ASSERT_GE(distinct, 16);
     assert_true(lost);
-    assert_true(__builtin_popcountll(finals_seen) >= 2);
+    ASSERT_GE(__builtin_popcountll(finals_seen), 2);
 }
 
 /* ---- PCT finds a depth-2 ordering bug ---- */
@@ -277,7 +271,7 @@ static void sim_pct_depth2_finds_window_bug_within_100_runs(void **state)
         }
     }
     print_message("PCT(d=2) found the window bug at run %d\n", found_at);
-    assert_true(found_at > 0);
+    ASSERT_GT(found_at, 0);
 }
 
 /* ---- deadlock and livelock ---- */
@@ -349,7 +343,7 @@ static void sim_run_spin_forever_hits_step_limit(void **state)
     s = sim_create(&o, tape);
     sim_spawn(s, "spinner", 0, spinner, NULL);
     assert_int_equal(sim_run(s), SIM_STEP_LIMIT);
-    assert_true(sim_steps(s) >= 5000);
+    ASSERT_GE(sim_steps(s), 5000);
     f = open_memstream(&buf, &len);
     sim_report(s, f);
     fclose(f);
@@ -432,25 +426,25 @@ static void free_list(struct node *h)
 static void plat_alloc_nth_call_loop_fails_each_call_then_succeeds(
     void **state)
 {
-    for (int persist = 0; persist <= 1; persist++) {
-        uint64_t n;
-        struct node *list = NULL;
-        uint64_t live = sim_alloc_live();
+    struct fault_loop fl;
+    uint64_t live = sim_alloc_live();
 
-        for (n = 1;; n++) {
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            if (build_list(5, &list) == 0) {
-                break;
-            }
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        struct node *list = NULL;
+
+        if (FAULT_LOOP_CALL(fl, build_list(5, &list)) != 0) {
             /* Every failure leaves nothing allocated. */
+            assert_true(fl.faulted);
             assert_int_equal(sim_alloc_live(), live);
+            continue;
         }
         /* Calls 1..5 each failed once; the sixth attempt went through. */
-        assert_int_equal(n, 6);
+        assert_false(fl.faulted);
+        assert_int_equal(fl.n, 6);
         free_list(list);
         assert_int_equal(sim_alloc_live(), live);
-        sim_fault_reset();
     }
+    sim_fault_reset();
     (void)state;
 }
 
@@ -505,7 +499,7 @@ static void plat_thread_create_fault_is_eagain_and_fn_not_called(
     assert_int_equal(create_rc, 0);
     assert_true(child_ran);
     /* Joining waits for the child's work. */
-    assert_true(joined_at >= 500);
+    ASSERT_GE(joined_at, 500);
     world_close(&w);
 }
 
@@ -537,7 +531,7 @@ static void plat_rcu_synchronize_waits_for_reader_in_flight(void **state)
     sim_spawn(w.sim, "reader", 0, reader, NULL);
     sim_spawn(w.sim, "updater", 1, updater, NULL);
     assert_int_equal(sim_run(w.sim), SIM_OK);
-    assert_true(sync_done_ns >= reader_left_ns);
+    ASSERT_GE(sync_done_ns, reader_left_ns);
     world_close(&w);
 }
 
@@ -571,7 +565,7 @@ static void plat_eventfd_wait_sleeps_until_signal(void **state)
     sim_spawn(w.sim, "waiter", 0, efd_waiter, NULL);
     sim_spawn(w.sim, "signaller", 1, efd_signaller, NULL);
     assert_int_equal(sim_run(w.sim), SIM_OK);
-    assert_true(woke_at >= 3000);
+    ASSERT_GE(woke_at, 3000);
     assert_true(first_clear);
     assert_false(second_clear);
     plat_eventfd_destroy(&efd);
@@ -790,21 +784,11 @@ static void sim_destroy_after_step_limit_in_grace_period_wait(void **state)
 }
 
 /* Death tests: the panic hook jumps back instead of letting abort() run. */
-static jmp_buf panic_jump;
-static char panic_msg[256];
-
-static void panic_to_test(const char *msg)
-{
-    snprintf(panic_msg, sizeof(panic_msg), "%s", msg);
-    longjmp(panic_jump, 1);
-}
-
 static void plat_eventfd_destroy_with_daemon_waiter_after_ok_panics(
     void **state)
 {
     struct world w;
     struct sim_thread *d;
-    volatile bool panicked = false;
 
     (void)state;
     world_open(&w, 1, SIM_STRATEGY_TIME, 2);
@@ -814,17 +798,8 @@ static void plat_eventfd_destroy_with_daemon_waiter_after_ok_panics(
     sim_spawn(w.sim, "worker", 1, spend_100, (void *)3);
     assert_int_equal(sim_run(w.sim), SIM_OK);
     assert_int_equal(sim_frozen_threads(w.sim), 0);
-    panic_msg[0] = 0;
-    sim_set_panic_hook(panic_to_test);
-    if (setjmp(panic_jump) == 0) {
-        plat_eventfd_destroy(&efd);
-    } else {
-        panicked = true;
-    }
-    sim_set_panic_hook(NULL);
-    assert_true(panicked);
-    assert_non_null(strstr(panic_msg, "eventfd 'daemon's' destroyed with "
-                                      "waiters"));
+    EXPECT_PANIC(plat_eventfd_destroy(&efd),
+                 "eventfd 'daemon's' destroyed with waiters");
     world_close(&w);
 }
 
@@ -839,7 +814,6 @@ static void plat_lock_destroy_held_by_daemon_after_ok_panics(void **state)
 {
     struct world w;
     struct sim_thread *d;
-    volatile bool panicked = false;
 
     (void)state;
     world_open(&w, 1, SIM_STRATEGY_TIME, 2);
@@ -849,17 +823,8 @@ static void plat_lock_destroy_held_by_daemon_after_ok_panics(void **state)
     sim_thread_set_daemon(d, true);
     sim_spawn(w.sim, "worker", 1, spend_100, (void *)3);
     assert_int_equal(sim_run(w.sim), SIM_OK);
-    panic_msg[0] = 0;
-    sim_set_panic_hook(panic_to_test);
-    if (setjmp(panic_jump) == 0) {
-        plat_lock_destroy(&frozen_lock);
-    } else {
-        panicked = true;
-    }
-    sim_set_panic_hook(NULL);
-    assert_true(panicked);
-    assert_non_null(strstr(panic_msg, "lock 'daemon's lock' destroyed while "
-                                      "held or awaited"));
+    EXPECT_PANIC(plat_lock_destroy(&frozen_lock),
+                 "lock 'daemon's lock' destroyed while held or awaited");
     world_close(&w);
 }
 

@@ -38,10 +38,12 @@
 #include "model/cost.h"
 #include "model/iobus/iobus_diff.h"
 #include "model/iobus/iobus_oracle.h"
+#include "scenarios/tool/refit.h"
 #include "scenarios/tool/runner.h"
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 /* ---- a test device ------------------------------------------------------ */
 
@@ -127,13 +129,6 @@ static void tdev_init(struct tdev *t, uint64_t tag,
     iobus_dev_init(&t->dev, &tdev_ops, tag, flags);
     t->policy = policy;
     t->magic = TDEV_MAGIC;
-}
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
 }
 
 static const enum iobus_lookup all_lookups[IOBUS_LOOKUP_NR] = {
@@ -593,7 +588,7 @@ static void iobus_teardown_destroys_every_device_exactly_once(void **state)
                                             &d[i].dev), 0);
         }
     }
-    assert_true(sim_alloc_live() > live);
+    ASSERT_GT(sim_alloc_live(), live);
     iobus_set_destroy(&set);
     assert_int_equal(log.n, 40);
     for (unsigned i = 0; i < 40; i++) {
@@ -611,48 +606,49 @@ static void iobus_teardown_destroys_every_device_exactly_once(void **state)
 static void iobus_register_nth_alloc_fault_loop_leaves_bus_intact(
     void **state)
 {
+    struct fault_loop fl;
+    struct iobus_set set = { 0 };
+    struct tdev d[3];
+    uint64_t live = 0;
+
     (void)state;
-    for (int persist = 0; persist <= 1; persist++) {
-        struct iobus_set set;
-        struct tdev d[3];
-        uint64_t live;
-        uint64_t n;
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        uint64_t v = fl.n;
+        int rc;
 
-        iobus_set_init(&set, IOBUS_LOOKUP_EYTZINGER);
-        for (unsigned i = 0; i < 3; i++) {
-            tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
-        }
-        assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x100, 4,
-                                        &d[0].dev), 0);
-        assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x200, 4,
-                                        &d[1].dev), 0);
-        live = sim_alloc_live();
-        for (n = 1;; n++) {
-            int rc;
-
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            rc = iobus_register(&set, IOBUS_MMIO, 0x180, 4, &d[2].dev);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            if (rc == 0) {
-                break;
+        if (fl.n == 1) {
+            /* Each pass starts from a bus holding two devices. */
+            iobus_set_init(&set, IOBUS_LOOKUP_EYTZINGER);
+            for (unsigned i = 0; i < 3; i++) {
+                tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
             }
+            assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x100, 4,
+                                            &d[0].dev), 0);
+            assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x200, 4,
+                                            &d[1].dev), 0);
+            live = sim_alloc_live();
+        }
+        rc = FAULT_LOOP_CALL(fl, iobus_register(&set, IOBUS_MMIO, 0x180, 4,
+                                                &d[2].dev));
+        if (fl.faulted) {
             assert_int_equal(rc, -ENOMEM);
             assert_int_equal(sim_alloc_live(), live);
             assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 2);
             assert_int_equal(d[2].dev.nr_ranges, 0);
-            assert_int_equal(iobus_write(&set, IOBUS_MMIO, 0x180, 4, &n,
+            assert_int_equal(iobus_write(&set, IOBUS_MMIO, 0x180, 4, &v,
                                          NULL), -EOPNOTSUPP);
-            assert_true(n < 100);
+            continue;
         }
-        assert_int_equal(n, 2); /* exactly one allocation per register */
+        assert_int_equal(rc, 0);
+        assert_int_equal(fl.n, 2); /* exactly one allocation per register */
         assert_int_equal(sim_alloc_live(), live);
         assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 3);
         iobus_set_destroy(&set);
         for (unsigned i = 0; i < 3; i++) {
             assert_int_equal(d[i].destroyed, 1);
         }
-        sim_fault_reset();
     }
+    sim_fault_reset();
 }
 
 /* Unregister under the fault loop.  A failure must follow the -ENOMEM
@@ -661,66 +657,65 @@ static void iobus_register_nth_alloc_fault_loop_leaves_bus_intact(
  * the caller, nothing leaked. */
 static void iobus_unregister_nth_alloc_fault_loop_empties_bus(void **state)
 {
+    struct fault_loop fl;
+
     (void)state;
-    for (int persist = 0; persist <= 1; persist++) {
-        for (uint64_t n = 1;; n++) {
-            struct tag_log log = { .n = 0 };
-            struct iobus_set set;
-            struct tdev d[4];
-            uint64_t base = sim_alloc_live();
-            uint64_t live;
-            int rc;
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        struct tag_log log = { .n = 0 };
+        struct iobus_set set;
+        struct tdev d[4];
+        uint64_t base = sim_alloc_live();
+        uint64_t live;
+        int rc;
 
-            iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
-            for (unsigned i = 0; i < 4; i++) {
-                tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
-                d[i].log = &log;
-                assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x10 * i, 4,
-                                                &d[i].dev), 0);
-            }
-            /* d[1] also lives on MMIO. */
-            assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x10, 4,
-                                            &d[1].dev), 0);
-            live = sim_alloc_live();
-
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            rc = iobus_unregister(&set, IOBUS_PIO, &d[0].dev);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            if (rc == 0) {
-                assert_int_equal(n, 2);
-                assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 3);
-                assert_int_equal(log.n, 0);
-                assert_int_equal(sim_alloc_live(), live);
-                iobus_set_destroy(&set);
-                assert_int_equal(sim_alloc_live(), base);
-                break;
-            }
-            assert_int_equal(rc, -ENOMEM);
-            assert_int_equal(n, 1);
-            assert_int_equal(set.bus_resets[IOBUS_PIO], 1);
-            assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 0);
-            assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 1);
-            /* Old PIO snapshot freed, the empty bus needs none. */
-            assert_int_equal(sim_alloc_live(), live - 1);
-            assert_int_equal(log.n, 2);
-            assert_int_equal(log.tag[0], 2);
-            assert_int_equal(log.tag[1], 3);
-            assert_int_equal(d[0].destroyed, 0);
-            assert_int_equal(d[1].destroyed, 0);
-            assert_int_equal(d[0].dev.nr_ranges, 0);
-            assert_int_equal(d[1].dev.nr_ranges, 1);
-            for (uint64_t a = 0; a < 0x40; a++) {
-                assert_int_equal(iobus_write(&set, IOBUS_PIO, a, 1, &a,
-                                             NULL), -EOPNOTSUPP);
-            }
-            iobus_set_destroy(&set);
-            assert_int_equal(d[1].destroyed, 1);
-            assert_int_equal(d[0].destroyed, 0);
-            assert_int_equal(sim_alloc_live(), base);
-            assert_true(n < 100);
+        iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+        for (unsigned i = 0; i < 4; i++) {
+            tdev_init(&d[i], i, IOBUS_ORACLE_ACCEPT, 0);
+            d[i].log = &log;
+            assert_int_equal(iobus_register(&set, IOBUS_PIO, 0x10 * i, 4,
+                                            &d[i].dev), 0);
         }
-        sim_fault_reset();
+        /* d[1] also lives on MMIO. */
+        assert_int_equal(iobus_register(&set, IOBUS_MMIO, 0x10, 4,
+                                        &d[1].dev), 0);
+        live = sim_alloc_live();
+
+        rc = FAULT_LOOP_CALL(fl, iobus_unregister(&set, IOBUS_PIO,
+                                                  &d[0].dev));
+        if (!fl.faulted) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(fl.n, 2);
+            assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 3);
+            assert_int_equal(log.n, 0);
+            assert_int_equal(sim_alloc_live(), live);
+            iobus_set_destroy(&set);
+            assert_int_equal(sim_alloc_live(), base);
+            continue;
+        }
+        assert_int_equal(rc, -ENOMEM);
+        assert_int_equal(fl.n, 1);
+        assert_int_equal(set.bus_resets[IOBUS_PIO], 1);
+        assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 0);
+        assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 1);
+        /* Old PIO snapshot freed, the empty bus needs none. */
+        assert_int_equal(sim_alloc_live(), live - 1);
+        assert_int_equal(log.n, 2);
+        assert_int_equal(log.tag[0], 2);
+        assert_int_equal(log.tag[1], 3);
+        assert_int_equal(d[0].destroyed, 0);
+        assert_int_equal(d[1].destroyed, 0);
+        assert_int_equal(d[0].dev.nr_ranges, 0);
+        assert_int_equal(d[1].dev.nr_ranges, 1);
+        for (uint64_t a = 0; a < 0x40; a++) {
+            assert_int_equal(iobus_write(&set, IOBUS_PIO, a, 1, &a,
+                                         NULL), -EOPNOTSUPP);
+        }
+        iobus_set_destroy(&set);
+        assert_int_equal(d[1].destroyed, 1);
+        assert_int_equal(d[0].destroyed, 0);
+        assert_int_equal(sim_alloc_live(), base);
     }
+    sim_fault_reset();
 }
 
 /* Removing a bus's only device needs no memory, so it cannot fail. */
@@ -797,34 +792,33 @@ static void iodev_fixed_populates_the_seed_ranges(void **state)
 
 static void iodev_fixed_register_all_nth_alloc_fault_loop(void **state)
 {
+    struct fault_loop fl;
+    struct iobus_set set = { 0 };
+    uint64_t live = sim_alloc_live();
+
     (void)state;
-    for (int persist = 0; persist <= 1; persist++) {
-        struct iobus_set set;
-        uint64_t live = sim_alloc_live();
-        uint64_t n;
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        int rc;
 
-        iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
-        for (n = 1;; n++) {
-            int rc;
-
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            rc = iodev_fixed_register_all(&set, 0, NULL);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            if (rc == 0) {
-                break;
-            }
+        if (fl.n == 1) {
+            iobus_set_init(&set, IOBUS_LOOKUP_BSEARCH);
+        }
+        rc = FAULT_LOOP_CALL(fl, iodev_fixed_register_all(&set, 0, NULL));
+        if (fl.faulted) {
             assert_int_equal(rc, -ENOMEM);
             assert_int_equal(sim_alloc_live(), live);
             assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 0);
             assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 0);
+            continue;
         }
+        assert_int_equal(rc, 0);
         /* Six devices, then one snapshot each for PIO and MMIO. */
-        assert_int_equal(n, IODEV_FIXED_NR + 3);
+        assert_int_equal(fl.n, IODEV_FIXED_NR + 3);
         assert_int_equal(iobus_nr_ranges(&set, IOBUS_PIO), 5);
         iobus_set_destroy(&set);
         assert_int_equal(sim_alloc_live(), live);
-        sim_fault_reset();
     }
+    sim_fault_reset();
 }
 
 /* ---- grace period ------------------------------------------------------- */
@@ -945,7 +939,7 @@ static void iobus_unregister_waits_for_reader_holding_device(void **state)
     /* New snapshot allocated, old one and the device not yet freed. */
     assert_int_equal(g->live_in_section, g->live_before + 1);
     assert_int_equal(g->unregister_rc, 0);
-    assert_true(g->writer_done > g->reader_left);
+    ASSERT_GT(g->writer_done, g->reader_left);
     /* Afterwards: old snapshot and the device are gone. */
     assert_int_equal(sim_alloc_live(), g->live_before - 1);
     iobus_set_destroy(&g->set);
@@ -995,8 +989,8 @@ static void iobus_grace_period_holds_under_explored_schedules(void **state)
         }
     }
     /* The exploration must include the interesting interleaving. */
-    assert_true(overlapped > 0);
-    assert_true(found > 0);
+    ASSERT_GT(overlapped, 0);
+    ASSERT_GT(found, 0);
     free(g);
 }
 
@@ -1105,7 +1099,7 @@ static void iobus_write_hit_filled_before_unregister_frees(void **state)
             iobus_set_destroy(&g->set);
         }
     }
-    assert_true(handled > 0);
+    ASSERT_GT(handled, 0);
     free(g);
 }
 
@@ -1224,12 +1218,12 @@ static void iobus_diff_random_programs_agree_every_variant(void **state)
                       st.nomem, st.destroyed);
         /* The stream must exercise what it claims to. */
         assert_int_equal(st.commands, p.commands);
-        assert_true(st.handled > ncmds / 20);
-        assert_true(st.signals > 0);
-        assert_true(st.appends > 0);
+        ASSERT_GT(st.handled, ncmds / 20);
+        ASSERT_GT(st.signals, 0);
+        ASSERT_GT(st.appends, 0);
         if (faults) {
-            assert_true(st.nomem > 0);
-            assert_true(st.destroyed > 0);
+            ASSERT_GT(st.nomem, 0);
+            ASSERT_GT(st.destroyed, 0);
         }
         assert_int_equal(sim_alloc_live(), live);
         free(p.buf);
@@ -1739,8 +1733,6 @@ static void plat_free_of_block_an_open_reader_loaded_is_reported(
 }
 
 /* ---- the cost model's fitted constant ----------------------------------- */
-
-int scn_iobus_fit(const struct scn_request *q, double *user_ns);
 
 static void cost_model_default_matches_refit_of_seed004(void **state)
 {

@@ -26,6 +26,7 @@
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 static struct {
     struct iobus_set set;
@@ -49,12 +50,7 @@ static int fx_teardown(void **state)
     coalesced_mmio_fini(&fx.cm);
     iobus_set_destroy(&fx.set);
     sim_fault_reset();
-    if (sim_alloc_live() != fx.live) {
-        fprintf(stderr, "leak: %" PRIu64 " allocations live, %" PRIu64
-                " before\n", sim_alloc_live(), fx.live);
-        return -1;
-    }
-    return 0;
+    return test_alloc_live_is(fx.live);
 }
 
 static struct coalesced_mmio_zone zone(uint64_t addr, uint32_t size,
@@ -76,7 +72,7 @@ static void coalesced_mmio_ring_has_170_slots_not_power_of_two(void **state)
 {
     (void)state;
     assert_int_equal(COALESCED_MMIO_MAX, 170);
-    assert_true(sizeof(struct coalesced_mmio_ring) <= COALESCED_MMIO_PAGE);
+    ASSERT_LE(sizeof(struct coalesced_mmio_ring), COALESCED_MMIO_PAGE);
     assert_int_not_equal(COALESCED_MMIO_MAX & (COALESCED_MMIO_MAX - 1), 0);
 }
 
@@ -281,28 +277,25 @@ static void coalesced_mmio_register_nth_alloc_fault_loop(void **state)
 {
     struct coalesced_mmio_zone a = zone(0x1000, 0x100, 0);
     struct coalesced_mmio_zone b = zone(0x2000, 0x100, 0);
+    struct fault_loop fl;
+    uint64_t live;
 
     (void)state;
     assert_int_equal(coalesced_mmio_register_zone(&fx.cm, &a), 0);
-    for (int persist = 0; persist <= 1; persist++) {
-        uint64_t live = sim_alloc_live();
-        uint64_t n;
+    live = sim_alloc_live();
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        int rc = FAULT_LOOP_CALL(fl, coalesced_mmio_register_zone(&fx.cm,
+                                                                  &b));
 
-        for (n = 1;; n++) {
-            int rc;
-
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            rc = coalesced_mmio_register_zone(&fx.cm, &b);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            if (rc == 0) {
-                break;
-            }
+        if (fl.faulted) {
             assert_int_equal(rc, -ENOMEM);
             assert_int_equal(sim_alloc_live(), live);
             assert_int_equal(coalesced_mmio_nr_zones(&fx.cm), 1);
             assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_MMIO), 1);
+            continue;
         }
-        assert_int_equal(n, 3); /* the zone, then the snapshot */
+        assert_int_equal(rc, 0);
+        assert_int_equal(fl.n, 3); /* the zone, then the snapshot */
         assert_int_equal(coalesced_mmio_unregister_zone(&fx.cm, &b), 0);
         assert_int_equal(sim_alloc_live(), live);
     }
@@ -312,40 +305,40 @@ static void coalesced_mmio_register_nth_alloc_fault_loop(void **state)
  * zone on it released, and the call still returns 0. */
 static void coalesced_mmio_unregister_nth_alloc_fault_loop(void **state)
 {
-    (void)state;
-    for (int persist = 0; persist <= 1; persist++) {
-        for (uint64_t n = 1;; n++) {
-            struct coalesced_mmio_zone z[3] = {
-                zone(0x1000, 0x100, 0), zone(0x2000, 0x100, 0),
-                zone(0x1000, 0x100, 1),
-            };
-            struct coalesced_mmio_zone q = zone(0x1000, 4, 0);
-            uint64_t resets = fx.set.bus_resets[IOBUS_MMIO];
+    struct fault_loop fl;
 
-            for (int i = 0; i < 3; i++) {
-                assert_int_equal(coalesced_mmio_register_zone(&fx.cm, &z[i]),
-                                 0);
-            }
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            assert_int_equal(coalesced_mmio_unregister_zone(&fx.cm, &q), 0);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            if (fx.set.bus_resets[IOBUS_MMIO] == resets) {
-                assert_int_equal(n, 2);
-                assert_int_equal(coalesced_mmio_nr_zones(&fx.cm), 2);
-                assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_MMIO), 1);
-                coalesced_mmio_fini(&fx.cm);
-                coalesced_mmio_init(&fx.cm, &fx.set);
-                break;
-            }
-            assert_int_equal(n, 1);
-            assert_int_equal(coalesced_mmio_nr_zones(&fx.cm), 1);
-            assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_MMIO), 0);
-            assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_PIO), 1);
+    (void)state;
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        struct coalesced_mmio_zone z[3] = {
+            zone(0x1000, 0x100, 0), zone(0x2000, 0x100, 0),
+            zone(0x1000, 0x100, 1),
+        };
+        struct coalesced_mmio_zone q = zone(0x1000, 4, 0);
+        uint64_t resets = fx.set.bus_resets[IOBUS_MMIO];
+
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(coalesced_mmio_register_zone(&fx.cm, &z[i]), 0);
+        }
+        assert_int_equal(FAULT_LOOP_CALL(fl, coalesced_mmio_unregister_zone(
+                                                 &fx.cm, &q)), 0);
+        if (!fl.faulted) {
+            assert_int_equal(fx.set.bus_resets[IOBUS_MMIO], resets);
+            assert_int_equal(fl.n, 2);
+            assert_int_equal(coalesced_mmio_nr_zones(&fx.cm), 2);
+            assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_MMIO), 1);
             coalesced_mmio_fini(&fx.cm);
             coalesced_mmio_init(&fx.cm, &fx.set);
+            continue;
         }
-        sim_fault_reset();
+        assert_int_not_equal(fx.set.bus_resets[IOBUS_MMIO], resets);
+        assert_int_equal(fl.n, 1);
+        assert_int_equal(coalesced_mmio_nr_zones(&fx.cm), 1);
+        assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_MMIO), 0);
+        assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_PIO), 1);
+        coalesced_mmio_fini(&fx.cm);
+        coalesced_mmio_init(&fx.cm, &fx.set);
     }
+    sim_fault_reset();
 }
 
 /* Bus teardown first releases the zones through their destructor. */

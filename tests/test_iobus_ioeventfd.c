@@ -23,6 +23,7 @@
 #include "core/ioeventfd.h"
 #include "core/platform.h"
 #include "sim/fault.h"
+#include "tests/lib.h"
 
 #define DM IOEVENTFD_F_DATAMATCH
 #define PIO IOEVENTFD_F_PIO
@@ -57,12 +58,7 @@ static int fx_teardown(void **state)
     plat_eventfd_destroy(&fx.efd[1]);
     sim_fault_reset();
     /* Every test ends with nothing leaked. */
-    if (sim_alloc_live() != fx.live) {
-        fprintf(stderr, "leak: %" PRIu64 " allocations live, %" PRIu64
-                " before\n", sim_alloc_live(), fx.live);
-        return -1;
-    }
-    return 0;
+    return test_alloc_live_is(fx.live);
 }
 
 static struct ioeventfd_args args(uint64_t addr, uint32_t len,
@@ -456,30 +452,25 @@ static void ioeventfd_assign_nth_alloc_fault_loop(void **state)
 {
     struct ioeventfd_args other = args(0x10, 4, 0, 0, 1);
     struct ioeventfd_args a = args(0x20, 0, 0, 0, 0);
+    struct fault_loop fl;
+    uint64_t live;
 
     (void)state;
     assert_int_equal(ioeventfd_assign(&fx.efds, &other), 0);
-    for (int persist = 0; persist <= 1; persist++) {
-        uint64_t live = sim_alloc_live();
-        uint64_t n;
+    live = sim_alloc_live();
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        int rc = FAULT_LOOP_CALL(fl, ioeventfd_assign(&fx.efds, &a));
 
-        for (n = 1;; n++) {
-            int rc;
-
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            rc = ioeventfd_assign(&fx.efds, &a);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            if (rc == 0) {
-                break;
-            }
+        if (fl.faulted) {
             assert_int_equal(rc, -ENOMEM);
             assert_int_equal(sim_alloc_live(), live);
             assert_int_equal(ioeventfd_count(&fx.efds), 1);
             assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_MMIO), 1);
             assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_FAST_MMIO), 0);
-            assert_true(n < 50);
+            continue;
         }
-        assert_int_equal(n, 5);
+        assert_int_equal(rc, 0);
+        assert_int_equal(fl.n, 5);
         assert_int_equal(ioeventfd_count(&fx.efds), 3);
         assert_int_equal(ioeventfd_deassign(&fx.efds, &a), 0);
         assert_int_equal(sim_alloc_live(), live);
@@ -491,42 +482,42 @@ static void ioeventfd_assign_nth_alloc_fault_loop(void **state)
  * the bus, the target by deassign; the call still succeeds. */
 static void ioeventfd_deassign_nth_alloc_fault_loop_resets_bus(void **state)
 {
-    (void)state;
-    for (int persist = 0; persist <= 1; persist++) {
-        for (uint64_t n = 1;; n++) {
-            struct ioeventfd_args a[3] = {
-                args(0x10, 4, 0, 0, 0),
-                args(0x20, 4, 0, 0, 1),
-                args(0x10, 4, PIO, 0, 0),
-            };
-            uint64_t resets = fx.set.bus_resets[IOBUS_MMIO];
-            int rc;
+    struct fault_loop fl;
 
-            for (int i = 0; i < 3; i++) {
-                assert_int_equal(ioeventfd_assign(&fx.efds, &a[i]), 0);
-            }
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, persist);
-            rc = ioeventfd_deassign(&fx.efds, &a[0]);
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, 0, false);
-            assert_int_equal(rc, 0);
-            if (fx.set.bus_resets[IOBUS_MMIO] == resets) {
-                /* Went through: only a[0] is gone. */
-                assert_int_equal(n, 2);
-                assert_int_equal(ioeventfd_count(&fx.efds), 2);
-                assert_int_equal(ioeventfd_deassign(&fx.efds, &a[1]), 0);
-                assert_int_equal(ioeventfd_deassign(&fx.efds, &a[2]), 0);
-                break;
-            }
-            assert_int_equal(n, 1);
-            /* MMIO emptied: a[1] released by the bus; PIO untouched. */
-            assert_int_equal(ioeventfd_count(&fx.efds), 1);
-            assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_MMIO), 0);
-            assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_PIO), 1);
-            assert_int_equal(ioeventfd_deassign(&fx.efds, &a[1]), -ENOENT);
-            assert_int_equal(ioeventfd_deassign(&fx.efds, &a[2]), 0);
+    (void)state;
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        struct ioeventfd_args a[3] = {
+            args(0x10, 4, 0, 0, 0),
+            args(0x20, 4, 0, 0, 1),
+            args(0x10, 4, PIO, 0, 0),
+        };
+        uint64_t resets = fx.set.bus_resets[IOBUS_MMIO];
+        int rc;
+
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(ioeventfd_assign(&fx.efds, &a[i]), 0);
         }
-        sim_fault_reset();
+        rc = FAULT_LOOP_CALL(fl, ioeventfd_deassign(&fx.efds, &a[0]));
+        assert_int_equal(rc, 0);
+        if (!fl.faulted) {
+            /* Went through: only a[0] is gone. */
+            assert_int_equal(fx.set.bus_resets[IOBUS_MMIO], resets);
+            assert_int_equal(fl.n, 2);
+            assert_int_equal(ioeventfd_count(&fx.efds), 2);
+            assert_int_equal(ioeventfd_deassign(&fx.efds, &a[1]), 0);
+            assert_int_equal(ioeventfd_deassign(&fx.efds, &a[2]), 0);
+            continue;
+        }
+        assert_int_not_equal(fx.set.bus_resets[IOBUS_MMIO], resets);
+        assert_int_equal(fl.n, 1);
+        /* MMIO emptied: a[1] released by the bus; PIO untouched. */
+        assert_int_equal(ioeventfd_count(&fx.efds), 1);
+        assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_MMIO), 0);
+        assert_int_equal(iobus_nr_ranges(&fx.set, IOBUS_PIO), 1);
+        assert_int_equal(ioeventfd_deassign(&fx.efds, &a[1]), -ENOENT);
+        assert_int_equal(ioeventfd_deassign(&fx.efds, &a[2]), 0);
     }
+    sim_fault_reset();
 }
 
 /* ---- teardown ----------------------------------------------------------- */

@@ -32,17 +32,11 @@
 #include "sim/fault.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 static const enum its_cache_kind all_kinds[ITS_CACHE_NR] = {
     ITS_CACHE_NONE, ITS_CACHE_GLOBAL, ITS_CACHE_SHARDED, ITS_CACHE_LOCKLESS,
 };
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
-}
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -310,27 +304,28 @@ static void its_create_nth_alloc_failure_leaks_nothing(void **state)
     for (unsigned k = 0; k < ITS_CACHE_NR; k++) {
         struct its_config cfg;
         uint64_t live = sim_alloc_live();
-        struct its *its = NULL;
-        uint64_t n;
+        struct fault_loop fl;
 
         its_config_default(&cfg);
         cfg.cache = all_kinds[k];
-        for (n = 1;; n++) {
-            int rc;
+        test_variant("cache %s", its_cache_kind_name(all_kinds[k]));
+        FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+            struct its *its = NULL;
+            int rc = FAULT_LOOP_CALL(fl, its_create(&cfg, &its));
 
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, false);
-            rc = its_create(&cfg, &its);
-            if (rc == 0) {
-                break;
+            if (fl.faulted) {
+                assert_int_equal(rc, -ENOMEM);
+                assert_int_equal(sim_alloc_live(), live);
+                continue;
             }
-            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(rc, 0);
+            ASSERT_GE(fl.n, 4);
+            assert_int_equal(its_destroy(its), 0);
             assert_int_equal(sim_alloc_live(), live);
         }
         sim_fault_reset();
-        assert_true(n >= 4);
-        assert_int_equal(its_destroy(its), 0);
-        assert_int_equal(sim_alloc_live(), live);
     }
+    test_variant_clear();
 }
 
 /* ---- command effects, table-driven --------------------------------------- */
@@ -752,7 +747,7 @@ static void its_inject_fast_miss_then_hit(void **state)
             assert_true(res.hit);
             assert_int_equal(res.intid, STD_LPI(2, 3));
             assert_int_equal(res.vcpu, 3);
-            assert_true(res.probes >= 1);
+            ASSERT_GE(res.probes, 1);
         }
         /* A foreign doorbell is refused on both paths. */
         m.db += 4;
@@ -852,7 +847,7 @@ static void its_refcounts_return_to_zero_at_teardown(void **state)
         }
         its_get_stats(t.its, &st);
         assert_true(st.lpis_live == 8);
-        assert_true(st.delivered > 0);
+        ASSERT_GT(st.delivered, 0);
         tits_close(&t); /* asserts 0 leaked LPIs and sim_alloc_live() */
     }
 }
@@ -862,31 +857,40 @@ static void its_mapti_nth_alloc_failure_changes_nothing(void **state)
 {
     (void)state;
     for (unsigned k = 0; k < ITS_CACHE_NR; k++) {
+        struct fault_loop fl;
         struct tits t;
-        uint64_t live;
-        uint32_t lpis;
-        uint64_t n;
-        int rc;
+        uint64_t live = 0;
+        uint32_t lpis = 0;
 
+        test_variant("cache %s", its_cache_kind_name(all_kinds[k]));
         tits_open(&t, all_kinds[k], 4);
         std_setup(t.its, NULL);
-        live = sim_alloc_live();
-        lpis = its_nr_lpis(t.its);
-        for (n = 1;; n++) {
-            sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, false);
-            rc = CMD(t.its, .op = ITS_CMD_MAPTI, .devid = 2, .eventid = 9,
-                     .intid = 9000, .icid = 1);
-            if (rc == 0) {
-                break;
+        FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+            int rc;
+
+            if (fl.n == 1 && fl.persist) {
+                /* The single pass mapped the event: unmap it. */
+                assert_int_equal(CMD(t.its, .op = ITS_CMD_DISCARD,
+                                     .devid = 2, .eventid = 9), 0);
+                assert_int_equal(its_nr_lpis(t.its), lpis);
             }
-            assert_int_equal(rc, -ENOMEM);
-            assert_int_equal(sim_alloc_live(), live);
-            assert_int_equal(its_nr_lpis(t.its), lpis);
-            assert_int_equal(inject(t.its, 0, 2, 9, NULL), -ENOENT);
+            live = sim_alloc_live();
+            lpis = its_nr_lpis(t.its);
+            rc = FAULT_LOOP_CALL(fl, CMD(t.its, .op = ITS_CMD_MAPTI,
+                                         .devid = 2, .eventid = 9,
+                                         .intid = 9000, .icid = 1));
+            if (fl.faulted) {
+                assert_int_equal(rc, -ENOMEM);
+                assert_int_equal(sim_alloc_live(), live);
+                assert_int_equal(its_nr_lpis(t.its), lpis);
+                assert_int_equal(inject(t.its, 0, 2, 9, NULL), -ENOENT);
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            assert_int_equal(fl.n, 3); /* the ITE, then the LPI */
+            assert_int_equal(its_nr_lpis(t.its), lpis + 1);
         }
         sim_fault_reset();
-        assert_int_equal(n, 3); /* the ITE, then the LPI */
-        assert_int_equal(its_nr_lpis(t.its), lpis + 1);
         /* MAPD of an existing device: the old one survives a failure. */
         sim_fault_fail_nth(PLAT_FAULT_ALLOC, 1, false);
         assert_int_equal(CMD(t.its, .op = ITS_CMD_MAPD, .devid = 2,
@@ -895,6 +899,7 @@ static void its_mapti_nth_alloc_failure_changes_nothing(void **state)
         assert_int_equal(inject(t.its, 0, 2, 9, NULL), 0);
         tits_close(&t);
     }
+    test_variant_clear();
 }
 
 /* LOCKLESS: a node that cannot be allocated only skips the insert. */
@@ -1522,9 +1527,9 @@ static void its_differential_op_stream_all_variants_match_oracle(
                       its_cache_kind_name(all_kinds[k]), DIFF_SEEDS,
                       DIFF_OPS, delivered, hits);
         /* The stream must exercise the caches, or the test proves little. */
-        assert_true(delivered >= DIFF_SEEDS * 20);
+        ASSERT_GE(delivered, DIFF_SEEDS * 20);
         if (all_kinds[k] != ITS_CACHE_NONE) {
-            assert_true(hits >= DIFF_SEEDS * 10);
+            ASSERT_GE(hits, DIFF_SEEDS * 10);
         } else {
             assert_int_equal(hits, 0);
         }
@@ -1707,7 +1712,7 @@ static void pct_expectations(const struct its_config *cfg)
     struct its_oracle *o = its_oracle_create(cfg);
 
     assert_non_null(o);
-    assert_true(PCT_NCMDS <= PCT_MAX_CMDS);
+    ASSERT_LE(PCT_NCMDS, PCT_MAX_CMDS);
     for (size_t i = 0; i < sizeof(pct_prefix) / sizeof(pct_prefix[0]);
          i++) {
         assert_int_equal(its_oracle_cmd(o, &pct_prefix[i], NULL), 0);
@@ -1868,7 +1873,7 @@ static void its_pct_invalidating_commands_race_lookups_freshness(
                       tot.hits, tot.stale_ok, tot.slow,
                       tot.steps / PCT_SEEDS);
         if (all_kinds[k] != ITS_CACHE_NONE) {
-            assert_true(tot.hits > 0);
+            ASSERT_GT(tot.hits, 0);
         }
     }
 }

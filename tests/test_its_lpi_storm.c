@@ -16,17 +16,9 @@
 #include <cmocka.h>
 
 #include "model/cost.h"
+#include "scenarios/tool/refit.h"
 #include "scenarios/tool/runner.h"
-
-struct lpi_fit_info {
-    double gram_det;
-    double resid_us[4];
-    unsigned iters;
-    bool clamped;
-};
-
-int scn_lpi_fit(const struct scn_request *q, double *theta,
-                struct lpi_fit_info *info);
+#include "tests/lib.h"
 
 static void cost_model_default_matches_refit_of_seed002(void **state)
 {
@@ -46,13 +38,12 @@ static void cost_model_default_matches_refit_of_seed002(void **state)
                   theta[1], theta[2], theta[3], info.resid_us[0],
                   info.resid_us[1], info.resid_us[2], info.resid_us[3]);
     /* The constants stored are the fit's results (rounded). */
-    assert_true(fabs(theta[0] - (double)m.work_ns[PLAT_WORK_ITS_INJECT]) <
-                1.0);
-    assert_true(fabs(theta[1] -
-                     (double)m.work_ns[PLAT_WORK_ITS_TABLE_WALK]) < 1.0);
-    assert_true(fabs(theta[2] -
-                     (double)m.work_ns[PLAT_WORK_ITS_CACHE_PROBE]) < 1.0);
-    assert_true(fabs(theta[3] - (double)m.kworker_sched_ns) < 1.0);
+    ASSERT_LT(fabs(theta[0] - (double)m.work_ns[PLAT_WORK_ITS_INJECT]), 1.0);
+    ASSERT_LT(fabs(theta[1] - (double)m.work_ns[PLAT_WORK_ITS_TABLE_WALK]),
+              1.0);
+    ASSERT_LT(fabs(theta[2] - (double)m.work_ns[PLAT_WORK_ITS_CACHE_PROBE]),
+              1.0);
+    ASSERT_LT(fabs(theta[3] - (double)m.kworker_sched_ns), 1.0);
     /* The fit reproduces the kworker rows and global at 1 NIC.  With the
      * measured line transfer (model/cost.c) the global lock saturates at
      * 10 NICs, so that row is out of reach and the report says so; when
@@ -91,13 +82,13 @@ static void lpi_storm_every_variant_keeps_invariants(void **state)
         snprintf(var, sizeof(var), "run.variant=%s", variants[v]);
         assert_int_equal(scn_run_with(&q, extra, 4, &r), 0);
         assert_int_equal(r.failures, 0);
-        assert_true(r.checks >= 5);
+        ASSERT_GE(r.checks, 5);
         raised = scn_metric_get(&r, "msis_raised");
         delivered = scn_metric_get(&r, "msis_delivered");
         unmapped = scn_metric_get(&r, "msis_unmapped");
-        assert_true(raised > 100);
+        ASSERT_GT(raised, 100);
         assert_true(delivered + unmapped == raised);
-        assert_true(scn_metric_get(&r, "cache_invalidations") >= 5);
+        ASSERT_GE(scn_metric_get(&r, "cache_invalidations"), 5);
         scn_run_release(&r);
     }
 }

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "scenarios/tool/jsonl.h"
+#include "tests/lib.h"
 
 static struct jsonl_doc *doc;
 
@@ -148,7 +149,7 @@ static void jsonl_get_skips_nested_values(void **state)
     assert_int_equal(parse("{\"x\":{\"b\":1},\"l\":[{\"b\":2},3],\"b\":7}"),
                      0);
     t = jsonl_get(doc, 0, "b");
-    assert_true(t > 0);
+    ASSERT_GT(t, 0);
     assert_int_equal(jsonl_u64(doc, (unsigned)t, &u), 0);
     assert_int_equal(u, 7);
     assert_int_equal(jsonl_get(doc, 0, "nope"), -ENOENT);
@@ -159,7 +160,7 @@ static void jsonl_get_skips_nested_values(void **state)
     assert_int_equal(u, 3);
     assert_int_equal(jsonl_elem(doc, (unsigned)t, 2), -ENOENT);
     t = jsonl_member(doc, 0, 2, &key);
-    assert_true(t > 0);
+    ASSERT_GT(t, 0);
     assert_int_equal(doc->tok[key].end - doc->tok[key].start, 1);
     assert_int_equal(doc->text[doc->tok[key].start], 'b');
     assert_int_equal(jsonl_member(doc, 0, 3, &key), -ENOENT);

@@ -26,6 +26,7 @@
 #include "scenarios/tool/runner.h"
 #include "sim/sim.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 static const struct iobus_dev_ops no_ops = {0};
 static struct iobus_set set;
@@ -33,15 +34,6 @@ static struct iobus_dev dev;
 static bool take_lock;
 
 /* ---- death tests: the panic hook jumps back instead of aborting ---- */
-
-static jmp_buf panic_jump;
-static char panic_msg[512];
-
-static void panic_to_test(const char *msg)
-{
-    snprintf(panic_msg, sizeof(panic_msg), "%s", msg);
-    longjmp(panic_jump, 1);
-}
 
 static void fixture_open(void)
 {
@@ -52,23 +44,11 @@ static void fixture_open(void)
 static void iobus_register_locked_outside_run_without_lock_panics(
     void **state)
 {
-    volatile bool panicked = false;
-
     (void)state;
     fixture_open();
-    panic_msg[0] = '\0';
-    sim_set_panic_hook(panic_to_test);
-    if (setjmp(panic_jump) == 0) {
-        iobus_register_locked(&set, IOBUS_MMIO, 0x1000, 8, &dev);
-    } else {
-        panicked = true;
-    }
-    sim_set_panic_hook(NULL);
-    assert_true(panicked);
-    if (!strstr(panic_msg, "lock rule: iobus_register_locked() expects "
-                           "lock 'iobus.slots' held")) {
-        fail_msg("panic message: '%s'", panic_msg);
-    }
+    EXPECT_PANIC(iobus_register_locked(&set, IOBUS_MMIO, 0x1000, 8, &dev),
+                 "lock rule: iobus_register_locked() expects lock "
+                 "'iobus.slots' held");
     /* The check fired before anything changed. */
     assert_int_equal(iobus_nr_ranges(&set, IOBUS_MMIO), 0);
     iobus_set_destroy(&set);
@@ -160,21 +140,9 @@ static void sim_destroy_with_unread_lock_violation_panics(void **state)
 {
     struct sim_tape *tape;
     struct sim *volatile s = run_updater(&tape, false);
-    volatile bool panicked = false;
 
     (void)state;
-    panic_msg[0] = '\0';
-    sim_set_panic_hook(panic_to_test);
-    if (setjmp(panic_jump) == 0) {
-        sim_destroy(s);
-    } else {
-        panicked = true;
-    }
-    sim_set_panic_hook(NULL);
-    assert_true(panicked);
-    if (!strstr(panic_msg, "3 broken in the run and never read")) {
-        fail_msg("panic message: '%s'", panic_msg);
-    }
+    EXPECT_PANIC(sim_destroy(s), "3 broken in the run and never read");
     /* Read now, so it can be freed. */
     assert_int_equal(sim_lock_violations(s), 3);
     sim_destroy(s);
@@ -212,7 +180,7 @@ static void scn_execute_lock_rule_broken_is_invariant_failure(void **state)
     (void)state;
     assert_non_null(cap);
     fd = mkstemp(tape_path);
-    assert_true(fd >= 0);
+    ASSERT_GE(fd, 0);
     close(fd);
     memset(&q, 0, sizeof(q));
     memset(&r, 0, sizeof(r));

@@ -22,10 +22,12 @@
 #include "core/vfio_pci_irq.h"
 #include "model/cost.h"
 #include "model/msix/msix_diff.h"
+#include "scenarios/tool/refit.h"
 #include "scenarios/tool/runner.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 #define NV 8
 
@@ -82,13 +84,6 @@ static uint64_t fire(struct rig *r, enum plat_vfio_irq_index idx, unsigned j,
     sim_vfio_fire(r->vdev, idx, j);
     vfio_pci_irq_service(&r->dev);
     return sim_kvm_delivered(r->kvm, a, d) - before;
-}
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
 }
 
 /* ---- route cache ---- */
@@ -196,65 +191,59 @@ static void vfio_msix_enable_batched_commits_once(void **state)
 
 static void vfio_msix_enable_no_vector_in_use_enables_host_msix(void **state)
 {
-    (void)state;
-    for (int b = 0; b < 2; b++) {
-        struct rig r;
+    enum vfio_irq_batching b = *(const enum vfio_irq_batching *)*state;
+    struct rig r;
 
-        rig_open(&r, (enum vfio_irq_batching)b, NV, 0, 0);
-        for (unsigned j = 0; j < NV; j++) {
-            msix_set_masked(&r.dev.msix, j, true);
-        }
-        assert_int_equal(vfio_msix_enable(&r.dev), 0);
-        /* The host sees MSI-X enabled with one vector, no KVM route. */
-        assert_int_equal(sim_vfio_enabled(r.vdev, PLAT_VFIO_IRQ_MSIX), 1);
-        assert_int_equal(sim_kvm_nirqfds(r.kvm), 0);
-        assert_int_equal(kvm_routes_allocated(&r.routes), 0);
-        rig_close(&r);
+    rig_open(&r, b, NV, 0, 0);
+    for (unsigned j = 0; j < NV; j++) {
+        msix_set_masked(&r.dev.msix, j, true);
     }
+    assert_int_equal(vfio_msix_enable(&r.dev), 0);
+    /* The host sees MSI-X enabled with one vector, no KVM route. */
+    assert_int_equal(sim_vfio_enabled(r.vdev, PLAT_VFIO_IRQ_MSIX), 1);
+    assert_int_equal(sim_kvm_nirqfds(r.kvm), 0);
+    assert_int_equal(kvm_routes_allocated(&r.routes), 0);
+    rig_close(&r);
 }
 
 static void vfio_msix_unmask_after_enable_sets_up_that_vector(void **state)
 {
-    (void)state;
-    for (int b = 0; b < 2; b++) {
-        struct rig r;
-        uint64_t commits;
+    enum vfio_irq_batching b = *(const enum vfio_irq_batching *)*state;
+    struct rig r;
+    uint64_t commits;
 
-        rig_open(&r, (enum vfio_irq_batching)b, NV, 0, 0);
-        msix_set_masked(&r.dev.msix, 5, true);
-        assert_int_equal(vfio_msix_enable(&r.dev), 0);
-        commits = sim_kvm_commits(r.kvm);
-        assert_int_equal(sim_kvm_nirqfds(r.kvm), NV - 1);
-        vfio_msix_mask(&r.dev, 5, false);
-        /* add, commit, connect: for that vector alone */
-        assert_int_equal(sim_kvm_commits(r.kvm), commits + 1);
-        assert_int_equal(sim_kvm_nirqfds(r.kvm), NV);
-        assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 5, addr_of(5),
-                              data_of(5)), 1);
-        rig_close(&r);
-    }
+    rig_open(&r, b, NV, 0, 0);
+    msix_set_masked(&r.dev.msix, 5, true);
+    assert_int_equal(vfio_msix_enable(&r.dev), 0);
+    commits = sim_kvm_commits(r.kvm);
+    assert_int_equal(sim_kvm_nirqfds(r.kvm), NV - 1);
+    vfio_msix_mask(&r.dev, 5, false);
+    /* add, commit, connect: for that vector alone */
+    assert_int_equal(sim_kvm_commits(r.kvm), commits + 1);
+    assert_int_equal(sim_kvm_nirqfds(r.kvm), NV);
+    assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 5, addr_of(5),
+                          data_of(5)), 1);
+    rig_close(&r);
 }
 
 static void vfio_msix_masked_vector_pends_then_delivers_once(void **state)
 {
-    (void)state;
-    for (int b = 0; b < 2; b++) {
-        struct rig r;
-        uint64_t before;
+    enum vfio_irq_batching b = *(const enum vfio_irq_batching *)*state;
+    struct rig r;
+    uint64_t before;
 
-        rig_open(&r, (enum vfio_irq_batching)b, NV, 0, 0);
-        assert_int_equal(vfio_msix_enable(&r.dev), 0);
-        vfio_msix_mask(&r.dev, 3, true);
-        before = sim_kvm_delivered(r.kvm, addr_of(3), data_of(3));
-        assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
-                              data_of(3)), 0);
-        assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
-                              data_of(3)), 0);
-        vfio_msix_mask(&r.dev, 3, false);
-        assert_int_equal(sim_kvm_delivered(r.kvm, addr_of(3), data_of(3)) -
-                             before, 1);
-        rig_close(&r);
-    }
+    rig_open(&r, b, NV, 0, 0);
+    assert_int_equal(vfio_msix_enable(&r.dev), 0);
+    vfio_msix_mask(&r.dev, 3, true);
+    before = sim_kvm_delivered(r.kvm, addr_of(3), data_of(3));
+    assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
+                          data_of(3)), 0);
+    assert_int_equal(fire(&r, PLAT_VFIO_IRQ_MSIX, 3, addr_of(3),
+                          data_of(3)), 0);
+    vfio_msix_mask(&r.dev, 3, false);
+    assert_int_equal(sim_kvm_delivered(r.kvm, addr_of(3), data_of(3)) -
+                         before, 1);
+    rig_close(&r);
 }
 
 /* A pending bit is delivered once: the unmask that delivers it clears it,
@@ -378,20 +367,18 @@ static void vfio_msix_100_enable_disable_cycles_leak_nothing(void **state)
     }
 }
 
-/* Arm the fault, enable, fire every vector, check, disable, check leaks.
- * Returns the number of faults injected. */
-static uint64_t enable_fire_check(enum vfio_irq_batching b,
-                                  enum plat_fault_site site, uint64_t n,
-                                  bool persist, unsigned *lost)
+/* Arm the loop's fault, enable, fire every vector, check, disable, check
+ * leaks. */
+static void enable_fire_check(enum vfio_irq_batching b,
+                              struct fault_loop *fl, unsigned *lost)
 {
     struct rig r;
-    uint64_t injected;
 
     rig_open(&r, b, NV, 0, 0);
     sim_fault_reset();
-    sim_fault_fail_nth(site, n, persist);
+    fault_loop_arm(fl);
     vfio_msix_enable(&r.dev);
-    injected = sim_fault_injected();
+    fault_loop_disarm(fl);
     /* Faults only in the enable path. */
     sim_fault_reset();
     *lost = 0;
@@ -406,7 +393,6 @@ static uint64_t enable_fire_check(enum vfio_irq_batching b,
     assert_int_equal(sim_kvm_nirqfds(r.kvm), 0);
     assert_int_equal(sim_kvm_bound_before_route(r.kvm), 0);
     rig_close(&r);
-    return injected;
 }
 
 static void vfio_msix_enable_nth_call_fault_loop_keeps_delivering(
@@ -421,23 +407,18 @@ static void vfio_msix_enable_nth_call_fault_loop_keeps_delivering(
     (void)state;
     for (size_t s = 0; s < sizeof(sites) / sizeof(sites[0]); s++) {
         for (int b = 0; b < 2; b++) {
-            for (int persist = 0; persist <= 1; persist++) {
-                for (uint64_t n = 1;; n++) {
-                    unsigned lost;
-                    uint64_t injected;
+            struct fault_loop fl;
 
-                    injected = enable_fire_check((enum vfio_irq_batching)b,
-                                                 sites[s], n, persist, &lost);
-                    /* Every fault leaves the device delivering (through
-                     * KVM or the userspace path). */
-                    if (lost) {
-                        fail_msg("site %s variant %d n %llu persist %d: %u "
-                                 "vectors lost", plat_fault_site_name(sites[s]),
-                                 b, (unsigned long long)n, persist, lost);
-                    }
-                    if (injected == 0) {
-                        break;
-                    }
+            FAULT_LOOP(fl, sites[s]) {
+                unsigned lost;
+
+                enable_fire_check((enum vfio_irq_batching)b, &fl, &lost);
+                /* Every fault leaves the device delivering (through KVM or
+                 * the userspace path). */
+                if (lost) {
+                    fail_msg("site %s variant %d n %llu persist %d: %u "
+                             "vectors lost", plat_fault_site_name(sites[s]),
+                             b, (unsigned long long)fl.n, fl.persist, lost);
                 }
             }
         }
@@ -762,8 +743,8 @@ static void vfio_pci_irq_init_bad_counts_einval_nth_alloc_enomem(
     struct plat_kvm *kvm = sim_kvm_create(1);
     struct kvm_routes routes;
     struct vfio_pci_irq d;
+    struct fault_loop fl;
     uint64_t live;
-    uint64_t n;
 
     (void)state;
     assert_int_equal(kvm_routes_init(&routes, kvm, 24, 64), 0);
@@ -772,25 +753,23 @@ static void vfio_pci_irq_init_bad_counts_einval_nth_alloc_enomem(
     assert_int_equal(vfio_pci_irq_init(&d, &routes, NULL, kvm, 1, 4, 33,
                                        VFIO_IRQ_BATCHED), -EINVAL);
     live = sim_alloc_live();
-    for (n = 1;; n++) {
-        int rc;
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        int rc = FAULT_LOOP_CALL(fl, vfio_pci_irq_init(&d, &routes, NULL, kvm,
+                                                       1, 4, 2,
+                                                       VFIO_IRQ_BATCHED));
 
-        sim_fault_reset();
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, false);
-        rc = vfio_pci_irq_init(&d, &routes, NULL, kvm, 1, 4, 2,
-                               VFIO_IRQ_BATCHED);
-        if (sim_fault_injected() == 0) {
-            assert_int_equal(rc, 0);
-            break;
+        if (fl.faulted) {
+            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(sim_alloc_live(), live);
+            continue;
         }
-        assert_int_equal(rc, -ENOMEM);
+        assert_int_equal(rc, 0);
+        /* The table, the vectors and the triggers. */
+        assert_int_equal(fl.n, 4);
+        vfio_pci_irq_destroy(&d);
         assert_int_equal(sim_alloc_live(), live);
     }
     sim_fault_reset();
-    /* The table, the vectors and the triggers. */
-    assert_int_equal(n, 4);
-    vfio_pci_irq_destroy(&d);
-    assert_int_equal(sim_alloc_live(), live);
     /* A device without MSI-X refuses the MSI-X enable. */
     assert_int_equal(vfio_pci_irq_init(&d, &routes, NULL, kvm, 1, 0, 2,
                                        VFIO_IRQ_BATCHED), 0);
@@ -826,12 +805,21 @@ static void vfio_pci_irq_message_follows_the_enabled_mode(void **state)
 static void kvm_routes_init_nth_alloc_failure_is_enomem(void **state)
 {
     struct kvm_routes r;
+    struct fault_loop fl;
     uint64_t live = sim_alloc_live();
 
     (void)state;
-    for (uint64_t n = 1; n <= 2; n++) {
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, false);
-        assert_int_equal(kvm_routes_init(&r, NULL, 24, 64), -ENOMEM);
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
+        int rc = FAULT_LOOP_CALL(fl, kvm_routes_init(&r, NULL, 24, 64));
+
+        if (fl.faulted) {
+            assert_int_equal(rc, -ENOMEM);
+            assert_int_equal(sim_alloc_live(), live);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(fl.n, 3); /* two allocations */
+        kvm_routes_destroy(&r);
         assert_int_equal(sim_alloc_live(), live);
     }
     sim_fault_reset();
@@ -884,8 +872,6 @@ static void msix_diff_run_random_streams_variants_agree(void **state)
 
 /* ---- the model ---- */
 
-int scn_msix_fit(const struct scn_request *q, double *theta);
-
 static void cost_model_default_matches_refit_of_seed000(void **state)
 {
     struct scn_request q;
@@ -899,11 +885,19 @@ static void cost_model_default_matches_refit_of_seed000(void **state)
     assert_int_equal(scn_msix_fit(&q, theta), 0);
     cost_model_default(&m);
     /* The constants in model/cost.c are the fit's results, rounded. */
-    assert_true(theta[0] > m.gsi_routing_per_irqfd_ns - 1.0 &&
-                theta[0] < m.gsi_routing_per_irqfd_ns + 1.0);
-    assert_true(theta[1] > m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] - 1.0 &&
-                theta[1] < m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] + 1.0);
+    ASSERT_GT(theta[0], m.gsi_routing_per_irqfd_ns - 1.0);
+    ASSERT_LT(theta[0], m.gsi_routing_per_irqfd_ns + 1.0);
+    ASSERT_GT(theta[1], m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] - 1.0);
+    ASSERT_LT(theta[1], m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] + 1.0);
 }
+
+/* The two batchings as parameterised cases, "FUNC/per-vector" and
+ * "FUNC/batched". */
+static const enum vfio_irq_batching batching_per_vector = VFIO_IRQ_PER_VECTOR;
+static const enum vfio_irq_batching batching_batched = VFIO_IRQ_BATCHED;
+#define BATCHINGS(f)                                                       \
+    TEST_CASE_VARIANT(f, "per-vector", &batching_per_vector),              \
+    TEST_CASE_VARIANT(f, "batched", &batching_batched)
 
 int main(void)
 {
@@ -915,9 +909,9 @@ int main(void)
             kvm_routes_commit_failure_keeps_cache_dirty, reset_faults,
             reset_faults),
         cmocka_unit_test(vfio_msix_enable_batched_commits_once),
-        cmocka_unit_test(vfio_msix_enable_no_vector_in_use_enables_host_msix),
-        cmocka_unit_test(vfio_msix_unmask_after_enable_sets_up_that_vector),
-        cmocka_unit_test(vfio_msix_masked_vector_pends_then_delivers_once),
+        BATCHINGS(vfio_msix_enable_no_vector_in_use_enables_host_msix),
+        BATCHINGS(vfio_msix_unmask_after_enable_sets_up_that_vector),
+        BATCHINGS(vfio_msix_masked_vector_pends_then_delivers_once),
         cmocka_unit_test(msix_set_masked_second_unmask_delivers_nothing),
         cmocka_unit_test(vfio_msix_disable_leaves_no_kernel_route),
         cmocka_unit_test(

@@ -21,6 +21,7 @@
 #include "model/seeds.h"
 #include "scenarios/tool/report.h"
 #include "scenarios/tool/runner.h"
+#include "tests/lib.h"
 
 /* Documented in README.md (seed report): the bounds the model's
  * predictions stay within. */
@@ -34,9 +35,9 @@ static void report_error_pct_from_published_and_model(void **state)
     struct report_row r = {.published = 200, .model = 210};
 
     (void)state;
-    assert_true(fabs(report_error_pct(&r) - 5.0) < 1e-12);
+    ASSERT_LT(fabs(report_error_pct(&r) - 5.0), 1e-12);
     r.model = 190;
-    assert_true(fabs(report_error_pct(&r) + 5.0) < 1e-12);
+    ASSERT_LT(fabs(report_error_pct(&r) + 5.0), 1e-12);
     r.published = NAN;
     assert_true(isnan(report_error_pct(&r)));
     r.published = 0;
@@ -76,13 +77,22 @@ static void report_add_before_begin_records_nothing(void **state)
 static char *render(const struct report *rep,
                     int (*write)(const struct report *, FILE *))
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
+    /* The stream's buffer and size live on the heap, not in this frame,
+     * so the returned text is never taken for a pointer into it. */
+    struct {
+        char *buf;
+        size_t len;
+    } *out = calloc(1, sizeof(*out));
+    char *buf;
+    FILE *f;
 
+    assert_non_null(out);
+    f = open_memstream(&out->buf, &out->len);
     assert_non_null(f);
     assert_int_equal(write(rep, f), 0);
     assert_int_equal(fclose(f), 0);
+    buf = out->buf;
+    free(out);
     return buf;
 }
 
@@ -125,7 +135,7 @@ static void report_write_markdown_summary_has_computed_error(void **state)
     (void)state;
     assert_non_null(early);
     assert_non_null(late);
-    assert_true(early < late);
+    ASSERT_LT(early - md, late - md);
     /* 210 against 200, computed by the writer. */
     assert_non_null(strstr(late, "+5.0%"));
     assert_non_null(strstr(late, "after, n=1: model 210, published 200"));
@@ -160,8 +170,8 @@ static void report_write_json_has_error_and_split_sets(void **state)
     assert_non_null(strstr(json, "\"sets\": [\"run.variant=before\", "
                                  "\"workload.n=1\"]"));
     assert_non_null(strstr(json, "\"role\": \"predicted\""));
-    assert_true(strstr(json, "\"seed\": \"001\"") <
-                strstr(json, "\"seed\": \"004\""));
+    ASSERT_LT(strstr(json, "\"seed\": \"001\"") - json,
+              strstr(json, "\"seed\": \"004\"") - json);
     free(json);
     report_destroy(rep);
 }
@@ -247,7 +257,7 @@ static void report_compare_iobus_predicts_seed004_after_within_bound(
                  err, SEED004_AFTER_ERROR_BOUND_PCT);
     }
     /* The fit reproduces its target. */
-    assert_true(fabs(report_error_pct(before)) < 0.01);
+    ASSERT_LT(fabs(report_error_pct(before)), 0.01);
     /* Each row's overrides reproduce its figure in a plain run. */
     assert_true(rerun_row("iobus-200-ioeventfds", after) == after->model);
     assert_true(rerun_row("iobus-200-ioeventfds", before) == before->model);
@@ -287,7 +297,7 @@ static void report_compare_msix_total_is_sum_of_per_vf_rows(void **state)
     total = report_find(rep, "000", "total of 8 VFs", "batched");
     assert_non_null(total);
     assert_true(total->published == SEED000_AFTER_TOTAL_MS);
-    assert_true(fabs(total->model - sum) < 1e-9 * sum);
+    ASSERT_LT(fabs(total->model - sum), 1e-9 * sum);
     err = report_error_pct(total);
     if (!(fabs(err) < SEED000_AFTER_TOTAL_ERROR_BOUND_PCT)) {
         fail_msg("seed 000 after total: model %.2f ms, seed %.0f, error "
@@ -295,7 +305,7 @@ static void report_compare_msix_total_is_sum_of_per_vf_rows(void **state)
                  err, SEED000_AFTER_TOTAL_ERROR_BOUND_PCT);
     }
     rerun = rerun_row("msix-resume-8vf", total);
-    assert_true(fabs(rerun - total->model) < 1e-9 * total->model);
+    ASSERT_LT(fabs(rerun - total->model), 1e-9 * total->model);
     report_destroy(rep);
 }
 

@@ -33,6 +33,7 @@
 #include "sim/sim.h"
 #include "sim/tape.h"
 #include "sim/vfio_mig.h"
+#include "tests/lib.h"
 
 #define ERR PLAT_VFIO_STATE_ERROR
 #define STOP PLAT_VFIO_STATE_STOP
@@ -49,13 +50,6 @@
 #define ALL VFIO_MIG_F_ALL
 
 static const unsigned flag_sets[4] = {NONE, P2P, PRE, ALL};
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
-}
 
 /* ---- the arc table ---- */
 
@@ -494,8 +488,8 @@ static void vfio_mig_failed_arc_error_or_last_state_both_reset(void **state)
         sim_destroy(s);
         sim_tape_destroy(tape);
     }
-    assert_true(to_error > 0);
-    assert_true(to_last > 0);
+    ASSERT_GT(to_error, 0);
+    ASSERT_GT(to_last, 0);
 }
 
 /* ---- migration steps ---- */
@@ -795,29 +789,29 @@ static void sw_check_pass_flags_each_ordering_violation(void **state)
     ev(SW_EV_CALL, false, 2, -1);
     assert_int_equal(sw_check_pass(w, NULL, true, ev_buf, ev_n), 0);
     /* The same log read as a stop pass: depth 2 is then earlier. */
-    assert_true(sw_check_pass(w, NULL, false, ev_buf, ev_n) > 0);
+    ASSERT_GT(sw_check_pass(w, NULL, false, ev_buf, ev_n), 0);
     memset(w->violations, 0, sizeof(w->violations));
     /* Prepare transition ending after the first main callback. */
     ev_buf[4].seq = 20;
-    assert_true(sw_check_pass(w, NULL, true, ev_buf, ev_n) > 0);
+    ASSERT_GT(sw_check_pass(w, NULL, true, ev_buf, ev_n), 0);
     ev_buf[4].seq = 5;
     /* Ending after a handler of a later depth (same phase). */
     ev_buf[4].seq = 8;
     ev_buf[7].seq = 7;
     n = sw_check_pass(w, NULL, true, ev_buf, ev_n);
-    assert_true(n > 0);
+    ASSERT_GT(n, 0);
     assert_non_null(strstr(w->first[SW_INV_ORDERING], "device 0"));
     ev_buf[4].seq = 5;
     ev_buf[7].seq = 8;
     memset(w->violations, 0, sizeof(w->violations));
     /* Beginning before a handler of an earlier depth. */
     ev_buf[2].depth = 2;
-    assert_true(sw_check_pass(w, NULL, true, ev_buf, ev_n) > 0);
+    ASSERT_GT(sw_check_pass(w, NULL, true, ev_buf, ev_n), 0);
     ev_buf[2].depth = 1;
     /* A thread launched and never joined. */
     ev_buf[6].kind = SW_EV_CALL;
-    assert_true(sw_check_pass(w, NULL, true, ev_buf, ev_n) > 0);
-    assert_true(sw_violations(w) >= 2);
+    ASSERT_GT(sw_check_pass(w, NULL, true, ev_buf, ev_n), 0);
+    ASSERT_GE(sw_violations(w), 2);
     free(w);
 }
 
@@ -837,14 +831,14 @@ struct world_run {
 static void build_tree(struct sw_vm *vm, unsigned devices,
                        enum vfio_mig_mode mode)
 {
-    assert_true(sw_add_ordinary(vm, 0, 20000, 0) >= 0);
+    ASSERT_GE(sw_add_ordinary(vm, 0, 20000, 0), 0);
     for (unsigned d = 1; d <= 3; d++) {
         for (unsigned i = 0; i < 2; i++) {
-            assert_true(sw_add_ordinary(vm, d, 50000, 5000) >= 0);
+            ASSERT_GE(sw_add_ordinary(vm, d, 50000, 5000), 0);
         }
     }
     for (unsigned i = 0; i < devices; i++) {
-        assert_true(sw_add_vfio(vm, 2 + i % 2, ALL, mode, NULL) >= 0);
+        ASSERT_GE(sw_add_vfio(vm, 2 + i % 2, ALL, mode, NULL), 0);
     }
 }
 
@@ -964,7 +958,7 @@ static void switchover_world_pct_and_random_explore_without_violation(
         /* The seeds explored different schedules. */
         print_message("%s: %u distinct schedules of 120\n",
                       k ? "random" : "pct", distinct);
-        assert_true(distinct >= 60);
+        ASSERT_GE(distinct, 60);
     }
 }
 
@@ -1046,8 +1040,8 @@ static void vfio_mig_pct_transition_overlaps_own_depth_only(void **state)
     print_message("same depth saw RUNNING_P2P %u, RUNNING %u times\n",
                   same_p2p, same_running);
     /* Both interleavings inside the band were explored ... */
-    assert_true(same_p2p > 0);
-    assert_true(same_running > 0);
+    ASSERT_GT(same_p2p, 0);
+    ASSERT_GT(same_running, 0);
     assert_int_equal(same_p2p + same_running, 200);
     /* ... and the next depth never saw an unfinished transition. */
     assert_int_equal(next_bad, 0);
@@ -1064,40 +1058,44 @@ enum expect {
  * tape sends some failed arcs to ERROR, which the reset row needs. */
 #define FAULT_LOOP_SEED 1
 
-static unsigned fault_loop(enum vfio_mig_mode mode,
-                           enum plat_fault_site site, bool persist,
-                           bool set_state_always_fails, enum expect expect)
+static void switchover_fault_loop(enum vfio_mig_mode mode,
+                                  enum plat_fault_site site,
+                                  bool set_state_always_fails,
+                                  enum expect expect, unsigned runs[2])
 {
-    unsigned runs_with_faults = 0;
+    struct fault_loop fl;
 
-    for (uint64_t n = 1; n < 400; n++) {
+    runs[0] = runs[1] = 0;
+    FAULT_LOOP(fl, site) {
         struct world_run r;
 
+        fl.max_n = 400;
         sim_fault_reset();
         if (set_state_always_fails) {
             sim_fault_set_prob(PLAT_FAULT_VFIO_SET_STATE, 1.0);
         }
-        sim_fault_fail_nth(site, n, persist);
+        fault_loop_arm(&fl);
         run_world(mode, SIM_STRATEGY_TIME, FAULT_LOOP_SEED, 4, &r);
+        fault_loop_disarm(&fl);
         sim_fault_reset();
-        expect_clean(&r, plat_fault_site_name(site), n);
-        if (r.hits[site] < n) {
-            break; /* the nth call never came: the run went through */
+        expect_clean(&r, plat_fault_site_name(site), fl.n);
+        if (!fl.faulted) {
+            continue; /* the nth call never came: the run went through */
         }
-        runs_with_faults++;
+        runs[fl.persist]++;
         if (expect == EXPECT_MIGRATED && r.rc != 0) {
             fail_msg("%s n=%llu: migration failed (%d)",
-                     plat_fault_site_name(site), (unsigned long long)n, r.rc);
+                     plat_fault_site_name(site), (unsigned long long)fl.n,
+                     r.rc);
         }
         if (expect == EXPECT_FAILED && r.rc == 0) {
             fail_msg("%s n=%llu: migration completed despite the fault",
-                     plat_fault_site_name(site), (unsigned long long)n);
+                     plat_fault_site_name(site), (unsigned long long)fl.n);
         }
         if (expect == EXPECT_MIGRATED && mode == VFIO_MIG_PARALLEL) {
-            assert_true(r.fallbacks > 0);
+            ASSERT_GT(r.fallbacks, 0);
         }
     }
-    return runs_with_faults;
 }
 
 static void switchover_nth_call_fault_loop_holds_invariants(void **state)
@@ -1117,20 +1115,21 @@ static void switchover_nth_call_fault_loop_holds_invariants(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         for (int mode = 0; mode < 2; mode++) {
-            for (int persist = 0; persist <= 1; persist++) {
-                unsigned runs;
+            unsigned runs[2];
 
-                if (rows[i].parallel_only && mode == VFIO_MIG_SERIAL) {
-                    continue;
-                }
-                runs = fault_loop((enum vfio_mig_mode)mode, rows[i].site,
-                                  persist, rows[i].set_state_always_fails,
-                                  rows[i].expect);
+            if (rows[i].parallel_only && mode == VFIO_MIG_SERIAL) {
+                continue;
+            }
+            switchover_fault_loop((enum vfio_mig_mode)mode, rows[i].site,
+                                  rows[i].set_state_always_fails,
+                                  rows[i].expect, runs);
+            for (int persist = 0; persist <= 1; persist++) {
                 print_message("%-14s %-8s persist %d: %u faulty runs\n",
                               plat_fault_site_name(rows[i].site),
-                              vfio_mig_mode_name(mode), persist, runs);
+                              vfio_mig_mode_name(mode), persist,
+                              runs[persist]);
                 /* The loop reached the site at least once. */
-                if (runs == 0) {
+                if (runs[persist] == 0) {
                     fail_msg("%s %s persist %d: never hit",
                              plat_fault_site_name(rows[i].site),
                              vfio_mig_mode_name(mode), persist);
@@ -1174,10 +1173,10 @@ static void switchover_scenario_parallel_saves_with_device_count(
                   "4:%.1f 8:%.1f\n", s1, s8, p1, p4, p8);
     assert_true(isfinite(s1) && isfinite(p8));
     /* Serial grows with every device; parallel pays once per depth. */
-    assert_true(s8 > 4 * s1);
-    assert_true(p8 < 0.4 * s8);
-    assert_true(p8 < 1.2 * p4);
-    assert_true(fabs(p1 - s1) < 0.1 * s1);
+    ASSERT_GT(s8, 4 * s1);
+    ASSERT_LT(p8, 0.4 * s8);
+    ASSERT_LT(p8, 1.2 * p4);
+    ASSERT_LT(fabs(p1 - s1), 0.1 * s1);
 }
 
 static void switchover_vfio_key_defaults_match_the_model(void **state)

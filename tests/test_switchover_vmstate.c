@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "core/vmstate.h"
+#include "tests/lib.h"
 
 /* ---- a call log ---- */
 
@@ -176,7 +177,7 @@ static void vmstate_prio_parents_start_first_and_stop_last(void **state)
     /* Bands never overlap: the highest of a depth is below the lowest of
      * the next one. */
     for (unsigned d = 0; d < 50; d++) {
-        assert_true(vmstate_prio(d, 1) < vmstate_prio(d + 1, -1));
+        ASSERT_LT(vmstate_prio(d, 1), vmstate_prio(d + 1, -1));
     }
     vmstate_list_init(&l);
     /* A child (depth 2) added before its parent (depth 1), and the parent's

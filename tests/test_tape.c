@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 static void sim_splitmix64_seed0_matches_reference(void **state)
 {
@@ -38,7 +39,7 @@ static void sim_tape_from_seed_same_seed_same_bytes(void **state)
         assert_int_equal(x, y);
         differ += x != z;
     }
-    assert_true(differ > 900);
+    ASSERT_GT(differ, 900);
     sim_tape_destroy(a);
     sim_tape_destroy(b);
     sim_tape_destroy(c);
@@ -65,7 +66,7 @@ static void sim_tape_below_reads_fewest_bytes(void **state)
 
         assert_int_equal(sim_tape_used(t), rows[r].bytes);
         if (rows[r].n > 1) {
-            assert_true(v < rows[r].n);
+            ASSERT_LT(v, rows[r].n);
         }
         sim_tape_destroy(t);
     }

@@ -19,6 +19,7 @@
 #include "core/fault.h"
 #include "core/testcase.h"
 #include "core/vmstate.h"
+#include "tests/lib.h"
 
 static void testcase_name_every_mark_named_once(void **state)
 {
@@ -27,7 +28,8 @@ static void testcase_name_every_mark_named_once(void **state)
         const char *n = testcase_name(i);
 
         assert_non_null(n);
-        assert_true(n[0] >= 'A' && n[0] <= 'Z');
+        ASSERT_GE(n[0], 'A');
+        ASSERT_LE(n[0], 'Z');
         for (unsigned j = 0; j < i; j++) {
             if (strcmp(n, testcase_name(j)) == 0) {
                 fail_msg("marks %u and %u are both %s", j, i, n);

@@ -31,6 +31,7 @@
 #include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/tape.h"
+#include "tests/lib.h"
 
 #define NQ 2
 #define QSIZE 8
@@ -317,13 +318,6 @@ static void rig_vm(struct rig *r, bool running)
     plat_lock(&r->lock);
     virtio_pci_vm_state_change_locked(&r->p, running);
     plat_unlock(&r->lock);
-}
-
-static int reset_faults(void **state)
-{
-    (void)state;
-    sim_fault_reset();
-    return 0;
 }
 
 /* ---- configuration ---- */
@@ -783,41 +777,47 @@ static void virtio_pci_stop_while_grabbed_deassigns_grabbers_notifiers(
 static void virtio_pci_nth_assign_failure_falls_back_and_keeps_working(
     void **state)
 {
-    (void)state;
-    for (int persist = 0; persist <= 1; persist++) {
-        for (uint64_t n = 1; n <= NQ + 1; n++) {
-            struct rig r;
-            bool fails = n <= NQ;
+    struct fault_loop fl;
 
-            rig_open(&r, n % 2 ? VIRTIO_PCI_LEGACY : VIRTIO_PCI_MODERN);
+    (void)state;
+    FAULT_LOOP(fl, PLAT_FAULT_KVM_IOEVENTFD) {
+        struct rig r;
+
+        test_variant("%s, call %llu of %u fails",
+                     fl.n % 2 ? "legacy" : "modern",
+                     (unsigned long long)fl.n, NQ);
+        rig_open(&r, fl.n % 2 ? VIRTIO_PCI_LEGACY : VIRTIO_PCI_MODERN);
+        rig_add(&r, 0);
+        rig_add(&r, 1);
+        fault_loop_arm(&fl);
+        rig_driver_ok(&r);
+        fault_loop_disarm(&fl);
+        if (fl.faulted) {
+            ASSERT_LE(fl.n, NQ);
+            assert_false(r.p.started);
+            assert_false(r.p.use_ioeventfd);
+            assert_int_equal(r.p.stats.fallbacks, 1);
+            assert_int_equal(sim_kvm_nioeventfds(r.kvm), 0);
+            assert_int_equal(fake_count(&r.loop), 0);
+            /* What was in the rings is taken without a kick. */
+            assert_int_equal(r.dev.taken[0], 1);
+            assert_int_equal(r.dev.taken[1], 1);
             rig_add(&r, 0);
-            rig_add(&r, 1);
-            sim_fault_fail_nth(PLAT_FAULT_KVM_IOEVENTFD, n, persist);
-            rig_driver_ok(&r);
-            if (fails) {
-                assert_false(r.p.started);
-                assert_false(r.p.use_ioeventfd);
-                assert_int_equal(r.p.stats.fallbacks, 1);
-                assert_int_equal(sim_kvm_nioeventfds(r.kvm), 0);
-                assert_int_equal(fake_count(&r.loop), 0);
-                /* What was in the rings is taken without a kick. */
-                assert_int_equal(r.dev.taken[0], 1);
-                assert_int_equal(r.dev.taken[1], 1);
-                rig_add(&r, 0);
-                assert_int_equal(rig_kick(&r, 0), 1);
-                assert_int_equal(r.dev.taken[0], 2);
-                /* ioeventfd stays off across stop and resume. */
-                rig_vm(&r, false);
-                rig_vm(&r, true);
-                assert_int_equal(sim_kvm_nioeventfds(r.kvm), 0);
-            } else {
-                assert_true(r.p.started);
-                assert_int_equal(sim_kvm_nioeventfds(r.kvm), NQ);
-            }
-            sim_fault_reset();
-            rig_close(&r);
+            assert_int_equal(rig_kick(&r, 0), 1);
+            assert_int_equal(r.dev.taken[0], 2);
+            /* ioeventfd stays off across stop and resume. */
+            rig_vm(&r, false);
+            rig_vm(&r, true);
+            assert_int_equal(sim_kvm_nioeventfds(r.kvm), 0);
+        } else {
+            assert_int_equal(fl.n, NQ + 1);
+            assert_true(r.p.started);
+            assert_int_equal(sim_kvm_nioeventfds(r.kvm), NQ);
         }
+        sim_fault_reset();
+        rig_close(&r);
     }
+    test_variant_clear();
 }
 
 static void virtio_pci_refused_deassign_keeps_notifier_then_falls_back(
@@ -1427,7 +1427,7 @@ static void vw_race_300_seeds_pct_no_lost_kick(void **state)
         }
         post_stop += res.post_stop_kicks;
     }
-    assert_true(post_stop > 0);
+    ASSERT_GT(post_stop, 0);
 }
 
 /* The nth-call fault loop on the world: the nth KVM_IOEVENTFD assign
@@ -1435,53 +1435,54 @@ static void vw_race_300_seeds_pct_no_lost_kick(void **state)
  * invariant must still hold and every request complete. */
 static void vw_nth_assign_failure_loop_keeps_invariants(void **state)
 {
-    (void)state;
-    for (int persist = 0; persist <= 1; persist++) {
-        for (uint64_t n = 1; n <= 12; n++) {
-            struct vw_params p;
-            struct vw_world *w;
-            char msg[128];
+    struct fault_loop fl;
 
-            vw_params_default(&p, VIRTIO_PCI_KIND_BLK);
-            p.nvcpus = p.nqueues = 3;
-            p.queue_size = 16;
-            p.transport = n % 2 ? VIRTIO_PCI_LEGACY : VIRTIO_PCI_MODERN;
-            sim_fault_reset();
-            assert_int_equal(vw_create(&p, NULL, &w, msg, sizeof(msg)), 0);
-            sim_fault_fail_nth(PLAT_FAULT_KVM_IOEVENTFD, n, persist);
-            assert_int_equal(vw_guest_init(w), 0);
-            for (unsigned round = 0; round < 4; round++) {
-                for (unsigned q = 0; q < 3; q++) {
-                    vw_guest_submit(w, q);
-                }
-                switch (round) {
-                case 0:
-                    vw_vm_stop(w);
-                    vw_vm_resume(w);
-                    break;
-                case 1:
-                    vw_vhost_grab(w);
-                    vw_guest_submit(w, 0);
-                    vw_vhost_release(w);
-                    break;
-                case 2:
-                    vw_migrate(w);
-                    break;
-                default:
-                    vw_guest_bus_master(w, false);
-                    vw_guest_init(w);
-                    break;
-                }
+    (void)state;
+    FAULT_LOOP(fl, PLAT_FAULT_KVM_IOEVENTFD) {
+        struct vw_params p;
+        struct vw_world *w;
+        char msg[128];
+
+        vw_params_default(&p, VIRTIO_PCI_KIND_BLK);
+        p.nvcpus = p.nqueues = 3;
+        p.queue_size = 16;
+        p.transport = fl.n % 2 ? VIRTIO_PCI_LEGACY : VIRTIO_PCI_MODERN;
+        sim_fault_reset();
+        assert_int_equal(vw_create(&p, NULL, &w, msg, sizeof(msg)), 0);
+        fault_loop_arm(&fl);
+        assert_int_equal(vw_guest_init(w), 0);
+        for (unsigned round = 0; round < 4; round++) {
+            for (unsigned q = 0; q < 3; q++) {
+                vw_guest_submit(w, q);
             }
-            sim_fault_reset();
-            vw_quiesce_and_check(w);
-            if (vw_first_violation(w)[0]) {
-                fail_msg("n=%llu persist=%d: %s", (unsigned long long)n,
-                         persist, vw_first_violation(w));
+            switch (round) {
+            case 0:
+                vw_vm_stop(w);
+                vw_vm_resume(w);
+                break;
+            case 1:
+                vw_vhost_grab(w);
+                vw_guest_submit(w, 0);
+                vw_vhost_release(w);
+                break;
+            case 2:
+                vw_migrate(w);
+                break;
+            default:
+                vw_guest_bus_master(w, false);
+                vw_guest_init(w);
+                break;
             }
-            assert_true(vw_stats(w)->completed > 0);
-            vw_destroy(w);
         }
+        fault_loop_disarm(&fl);
+        sim_fault_reset();
+        vw_quiesce_and_check(w);
+        if (vw_first_violation(w)[0]) {
+            fail_msg("n=%llu persist=%d: %s", (unsigned long long)fl.n,
+                     fl.persist, vw_first_violation(w));
+        }
+        ASSERT_GT(vw_stats(w)->completed, 0);
+        vw_destroy(w);
     }
 }
 
@@ -1493,8 +1494,10 @@ static void vw_nth_assign_failure_loop_keeps_invariants(void **state)
 static void vw_nth_alloc_failure_in_stop_then_migrate_keeps_invariants(
     void **state)
 {
+    struct fault_loop fl;
+
     (void)state;
-    for (uint64_t n = 1; n <= 4; n++) {
+    FAULT_LOOP(fl, PLAT_FAULT_ALLOC) {
         struct vw_params p;
         struct vw_world *w;
         char msg[128];
@@ -1506,8 +1509,9 @@ static void vw_nth_alloc_failure_in_stop_then_migrate_keeps_invariants(
         assert_int_equal(vw_create(&p, NULL, &w, msg, sizeof(msg)), 0);
         assert_int_equal(vw_guest_init(w), 0);
         vw_guest_submit(w, 0);
-        sim_fault_fail_nth(PLAT_FAULT_ALLOC, n, false);
+        fault_loop_arm(&fl);
         vw_vm_stop(w);
+        fault_loop_disarm(&fl);
         sim_fault_reset();
         vw_vm_resume(w);
         vw_guest_submit(w, 1);
@@ -1515,10 +1519,10 @@ static void vw_nth_alloc_failure_in_stop_then_migrate_keeps_invariants(
         vw_guest_submit(w, 0);
         vw_quiesce_and_check(w);
         if (vw_first_violation(w)[0]) {
-            fail_msg("n=%llu: %s", (unsigned long long)n,
-                     vw_first_violation(w));
+            fail_msg("n=%llu persist=%d: %s", (unsigned long long)fl.n,
+                     fl.persist, vw_first_violation(w));
         }
-        assert_true(vw_stats(w)->completed > 0);
+        ASSERT_GT(vw_stats(w)->completed, 0);
         vw_destroy(w);
     }
 }
@@ -1603,14 +1607,14 @@ static void scn_virtio_variants_differ_in_exits_and_hold_invariants(
         assert_int_equal(scn_run_with(&q, sync, 2, &a), KVMSIM_EXIT_OK);
         assert_int_equal(scn_run_with(&q, iofd, 3, &b), KVMSIM_EXIT_OK);
         assert_int_equal(scn_metric_get(&a, "exits_lightweight"), 0);
-        assert_true(scn_metric_get(&a, "exits_heavyweight") > 0);
+        ASSERT_GT(scn_metric_get(&a, "exits_heavyweight"), 0);
         /* Only kicks during a transition may take the slow path. */
-        assert_true(scn_metric_get(&b, "exits_heavyweight") * 20 <
-                    scn_metric_get(&b, "exits_lightweight"));
+        ASSERT_LT(scn_metric_get(&b, "exits_heavyweight") * 20,
+                  scn_metric_get(&b, "exits_lightweight"));
         assert_int_equal(scn_metric_get(&a, "lost_kicks"), 0);
         assert_int_equal(scn_metric_get(&b, "lost_kicks"), 0);
-        assert_true(scn_metric_get(&b, "vcpu_exit_ms") <
-                    scn_metric_get(&a, "vcpu_exit_ms"));
+        ASSERT_LT(scn_metric_get(&b, "vcpu_exit_ms"),
+                  scn_metric_get(&a, "vcpu_exit_ms"));
         scn_run_release(&a);
         scn_run_release(&b);
     }

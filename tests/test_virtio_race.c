@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "scenarios/virtio/virtio_world.h"
+#include "tests/lib.h"
 
 static uint64_t env_u64(const char *name, uint64_t def)
 {
@@ -76,7 +77,7 @@ static void vw_race_seeds_no_lost_kick(void **state)
     }
     assert_int_equal(bad, 0);
     /* The race must actually be exercised: kicks do race with stops. */
-    assert_true(post_stop > 0);
+    ASSERT_GT(post_stop, 0);
 }
 
 int main(void)

@@ -31,6 +31,7 @@
 #include "core/iodev_fixed.h"
 #include "core/ioeventfd.h"
 #include "core/platform.h"
+#include "tests/lib.h"
 
 #define NREADERS 3
 #define NSLOTS 16      /* generic devices alive at a time, one per slot */
@@ -298,8 +299,8 @@ static void race(enum iobus_free mode)
                   (unsigned long long)atomic_load(&st.popped),
                   (unsigned long long)atomic_load(&st.allocated));
     assert_int_equal(atomic_load(&st.dead_calls), 0);
-    assert_true(atomic_load(&st.accesses) > 0);
-    assert_true(atomic_load(&st.handled) > 0);
+    ASSERT_GT(atomic_load(&st.accesses), 0);
+    ASSERT_GT(atomic_load(&st.handled), 0);
     assert_int_equal(atomic_load(&st.freed), atomic_load(&st.allocated));
 }
 

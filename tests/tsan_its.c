@@ -24,6 +24,7 @@
 #include "core/its.h"
 #include "core/its_cache.h"
 #include "core/platform.h"
+#include "tests/lib.h"
 
 #define NINJECTORS 3
 #define ROUNDS 200
@@ -211,9 +212,9 @@ static void stress_variant(enum its_cache_kind kind)
                   (unsigned long long)stats.lpis_freed);
     assert_int_equal(st.cmd_failures, 0);
     assert_int_equal(plat_atomic_load(&st.unexpected), 0);
-    assert_true(plat_atomic_load(&st.injections) > 0);
+    ASSERT_GT(plat_atomic_load(&st.injections), 0);
     if (kind != ITS_CACHE_NONE) {
-        assert_true(plat_atomic_load(&st.hits) > 0);
+        ASSERT_GT(plat_atomic_load(&st.hits), 0);
     }
     assert_int_equal(its_destroy(st.its), 0);
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/platform.h"
+#include "tests/lib.h"
 
 #define NTHREADS 4
 #define ITERS 20000
@@ -103,7 +104,7 @@ static void plat_rcu_synchronize_protects_readers_of_old_copy(void **state)
         plat_thread_join(t[i]);
     }
     free(plat_atomic_load_ptr(&published));
-    assert_true(plat_atomic_load(&reads) > 0);
+    ASSERT_GT(plat_atomic_load(&reads), 0);
 }
 
 static struct plat_eventfd ping, pong;

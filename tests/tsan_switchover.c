@@ -23,6 +23,7 @@
 #include "core/vfio_migration.h"
 #include "core/vmstate.h"
 #include "host/vfio_host.h"
+#include "tests/lib.h"
 
 #define NDEV 8
 #define NORD 8
@@ -207,7 +208,7 @@ static void vfio_mig_parallel_switchover_cycles_race_free(void **state)
     assert_int_equal(plat_atomic_load(&t.begins), (uint64_t)CYCLES * 8 *
                                                       NDEV);
     plat_lock(&t.lock);
-    assert_true(t.touched > 0);
+    ASSERT_GT(t.touched, 0);
     plat_unlock(&t.lock);
     teardown();
 }

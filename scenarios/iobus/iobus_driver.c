@@ -32,6 +32,7 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
+#include "scenarios/tool/refit.h"
 #include "scenarios/tool/report.h"
 #include "scenarios/tool/runner.h"
 #include "scenarios/tool/scenario.h"
@@ -1289,8 +1290,6 @@ static int iobus_fit_with(const struct scn_request *q, double probe_ns,
     return fit_least_squares(&x, &y, 1, 1, user_ns) < 0 ? KVMSIM_EXIT_USAGE
                                                         : 0;
 }
-
-int scn_iobus_fit(const struct scn_request *q, double *user_ns);
 
 /* The fit with the model's per-comparison price (what model/cost.c
  * stores; a test checks the two agree). */

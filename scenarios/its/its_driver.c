@@ -56,6 +56,7 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
+#include "scenarios/tool/refit.h"
 #include "scenarios/tool/report.h"
 #include "scenarios/tool/runner.h"
 #include "scenarios/tool/scenario.h"
@@ -1559,7 +1560,7 @@ static double lpi_mean_us(const struct scn_request *q, const char *variant,
 }
 
 /* The fitted rows: kworker (none) and global at 1 and 10 NICs. */
-enum { LPI_NPTS = 4 };
+enum { LPI_NPTS = SCN_LPI_FIT_NPTS };
 static const char *const lpi_fit_variant[LPI_NPTS] = {"none", "none",
                                                       "global", "global"};
 static const unsigned lpi_fit_nics[LPI_NPTS] = {1, 10, 1, 10};
@@ -1639,16 +1640,6 @@ static double lpi_gram_det(const double *jac)
     }
     return det;
 }
-
-struct lpi_fit_info {
-    double gram_det;  /* conditioning of the last step */
-    double resid_us[LPI_NPTS];
-    unsigned iters;
-    bool clamped;     /* a constant hit zero */
-};
-
-int scn_lpi_fit(const struct scn_request *q, double *theta,
-                struct lpi_fit_info *info);
 
 /*
  * Fit inject, table walk, probe and kworker delay (ns) on the four fitted

@@ -123,6 +123,7 @@ fi
 
 if [ ! -f "$wbuild/build.ninja" ]; then
     if ! cmake -S "$wsrc" -B "$wbuild" -G Ninja -DCMAKE_C_COMPILER=gcc \
+            -DKVMSIM_WERROR=ON \
             -DCMAKE_BUILD_TYPE=RelWithDebInfo \
             -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
             >"$log/configure.log" 2>&1; then
