@@ -399,17 +399,21 @@ fi
 # Arming one (a probability above 0, nth_site) is an error; 0 arms nothing
 # and is accepted (saved tapes list every key).  The sites come from the
 # driver's fault_sites (tests/test_fault_sites.c holds them to the runs).
+never='never reaches fault site'
 expect faults_set_site_never_reached 2 \
-    "^--set:1: faults.vfio_reset = 0.1: driver demo never reaches fault site vfio_reset, so no fault would be injected \(its fault sites: demo_submit\)" \
+    "^--set:1: faults.vfio_reset = 0.1: driver demo $never vfio_reset, \
+so no fault would be injected \(its fault sites: demo_submit\)$" \
     $K run demo --set faults.vfio_reset=0.1 --quiet
 expect faults_set_nth_site_never_reached 2 \
-    "^--set:2: faults.nth_site = gsi_alloc: driver lpi-storm never reaches fault site gsi_alloc" \
+    "^--set:2: faults.nth_site = gsi_alloc: driver lpi-storm $never gsi_alloc" \
     $K run lpi-storm --set faults.nth=3 --set faults.nth_site=gsi_alloc --quiet
 expect faults_set_site_never_reached_at_0_accepted 0 '' \
     $K run demo --set faults.vfio_reset=0 --quiet
-printf '[scenario]\ndriver = virtio-net-tx\n\n[faults]\nalloc = 0.01\nkvm_irqfd = 0.2\n' > fr.ini
+printf '[scenario]\ndriver = virtio-net-tx\n\n[faults]\n%s\n%s\n' \
+    'alloc = 0.01' 'kvm_irqfd = 0.2' > fr.ini
 expect faults_file_site_never_reached 2 \
-    "^\./fr.ini:6: faults.kvm_irqfd = 0.2: driver virtio-net-tx never reaches fault site kvm_irqfd, .*\(its fault sites: alloc, kvm_ioeventfd\)" \
+    "^\./fr.ini:6: faults.kvm_irqfd = 0.2: driver virtio-net-tx $never \
+kvm_irqfd, .*\(its fault sites: alloc, kvm_ioeventfd\)" \
     $K run ./fr.ini --quiet
 # ---- [swarm] ranges: file:line, exit 2, checked whether or not --swarm ----
 # swarm_file DRIVER LINE...: sw.ini with [swarm] holding the lines (the
@@ -449,7 +453,7 @@ expect swarm_fault_site_twice 2 \
     $K run ./sw.ini --swarm --quiet
 swarm_file lpi-storm 'faults = alloc, kvm_irqfd'
 expect swarm_fault_site_never_reached 2 \
-    "^\./sw.ini:4: \[swarm\] faults: driver lpi-storm never reaches fault site kvm_irqfd" \
+    "^\./sw.ini:4: \[swarm\] faults: driver lpi-storm $never kvm_irqfd" \
     $K run ./sw.ini --swarm --quiet
 swarm_file demo 'fault_rate = 0.1..2'
 expect swarm_fault_rate_above_1 2 \
