@@ -314,7 +314,7 @@ def plot(events, names, lo, hi, out, title):
                 bands += 1
                 merged += n
                 if w >= LABEL_PX * us_per_px:
-                    ax.text(a + w / 2, base[key] + d + 0.5, "%d x" % n,
+                    ax.text(a + w / 2, base[key] + d + 0.5, "%d slices" % n,
                             ha="center", va="center", fontsize=6,
                             color="black")
         for a, w, name, _, _, band in row:
