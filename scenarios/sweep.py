@@ -276,8 +276,8 @@ def sweep(name, spec, args):
     variants = spec["variants"]
     seeds = args.seed_list
     if not args.no_published:
-        sys.stderr.write("%s: kvmsim compare %s --report (the published points)"
-                         "\n" % (name, scenario))
+        sys.stderr.write("%s: kvmsim compare %s --report (the published "
+                         "points)\n" % (name, scenario))
     published = [] if args.no_published else compare_rows(kvmsim, scenario,
                                                            key, metric)
     base = [] if args.no_published else common_sets(published, key)
