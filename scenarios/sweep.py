@@ -4,11 +4,11 @@ seeds through the kvmsim command line, and write CSV (and a PNG when
 matplotlib is importable).
 
 Every point is one `kvmsim run SCENARIO --variant V --seed S --set KEY=X
---metrics FILE --quiet`; this script holds no simulation logic.  The seed's
+--metrics FILE --quiet`; this script holds no simulation logic.  The
 published points come from `kvmsim compare SCENARIO --report FILE`: the rows
 with a published figure for the swept key and metric are marked on the
 plot, and the overrides those rows were computed with (the fitted cost
-constants, the seed's setup) are applied to every run of the sweep, so the
+constants, the published setup) are applied to every run of the sweep, so the
 curve passes through the comparison's own model figures.
 
 Predefined sweeps (see --list):  vfs, ioeventfds, nics, devices.
@@ -18,9 +18,13 @@ Generic:  --scenario S --key K --values 1,2,4 | 1:32[:STEP]
 Outputs, in --out (default build/sweeps/ of this checkout), per sweep NAME:
   NAME_runs.csv  one row per run (value, variant, seed, metric, result)
   NAME.csv       one row per value and variant: mean, min, max over the
-                 seeds, the seed's published figure and its role
+                 seeds, the published figure and its role
   NAME.png       every variant on one plot, mean with min/max error bars,
-                 published points marked (skipped without matplotlib)
+                 published points marked, each variant's cliff (a step to
+                 3x the previous value or more, steeper than x^4) named
+                 where it is; an
+                 axis spanning more than two decades is logarithmic
+                 (skipped without matplotlib)
 
 Standard library only; matplotlib is optional (run with /usr/bin/python3
 on Debian to get plots).
@@ -42,32 +46,29 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
-# name: (scenario, key, values, variants, metric, title, log x, log y)
+# name: (scenario, key, values, variants, metric, title); each axis is
+# logarithmic when its values span more than two decades (log_axis).
 PREDEFINED = {
     "vfs": dict(
         scenario="msix-resume-8vf", key="workload.vfs",
         values=list(range(1, 33)), variants=["per-vector", "batched"],
         metric="enable_ms_total",
-        title="seed 000: MSI-X enable at resume, total over the VFs",
-        logx=False, logy=True),
+        title="published 000: MSI-X enable at resume, total over the VFs"),
     "ioeventfds": dict(
         scenario="iobus-200-ioeventfds", key="workload.ioeventfds",
         values=[1, 2, 5, 10, 20, 50, 100, 150, 200, 300, 500, 750, 1000],
         variants=["linear", "bsearch", "eytzinger"], metric="exits_per_s",
-        title="seed 004: I/O bus lookup, exits per second",
-        logx=True, logy=False),
+        title="published 004: I/O bus lookup, exits per second"),
     "nics": dict(
         scenario="its-lpi-storm", key="workload.nics", values=list(range(1, 17)),
         variants=["none", "global", "sharded", "lockless"],
         metric="inject_latency_us_mean",
-        title="seed 002: ITS LPI injection latency, mean",
-        logx=False, logy=True),
+        title="published 002: ITS LPI injection latency, mean"),
     "devices": dict(
         scenario="switchover-vfio", key="workload.devices",
         values=list(range(1, 17)), variants=["serial", "parallel"],
         metric="downtime_ms",
-        title="seed 003: VFIO switchover downtime",
-        logx=False, logy=False),
+        title="published 003: VFIO switchover downtime"),
 }
 
 
@@ -216,6 +217,43 @@ def run_one(kvmsim, scenario, variant, seed, key, value, sets, metric, tmp):
     return rec
 
 
+DECADES = 2.0     # an axis spanning more decades than this is logarithmic
+CLIFF = 3.0       # a step this many times the previous value is a cliff
+STEEP = 4.0       # ... when y grows faster than x to this power there
+
+
+def log_axis(values):
+    """Whether values (numbers, None skipped) call for a log axis: all
+    positive and spanning more than DECADES decades."""
+    vs = [v for v in values if v is not None]
+    if not vs or min(vs) <= 0:
+        return False
+    return math.log10(max(vs) / min(vs)) > DECADES
+
+
+def cliff(points):
+    """The first point of a series (x, y pairs in x order) where y jumps:
+    to CLIFF or more times the previous point's y, and (x > 0) faster than
+    x to the power STEEP.  Where a lock or a queue saturates, latency grows
+    by multiples per step; the costs the models charge short of that grow
+    at most quadratically (2 VFs cost 3x one per-vector VF), which this
+    leaves out.  (x, y, previous x, previous y), or None."""
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        if y0 is None or y1 is None or y0 <= 0 or y1 < CLIFF * y0:
+            continue
+        if x0 > 0 and x1 > x0 and \
+                math.log(y1 / y0) < STEEP * math.log(x1 / x0):
+            continue
+        return x1, y1, x0, y0
+    return None
+
+
+def pct(model, published):
+    """The error as the report prints it, never "-0.0%"."""
+    return "%+.1f%%" % (round(100.0 * (model - published) / published, 1)
+                        + 0.0)
+
+
 def fmt(v):
     return "" if v is None else "%.10g" % v
 
@@ -238,8 +276,8 @@ def sweep(name, spec, args):
     variants = spec["variants"]
     seeds = args.seed_list
     if not args.no_published:
-        sys.stderr.write("%s: kvmsim compare %s --report (the seed's points)"
-                         "\n" % (name, scenario))
+        sys.stderr.write("%s: kvmsim compare %s --report (the published "
+                         "points)\n" % (name, scenario))
     published = [] if args.no_published else compare_rows(kvmsim, scenario,
                                                            key, metric)
     base = [] if args.no_published else common_sets(published, key)
@@ -253,7 +291,7 @@ def sweep(name, spec, args):
         print("  every run also has: %s" % " ".join(base))
     pts = [r for r in published if r.get("published") is not None]
     if pts:
-        print("  seed %s publishes %d point(s) here: %s" % (
+        print("  published %s has %d point(s) here: %s" % (
             pts[0]["seed_id"], len(pts), ", ".join(
                 "%s@%s=%s (%s)" % (r["variant"], fmt(r["x"]),
                                    show(r["published"]), r["role"])
@@ -321,10 +359,19 @@ def sweep(name, spec, args):
     for s in summary:
         if s["published"] is not None and s["mean"] is not None:
             print("  %s at %s: model %s (mean of %d seeds), published "
-                  "%s (%s), error %+.1f%%" % (
+                  "%s (%s), error %s" % (
                       s["variant"], s["value"], show(s["mean"]), s["n"],
                       show(s["published"]), s["role"],
-                      100.0 * (s["mean"] - s["published"]) / s["published"]))
+                      pct(s["mean"], s["published"])))
+    for variant in variants:
+        pts_v = [(s["x"], s["mean"]) for s in summary
+                 if s["variant"] == variant and s["mean"] is not None
+                 and s["x"] is not None]
+        c = cliff(pts_v)
+        if c:
+            print("  %s saturates at %s=%s: %s, %.1fx the %s at %s" % (
+                variant, key, show(c[0]), show(c[1]), c[1] / c[3],
+                show(c[3]), show(c[2])))
     print("  wrote %s" % sum_csv)
     print("  wrote %s" % runs_csv)
     png = os.path.join(args.out, "%s.png" % name)
@@ -381,7 +428,7 @@ def plot(path, name, spec, summary, variants, metric):
                 continue
             x = s["x"] if numeric else labels.index(s["value"])
             fitted = s["role"] == "fitted"
-            label = "%s: seed's figure, %s" % (variant, s["role"])
+            label = "%s: published figure, %s" % (variant, s["role"])
             ax.plot([x], [s["published"]], linestyle="none",
                     marker="s" if fitted else "*",
                     markersize=9 if fitted else 14,
@@ -390,13 +437,30 @@ def plot(path, name, spec, summary, variants, metric):
                     label=label if label not in shown else "_nolegend_")
             shown.add(label)
     if not shown:
-        ax.text(0.99, 0.01, "the seed publishes no figure for this key",
+        ax.text(0.99, 0.01, "no published figure for this key",
                 transform=ax.transAxes, ha="right", va="bottom", fontsize=8,
                 color="0.4")
-    if spec.get("logx") and numeric:
+    if numeric and log_axis([s["x"] for s in summary]):
         ax.set_xscale("log")
-    if spec.get("logy"):
+    ys = [v for s in summary for v in (s["mean"], s["min"], s["published"])]
+    if log_axis(ys):
         ax.set_yscale("log")
+    # Name each variant's cliff where it is, from the data.
+    for i, variant in enumerate(variants):
+        rows = [s for s in summary if s["variant"] == variant
+                and s["mean"] is not None]
+        c = cliff([(s["x"] if numeric else labels.index(s["value"]),
+                    s["mean"]) for s in rows]) if rows else None
+        if c is None:
+            continue
+        x1, y1, x0, y0 = c
+        ax.annotate("%s saturates at %s=%s:\n%s, %.0fx the %s at %s" % (
+            variant, spec["key"].split(".")[-1],
+            show(x1) if numeric else labels[int(x1)], show(y1), y1 / y0,
+            show(y0), show(x0) if numeric else labels[int(x0)]),
+            xy=(x1, y1), xytext=(-12, 18), textcoords="offset points",
+            ha="right", fontsize=7, color="C%d" % i,
+            arrowprops=dict(arrowstyle="->", color="C%d" % i, lw=0.8))
     if not numeric:
         ax.set_xticks(range(len(labels)))
         ax.set_xticklabels(labels)

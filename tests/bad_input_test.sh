@@ -429,6 +429,26 @@ if ! grep -q -a -e __asan_init -e __tsan_init "$K"; then
         echo "ok   out_of_memory_mid_run_exits_5 ($mid part-way)"
     fi
 fi
+# ---- fault sites a scenario never reaches: exit 2, file:line ----
+# Arming one (a probability above 0, nth_site) is an error; 0 arms nothing
+# and is accepted (saved tapes list every key).  The sites come from the
+# driver's fault_sites (tests/test_fault_sites.c holds them to the runs).
+never='never reaches fault site'
+expect faults_set_site_never_reached 2 \
+    "^--set:1: faults.vfio_reset = 0.1: driver demo $never vfio_reset, \
+so no fault would be injected \(its fault sites: demo_submit\)$" \
+    $K run demo --set faults.vfio_reset=0.1 --quiet
+expect faults_set_nth_site_never_reached 2 \
+    "^--set:2: faults.nth_site = gsi_alloc: driver its-lpi-storm $never gsi_alloc" \
+    $K run lpi-storm --set faults.nth=3 --set faults.nth_site=gsi_alloc --quiet
+expect faults_set_site_never_reached_at_0_accepted 0 '' \
+    $K run demo --set faults.vfio_reset=0 --quiet
+printf '[scenario]\ndriver = virtio-net-tx\n\n[faults]\n%s\n%s\n' \
+    'alloc = 0.01' 'kvm_irqfd = 0.2' > fr.ini
+expect faults_file_site_never_reached 2 \
+    "^\./fr.ini:6: faults.kvm_irqfd = 0.2: driver virtio-net-tx $never \
+kvm_irqfd, .*\(its fault sites: alloc, kvm_ioeventfd\)" \
+    $K run ./fr.ini --quiet
 # ---- [swarm] ranges: file:line, exit 2, checked whether or not --swarm ----
 # swarm_file DRIVER LINE...: sw.ini with [swarm] holding the lines (the
 # first at line 4).
@@ -461,9 +481,13 @@ expect swarm_run_key_refused 2 \
 swarm_file demo 'faults = demo_submit, nosuch'
 expect swarm_unknown_fault_site 2 "^\./sw.ini:4: unknown fault site 'nosuch'" \
     $K run ./sw.ini --swarm --quiet
-swarm_file demo 'faults = alloc, alloc'
+swarm_file demo 'faults = demo_submit, demo_submit'
 expect swarm_fault_site_twice 2 \
-    "^\./sw.ini:4: fault site 'alloc' is listed twice" \
+    "^\./sw.ini:4: fault site 'demo_submit' is listed twice" \
+    $K run ./sw.ini --swarm --quiet
+swarm_file lpi-storm 'faults = alloc, kvm_irqfd'
+expect swarm_fault_site_never_reached 2 \
+    "^\./sw.ini:4: \[swarm\] faults: driver its-lpi-storm $never kvm_irqfd" \
     $K run ./sw.ini --swarm --quiet
 swarm_file demo 'fault_rate = 0.1..2'
 expect swarm_fault_rate_above_1 2 \

@@ -3,7 +3,8 @@
 values, 1 seed): the CSV files hold one row per point and per run, the
 seed's published points come from `kvmsim compare --report` with their
 roles, and a run with the comparison's overrides reproduces the
-comparison's model figure.  The PNG is checked when matplotlib is
+comparison's model figure; the log-axis choice (more than two decades) and
+the cliff finder on numbers.  The PNG is checked when matplotlib is
 importable, and its absence must be reported, not fatal.
 
 Usage: sweep_test.py KVMSIM_BINARY SRCDIR
@@ -46,8 +47,36 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
+def axis_and_cliff_checks(src):
+    """sweep.py's log-axis choice, cliff finder and error format, on
+    numbers (no runs)."""
+    sys.path.insert(0, os.path.join(src, "scenarios"))
+    import sweep as sw
+    check("log_axis_three_decades", sw.log_axis([1, 2, 5, 1000]))
+    check("log_axis_two_decades_linear", not sw.log_axis([1, 50, 100]))
+    check("log_axis_zero_or_negative_linear",
+          not sw.log_axis([0, 1, 1e6]) and not sw.log_axis([-5, 1e6]))
+    check("log_axis_skips_missing", sw.log_axis([None, 1.5, 6000]))
+    # The lpi-storm global row (3 seeds): 11 us at 9 NICs, 65 at 10, 906
+    # at 11; the cliff is the first step to 3x, at 10.
+    glob = [(7, 4.88), (8, 6.50), (9, 11.12), (10, 65.38), (11, 906.5),
+            (12, 1917.0)]
+    got = sw.cliff(glob)
+    check("cliff_global_saturates_at_10", got is not None and
+          got[0] == 10 and got[2] == 9, got)
+    # Quadratic growth is no cliff, even where it triples (1 -> 2).
+    quad = [(x, 7.0 * x * x - 4.0 * x + 4.0) for x in range(1, 33)]
+    check("cliff_none_for_quadratic", sw.cliff(quad) is None,
+          sw.cliff(quad))
+    check("cliff_none_for_flat", sw.cliff([(1, 1.8), (16, 1.94)]) is None)
+    check("pct_never_minus_zero",
+          sw.pct(1.7659, 1.766) == "+0.0%" and
+          sw.pct(16.29, 21) == "-22.4%", sw.pct(1.7659, 1.766))
+
+
 def main(argv):
     kvmsim, src = os.path.abspath(argv[1]), argv[2]
+    axis_and_cliff_checks(src)
     with tempfile.TemporaryDirectory(prefix="kvmsim-sweep-test-") as out:
         # A predefined sweep cut down to 2 values and 1 seed.
         p = sweep(src, kvmsim, out, "devices", "--values", "1,4",

@@ -955,7 +955,7 @@ static char *keys_text(bool markdown)
     struct capture cap;
 
     capture_start(&cap);
-    cfg_print_keys(cap.f, test_tables, markdown);
+    cfg_print_keys(cap.f, test_tables, markdown, CFG_FAULTS_ALL);
     return capture_end(&cap);
 }
 
@@ -1008,6 +1008,144 @@ static void cfg_print_keys_markdown_has_a_table_per_section(void **state)
     free(b);
 }
 
+/* A cfg whose driver "drv" reaches alloc and kvm_irqfd only. */
+static struct cfg *reach_cfg(void)
+{
+    struct cfg *c = new_cfg();
+
+    cfg_fault_reach(c, (1u << PLAT_FAULT_ALLOC) |
+                    (1u << PLAT_FAULT_KVM_IRQFD), "drv");
+    return c;
+}
+
+static void cfg_load_text_unreached_fault_site_is_error_at_its_line(
+    void **state)
+{
+    struct cfg *c = reach_cfg();
+    char err[512];
+
+    (void)state;
+    assert_int_equal(cfg_load_text(c, "r.ini", "[faults]\nalloc = 0.1\n"
+                                   "vfio_reset = 0.25\n", err, sizeof(err)),
+                     -EINVAL);
+    assert_string_equal(err, "r.ini:3: faults.vfio_reset = 0.25: driver drv "
+                        "never reaches fault site vfio_reset, so no fault "
+                        "would be injected (its fault sites: alloc, "
+                        "kvm_irqfd)");
+    cfg_destroy(c);
+}
+
+static void cfg_load_text_unreached_fault_site_at_zero_accepted(void **state)
+{
+    struct cfg *c = reach_cfg();
+    char err[512];
+
+    (void)state;
+    assert_int_equal(cfg_load_text(c, "r.ini", "[faults]\nvfio_reset = 0\n"
+                                   "kvm_irqfd = 1\n", err, sizeof(err)), 0);
+    assert_true(cfg_fault_prob(c, PLAT_FAULT_KVM_IRQFD) == 1);
+    assert_true(cfg_fault_prob(c, PLAT_FAULT_VFIO_RESET) == 0);
+    cfg_destroy(c);
+}
+
+static void cfg_set_unreached_nth_site_is_error(void **state)
+{
+    struct cfg *c = reach_cfg();
+    char err[512];
+
+    (void)state;
+    assert_int_equal(cfg_set(c, "faults.nth_site=gsi_alloc", 2, err,
+                             sizeof(err)), -EINVAL);
+    assert_string_equal(err, "--set:2: faults.nth_site = gsi_alloc: driver "
+                        "drv never reaches fault site gsi_alloc, so no "
+                        "fault would be injected (its fault sites: alloc, "
+                        "kvm_irqfd)");
+    assert_int_equal(cfg_set(c, "faults.nth_site=kvm_irqfd", 3, err,
+                             sizeof(err)), 0);
+    assert_int_equal(cfg_set(c, "faults.demo_submit=0.5", 4, err,
+                             sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "--set:4: faults.demo_submit = 0.5: driver "
+                           "drv never reaches"));
+    cfg_destroy(c);
+}
+
+static void cfg_load_text_swarm_unreached_fault_site_is_error(void **state)
+{
+    struct cfg *c = reach_cfg();
+    char err[512];
+
+    (void)state;
+    assert_int_equal(cfg_load_text(c, "s.ini", "[swarm]\nfaults = alloc, "
+                                   "vfio_set_irqs\n", err, sizeof(err)),
+                     -EINVAL);
+    assert_string_equal(err, "s.ini:2: [swarm] faults: driver drv never "
+                        "reaches fault site vfio_set_irqs, so no fault "
+                        "would be injected (its fault sites: alloc, "
+                        "kvm_irqfd)");
+    cfg_destroy(c);
+}
+
+static void cfg_load_text_without_reach_accepts_every_site(void **state)
+{
+    struct cfg *c = new_cfg();
+    char err[512];
+
+    (void)state;
+    assert_int_equal(cfg_load_text(c, "a.ini", "[faults]\nvfio_reset = 0.5\n"
+                                   "gsi_alloc = 1\n", err, sizeof(err)), 0);
+    assert_true(cfg_fault_prob(c, PLAT_FAULT_VFIO_RESET) == 0.5);
+    cfg_destroy(c);
+}
+
+static char *keys_text_faults(bool markdown, uint32_t faults)
+{
+    struct capture cap;
+
+    capture_start(&cap);
+    cfg_print_keys(cap.f, test_tables, markdown, faults);
+    return capture_end(&cap);
+}
+
+static void cfg_print_keys_faults_mask_selects_sites(void **state)
+{
+    char *none = keys_text_faults(false, 0);
+    char *two = keys_text_faults(false, (1u << PLAT_FAULT_ALLOC) |
+                                 (1u << PLAT_FAULT_VFIO_RESET));
+    char *md = keys_text_faults(true, 1u << PLAT_FAULT_KVM_IRQFD);
+
+    (void)state;
+    assert_null(strstr(none, "[faults]"));
+    assert_non_null(strstr(none, "[invariants]"));
+    assert_non_null(strstr(two, "\n[faults]\n  alloc          double"));
+    assert_non_null(strstr(two, "\n  vfio_reset     double"));
+    assert_null(strstr(two, "kvm_irqfd"));
+    assert_non_null(strstr(two, "  nth_site       enum, one of "
+                           "alloc|vfio_reset, default"));
+    assert_non_null(strstr(md, "| `nth_site` | enum | (empty) | "
+                           "`kvm_irqfd` |"));
+    assert_null(strstr(md, "`alloc`"));
+    free(none);
+    free(two);
+    free(md);
+}
+
+static void cfg_print_fault_sites_names_each_site(void **state)
+{
+    struct capture cap;
+    char *a;
+
+    (void)state;
+    capture_start(&cap);
+    cfg_print_fault_sites(cap.f, (1u << PLAT_FAULT_ALLOC) |
+                          (1u << PLAT_FAULT_GSI_ALLOC), true);
+    cfg_print_fault_sites(cap.f, 0, false);
+    a = capture_end(&cap);
+    assert_string_equal(a, "Fault sites it reaches (arming any other "
+                        "[faults] site is an error): `alloc`, `gsi_alloc`\n"
+                        "[faults] sites it reaches: none\n");
+    free(a);
+}
+
 static void cfg_getters_wrong_type_return_zero(void **state)
 {
     struct cfg *c = new_cfg();
@@ -1044,6 +1182,14 @@ int main(void)
         cmocka_unit_test(cfg_dump_lists_every_key_in_table_order),
         cmocka_unit_test(cfg_print_keys_plain_lists_every_key),
         cmocka_unit_test(cfg_print_keys_markdown_has_a_table_per_section),
+        cmocka_unit_test(cfg_print_keys_faults_mask_selects_sites),
+        cmocka_unit_test(cfg_print_fault_sites_names_each_site),
+        cmocka_unit_test(
+            cfg_load_text_unreached_fault_site_is_error_at_its_line),
+        cmocka_unit_test(cfg_load_text_unreached_fault_site_at_zero_accepted),
+        cmocka_unit_test(cfg_set_unreached_nth_site_is_error),
+        cmocka_unit_test(cfg_load_text_swarm_unreached_fault_site_is_error),
+        cmocka_unit_test(cfg_load_text_without_reach_accepts_every_site),
         cmocka_unit_test(cfg_getters_wrong_type_return_zero),
         BOTH_ROWS(LOAD_ROW_TEST)
         BOTH_ROWS(SET_ROW_TEST)

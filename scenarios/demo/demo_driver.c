@@ -481,6 +481,7 @@ const struct scn_driver scn_demo_driver = {
                "eventfd",
     .variants = demo_variants,
     .keys = demo_keys,
+    .fault_sites = SCN_FAULT(PLAT_FAULT_DEMO_SUBMIT),
     .run = demo_run,
 };
 

@@ -830,6 +830,8 @@ const struct scn_driver scn_iobus_boot_driver = {
                "does: sync vs deferred free (upstream 7d9a0273c459)",
     .variants = boot_variants,
     .keys = boot_keys,
+    .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
+                   SCN_FAULT(PLAT_FAULT_KVM_IOEVENTFD),
     .run = boot_run,
     .compare = boot_compare,
 };

@@ -1487,6 +1487,9 @@ const struct scn_driver scn_iobus_driver = {
                "linear vs bsearch vs eytzinger (+ deferred frees)",
     .variants = iobus_variants,
     .keys = iobus_keys,
+    .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
+                   SCN_FAULT(PLAT_FAULT_THREAD_CREATE) |
+                   SCN_FAULT(PLAT_FAULT_KVM_IOEVENTFD),
     .run = iobus_run,
     .compare = iobus_compare,
 };

@@ -2017,6 +2017,7 @@ const struct scn_driver scn_its_driver = {
                "storm, none/global/sharded/lockless",
     .variants = lpi_variants,
     .keys = lpi_keys,
+    .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC),
     .run = lpi_run,
     .compare = lpi_compare,
 };

@@ -1389,6 +1389,12 @@ const struct scn_driver scn_msix_driver = {
                "commit per vector vs per batch",
     .variants = msix_variants,
     .keys = msix_keys,
+    .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
+                   SCN_FAULT(PLAT_FAULT_THREAD_CREATE) |
+                   SCN_FAULT(PLAT_FAULT_KVM_SET_GSI_ROUTING) |
+                   SCN_FAULT(PLAT_FAULT_KVM_IRQFD) |
+                   SCN_FAULT(PLAT_FAULT_VFIO_SET_IRQS) |
+                   SCN_FAULT(PLAT_FAULT_GSI_ALLOC),
     .run = msix_run,
     .compare = msix_compare,
 };

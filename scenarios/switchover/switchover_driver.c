@@ -487,6 +487,10 @@ const struct scn_driver scn_switchover_driver = {
                "switchover, serial vs one thread per device",
     .variants = sw_variants,
     .keys = sw_keys,
+    .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
+                   SCN_FAULT(PLAT_FAULT_THREAD_CREATE) |
+                   SCN_FAULT(PLAT_FAULT_VFIO_SET_STATE) |
+                   SCN_FAULT(PLAT_FAULT_VFIO_RESET),
     .run = sw_run,
     .compare = sw_compare,
 };

@@ -149,7 +149,11 @@ struct cfg {
     char *swarm_origin;          /* swarm.origin (malloc) */
     unsigned knob_load[CFG_SWARM_MAX]; /* load that declared each knob */
     unsigned faults_load, rate_load;
+    uint32_t reach;              /* fault sites that may be armed */
+    char reach_who[64];          /* who reaches them, for messages */
 };
+
+_Static_assert(PLAT_FAULT_NR <= 32, "cfg_fault_reach takes a 32-bit mask");
 
 static void fault_keys_build(struct fault_keys *fk)
 {
@@ -627,6 +631,7 @@ struct cfg *cfg_create(const struct cfg_key *const *tables)
     c->swarm.rate_lo = CFG_SWARM_RATE_LO;
     c->swarm.rate_hi = CFG_SWARM_RATE_HI;
     c->swarm.rate_log = true;
+    c->reach = CFG_FAULTS_ALL;
     c->fault_base = c->nkeys - c->fk.nkeys;
     c->nth_site_idx = c->fault_base + c->fk.nth_site;
     c->nth_idx = c->nth_site_idx + 1;
@@ -667,6 +672,88 @@ void cfg_destroy(struct cfg *c)
     free(c);
 }
 
+void cfg_fault_reach(struct cfg *c, uint32_t sites, const char *who)
+{
+    c->reach = sites;
+    snprintf(c->reach_who, sizeof(c->reach_who), "%s", who ? who : "");
+}
+
+/* The named fault sites in `sites`, ", "-separated ("none" when empty). */
+static void site_list(uint32_t sites, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (unsigned s = 0; s < PLAT_FAULT_NR && n < len; s++) {
+        if ((sites & (1u << s)) && plat_fault_site_name(s)) {
+            int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+                             plat_fault_site_name(s));
+
+            n += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (n == 0) {
+        snprintf(buf, len, "none");
+    }
+}
+
+/* 0 when arming fault site `site` (as `what`) is accepted; -EINVAL with
+ * the message body in msg when the scenario's paths never reach it, so a
+ * fault there would never be injected. */
+static int check_reach(const struct cfg *c, unsigned site, const char *what,
+                       char *msg, size_t msglen)
+{
+    char list[CFG_MSG_MAX / 2];
+
+    if (site >= PLAT_FAULT_NR || (c->reach & (1u << site))) {
+        return 0;
+    }
+    site_list(c->reach, list, sizeof(list));
+    snprintf(msg, msglen, "%s: driver %s never reaches fault site %s, so "
+             "no fault would be injected (its fault sites: %s)", what,
+             c->reach_who[0] ? c->reach_who : "(unnamed)",
+             plat_fault_site_name(site), list);
+    return -EINVAL;
+}
+
+/* The fault site whose probability is key idx, or -1 for any other key. */
+static int site_of_key(const struct cfg *c, size_t idx)
+{
+    for (unsigned s = 0; s < PLAT_FAULT_NR; s++) {
+        if (c->fk.key_of_site[s] >= 0 &&
+            c->fault_base + (size_t)c->fk.key_of_site[s] == idx) {
+            return (int)s;
+        }
+    }
+    return -1;
+}
+
+/* 0 when value nv of key idx arms no fault the scenario never reaches: a
+ * probability above 0, or nth_site naming such a site (0 and an empty
+ * nth_site arm nothing and stay accepted, so a dump of every key replays
+ * anywhere). */
+static int check_arming(const struct cfg *c, size_t idx,
+                        const struct cfg_val *nv, char *msg, size_t msglen)
+{
+    char what[96];
+    int site;
+
+    if (idx == c->nth_site_idx && nv->choice >= 0) {
+        site = plat_fault_site_lookup(c->fk.site_choices[nv->choice]);
+        snprintf(what, sizeof(what), "faults.nth_site = %s",
+                 c->fk.site_choices[nv->choice]);
+        return site < 0 ? 0 : check_reach(c, (unsigned)site, what, msg,
+                                          msglen);
+    }
+    site = site_of_key(c, idx);
+    if (site < 0 || !(nv->d > 0)) {
+        return 0;
+    }
+    snprintf(what, sizeof(what), "faults.%s = %g",
+             plat_fault_site_name((unsigned)site), nv->d);
+    return check_reach(c, (unsigned)site, what, msg, msglen);
+}
+
 /*
  * Set key idx from text, recording where.  On error returns -EINVAL (or
  * -ENOMEM) with the message body in msg; the key is then unchanged.
@@ -680,7 +767,8 @@ static int apply(struct cfg *c, size_t idx, const char *text,
     size_t wlen = strlen(origin) + 16;
     char *where;
 
-    if (parse_value(c->keys[idx], text, &nv, msg, msglen) < 0) {
+    if (parse_value(c->keys[idx], text, &nv, msg, msglen) < 0 ||
+        check_arming(c, idx, &nv, msg, msglen) < 0) {
         return -EINVAL;
     }
     where = malloc(wlen);
@@ -1027,6 +1115,10 @@ static int swarm_sites(const struct cfg *c, const char *value,
             snprintf(msg, msglen, "%s '%s' in faults (one of %s)",
                      *p ? "unknown fault site" : "empty fault site name",
                      quote(q, sizeof(q), p), sites);
+            return -EINVAL;
+        }
+        if (check_reach(c, (unsigned)site, "[swarm] faults", msg,
+                        msglen) < 0) {
             return -EINVAL;
         }
         for (unsigned i = 0; i < sw->nsites; i++) {
@@ -1724,15 +1816,53 @@ static void print_key(FILE *out, const struct cfg_key *k, bool markdown)
     fprintf(out, "  %-14s %s\n", "", k->doc ? k->doc : "");
 }
 
+/* Keep only the [faults] keys of the sites in `sites` (and nth_site,
+ * whose choices shrink to them, and nth); none at all when sites is 0. */
+static void fault_keys_restrict(struct fault_keys *fk, uint32_t sites)
+{
+    size_t n = 0, nc = 0, end = fk->nkeys;
+
+    for (unsigned s = 0; s < PLAT_FAULT_NR; s++) {
+        fk->key_of_site[s] = -1;
+    }
+    if (sites == 0) {
+        fk->keys[0] = fk->keys[end];
+        fk->nkeys = 0;
+        return;
+    }
+    for (size_t i = 0; i < fk->nth_site; i++) {
+        int s = plat_fault_site_lookup(fk->keys[i].name);
+
+        if (s >= 0 && s < PLAT_FAULT_NR && (sites & (1u << s))) {
+            fk->key_of_site[s] = (int)n;
+            fk->keys[n++] = fk->keys[i];
+            fk->site_choices[nc++] = fk->keys[i].name;
+        }
+    }
+    fk->site_choices[nc] = NULL;
+    fk->keys[n] = fk->keys[fk->nth_site];
+    fk->keys[n + 1] = fk->keys[fk->nth_site + 1];
+    fk->nth_site = n;
+    n += 2;
+    fk->keys[n] = fk->keys[end];
+    fk->nkeys = n;
+}
+
 void cfg_print_keys(FILE *out, const struct cfg_key *const *tables,
-                    bool markdown)
+                    bool markdown, uint32_t faults)
 {
     struct fault_keys fk;
     const struct cfg_key **keys;
     size_t n;
 
     fault_keys_build(&fk);
+    if (faults != CFG_FAULTS_ALL) {
+        fault_keys_restrict(&fk, faults);
+    }
     n = collect_keys(tables, &fk, NULL);
+    if (n == 0) {
+        return;
+    }
     keys = calloc(n, sizeof(*keys));
     if (!keys) {
         fprintf(stderr, "kvmsim: cfg_print_keys: out of memory\n");
@@ -1764,4 +1894,20 @@ void cfg_print_keys(FILE *out, const struct cfg_key *const *tables,
         }
     }
     free(keys);
+}
+
+void cfg_print_fault_sites(FILE *out, uint32_t sites, bool markdown)
+{
+    const char *sep = "";
+
+    fputs(markdown ? "Fault sites it reaches (arming any other [faults] "
+          "site is an error):" : "[faults] sites it reaches:", out);
+    for (unsigned s = 0; s < PLAT_FAULT_NR; s++) {
+        if ((sites & (1u << s)) && plat_fault_site_name(s)) {
+            fprintf(out, markdown ? "%s `%s`" : "%s %s", sep,
+                    plat_fault_site_name(s));
+            sep = ",";
+        }
+    }
+    fputs(*sep ? "\n" : " none\n", out);
 }

@@ -11,7 +11,8 @@
  * Sections: [scenario] (driver, description), [run] (seed, variant, strategy,
  * ...), [vm], [workload], [faults], [invariants].  The [faults] section
  * accepts every fault site name of core/fault.h as a probability in [0, 1],
- * plus `nth_site` and `nth` for the nth-call mode.
+ * plus `nth_site` and `nth` for the nth-call mode; a site the scenario
+ * never reaches may not be armed (cfg_fault_reach()).
  *
  * [swarm] declares what swarm testing (run.swarm, `kvmsim --swarm`) may
  * vary; it changes nothing by itself (see struct cfg_swarm):
@@ -102,6 +103,18 @@ const char *cfg_str(const struct cfg *c, const char *section,
 const char *cfg_where(const struct cfg *c, const char *section,
                       const char *name);
 
+/* Every fault site, as a mask of bits 1u << enum plat_fault_site. */
+#define CFG_FAULTS_ALL 0xffffffffu
+
+/* The fault sites (bits 1u << site) the scenario's paths can reach, from
+ * its driver (struct scn_driver's fault_sites); `who` names the driver in
+ * messages.  Until called, every site is accepted.  Afterwards arming a
+ * site outside `sites` -- a probability above 0, faults.nth_site naming
+ * it, or [swarm] faults listing it -- is an error "ORIGIN:LINE: ..." like
+ * a bad value: the fault would never be injected.  Setting such a site to
+ * 0 (as cfg_dump() lines do) stays accepted.  Call before loading. */
+void cfg_fault_reach(struct cfg *c, uint32_t sites, const char *who);
+
 /* Fault settings from [faults]: per-site probability (0 when unset) and the
  * nth-call setting (site -1 when unset). */
 double cfg_fault_prob(const struct cfg *c, unsigned site);
@@ -154,8 +167,12 @@ int cfg_swarm_apply(struct cfg *c, const char *section, const char *name,
  * saved tapes and metrics so a run can be reproduced). */
 void cfg_dump(const struct cfg *c, FILE *out);
 
-/* Documentation of the keys: plain text, or a Markdown table. */
+/* Documentation of the keys: plain text, or a Markdown table per section.
+ * The [faults] section follows the tables' keys with the sites in
+ * `faults` (CFG_FAULTS_ALL: every site; 0: no [faults] section). */
 void cfg_print_keys(FILE *out, const struct cfg_key *const *tables,
-                    bool markdown);
+                    bool markdown, uint32_t faults);
+/* One line naming the fault sites in `sites` (a driver's reach). */
+void cfg_print_fault_sites(FILE *out, uint32_t sites, bool markdown);
 
 #endif

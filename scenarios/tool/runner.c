@@ -403,6 +403,7 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
         fprintf(stderr, "kvmsim: out of memory\n");
         return KVMSIM_EXIT_HOST;
     }
+    cfg_fault_reach(r->cfg, r->drv->fault_sites, r->drv->name);
     if (cfg_load_text(r->cfg, origin, text, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s\n", err);
         return KVMSIM_EXIT_USAGE;

@@ -18,17 +18,26 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/fault.h"
 #include "scenarios/tool/config.h"
 #include "sim/sim.h"
 
 struct scn_run;
 struct scn_request;
 
+/* One fault site in a driver's fault_sites. */
+#define SCN_FAULT(site) (1u << (site))
+
 struct scn_driver {
     const char *name;
     const char *summary;          /* one line for `kvmsim list` */
     const char *const *variants;  /* NULL-terminated; the first is default */
     const struct cfg_key *keys;   /* driver keys; NULL name ends the table */
+    /* The fault sites (SCN_FAULT(PLAT_FAULT_...) ORed) its paths can hit
+     * under some variant and workload: [faults] may arm only these
+     * (cfg_fault_reach()), `kvmsim keys` lists them, and
+     * tests/test_fault_sites.c holds them to the sites runs do hit. */
+    uint32_t fault_sites;
     /* Build, simulate, check.  0, or -errno for a setup failure that was
      * already reported. */
     int (*run)(struct scn_run *r);

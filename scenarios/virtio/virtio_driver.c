@@ -659,6 +659,8 @@ const struct scn_driver scn_virtio_blk_driver = {
                "exits vs ioeventfd + iothread",
     .variants = virtio_variants,
     .keys = blk_keys,
+    .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
+                   SCN_FAULT(PLAT_FAULT_KVM_IOEVENTFD),
     .run = blk_run,
     .compare = blk_compare,
 };
@@ -669,6 +671,8 @@ const struct scn_driver scn_virtio_net_driver = {
                "ioeventfd + iothread",
     .variants = virtio_variants,
     .keys = net_keys,
+    .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
+                   SCN_FAULT(PLAT_FAULT_KVM_IOEVENTFD),
     .run = net_run,
     .compare = net_compare,
 };
