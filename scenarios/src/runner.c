@@ -48,6 +48,7 @@ int scn_sim_create(struct scn_run *r)
         fprintf(stderr, "kvmsim: out of memory creating the simulation\n");
         return -ENOMEM;
     }
+    sim_set_cost_model(r->sim, &r->cost);
     return 0;
 }
 
@@ -269,25 +270,104 @@ void scn_config_error(const struct scn_run *r, const char *section,
     fputc('\n', stderr);
 }
 
-int scn_apply_cost_keys(struct scn_run *r, const struct scn_cost_key *map,
-                        size_t n, struct cost_model *m)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *v = cfg_str(r->cfg, "cost", map[i].key);
-        char *end;
-        unsigned long long ns;
+/* ---- [cost] keys ---- */
 
-        if (!v[0]) {
+#define COST_MAX_DRIVERS 16
+#define COST_MAX_KEYS 16
+
+uint64_t scn_cost_key_default_ns(const struct scn_cost_key *k)
+{
+    const struct cost_constant *c =
+        k->constant ? cost_constant_find(k->constant) : NULL;
+    double scale = strcmp(k->unit, "us") == 0 ? 1e3 : 1.0;
+
+    if (isnan(k->def)) {
+        return c ? c->ns : 0;
+    }
+    return (uint64_t)(k->def * scale);
+}
+
+const char *scn_cost_key_source(const struct scn_cost_key *k)
+{
+    const struct cost_constant *c =
+        k->constant ? cost_constant_find(k->constant) : NULL;
+
+    if (k->source) {
+        return k->source;
+    }
+    return c ? c->source : COST_SOURCE_ASSUMED;
+}
+
+const struct cfg_key *scn_cost_cfg_keys(const struct scn_driver *d)
+{
+    static struct cfg_key keys[COST_MAX_DRIVERS][COST_MAX_KEYS + 1];
+    static char defs[COST_MAX_DRIVERS][COST_MAX_KEYS][32];
+    static char docs[COST_MAX_DRIVERS][COST_MAX_KEYS][400];
+    static bool made[COST_MAX_DRIVERS];
+    size_t di, n = 0;
+
+    if (!d->cost) {
+        return NULL;
+    }
+    for (di = 0; scn_drivers[di] && scn_drivers[di] != d; di++) {
+    }
+    if (!scn_drivers[di] || di >= COST_MAX_DRIVERS) {
+        return NULL;
+    }
+    if (made[di]) {
+        return keys[di];
+    }
+    for (const struct scn_cost_key *k = d->cost; k->key; k++) {
+        uint64_t ns = scn_cost_key_default_ns(k);
+        bool us = strcmp(k->unit, "us") == 0;
+
+        if (n == COST_MAX_KEYS) {
+            break;
+        }
+        if (us) {
+            snprintf(defs[di][n], sizeof(defs[di][n]), "%g",
+                     (double)ns / 1e3);
+        } else {
+            snprintf(defs[di][n], sizeof(defs[di][n]), "%" PRIu64, ns);
+        }
+        snprintf(docs[di][n], sizeof(docs[di][n]), "%s, %s (default %s)",
+                 k->doc, k->unit, scn_cost_key_source(k));
+        keys[di][n] = (struct cfg_key){
+            .section = "cost", .name = k->key,
+            .type = us ? CFG_DOUBLE : CFG_INT, .def = defs[di][n],
+            .min = 0, .max = us ? 1e8 : 1e11, .doc = docs[di][n],
+        };
+        n++;
+    }
+    keys[di][n] = (struct cfg_key){0};
+    made[di] = true;
+    return keys[di];
+}
+
+/* r->cost: the model's defaults with every [cost] key of the driver. */
+static void cost_apply(struct scn_run *r)
+{
+    cost_model_default(&r->cost);
+    for (const struct scn_cost_key *k = r->drv->cost; k && k->key; k++) {
+        const struct cost_constant *c =
+            k->constant ? cost_constant_find(k->constant) : NULL;
+
+        if (c) {
+            *cost_constant_at(&r->cost, c) = scn_cost_ns(r, k->key);
+        }
+    }
+}
+
+uint64_t scn_cost_ns(const struct scn_run *r, const char *key)
+{
+    for (const struct scn_cost_key *k = r->drv->cost; k && k->key; k++) {
+        if (strcmp(k->key, key) != 0) {
             continue;
         }
-        errno = 0;
-        ns = strtoull(v, &end, 0);
-        if (errno || *end || v[0] == '-') {
-            scn_config_error(r, "cost", map[i].key,
-                             "'%s' is not a number of nanoseconds", v);
-            return -EINVAL;
+        if (strcmp(k->unit, "us") == 0) {
+            return (uint64_t)(cfg_double(r->cfg, "cost", key) * 1e3);
         }
-        *(uint64_t *)(void *)((char *)m + map[i].off) = ns;
+        return (uint64_t)cfg_int(r->cfg, "cost", key);
     }
     return 0;
 }
@@ -370,7 +450,7 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     char origin[512], driver[64], err[512];
     char *owned = NULL;
     const char *text;
-    const struct cfg_key *tables[3];
+    const struct cfg_key *tables[4];
     const char *variant;
 
     text = scenario_text(q, origin, sizeof(origin), &owned);
@@ -392,7 +472,8 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     }
     tables[0] = cfg_common_keys;
     tables[1] = r->drv->keys;
-    tables[2] = NULL;
+    tables[2] = scn_cost_cfg_keys(r->drv);
+    tables[3] = NULL;
     r->cfg = cfg_create(tables);
     if (!r->cfg) {
         fprintf(stderr, "kvmsim: out of memory\n");
@@ -448,6 +529,7 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
         r->variant = r->drv->variants[i];
         r->variant_index = (unsigned)i;
     }
+    cost_apply(r);
     sim_options_default(&r->sim_opt);
     r->sim_opt.ncpus = (unsigned)cfg_int(r->cfg, "vm", "cpus");
     strategy_from_name(cfg_str(r->cfg, "run", "strategy"),

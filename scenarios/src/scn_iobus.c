@@ -77,12 +77,6 @@ static const struct cfg_key iobus_keys[] = {
     {"workload", "race_alloc_fault", CFG_DOUBLE, "0.05", 0, 1, NULL,
      "race phase: probability that an allocation fails (the larger of "
      "this and faults.alloc), while readers are in flight"},
-    {"cost", "io_exit_kernel_ns", CFG_STRING, "", 0, 0, NULL,
-     "exit completed in the kernel (empty: the model's)"},
-    {"cost", "io_exit_user_ns", CFG_STRING, "", 0, 0, NULL,
-     "extra for an exit completed in userspace (empty: the model's)"},
-    {"cost", "probe_ns", CFG_STRING, "", 0, 0, NULL,
-     "one range comparison of a bus search (empty: the model's)"},
     {"invariants", "user_exits", CFG_BOOL, "true", 0, 0, NULL,
      "every write to the other byte exits to userspace exactly once, in "
      "order, and no in-kernel device handles it"},
@@ -109,20 +103,6 @@ static const struct cfg_key iobus_keys[] = {
      "need by core/iobus.h's rules (retries and the reset path included)"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
-
-/* Apply the [cost] overrides that were given a value. */
-static int iobus_apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"io_exit_kernel_ns", offsetof(struct cost_model, io_exit_kernel_ns)},
-        {"io_exit_user_ns", offsetof(struct cost_model, io_exit_user_ns)},
-        {"probe_ns",
-         offsetof(struct cost_model, work_ns) +
-             PLAT_WORK_IOBUS_PROBE * sizeof(uint64_t)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
 
 struct iobus_world;
 
@@ -1100,7 +1080,6 @@ static void iobus_world_free(struct iobus_world *w)
 static int iobus_run(struct scn_run *r)
 {
     struct iobus_world *w = calloc(1, sizeof(*w));
-    struct cost_model cm;
     uint64_t live_before, live_after;
     int rc;
 
@@ -1162,12 +1141,6 @@ static int iobus_run(struct scn_run *r)
         iobus_world_free(w);
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (iobus_apply_cost_keys(r, &cm) < 0) {
-        iobus_world_free(w);
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
 
     live_before = sim_alloc_live();
     w->kvm = sim_kvm_create(w->vcpus);
@@ -1482,12 +1455,24 @@ static int iobus_compare(const struct scn_request *q,
     return code;
 }
 
+/* [cost] keys: the model constants this world prices. */
+static const struct scn_cost_key iobus_cost[] = {
+    {"io_exit_kernel_ns", "io_exit_kernel_ns", "ns", NAN, NULL,
+     "exit completed in the kernel"},
+    {"io_exit_user_ns", "io_exit_user_ns", "ns", NAN, NULL,
+     "extra for an exit completed in userspace"},
+    {"probe_ns", "iobus_probe_ns", "ns", NAN, NULL,
+     "one range comparison of a bus search"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
+
 const struct scn_driver scn_iobus_driver = {
     .name = "iobus-200-ioeventfds",
     .summary = "seed 004: I/O bus lookup with 200 ioeventfds on one byte, "
                "linear vs bsearch vs eytzinger (+ deferred frees)",
     .variants = iobus_variants,
     .keys = iobus_keys,
+    .cost = iobus_cost,
     .run = iobus_run,
     .compare = iobus_compare,
 };

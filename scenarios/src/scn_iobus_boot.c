@@ -70,21 +70,6 @@ static const struct cfg_key boot_keys[] = {
      "most 16 devices of 1..64 queues)"},
     {"workload", "boot_device", CFG_INT, "1", -1, 15, NULL,
      "the device the firmware drives (index into devices; -1: none)"},
-    {"cost", "rcu_sync_ns", CFG_STRING, "", 0, 0, NULL,
-     "a grace period with no reader in flight (empty: the model's)"},
-    {"cost", "ioctl_ns", CFG_STRING, "", 0, 0, NULL,
-     "one KVM_IOEVENTFD ioctl apart from its grace period (empty: the "
-     "model's)"},
-    {"cost", "firmware_ns", CFG_INT, "150000000", 0, 100000000000.0, NULL,
-     "guest time of the firmware on vCPU 0"},
-    {"cost", "kernel_ns", CFG_INT, "300000000", 0, 100000000000.0, NULL,
-     "guest time of the kernel before the first virtio probe"},
-    {"cost", "probe_ns", CFG_INT, "2000000", 0, 10000000000.0, NULL,
-     "guest time of one virtio device probe"},
-    {"cost", "exit_interval_ns", CFG_INT, "50000", 1000, 1000000000, NULL,
-     "guest time between two exits of a running vCPU"},
-    {"cost", "userspace_ns", CFG_INT, "0", 0, 100000000000.0, NULL,
-     "guest time after the last DRIVER_OK counted in boot time"},
     {"invariants", "buses_exact", CFG_BOOL, "true", 0, 0, NULL,
      "after boot the buses hold exactly the fixed devices, the zones and "
      "one ioeventfd per virtqueue (unless an unregister out of memory "
@@ -99,16 +84,6 @@ static const struct cfg_key boot_keys[] = {
      "teardown leaves no block allocated"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
-
-static int boot_apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"rcu_sync_ns", offsetof(struct cost_model, rcu_sync_ns)},
-        {"ioctl_ns", offsetof(struct cost_model, irqfd_assign_ns)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
 
 /* A kernel device that takes every access in its range. */
 struct boot_fixed {
@@ -548,7 +523,6 @@ static void boot_metrics(struct boot_world *w)
 static int boot_run(struct scn_run *r)
 {
     struct boot_world *w = calloc(1, sizeof(*w));
-    struct cost_model cm;
     uint64_t live_before, live_after;
     bool ok;
 
@@ -561,12 +535,17 @@ static int boot_run(struct scn_run *r)
     w->free_mode = (enum iobus_free)iobus_free_from_name(r->variant);
     w->vcpus = (unsigned)cfg_int(r->cfg, "vm", "vcpus");
     w->boot_dev = (int)cfg_int(r->cfg, "workload", "boot_device");
-    w->firmware_ns = (uint64_t)cfg_int(r->cfg, "cost", "firmware_ns");
-    w->kernel_ns = (uint64_t)cfg_int(r->cfg, "cost", "kernel_ns");
-    w->probe_ns = (uint64_t)cfg_int(r->cfg, "cost", "probe_ns");
-    w->exit_interval_ns = (uint64_t)cfg_int(r->cfg, "cost",
-                                            "exit_interval_ns");
-    w->userspace_ns = (uint64_t)cfg_int(r->cfg, "cost", "userspace_ns");
+    w->firmware_ns = scn_cost_ns(r, "firmware_ns");
+    w->kernel_ns = scn_cost_ns(r, "kernel_ns");
+    w->probe_ns = scn_cost_ns(r, "probe_ns");
+    w->exit_interval_ns = scn_cost_ns(r, "exit_interval_ns");
+    w->userspace_ns = scn_cost_ns(r, "userspace_ns");
+    if (w->exit_interval_ns < 1000) {
+        scn_config_error(r, "cost", "exit_interval_ns",
+                         "at least 1000 ns between two exits");
+        boot_world_free(w);
+        return -EINVAL;
+    }
     if (boot_parse_devices(w) < 0) {
         boot_world_free(w);
         return -EINVAL;
@@ -586,12 +565,6 @@ static int boot_run(struct scn_run *r)
         boot_world_free(w);
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (boot_apply_cost_keys(r, &cm) < 0) {
-        boot_world_free(w);
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
     live_before = sim_alloc_live();
     w->kvm = sim_kvm_create(w->vcpus);
     if (!w->kvm) {
@@ -701,11 +674,8 @@ static int boot_compare(const struct scn_request *q,
     grace_ns = (double)cm.rcu_sync_ns;
     ioctl_ns = (double)cm.irqfd_assign_ns;
     if (nruns > 0) {
-        const char *g = cfg_str(runs[0]->cfg, "cost", "rcu_sync_ns");
-        const char *i = cfg_str(runs[0]->cfg, "cost", "ioctl_ns");
-
-        grace_ns = g && *g ? strtod(g, NULL) : grace_ns;
-        ioctl_ns = i && *i ? strtod(i, NULL) : ioctl_ns;
+        grace_ns = (double)runs[0]->cost.rcu_sync_ns;
+        ioctl_ns = (double)runs[0]->cost.irqfd_assign_ns;
     }
     code = boot_point(q, "sync", -1, &sy);
     code |= boot_point(q, "deferred", -1, &de);
@@ -812,7 +782,7 @@ static int boot_compare(const struct scn_request *q,
     for (size_t i = 0; nruns > 0 && i < sizeof(assumed) / sizeof(*assumed);
          i++) {
         report_param(q->report, assumed[i],
-                     (double)cfg_int(runs[0]->cfg, "cost", assumed[i]), "ns",
+                     (double)scn_cost_ns(runs[0], assumed[i]), "ns",
                      "assumed (iobus-boot.ini)");
     }
     report_note(q->report, "grace period needed for the 25%%: %.0f us "
@@ -824,12 +794,34 @@ static int boot_compare(const struct scn_request *q,
     return code;
 }
 
+/* [cost] keys: two model constants and the guest's own times, all
+ * assumed (scenarios/iobus-boot.ini says why). */
+#define BOOT_ASSUMED COST_SOURCE_ASSUMED " (iobus-boot.ini)"
+static const struct scn_cost_key boot_cost[] = {
+    {"rcu_sync_ns", "rcu_sync_ns", "ns", NAN, NULL,
+     "a grace period with no reader in flight"},
+    {"ioctl_ns", "irqfd_assign_ns", "ns", NAN, NULL,
+     "one KVM_IOEVENTFD ioctl apart from its grace period"},
+    {"firmware_ns", NULL, "ns", 150000000, BOOT_ASSUMED,
+     "guest time of the firmware on vCPU 0"},
+    {"kernel_ns", NULL, "ns", 300000000, BOOT_ASSUMED,
+     "guest time of the kernel before the first virtio probe"},
+    {"probe_ns", NULL, "ns", 2000000, BOOT_ASSUMED,
+     "guest time of one virtio device probe"},
+    {"exit_interval_ns", NULL, "ns", 50000, BOOT_ASSUMED,
+     "guest time between two exits of a running vCPU"},
+    {"userspace_ns", NULL, "ns", 0, BOOT_ASSUMED,
+     "guest time after the last DRIVER_OK counted in boot time"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
+
 const struct scn_driver scn_iobus_boot_driver = {
     .name = "iobus-boot",
     .summary = "VM start-up registering devices and ioeventfds as QEMU "
                "does: sync vs deferred free (upstream 7d9a0273c459)",
     .variants = boot_variants,
     .keys = boot_keys,
+    .cost = boot_cost,
     .run = boot_run,
     .compare = boot_compare,
 };

@@ -71,11 +71,6 @@
  * (sim/tsan.h); the core code it calls is. */
 SIM_TSAN_ENGINE_BEGIN
 
-/* The kworker's wakeup + scheduling delay, FITTED by `kvmsim compare
- * lpi-storm` on the seed's kworker and global rows together with the three
- * ITS prices in model/cost.c (struct cost_model has no field for it yet;
- * tests/test_lpi.c checks that a refit reproduces it). */
-
 /* The race phase's devices, LPIs and retries (see lpi_race_thread()). */
 #define LPI_RACE_DEV 1000u
 #define LPI_RACE_DEVS 2u     /* per commander */
@@ -114,26 +109,6 @@ static const struct cfg_key lpi_keys[] = {
     {"workload", "race_alloc_fault", CFG_DOUBLE, "0.05", 0, 1, NULL,
      "race phase: probability that an allocation fails (the larger of "
      "this and faults.alloc); failed MAPD/MAPTI are retried"},
-    {"cost", "inject_ns", CFG_STRING, "", 0, 0, NULL,
-     "irqfd wakeup + LPI injection (empty: the model's)"},
-    {"cost", "table_walk_ns", CFG_STRING, "", 0, 0, NULL,
-     "kworker: ITS table walk (empty: the model's)"},
-    {"cost", "cache_probe_ns", CFG_STRING, "", 0, 0, NULL,
-     "one cache entry examined under the lock (empty: the model's)"},
-    {"cost", "kworker_sched_ns", CFG_STRING, "", 0, 0, NULL,
-     "kworker: wakeup and scheduling delay before it runs (empty: the "
-     "model's)"},
-    {"cost", "lock_handoff_ns", CFG_STRING, "0", 0, 0, NULL,
-     "passing a contended lock to a waiter beyond the lock word's line "
-     "transfer (0 here: the ITS prices that transfer as a cache line; "
-     "empty: the model's)"},
-    {"cost", "line_transfer_ns", CFG_STRING, "", 0, 0, NULL,
-     "a cache line moved between CPUs (empty: the model's, measured by "
-     "bench/bench_pingpong)"},
-    {"cost", "wakeup_ns", CFG_STRING, "0", 0, 0, NULL,
-     "engine wakeup price (eventfd, mutex waiter); 0 here: the kworker's "
-     "delay is kworker_sched_ns and a contended table-lock waiter spins "
-     "(kernel mutexes spin while the owner runs)"},
     {"invariants", "freshness", CFG_BOOL, "true", 0, 0, NULL,
      "a translation handed out is no older than the last invalidating "
      "command the caller could have observed"},
@@ -158,24 +133,6 @@ static const struct cfg_key lpi_keys[] = {
      "succeeded"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
-
-/* Apply the [cost] overrides that were given a value. */
-static int lpi_apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"inject_ns", offsetof(struct cost_model, work_ns) +
-                          PLAT_WORK_ITS_INJECT * sizeof(uint64_t)},
-        {"table_walk_ns", offsetof(struct cost_model, work_ns) +
-                              PLAT_WORK_ITS_TABLE_WALK * sizeof(uint64_t)},
-        {"cache_probe_ns", offsetof(struct cost_model, work_ns) +
-                               PLAT_WORK_ITS_CACHE_PROBE * sizeof(uint64_t)},
-        {"lock_handoff_ns", offsetof(struct cost_model, lock_handoff_ns)},
-        {"wakeup_ns", offsetof(struct cost_model, wakeup_ns)},
-        {"line_transfer_ns", offsetof(struct cost_model, line_transfer_ns)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
 
 /* One MSI waiting for a kworker. */
 struct lpi_job {
@@ -1340,7 +1297,6 @@ static void lpi_metrics(struct lpi_world *w)
 static int lpi_run(struct scn_run *r)
 {
     struct lpi_world *w = calloc(1, sizeof(*w));
-    struct cost_model cm;
     struct lpi_nic *nic = NULL;
     double pps;
     int kind;
@@ -1365,22 +1321,7 @@ static int lpi_run(struct scn_run *r)
         (uint64_t)(cfg_double(r->cfg, "workload", "inv_every_us") * 1e3);
     w->remap_every_ns =
         (uint64_t)(cfg_double(r->cfg, "workload", "remap_every_us") * 1e3);
-    {
-        const char *ks = cfg_str(r->cfg, "cost", "kworker_sched_ns");
-        char *end = "";
-        struct cost_model dm;
-
-        cost_model_default(&dm);
-        errno = 0;
-        w->kworker_sched_ns =
-            ks[0] ? strtoull(ks, &end, 0) : dm.kworker_sched_ns;
-        if (errno || *end) {
-            scn_config_error(r, "cost", "kworker_sched_ns",
-                             "'%s' is not a number of nanoseconds", ks);
-            free(w);
-            return -EINVAL;
-        }
-    }
+    w->kworker_sched_ns = r->cost.kworker_sched_ns;
     kind = its_cache_kind_from_name(r->variant);
     if (kind < 0 || w->vcpus > ITS_MAX_VCPUS) {
         scn_config_error(r, "vm", "vcpus", "at most %d vCPUs",
@@ -1400,12 +1341,6 @@ static int lpi_run(struct scn_run *r)
         free(w);
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (lpi_apply_cost_keys(r, &cm) < 0) {
-        free(w);
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
     its_config_default(&w->icfg);
     w->icfg.nr_vcpus = w->vcpus;
     w->icfg.nr_collections = w->vcpus;
@@ -2020,12 +1955,39 @@ static int lpi_compare(const struct scn_request *q,
     return code;
 }
 
+/* [cost] keys: the model constants this world prices; two of them
+ * default to 0 here. */
+static const struct scn_cost_key lpi_cost[] = {
+    {"inject_ns", "its_inject_ns", "ns", NAN, NULL,
+     "irqfd wakeup + LPI injection"},
+    {"table_walk_ns", "its_table_walk_ns", "ns", NAN, NULL,
+     "kworker: ITS table walk"},
+    {"cache_probe_ns", "its_cache_probe_ns", "ns", NAN, NULL,
+     "one cache entry examined under the lock"},
+    {"kworker_sched_ns", "kworker_sched_ns", "ns", NAN, NULL,
+     "kworker: wakeup and scheduling delay before it runs"},
+    {"lock_handoff_ns", "lock_handoff_ns", "ns", 0,
+     COST_SOURCE_ASSUMED ": 0, the ITS prices the lock word's transfer "
+     "as a cache line",
+     "passing a contended lock to a waiter beyond the lock word's line "
+     "transfer"},
+    {"line_transfer_ns", "line_transfer_ns", "ns", NAN, NULL,
+     "a cache line moved between CPUs"},
+    {"wakeup_ns", "wakeup_ns", "ns", 0,
+     COST_SOURCE_ASSUMED ": 0, the kworker's delay is kworker_sched_ns and "
+     "a contended table-lock waiter spins (kernel mutexes spin while the "
+     "owner runs)",
+     "engine wakeup price (eventfd, mutex waiter)"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
+
 const struct scn_driver scn_lpi_driver = {
     .name = "lpi-storm",
     .summary = "seed 002: ITS LPI translation cache under a NIC interrupt "
                "storm, none/global/sharded/lockless",
     .variants = lpi_variants,
     .keys = lpi_keys,
+    .cost = lpi_cost,
     .run = lpi_run,
     .compare = lpi_compare,
 };

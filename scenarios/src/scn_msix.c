@@ -69,20 +69,6 @@ static const struct cfg_key msix_keys[] = {
     {"workload", "storm_fire_gap_us", CFG_DOUBLE, "200", 0.1, 1e6, NULL,
      "in the concurrent phase each VF's device raises a tape-chosen "
      "vector this often, us, until the updaters are done"},
-    {"cost", "gsi_routing_base_ns", CFG_STRING, "", 0, 0, NULL,
-     "KVM_SET_GSI_ROUTING fixed cost (empty: the model's)"},
-    {"cost", "gsi_routing_per_route_ns", CFG_STRING, "", 0, 0, NULL,
-     "KVM_SET_GSI_ROUTING cost per route (empty: the model's)"},
-    {"cost", "gsi_routing_per_irqfd_ns", CFG_STRING, "", 0, 0, NULL,
-     "KVM_SET_GSI_ROUTING cost per assigned irqfd (empty: the model's)"},
-    {"cost", "irqfd_assign_ns", CFG_STRING, "", 0, 0, NULL,
-     "KVM_IRQFD cost (empty: the model's)"},
-    {"cost", "vfio_set_irqs_base_ns", CFG_STRING, "", 0, 0, NULL,
-     "VFIO_DEVICE_SET_IRQS fixed cost (empty: the model's)"},
-    {"cost", "vfio_set_irqs_per_vector_ns", CFG_STRING, "", 0, 0, NULL,
-     "VFIO_DEVICE_SET_IRQS cost per vector (empty: the model's)"},
-    {"cost", "vector_use_ns", CFG_STRING, "", 0, 0, NULL,
-     "VMM setup of one vector (empty: the model's)"},
     {"invariants", "delivery", CFG_BOOL, "true", 0, 0, NULL,
      "every unmasked vector's firing reaches the guest exactly once"},
     {"invariants", "tables_equal", CFG_BOOL, "true", 0, 0, NULL,
@@ -97,29 +83,6 @@ static const struct cfg_key msix_keys[] = {
      "under faults: no more commits, at most 3 tries per SET_IRQS)"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
-
-/* Apply the [cost] overrides that were given a value. */
-static int apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"gsi_routing_base_ns",
-         offsetof(struct cost_model, gsi_routing_base_ns)},
-        {"gsi_routing_per_route_ns",
-         offsetof(struct cost_model, gsi_routing_per_route_ns)},
-        {"gsi_routing_per_irqfd_ns",
-         offsetof(struct cost_model, gsi_routing_per_irqfd_ns)},
-        {"irqfd_assign_ns", offsetof(struct cost_model, irqfd_assign_ns)},
-        {"vfio_set_irqs_base_ns",
-         offsetof(struct cost_model, vfio_set_irqs_base_ns)},
-        {"vfio_set_irqs_per_vector_ns",
-         offsetof(struct cost_model, vfio_set_irqs_per_vector_ns)},
-        {"vector_use_ns",
-         offsetof(struct cost_model, work_ns) +
-             PLAT_WORK_VFIO_VECTOR_USE * sizeof(uint64_t)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
 
 /* What the concurrent phase checks after every step (storm_check_*). */
 enum msix_storm_inv {
@@ -912,7 +875,6 @@ static void msix_check(struct msix_world *w)
 static int msix_run(struct scn_run *r)
 {
     struct msix_world *w = calloc(1, sizeof(*w));
-    struct cost_model cm;
     int rc = -ENOMEM;
     double total = 0;
     uint64_t commits = 0, set_irqs = 0, fallbacks = 0;
@@ -945,12 +907,6 @@ static int msix_run(struct scn_run *r)
         free(w);
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (apply_cost_keys(r, &cm) < 0) {
-        free(w);
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
     w->kvm = sim_kvm_create(w->vcpus);
     w->vdev = calloc(w->vfs, sizeof(*w->vdev));
     w->dev = calloc(w->vfs, sizeof(*w->dev));
@@ -1384,12 +1340,32 @@ static int msix_compare(const struct scn_request *q,
     return code;
 }
 
+/* [cost] keys: the model constants this world prices. */
+static const struct scn_cost_key msix_cost[] = {
+    {"gsi_routing_base_ns", "gsi_routing_base_ns", "ns", NAN, NULL,
+     "KVM_SET_GSI_ROUTING fixed cost"},
+    {"gsi_routing_per_route_ns", "gsi_routing_per_route_ns", "ns", NAN, NULL,
+     "KVM_SET_GSI_ROUTING cost per route"},
+    {"gsi_routing_per_irqfd_ns", "gsi_routing_per_irqfd_ns", "ns", NAN, NULL,
+     "KVM_SET_GSI_ROUTING cost per assigned irqfd"},
+    {"irqfd_assign_ns", "irqfd_assign_ns", "ns", NAN, NULL,
+     "KVM_IRQFD cost"},
+    {"vfio_set_irqs_base_ns", "vfio_set_irqs_base_ns", "ns", NAN, NULL,
+     "VFIO_DEVICE_SET_IRQS fixed cost"},
+    {"vfio_set_irqs_per_vector_ns", "vfio_set_irqs_per_vector_ns", "ns", NAN,
+     NULL, "VFIO_DEVICE_SET_IRQS cost per vector"},
+    {"vector_use_ns", "vfio_vector_use_ns", "ns", NAN, NULL,
+     "VMM setup of one vector"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
+
 const struct scn_driver scn_msix_driver = {
     .name = "msix-resume-8vf",
     .summary = "seed 000: VFIO MSI-X setup at migration resume, route "
                "commit per vector vs per batch",
     .variants = msix_variants,
     .keys = msix_keys,
+    .cost = msix_cost,
     .run = msix_run,
     .compare = msix_compare,
 };

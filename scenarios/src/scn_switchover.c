@@ -99,8 +99,6 @@ static const struct cfg_key sw_keys[] = {
      "fixed cost of each set-state ioctl, us"},
     {"vfio", "jitter_pct", CFG_INT, "10", 0, 100, NULL,
      "tape-chosen extra time per arc, up to this percentage"},
-    {"cost", "thread_create_us", CFG_DOUBLE, "-1", -1, 1e6, NULL,
-     "creating a transition thread, us (-1: the cost model's)"},
     {"invariants", "ordering", CFG_BOOL, "true", 0, 0, NULL,
      "prepare transitions end before main callbacks; transitions stay "
      "within their depth; threads are joined within their pass"},
@@ -240,7 +238,6 @@ static int sw_run(struct scn_run *r)
     struct sim_vfio_mig_latency lat;
     struct sw_mig_params mp;
     enum vfio_mig_mode mode = VFIO_MIG_MODE_DEFAULT;
-    double tc_us = cfg_double(r->cfg, "cost", "thread_create_us");
     int rc;
 
     if (!w) {
@@ -271,12 +268,6 @@ static int sw_run(struct scn_run *r)
     if (scn_sim_create(r) < 0) {
         free(w);
         return -ENOMEM;
-    }
-    if (tc_us >= 0) {
-        struct cost_model cm = *sim_cost_model(r->sim);
-
-        cm.thread_create_ns = (uint64_t)(tc_us * 1e3);
-        sim_set_cost_model(r->sim, &cm);
     }
     sw_world_init(w);
     rc = build_vm(&w->vm[0], r->cfg, mode, &lat);
@@ -379,7 +370,7 @@ static int sw_compare(const struct scn_request *q,
                  "(after)");
     c = runs[0]->cfg;
     cost_model_default(&cm);
-    tc = cfg_double(c, "cost", "thread_create_us");
+    tc = (double)runs[0]->cost.thread_create_ns / 1e3;
     fprintf(out, "seed 003 - VFIO device state transitions at switchover, "
             "seed %" PRIu64 ", %" PRId64 " CPUs\n", runs[0]->seed,
             cfg_int(c, "vm", "cpus"));
@@ -458,7 +449,7 @@ static int sw_compare(const struct scn_request *q,
             "ports with a bridge each, %" PRId64 " virtio-like devices "
             "at depths 2 and 3;\n    VFIO devices alternate between "
             "depths 2 and 3\n",
-            tc >= 0 ? tc : (double)cm.thread_create_ns / 1e3,
+            tc,
             (double)cm.wakeup_ns / 1e3,
             cfg_double(c, "workload", "ordinary_us"),
             cfg_double(c, "workload", "ordinary_prepare_us"),
@@ -480,12 +471,20 @@ static int sw_compare(const struct scn_request *q,
     return code;
 }
 
+/* [cost] keys: the model constant this world prices. */
+static const struct scn_cost_key sw_cost[] = {
+    {"thread_create_us", "thread_create_ns", "us", NAN, NULL,
+     "creating a transition thread"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
+
 const struct scn_driver scn_switchover_driver = {
     .name = "switchover-vfio",
     .summary = "seed 003: VFIO device state transitions at migration "
                "switchover, serial vs one thread per device",
     .variants = sw_variants,
     .keys = sw_keys,
+    .cost = sw_cost,
     .run = sw_run,
     .compare = sw_compare,
 };

@@ -90,19 +90,6 @@ static const char *const transport_choices[] = {"legacy", "modern", NULL};
     {"workload", "race_ioeventfd_fault", CFG_DOUBLE, "0.02", 0, 1, NULL,      \
      "race phase: probability that a KVM_IOEVENTFD assign fails (the "       \
      "larger of this and faults.kvm_ioeventfd)"},                             \
-    {"cost", "io_exit_kernel_ns", CFG_STRING, "", 0, 0, NULL,                 \
-     "exit completed in KVM, an ioeventfd hit (empty: the model's)"},         \
-    {"cost", "io_exit_user_ns", CFG_STRING, "", 0, 0, NULL,                   \
-     "extra for an exit completed in userspace (empty: the model's)"},        \
-    {"cost", "wakeup_ns", CFG_STRING, "", 0, 0, NULL,                         \
-     "waking a sleeping thread: the iothread, a halted vCPU (empty: the "     \
-     "model's)"},                                                             \
-    {"cost", "lock_handoff_ns", CFG_STRING, "", 0, 0, NULL,                   \
-     "handing the big lock to a waiter (empty: the model's)"},                \
-    {"cost", "signal_msi_ns", CFG_STRING, "", 0, 0, NULL,                     \
-     "injecting a completion interrupt (empty: the model's)"},                \
-    {"cost", "irqfd_assign_ns", CFG_STRING, "", 0, 0, NULL,                   \
-     "KVM_IOEVENTFD assign or deassign (empty: the model's)"},                \
     {"invariants", "no_lost_kick", CFG_BOOL, "true", 0, 0, NULL,              \
      "kicks are taken before a stop releases their notifier, and every "      \
      "request completes"},                                                    \
@@ -137,24 +124,27 @@ static const struct cfg_key net_keys[] = {
     VIRTIO_KEYS("256", "128", "20000", "700", "200"),
 };
 
-static int apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"io_exit_kernel_ns", offsetof(struct cost_model, io_exit_kernel_ns)},
-        {"io_exit_user_ns", offsetof(struct cost_model, io_exit_user_ns)},
-        {"wakeup_ns", offsetof(struct cost_model, wakeup_ns)},
-        {"lock_handoff_ns", offsetof(struct cost_model, lock_handoff_ns)},
-        {"signal_msi_ns", offsetof(struct cost_model, signal_msi_ns)},
-        {"irqfd_assign_ns", offsetof(struct cost_model, irqfd_assign_ns)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
-
 static uint64_t key_u64(struct scn_run *r, const char *name)
 {
     return (uint64_t)cfg_int(r->cfg, "workload", name);
 }
+
+/* [cost] keys: the model constants this world prices. */
+static const struct scn_cost_key virtio_cost[] = {
+    {"io_exit_kernel_ns", "io_exit_kernel_ns", "ns", NAN, NULL,
+     "exit completed in KVM, an ioeventfd hit"},
+    {"io_exit_user_ns", "io_exit_user_ns", "ns", NAN, NULL,
+     "extra for an exit completed in userspace"},
+    {"wakeup_ns", "wakeup_ns", "ns", NAN, NULL,
+     "waking a sleeping thread: the iothread, a halted vCPU"},
+    {"lock_handoff_ns", "lock_handoff_ns", "ns", NAN, NULL,
+     "handing the big lock to a waiter"},
+    {"signal_msi_ns", "signal_msi_ns", "ns", NAN, NULL,
+     "injecting a completion interrupt"},
+    {"irqfd_assign_ns", "irqfd_assign_ns", "ns", NAN, NULL,
+     "KVM_IOEVENTFD assign or deassign"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
 
 static int read_params(struct scn_run *r, enum virtio_pci_kind kind,
                        struct vw_params *p)
@@ -341,7 +331,6 @@ static int virtio_run(struct scn_run *r, enum virtio_pci_kind kind)
 {
     struct vw_params p;
     struct vw_world *w = NULL;
-    struct cost_model cm;
     char msg[160];
     int rc;
 
@@ -352,11 +341,6 @@ static int virtio_run(struct scn_run *r, enum virtio_pci_kind kind)
     if (scn_sim_create(r) < 0) {
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (apply_cost_keys(r, &cm) < 0) {
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
     rc = vw_create(&p, r->sim, &w, msg, sizeof(msg));
     if (rc == -EINVAL) {
         scn_config_error(r, "workload", "queue_size", "%s", msg);
@@ -659,6 +643,7 @@ const struct scn_driver scn_virtio_blk_driver = {
                "exits vs ioeventfd + iothread",
     .variants = virtio_variants,
     .keys = blk_keys,
+    .cost = virtio_cost,
     .run = blk_run,
     .compare = blk_compare,
 };
@@ -669,6 +654,7 @@ const struct scn_driver scn_virtio_net_driver = {
                "ioeventfd + iothread",
     .variants = virtio_variants,
     .keys = net_keys,
+    .cost = virtio_cost,
     .run = net_run,
     .compare = net_compare,
 };
