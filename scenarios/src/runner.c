@@ -29,6 +29,7 @@
 #include "scenarios/src/crash.h"
 #include "scenarios/src/input.h"
 #include "scenarios/src/json_out.h"
+#include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/swarm.h"
 #include "sim/fault.h"
@@ -370,6 +371,65 @@ uint64_t scn_cost_ns(const struct scn_run *r, const char *key)
         return (uint64_t)cfg_int(r->cfg, "cost", key);
     }
     return 0;
+}
+
+/* A key's unit from its name's ending ("" when it names none). */
+static const char *unit_of(const char *key)
+{
+    static const char *const ends[][2] = {
+        {"_ns", "ns"}, {"_us", "us"}, {"_ms", "ms"}, {"_pct", "%"},
+        {"_gbps", "Gbit/s"}, {"_kib", "KiB"}, {"_mib", "MiB"},
+    };
+    size_t n = strlen(key);
+
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        size_t e = strlen(ends[i][0]);
+
+        if (n > e && strcmp(key + n - e, ends[i][0]) == 0) {
+            return ends[i][1];
+        }
+    }
+    return "";
+}
+
+void scn_report_constants(struct report *rep, const struct scn_run *r,
+                          const char *section, const char *const *names)
+{
+    char name[512];
+
+    if (!rep || !r->cfg) {
+        return;
+    }
+    for (const struct scn_cost_key *k = r->drv->cost; k && k->key; k++) {
+        uint64_t ns = scn_cost_ns(r, k->key);
+        double scale = strcmp(k->unit, "us") == 0 ? 1e3 : 1.0;
+
+        snprintf(name, sizeof(name), "%s (cost.%s)", k->doc, k->key);
+        report_param(rep, name, (double)ns / scale, k->unit,
+                     ns == scn_cost_key_default_ns(k)
+                         ? scn_cost_key_source(k)
+                         : COST_SOURCE_ASSUMED " (set for this run)");
+    }
+    for (size_t i = 0; names && names[i]; i++) {
+        const struct cfg_key *ck = NULL;
+        double v;
+
+        for (const struct cfg_key *k = r->drv->keys; k && k->name; k++) {
+            if (strcmp(k->section, section) == 0 &&
+                strcmp(k->name, names[i]) == 0) {
+                ck = k;
+            }
+        }
+        if (!ck || (ck->type != CFG_INT && ck->type != CFG_DOUBLE)) {
+            continue;
+        }
+        v = ck->type == CFG_INT ? (double)cfg_int(r->cfg, section, ck->name)
+                                : cfg_double(r->cfg, section, ck->name);
+        snprintf(name, sizeof(name), "%s (%s.%s)", ck->doc, section,
+                 ck->name);
+        report_param(rep, name, v, unit_of(ck->name),
+                     COST_SOURCE_ASSUMED " (the scenario file)");
+    }
 }
 
 const struct scn_driver *scn_driver_find(const char *name)

@@ -192,6 +192,14 @@ const char *scn_cost_key_source(const struct scn_cost_key *k);
  * driver does not declare. */
 uint64_t scn_cost_ns(const struct scn_run *r, const char *key);
 
+/* Add run r's [cost] keys to the report's last section as model
+ * constants (value in the key's unit, the key's source), then the number
+ * keys `names` of [section] (NULL-terminated; NULL: none) as assumed
+ * constants. */
+struct report;
+void scn_report_constants(struct report *rep, const struct scn_run *r,
+                          const char *section, const char *const *names);
+
 /* The [cost] keys of driver d as configuration keys (generated once; a
  * NULL name ends them), or NULL when d has none. */
 const struct cfg_key *scn_cost_cfg_keys(const struct scn_driver *d);

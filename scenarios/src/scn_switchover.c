@@ -420,7 +420,17 @@ static int sw_compare(const struct scn_request *q,
     report_predicted(q->report, "the seed's claim, in words (it publishes "
                      "no figure)");
     report_note(q->report, "every constant is assumed (the seed gives no "
-                "table); `kvmsim keys switchover-vfio` lists them");
+                "table); the table lists them");
+    {
+        static const char *const vfio_names[] = {
+            "running_p2p_us", "p2p_stop_us", "running_stop_us", "precopy_us",
+            "precopy_p2p_us", "stop_copy_us", "stop_copy_end_us",
+            "resuming_us", "resume_load_us", "reset_us", "ioctl_us",
+            "jitter_pct", NULL,
+        };
+
+        scn_report_constants(q->report, runs[0], "vfio", vfio_names);
+    }
     fprintf(out, "model (assumed, not fitted: the seed gives no table):\n");
     fprintf(out, "  arcs, ms: RUNNING<->RUNNING_P2P %.1f, PRE_COPY<->"
             "PRE_COPY_P2P %.1f,\n    RUNNING_P2P<->STOP %.1f, RUNNING<->"
@@ -450,7 +460,7 @@ static int sw_compare(const struct scn_request *q,
             "at depths 2 and 3;\n    VFIO devices alternate between "
             "depths 2 and 3\n",
             tc,
-            (double)cm.wakeup_ns / 1e3,
+            (double)runs[0]->cost.wakeup_ns / 1e3,
             cfg_double(c, "workload", "ordinary_us"),
             cfg_double(c, "workload", "ordinary_prepare_us"),
             cfg_int(c, "workload", "root_ports"),
@@ -475,6 +485,8 @@ static int sw_compare(const struct scn_request *q,
 static const struct scn_cost_key sw_cost[] = {
     {"thread_create_us", "thread_create_ns", "us", NAN, NULL,
      "creating a transition thread"},
+    {"wakeup_us", "wakeup_ns", "us", NAN, NULL,
+     "waking a thread that joins the transition threads"},
     {NULL, NULL, NULL, 0, NULL, NULL},
 };
 
