@@ -119,7 +119,7 @@ const struct cost_constant cost_constants[] = {
      * the global list's lock saturates at 10 NICs (about 5 transfers per
      * lookup, most under the lock, one MSI every 1.28 us), so that row
      * cannot be reached and the probe price is pulled to about 0 (see
-     * the report).  A test (tests/test_lpi.c) checks that a refit
+     * the report).  A test (tests/test_model.c) checks that a refit
      * reproduces them. */
     {"its_inject_ns", WORK(PLAT_WORK_ITS_INJECT), 1564,
      COST_SOURCE_FITTED "seed 002's kworker and global rows (kvmsim "

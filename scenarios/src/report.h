@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "model/cost.h"
+
 enum report_role {
     REPORT_FITTED,     /* a published figure the model was fitted on */
     REPORT_PREDICTED,  /* a published figure the fit did not see */
@@ -53,11 +55,12 @@ struct report_row {
 /* A model constant and where its value comes from.  The source starts
  * with one of REPORT_SOURCE_FITTED ("fitted on " and the published
  * figures the fit used, listed), REPORT_SOURCE_MEASURED ("measured by "
- * the benchmark, on COST_MACHINE) or REPORT_SOURCE_ASSUMED; tests/
- * test_report.c holds every fitted one to the constant in model/cost.c. */
-#define REPORT_SOURCE_FITTED "fitted on "
-#define REPORT_SOURCE_MEASURED "measured by "
-#define REPORT_SOURCE_ASSUMED "assumed"
+ * the benchmark, on COST_MACHINE) or REPORT_SOURCE_ASSUMED, the kinds of
+ * model/cost.h; tests/test_model.c holds every fitted one to the constant
+ * in model/cost.c. */
+#define REPORT_SOURCE_FITTED COST_SOURCE_FITTED
+#define REPORT_SOURCE_MEASURED COST_SOURCE_MEASURED
+#define REPORT_SOURCE_ASSUMED COST_SOURCE_ASSUMED
 struct report_param {
     char *name;
     double value;

@@ -32,6 +32,7 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
+#include "scenarios/src/refit.h"
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
@@ -1262,8 +1263,6 @@ static int iobus_fit_with(const struct scn_request *q, double probe_ns,
     return fit_least_squares(&x, &y, 1, 1, user_ns) < 0 ? KVMSIM_EXIT_USAGE
                                                         : 0;
 }
-
-int scn_iobus_fit(const struct scn_request *q, double *user_ns);
 
 /* The fit with the model's per-comparison price (what model/cost.c
  * stores; a test checks the two agree). */

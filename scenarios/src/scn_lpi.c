@@ -56,6 +56,7 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
+#include "scenarios/src/refit.h"
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
@@ -1575,15 +1576,7 @@ static double lpi_gram_det(const double *jac)
     return det;
 }
 
-struct lpi_fit_info {
-    double gram_det;  /* conditioning of the last step */
-    double resid_us[LPI_NPTS];
-    unsigned iters;
-    bool clamped;     /* a constant hit zero */
-};
-
-int scn_lpi_fit(const struct scn_request *q, double *theta,
-                struct lpi_fit_info *info);
+_Static_assert(LPI_NPTS == SCN_LPI_FIT_POINTS, "refit.h's point count");
 
 /*
  * Fit inject, table walk, probe and kworker delay (ns) on the four fitted

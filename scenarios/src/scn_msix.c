@@ -32,6 +32,7 @@
 #include "model/cost.h"
 #include "model/fit.h"
 #include "model/seeds.h"
+#include "scenarios/src/refit.h"
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
 #include "scenarios/src/scenario.h"
@@ -1037,8 +1038,6 @@ static int run_with_constants(const struct scn_request *q,
     scn_run_release(&r);
     return code;
 }
-
-int scn_msix_fit(const struct scn_request *q, double *theta);
 
 /* Fit the two constants on the seed's before column; theta in ns. */
 int scn_msix_fit(const struct scn_request *q, double *theta)
