@@ -1,18 +1,18 @@
 /*
  * scenarios/src/report.h - the structured record of a seed comparison:
- * what `kvmsim compare` prints as free text, kept as rows a program can
- * read, and rendered as JSON, Markdown or HTML.
+ * what `kvmsim compare` prints, kept as rows a program can read, and
+ * rendered as plain text (the terminal table), JSON, Markdown or HTML.
  *
  * A compare hook opens a section per seed table (report_begin), says in
  * words what was fitted and what is predicted, and adds one row per figure:
  * a label, the variant, the seed's published figure (NAN when the seed
  * publishes none), the model's figure, the unit and its role (a fit
  * target, a prediction, or model only).  The prediction error of a row is
- * never stored: report_error_pct() computes it from the two figures, the
- * same way the terminal tables do (fit_error_pct).
+ * never stored: report_error_pct() computes it from the two figures
+ * (fit_error_pct), for every rendering alike.  A hook prints nothing
+ * itself: `kvmsim compare` prints report_write_text() of its section.
  *
- * Every function accepts rep == NULL and then does nothing, so a hook
- * records its rows unconditionally.  Allocation failures are remembered
+ * Every function accepts rep == NULL and then does nothing.  Allocation failures are remembered
  * and make the writers fail with -ENOMEM rather than write a partial
  * report.
  */
@@ -143,6 +143,11 @@ const struct report_row *report_find(const struct report *rep,
 int report_write_json(const struct report *rep, FILE *f);
 int report_write_markdown(const struct report *rep, FILE *f);
 int report_write_html(const struct report *rep, FILE *f);
+/* Sections first.. as plain text, the terminal table of `kvmsim
+ * compare`: per section its title, what was fitted and predicted, each
+ * table with a line per label and a column group per variant, the
+ * constants, claims and notes.  0, -ENOMEM or -EIO. */
+int report_write_text(const struct report *rep, size_t first, FILE *f);
 /* By the path's ending: .md Markdown, .html HTML, anything else JSON.
  * 0 or -errno; the caller reports the error. */
 int report_write_file(const struct report *rep, const char *path);

@@ -392,8 +392,7 @@ static const char *unit_of(const char *key)
     return "";
 }
 
-void scn_report_constants(struct report *rep, const struct scn_run *r,
-                          const char *section, const char *const *names)
+void scn_report_cost_keys(struct report *rep, const struct scn_run *r)
 {
     char name[512];
 
@@ -409,6 +408,16 @@ void scn_report_constants(struct report *rep, const struct scn_run *r,
                      ns == scn_cost_key_default_ns(k)
                          ? scn_cost_key_source(k)
                          : COST_SOURCE_ASSUMED " (set for this run)");
+    }
+}
+
+void scn_report_assumed(struct report *rep, const struct scn_run *r,
+                        const char *section, const char *const *names)
+{
+    char name[512];
+
+    if (!rep || !r->cfg) {
+        return;
     }
     for (size_t i = 0; names && names[i]; i++) {
         const struct cfg_key *ck = NULL;
@@ -1324,10 +1333,26 @@ int scn_compare_main(const struct scn_request *q)
         runs[nruns++] = r;
     }
     if (first.drv->compare) {
+        /* The hook records rows; the terminal table is their rendering. */
+        struct report *own = q->report ? NULL : report_create();
+        struct report *rep = q->report ? q->report : own;
+        size_t before = rep ? rep->nsections : 0;
+
         vq = *q;
         vq.no_heal = true; /* seed tables are of the timed part alone */
-        code = scn_exit_worst(code,
-                              first.drv->compare(&vq, runs, nruns, stdout));
+        vq.report = rep;
+        if (!rep) {
+            fprintf(stderr, "kvmsim: out of memory\n");
+            code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
+        } else {
+            code = scn_exit_worst(code,
+                                  first.drv->compare(&vq, runs, nruns));
+            if (report_write_text(rep, before, stdout) < 0) {
+                fprintf(stderr, "kvmsim: compare: out of memory\n");
+                code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
+            }
+        }
+        report_destroy(own);
     } else {
         printf("%s: every variant, seed %" PRIu64 "\n", q->scenario,
                first.seed);

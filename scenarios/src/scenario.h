@@ -36,12 +36,15 @@ struct scn_driver {
     /* Build, simulate, check.  0, or -errno for a setup failure that was
      * already reported. */
     int (*run)(struct scn_run *r);
-    /* Optional: print the comparison table for `kvmsim compare` from the
-     * finished runs of every variant (same order as variants); it may run
-     * more simulations of request q (fits, sweeps).  Returns an exit
-     * code. */
+    /* Optional: the seed comparison for `kvmsim compare`, from the
+     * finished runs of every variant (same order as variants), recorded
+     * in q->report (never NULL here) as one section of rows, constants,
+     * claims and notes; the runner prints their rendering
+     * (report_write_text()).  It may run more simulations of request q
+     * (fits, sweeps), and says why on stderr when one fails.  Returns an
+     * exit code. */
     int (*compare)(const struct scn_request *q, struct scn_run *const *runs,
-                   size_t nruns, FILE *out);
+                   size_t nruns);
 };
 
 #define SCN_MAX_METRICS 64
@@ -193,12 +196,13 @@ const char *scn_cost_key_source(const struct scn_cost_key *k);
 uint64_t scn_cost_ns(const struct scn_run *r, const char *key);
 
 /* Add run r's [cost] keys to the report's last section as model
- * constants (value in the key's unit, the key's source), then the number
- * keys `names` of [section] (NULL-terminated; NULL: none) as assumed
- * constants. */
+ * constants: value in the key's unit, the key's source. */
 struct report;
-void scn_report_constants(struct report *rep, const struct scn_run *r,
-                          const char *section, const char *const *names);
+void scn_report_cost_keys(struct report *rep, const struct scn_run *r);
+/* Add the number keys `names` of [section] (NULL-terminated) of run r's
+ * driver as assumed constants, their unit from the name's ending. */
+void scn_report_assumed(struct report *rep, const struct scn_run *r,
+                        const char *section, const char *const *names);
 
 /* The [cost] keys of driver d as configuration keys (generated once; a
  * NULL name ends them), or NULL when d has none. */

@@ -656,8 +656,7 @@ static void boot_row(const struct scn_request *q, const char *table,
 }
 
 static int boot_compare(const struct scn_request *q,
-                        struct scn_run *const *runs, size_t nruns,
-                        FILE *out)
+                        struct scn_run *const *runs, size_t nruns)
 {
     static const double sweep_ns[] = {5e3, 50e3, 500e3, 2e6};
     static const char *const assumed[] = {"firmware_ns", "kernel_ns",
@@ -680,7 +679,7 @@ static int boot_compare(const struct scn_request *q,
     code = boot_point(q, "sync", -1, &sy);
     code |= boot_point(q, "deferred", -1, &de);
     if (code) {
-        fprintf(out, "iobus-boot: a run failed (exit %d)\n", code);
+        fprintf(stderr, "iobus-boot: a run failed (exit %d)\n", code);
         return code;
     }
     saved_pct = 100.0 * (sy.boot_ms - de.boot_ms) / sy.boot_ms;
@@ -702,34 +701,6 @@ static int boot_compare(const struct scn_request *q,
     }
     holds = sy.share_pct >= 20.0 && sy.share_pct <= 30.0;
 
-    fprintf(out, "upstream 7d9a0273c459 (2025) - the I/O bus's next step, "
-            "PREDICTED (nothing fitted):\nkvm_io_bus_register_dev() frees "
-            "the replaced bus after a grace period instead of waiting\n"
-            "for one; the commit: the wait \"can account for around 25%% "
-            "of a VM's startup time\"\n");
-    fprintf(out, "  %-9s %10s %14s %16s %8s\n", "variant", "boot ms",
-            "registrations", "reg. grace ms", "share");
-    fprintf(out, "  %-9s %10.3f %14.0f %16.3f %7.2f%%\n", "sync",
-            sy.boot_ms, sy.regs, sy.reg_grace_ms, sy.share_pct);
-    fprintf(out, "  %-9s %10.3f %14.0f %16.3f %7.2f%%\n", "deferred",
-            de.boot_ms, de.regs, de.reg_grace_ms, de.share_pct);
-    fprintf(out, "predicted: register-path grace periods take %.2f%% of "
-            "start-up (sync); deferred frees\n  shorten start-up by "
-            "%.2f%%; the commit says around %.0f%%.  With KVM's two\n  "
-            "registrations per length-0 ioeventfd: %.2f%%.\n",
-            sy.share_pct, saved_pct, BOOT_CLAIM_PCT, kvm_share);
-    fprintf(out, "the 25%% claim %s in the model: a grace period would have "
-            "to last %.0f us\n  (%.0f us with KVM's registration count) "
-            "instead of the assumed %.0f us.\n",
-            holds ? "HOLDS" : "does NOT hold", g_even / 1e3,
-            g_even_kvm / 1e3, grace_ns / 1e3);
-    fprintf(out, "assumed, not fitted (scenarios/iobus-boot.ini): grace "
-            "period, ioctl, firmware,\n  kernel and probe times, exit "
-            "interval, device and queue counts.\n");
-    fprintf(out, "sensitivity (sync variant, same boot): share of "
-            "start-up in register-path grace periods\n");
-    fprintf(out, "  %-14s %10s %10s\n", "grace period", "boot ms", "share");
-
     report_begin(q->report, "004+", "iobus-boot", nruns ? runs[0]->seed : 0,
                  "PREDICTION, nothing fitted: the I/O bus's next upstream "
                  "step (KVM 7d9a0273c459, 2025), registration frees the "
@@ -750,6 +721,15 @@ static int boot_compare(const struct scn_request *q,
              sy.boot_ms, "ms", REPORT_MODEL_ONLY, "boot_ms");
     boot_row(q, "start-up time", "after the commit", "deferred", NAN,
              de.boot_ms, "ms", REPORT_MODEL_ONLY, "boot_ms");
+    boot_row(q, "register-path grace periods", "registrations", "sync", NAN,
+             sy.regs, "", REPORT_MODEL_ONLY, "registrations");
+    boot_row(q, "register-path grace periods", "registrations", "deferred",
+             NAN, de.regs, "", REPORT_MODEL_ONLY, "registrations");
+    boot_row(q, "register-path grace periods", "time waiting, ms", "sync",
+             NAN, sy.reg_grace_ms, "ms", REPORT_MODEL_ONLY, "reg_grace_ms");
+    boot_row(q, "register-path grace periods", "time waiting, ms",
+             "deferred", NAN, de.reg_grace_ms, "ms", REPORT_MODEL_ONLY,
+             "reg_grace_ms");
     boot_row(q, "start-up time saved by the deferred free",
              "after vs before", "deferred", BOOT_CLAIM_PCT, saved_pct, "%",
              REPORT_PREDICTED, NULL);
@@ -761,8 +741,6 @@ static int boot_compare(const struct scn_request *q,
             code = KVMSIM_EXIT_USAGE;
             continue;
         }
-        fprintf(out, "  %11.0f us %10.3f %9.2f%%\n", sweep_ns[i] / 1e3,
-                sp.boot_ms, sp.share_pct);
         snprintf(label, sizeof(label), "grace period %.0f us",
                  sweep_ns[i] / 1e3);
         boot_row(q, "sensitivity: share by grace-period length", label,

@@ -1797,6 +1797,9 @@ static void lpi_report(const struct scn_request *q, const double *theta,
                  "transfer", 0, "ns", REPORT_SOURCE_ASSUMED);
     report_param(rep, "atomic", (double)cm.atomic_ns, "ns",
                  REPORT_SOURCE_ASSUMED);
+    report_param(rep, "engine wakeup (a table-lock waiter spins like a "
+                 "kernel mutex whose owner runs; the kworker's delay is the "
+                 "fitted constant)", 0, "ns", REPORT_SOURCE_ASSUMED);
     report_note(rep, "improvement of sharded over global at 10 NICs: "
                 "published %.1f%%, model %.1f%%",
                 100.0 * (1 - seed[2][1] / seed[1][1]),
@@ -1818,7 +1821,7 @@ static void lpi_report(const struct scn_request *q, const double *theta,
 }
 
 static int lpi_compare(const struct scn_request *q,
-                       struct scn_run *const *runs, size_t nruns, FILE *out)
+                       struct scn_run *const *runs, size_t nruns)
 {
     static const unsigned nics[2] = {1, 10};
     static const double seed[3][2] = {
@@ -1826,20 +1829,14 @@ static int lpi_compare(const struct scn_request *q,
         {SEED002_GLOBAL_1NIC_US, SEED002_GLOBAL_10NIC_US},
         {SEED002_SHARDED_1NIC_US, SEED002_SHARDED_10NIC_US},
     };
-    static const char *const role[4] = {"fitted", "fitted", "PREDICTED",
-                                        "model only"};
     struct lpi_fit_info info;
-    struct cost_model cm;
     double theta[LPI_NFIT], model[4][2], xfer[4][2];
     double pps = SEED002_MBIT_PER_NIC * 1e6 / (8.0 * SEED002_PACKET_BYTES);
-    bool line_set;
-    uint64_t line_ns = lpi_line_ns(q, &line_set);
     int code;
 
-    cost_model_default(&cm);
     code = scn_lpi_fit(q, theta, &info);
     if (code) {
-        fprintf(out, "lpi-storm: the fit failed (exit %d)\n", code);
+        fprintf(stderr, "lpi-storm: the fit failed (exit %d)\n", code);
         return code;
     }
     for (unsigned v = 0; v < 4; v++) {
@@ -1851,95 +1848,15 @@ static int lpi_compare(const struct scn_request *q,
             }
         }
     }
-    fprintf(out, "seed 002 - ITS LPI translation cache: mean injection "
-            "latency, us\n");
-    fprintf(out, "load: iperf UDP %.0f Mbit/s x %d-byte datagrams per NIC "
-            "= %.0f packets/s;\n      one MSI per packet (no coalescing), "
-            "Poisson arrivals, one queue per NIC\n",
-            SEED002_MBIT_PER_NIC, SEED002_PACKET_BYTES, pps);
-    fprintf(out, "  %-9s | %25s | %25s |\n", "", "1 NIC", "10 NICs");
-    fprintf(out, "  %-9s | %9s %7s %7s | %9s %7s %7s | %s\n", "variant",
-            "published", "model", "error", "published", "model", "error",
-            "role");
-    for (unsigned v = 0; v < 4; v++) {
-        const char *name = v == 0 ? "kworker" : lpi_variants[v];
-
-        if (v < 3) {
-            fprintf(out, "  %-9s | %9.3f %7.3f %+6.1f%% | %9.3f %7.3f "
-                    "%+6.1f%% | %s\n", name, seed[v][0], model[v][0],
-                    fit_print_zero(fit_error_pct(model[v][0], seed[v][0]),
-                                   1),
-                    seed[v][1], model[v][1],
-                    fit_print_zero(fit_error_pct(model[v][1], seed[v][1]),
-                                   1),
-                    role[v]);
-        } else {
-            fprintf(out, "  %-9s | %9s %7.3f %7s | %9s %7.3f %7s | %s\n",
-                    name, "-", model[v][0], "", "-", model[v][1], "",
-                    role[v]);
-        }
-    }
-    fprintf(out, "  improvement over global at 10 NICs: published %.1f%%, "
-            "model %.1f%% (sharded)\n",
-            100.0 * (1 - SEED002_SHARDED_10NIC_US / SEED002_GLOBAL_10NIC_US),
-            100.0 * (1 - model[2][1] / model[1][1]));
-    fprintf(out, "  cache-line transfers per MSI (1 / 10 NICs): kworker %.2f "
-            "/ %.2f, global %.2f / %.2f,\n    sharded %.2f / %.2f, "
-            "lockless %.2f / %.2f\n", xfer[0][0], xfer[0][1], xfer[1][0],
-            xfer[1][1], xfer[2][0], xfer[2][1], xfer[3][0], xfer[3][1]);
-    fprintf(out, "fitted on the kworker and global rows (4 points, 4 "
-            "constants, Gauss-Newton, %u steps):\n", info.iters);
-    fprintf(out, "  irqfd wakeup + LPI inject   %6.0f ns  (model/cost.c "
-            "%" PRIu64 ")\n", theta[0], cm.work_ns[PLAT_WORK_ITS_INJECT]);
-    fprintf(out, "  kworker table walk          %6.0f ns  (model/cost.c "
-            "%" PRIu64 ")\n", theta[1],
-            cm.work_ns[PLAT_WORK_ITS_TABLE_WALK]);
-    fprintf(out, "  cache probe under the lock  %6.0f ns  (model/cost.c "
-            "%" PRIu64 ")\n", theta[2],
-            cm.work_ns[PLAT_WORK_ITS_CACHE_PROBE]);
-    fprintf(out, "  kworker wakeup + scheduling %6.0f ns  (model/cost.c "
-            "%" PRIu64 ")\n", theta[3], cm.kworker_sched_ns);
-    fprintf(out, "  residuals on the fitted points, us: kworker %+.3f "
-            "%+.3f, global %+.3f %+.3f\n", info.resid_us[0],
-            info.resid_us[1], info.resid_us[2], info.resid_us[3]);
-    fprintf(out, "  conditioning (Gram determinant of the normalised "
-            "Jacobian, 1 = independent): %.3g%s\n", info.gram_det,
-            info.gram_det < 1e-3 ? " - ILL-CONDITIONED: the rows do not "
-            "determine these constants separately" : "");
-    if (info.clamped) {
-        fprintf(out, "  note: a constant was clamped at 0 during the fit; "
-                "the rows pull it negative\n");
-    }
-    for (unsigned i = 0; i < LPI_NPTS; i++) {
-        if (fabs(info.resid_us[i]) > 0.05) {
-            fprintf(out, "  NOT REACHED: %s at %u NICs is %+.3f us off; "
-                    "with a line transfer of %" PRIu64 " ns\n  the lock "
-                    "saturates there whatever the fitted prices (try "
-                    "--set cost.line_transfer_ns=N)\n",
-                    i < 2 ? "kworker" : "global", lpi_fit_nics[i],
-                    info.resid_us[i], line_ns);
-        }
-    }
-    if (line_set) {
-        fprintf(out, "set, not fitted: a cache-line transfer between CPUs "
-                "%" PRIu64 " ns (bench/bench_pingpong measured %" PRIu64
-                ")\n", line_ns, cm.line_transfer_ns);
-    } else {
-        fprintf(out, "measured, not fitted: a cache-line transfer between "
-                "CPUs %" PRIu64 " ns (bench/bench_pingpong)\n", line_ns);
-    }
-    fprintf(out, "assumed, not fitted: lock %" PRIu64 " ns, atomic %"
-            PRIu64 " ns (engine defaults); contended hand-off 0\n  (the "
-            "lock word moves as a priced cache line); engine wakeup 0 (a "
-            "table-lock\n  waiter spins like a kernel mutex whose owner "
-            "runs; the kworker's delay is the\n  fitted constant); one MSI "
-            "per packet\n", cm.lock_ns, cm.atomic_ns);
-    fprintf(out, "predicted, not fitted: the sharded row (error %+.1f%% at "
-            "1 NIC, %+.1f%% at 10 NICs)\n",
-            fit_print_zero(fit_error_pct(model[2][0], seed[2][0]), 1),
-            fit_print_zero(fit_error_pct(model[2][1], seed[2][1]), 1));
     lpi_report(q, theta, (const double (*)[2])model, seed, &info,
                nruns ? runs[0]->seed : 0);
+    report_note(q->report, "load: iperf UDP %.0f Mbit/s x %d-byte datagrams "
+                "per NIC = %.0f packets/s; one MSI per packet (no "
+                "coalescing), Poisson arrivals, one queue per NIC",
+                SEED002_MBIT_PER_NIC, SEED002_PACKET_BYTES, pps);
+    report_note(q->report, "residuals on the fitted points, us: kworker "
+                "%+.3f %+.3f, global %+.3f %+.3f", info.resid_us[0],
+                info.resid_us[1], info.resid_us[2], info.resid_us[3]);
     report_note(q->report, "cache-line transfers per MSI at 1 and 10 NICs: "
                 "kworker %.2f, %.2f; global %.2f, %.2f; sharded %.2f, "
                 "%.2f; lockless %.2f, %.2f", xfer[0][0], xfer[0][1],
