@@ -12,9 +12,12 @@
  * The tape embeds the scenario text it ran, so it replays from any
  * directory and after the scenario file was edited or deleted; a tape of
  * another format is refused with a message.  A file without the first
- * line is a raw tape (a fuzzer input) and needs --scenario.  Replaying a
- * saved tape reads exactly the bytes the original run consumed, so the
- * replay makes the same decisions and ends with the same trace hash.
+ * line is a raw tape (a fuzzer input) and needs --scenario.
+ * scn_tape_write() is its one writer and scn_tape_read() its one reader:
+ * saved files, replays and `kvmsim explain`'s replays all use them.
+ * Replaying a saved tape reads exactly the bytes the original run
+ * consumed, so the replay makes the same decisions and ends with the same
+ * trace hash.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -755,17 +758,13 @@ static void put_line_text(FILE *f, const char *text)
     fputc('\n', f);
 }
 
-int scn_tape_save(const char *path, const struct scn_request *q,
-                  const struct scn_run *r, const char *const *extra,
-                  unsigned nextra)
+void scn_tape_write(FILE *f, const struct scn_request *q,
+                    const struct scn_run *r, const char *const *extra,
+                    unsigned nextra)
 {
-    FILE *f = fopen(path, "wb");
-    size_t n = sim_tape_used(r->tape);
+    size_t n = r->tape ? sim_tape_used(r->tape) : 0;
     size_t tn = r->text ? strlen(r->text) : 0;
 
-    if (!f) {
-        return -errno;
-    }
     fputs(TAPE_MAGIC, f);
     fputs("scenario ", f);
     put_line_text(f, q->scenario);
@@ -782,6 +781,18 @@ int scn_tape_save(const char *path, const struct scn_request *q,
     if (n) {
         fwrite(sim_tape_consumed(r->tape), 1, n, f);
     }
+}
+
+int scn_tape_save(const char *path, const struct scn_request *q,
+                  const struct scn_run *r, const char *const *extra,
+                  unsigned nextra)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (!f) {
+        return -errno;
+    }
+    scn_tape_write(f, q, r, extra, nextra);
     return scn_fclose_checked(f);
 }
 
@@ -1211,6 +1222,22 @@ static int parse_tape_header(const char *path, char *buf, size_t len,
     return -EINVAL;
 }
 
+int scn_tape_read(const char *origin, char *buf, size_t len,
+                  struct scn_request *q)
+{
+    const char *nl = memchr(buf, '\n', len);
+
+    if (!nl || (size_t)(nl + 1 - buf) != strlen(TAPE_MAGIC) ||
+        memcmp(buf, TAPE_MAGIC, strlen(TAPE_MAGIC)) != 0) {
+        fprintf(stderr, "%s:1: unsupported tape format '%.*s' (this "
+                "kvmsim reads format 2, which embeds the scenario; "
+                "record the run again to get one)\n", origin,
+                nl ? (int)(nl - buf) : 32, buf);
+        return -EINVAL;
+    }
+    return parse_tape_header(origin, buf, len, q);
+}
+
 int scn_replay_load(const char *path, struct scn_request *q, char **bufp)
 {
     size_t len, ml = strlen(TAPE_MAGIC_ANY);
@@ -1227,20 +1254,10 @@ int scn_replay_load(const char *path, struct scn_request *q, char **bufp)
         /* Header sets go before any given on the command line. */
         const char *cli[SCN_MAX_SETS];
         unsigned ncli = q->nsets;
-        const char *nl = memchr(buf, '\n', len);
 
-        if (!nl || (size_t)(nl + 1 - buf) != strlen(TAPE_MAGIC) ||
-            memcmp(buf, TAPE_MAGIC, strlen(TAPE_MAGIC)) != 0) {
-            fprintf(stderr, "%s:1: unsupported tape format '%.*s' (this "
-                    "kvmsim reads format 2, which embeds the scenario; "
-                    "record the run again to get one)\n", path,
-                    nl ? (int)(nl - buf) : 32, buf);
-            free(buf);
-            return KVMSIM_EXIT_USAGE;
-        }
         memcpy(cli, q->sets, sizeof(cli));
         q->nsets = 0;
-        if (parse_tape_header(path, buf, len, q) < 0) {
+        if (scn_tape_read(path, buf, len, q) < 0) {
             free(buf);
             return KVMSIM_EXIT_USAGE;
         }
