@@ -1681,36 +1681,23 @@ int scn_lpi_fit(const struct scn_request *q, double *theta,
     return code;
 }
 
-/* The line transfer price the comparison runs with: a --set of
- * cost.line_transfer_ns (the last one wins), else the model's.  *set
- * tells which. */
-static uint64_t lpi_line_ns(const struct scn_request *q, bool *set)
+/* The line transfer price the comparison runs with: the run's (r0, the
+ * first variant's run, may be NULL), else the model's.  *set tells
+ * whether it differs from the model's. */
+static uint64_t lpi_line_ns(const struct scn_run *r0, bool *set)
 {
-    static const char *const keys[] = {"cost.line_transfer_ns=",
-                                       "line_transfer_ns="};
-    struct cost_model cm;
-    uint64_t v;
+    const struct cost_constant *c = cost_constant_find("line_transfer_ns");
+    uint64_t v = r0 ? r0->cost.line_transfer_ns : c->ns;
 
-    cost_model_default(&cm);
-    v = cm.line_transfer_ns;
-    *set = false;
-    for (unsigned i = 0; i < q->nsets; i++) {
-        for (unsigned k = 0; k < 2; k++) {
-            size_t n = strlen(keys[k]);
-
-            if (strncmp(q->sets[i], keys[k], n) == 0 && q->sets[i][n]) {
-                v = strtoull(q->sets[i] + n, NULL, 0);
-                *set = true;
-            }
-        }
-    }
+    *set = v != c->ns;
     return v;
 }
 
 /* The seed's table and the model's in q->report. */
 static void lpi_report(const struct scn_request *q, const double *theta,
                        const double model[4][2], const double seed[3][2],
-                       const struct lpi_fit_info *info, uint64_t run_seed)
+                       const struct lpi_fit_info *info,
+                       const struct scn_run *r0)
 {
     static const unsigned nics[2] = {1, 10};
     static const enum report_role role[4] = {
@@ -1724,7 +1711,7 @@ static void lpi_report(const struct scn_request *q, const double *theta,
         return;
     }
     cost_model_default(&cm);
-    report_begin(rep, "002", "lpi-storm", run_seed,
+    report_begin(rep, "002", "lpi-storm", r0 ? r0->seed : 0,
                  "ITS LPI translation cache: mean virtual-interrupt "
                  "injection latency with every NIC receiving iperf UDP at "
                  "40 Mbit/s in 64-byte datagrams; kworker (no cache), one "
@@ -1777,7 +1764,7 @@ static void lpi_report(const struct scn_request *q, const double *theta,
             report_param(rep, names[p], theta[p], "ns", src);
         }
         bool set;
-        uint64_t line_ns = lpi_line_ns(q, &set);
+        uint64_t line_ns = lpi_line_ns(r0, &set);
 
         if (set) {
             snprintf(src, sizeof(src), REPORT_SOURCE_ASSUMED " (--set; "
@@ -1811,7 +1798,7 @@ static void lpi_report(const struct scn_request *q, const double *theta,
                         " ns the lock saturates there whatever the fitted "
                         "prices", i < 2 ? "kworker" : "global",
                         lpi_fit_nics[i], info->resid_us[i],
-                        lpi_line_ns(q, &(bool){false}));
+                        lpi_line_ns(r0, &(bool){false}));
         }
     }
     report_note(rep, "fit conditioning (Gram determinant of the normalised "
@@ -1849,7 +1836,7 @@ static int lpi_compare(const struct scn_request *q,
         }
     }
     lpi_report(q, theta, (const double (*)[2])model, seed, &info,
-               nruns ? runs[0]->seed : 0);
+               nruns ? runs[0] : NULL);
     report_note(q->report, "load: iperf UDP %.0f Mbit/s x %d-byte datagrams "
                 "per NIC = %.0f packets/s; one MSI per packet (no "
                 "coalescing), Poisson arrivals, one queue per NIC",
