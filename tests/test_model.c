@@ -24,6 +24,7 @@
 #include "scenarios/src/refit.h"
 #include "scenarios/src/report.h"
 #include "scenarios/src/runner.h"
+#include "scenarios/src/scenario.h"
 
 /* The fitted constants and the fit that refits each (index into its
  * theta). */
@@ -138,6 +139,50 @@ static void cost_model_default_sets_every_constant_of_the_table(
                      "%" PRIu64, c->name, v, c->ns);
         }
     }
+}
+
+/* Every [cost] key of every driver sets a constant of the table (or is
+ * the scenario's own), is declared as a configuration key with its
+ * default, and has a unit the runner knows. */
+static void scn_cost_keys_every_driver_key_names_a_constant(void **state)
+{
+    unsigned n = 0;
+
+    (void)state;
+    for (size_t d = 0; scn_drivers[d]; d++) {
+        const struct cfg_key *ck = scn_cost_cfg_keys(scn_drivers[d]);
+
+        for (const struct scn_cost_key *k = scn_drivers[d]->cost;
+             k && k->key; k++) {
+            const struct cfg_key *found = NULL;
+
+            n++;
+            if (k->constant && !cost_constant_find(k->constant)) {
+                fail_msg("%s: cost.%s names '%s', not a constant of "
+                         "model/cost.c", scn_drivers[d]->name, k->key,
+                         k->constant);
+            }
+            if (!k->constant && (isnan(k->def) || !k->source)) {
+                fail_msg("%s: cost.%s sets no constant, so it needs its "
+                         "own default and source", scn_drivers[d]->name,
+                         k->key);
+            }
+            if (strcmp(k->unit, "ns") != 0 && strcmp(k->unit, "us") != 0) {
+                fail_msg("%s: cost.%s: unit '%s', want ns or us",
+                         scn_drivers[d]->name, k->key, k->unit);
+            }
+            for (const struct cfg_key *c = ck; c && c->name; c++) {
+                if (strcmp(c->name, k->key) == 0) {
+                    found = c;
+                }
+            }
+            if (!found) {
+                fail_msg("%s: cost.%s is not declared",
+                         scn_drivers[d]->name, k->key);
+            }
+        }
+    }
+    assert_true(n >= 20);
 }
 
 /* ---- the refits ---- */
@@ -352,6 +397,7 @@ int main(void)
         cmocka_unit_test(
             cost_constants_each_source_is_fitted_measured_or_assumed),
         cmocka_unit_test(cost_model_default_sets_every_constant_of_the_table),
+        cmocka_unit_test(scn_cost_keys_every_driver_key_names_a_constant),
         cmocka_unit_test(cost_model_default_matches_refit_of_seed000),
         cmocka_unit_test(cost_model_default_matches_refit_of_seed002),
         cmocka_unit_test(cost_model_default_matches_refit_of_seed004),

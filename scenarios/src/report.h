@@ -12,9 +12,9 @@
  * (fit_error_pct), for every rendering alike.  A hook prints nothing
  * itself: `kvmsim compare` prints report_write_text() of its section.
  *
- * Every function accepts rep == NULL and then does nothing.  Allocation failures are remembered
- * and make the writers fail with -ENOMEM rather than write a partial
- * report.
+ * Every function accepts rep == NULL and then does nothing.  Allocation
+ * failures are remembered and make the writers fail with -ENOMEM rather
+ * than write a partial report.
  */
 #ifndef KVMSIM_SCN_REPORT_H
 #define KVMSIM_SCN_REPORT_H
