@@ -307,7 +307,7 @@ static void check_swarm(struct cfg *c)
 static void check_driver_keys(const char *text, const char *driver)
 {
     const struct scn_driver *drv = scn_driver_find(driver);
-    const struct cfg_key *tables[3] = { cfg_common_keys, NULL, NULL };
+    const struct cfg_key *tables[4] = { cfg_common_keys, NULL, NULL, NULL };
     char err[FZ_ERRLEN];
     struct cfg *c;
 
@@ -315,6 +315,7 @@ static void check_driver_keys(const char *text, const char *driver)
         return;
     }
     tables[1] = drv->keys;
+    tables[2] = scn_cost_cfg_keys(drv);
     c = cfg_create(tables);
     if (!c) {
         return;
@@ -326,6 +327,9 @@ static void check_driver_keys(const char *text, const char *driver)
         check_table_ranges(c, cfg_common_keys);
         if (drv->keys) {
             check_table_ranges(c, drv->keys);
+        }
+        if (tables[2]) {
+            check_table_ranges(c, tables[2]);
         }
     }
     cfg_destroy(c);

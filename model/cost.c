@@ -1,19 +1,27 @@
 /*
  * model/cost.c - default prices of the cost model.
  *
- * Foundation constants are assumptions of the right order of magnitude for
- * a current x86-64 server; mechanism constants are added with the
- * measurement or fit they come from.
+ * One table, cost_constants: each constant's name, default and source
+ * (fitted / measured / assumed).  Foundation constants are assumptions of
+ * the right order of magnitude for a current x86-64 server; mechanism
+ * constants are added with the measurement or fit they come from.  The
+ * [cost] keys of each mechanism (each scenarios/<mech>/ driver) name these
+ * constants.
  */
 #include <string.h>
 
 #include "model/cost.h"
 
-void cost_model_default(struct cost_model *m)
-{
-    memset(m, 0, sizeof(*m));
+#define AT(field) offsetof(struct cost_model, field)
+#define WORK(kind) (AT(work_ns) + (size_t)(kind) * sizeof(uint64_t))
+
+/* The fitted sources name the published figures; the refit tests
+ * (tests/test_model.c) hold each fitted default to a refit on exactly
+ * those figures. */
+const struct cost_constant cost_constants[] = {
     /* demo: assumed 200 ns to process one queued item */
-    m->work_ns[PLAT_WORK_DEMO_ITEM] = 200;
+    {"demo_item_ns", WORK(PLAT_WORK_DEMO_ITEM), 200,
+     COST_SOURCE_ASSUMED ": processing one queued item"},
     /* I/O bus probe: one range comparison of a bus search, MEASURED by
      * bench/bench_iobus ("per-comparison cost of a linear scan", random
      * layout, 1000 ranges) on the 2-core CI machine kind: 0.91 ns when
@@ -21,13 +29,20 @@ void cost_model_default(struct cost_model *m)
      * time is whole nanoseconds, so it is rounded to the nearest: 1 ns.
      * `kvmsim compare iobus-200-ioeventfds` prints how much a 1 ns change
      * moves the prediction. */
-    m->work_ns[PLAT_WORK_IOBUS_PROBE] = 1;
-    m->lock_ns = 20;           /* assumed: uncontended lock pair */
-    m->lock_handoff_ns = 100;  /* assumed: cache-line transfer + wakeup */
-    m->atomic_ns = 10;         /* assumed: one locked RMW */
-    m->wakeup_ns = 2000;       /* assumed: futex wake to running, ~2 us */
-    m->thread_create_ns = 20000; /* assumed: pthread_create, ~20 us */
-    m->rcu_sync_ns = 5000;     /* assumed: expedited grace period */
+    {"iobus_probe_ns", WORK(PLAT_WORK_IOBUS_PROBE), 1,
+     COST_SOURCE_MEASURED "bench/bench_iobus (one range comparison of a "
+     "linear scan, 1000 ranges), rounded to 1 ns"},
+    {"lock_ns", AT(lock_ns), 20,
+     COST_SOURCE_ASSUMED ": uncontended lock pair"},
+    {"lock_handoff_ns", AT(lock_handoff_ns), 100,
+     COST_SOURCE_ASSUMED ": cache-line transfer + wakeup"},
+    {"atomic_ns", AT(atomic_ns), 10, COST_SOURCE_ASSUMED ": one locked RMW"},
+    {"wakeup_ns", AT(wakeup_ns), 2000,
+     COST_SOURCE_ASSUMED ": futex wake to running, ~2 us"},
+    {"thread_create_ns", AT(thread_create_ns), 20000,
+     COST_SOURCE_ASSUMED ": pthread_create, ~20 us"},
+    {"rcu_sync_ns", AT(rcu_sync_ns), 5000,
+     COST_SOURCE_ASSUMED ": expedited grace period"},
     /* One cache line moved between two CPUs (sim/coherence.c prices a
      * read of a line modified on another CPU and a write of a line another
      * CPU holds), MEASURED by bench/bench_pingpong on the 2-core CI
@@ -38,7 +53,8 @@ void cost_model_default(struct cost_model *m)
      * on the host); the median is the rule, chosen before any seed row
      * was compared.  Never fitted on a seed figure.  Only the ITS (seed
      * 002) declares lines so far (core/its.c, core/its_cache.c). */
-    m->line_transfer_ns = 249;
+    {"line_transfer_ns", AT(line_transfer_ns), 249,
+     COST_SOURCE_MEASURED "bench/bench_pingpong (median ns per transfer)"},
 
     /* Seed 000 (VFIO MSI-X route commits).  KVM_SET_GSI_ROUTING as the
      * kernel implements it has three parts (virt/kvm/kvm_main.c,
@@ -65,14 +81,23 @@ void cost_model_default(struct cost_model *m)
      * in step there), which is why the per-route price comes from the
      * benchmark.  The rest are assumptions, chosen before looking at the
      * after column. */
-    m->gsi_routing_base_ns = 10000;      /* assumed: ioctl + SRCU sync */
-    m->gsi_routing_per_route_ns = 69;    /* MEASURED, see above */
-    m->gsi_routing_per_irqfd_ns = 1644;  /* FITTED, see above */
-    m->irqfd_assign_ns = 2000;           /* assumed */
-    m->signal_msi_ns = 1000;             /* assumed */
-    m->vfio_set_irqs_base_ns = 5000;     /* assumed */
-    m->vfio_set_irqs_per_vector_ns = 200; /* assumed: irq request/free */
-    m->work_ns[PLAT_WORK_VFIO_VECTOR_USE] = 22840; /* FITTED, above */
+    {"gsi_routing_base_ns", AT(gsi_routing_base_ns), 10000,
+     COST_SOURCE_ASSUMED ": ioctl + SRCU sync"},
+    {"gsi_routing_per_route_ns", AT(gsi_routing_per_route_ns), 69,
+     COST_SOURCE_MEASURED "bench/bench_routes (one route entry, 520 "
+     "routes)"},
+    {"gsi_routing_per_irqfd_ns", AT(gsi_routing_per_irqfd_ns), 1644,
+     COST_SOURCE_FITTED "seed 000's before column (kvmsim compare "
+     "msix-resume-8vf)"},
+    {"irqfd_assign_ns", AT(irqfd_assign_ns), 2000, COST_SOURCE_ASSUMED},
+    {"signal_msi_ns", AT(signal_msi_ns), 1000, COST_SOURCE_ASSUMED},
+    {"vfio_set_irqs_base_ns", AT(vfio_set_irqs_base_ns), 5000,
+     COST_SOURCE_ASSUMED},
+    {"vfio_set_irqs_per_vector_ns", AT(vfio_set_irqs_per_vector_ns), 200,
+     COST_SOURCE_ASSUMED ": irq request/free"},
+    {"vfio_vector_use_ns", WORK(PLAT_WORK_VFIO_VECTOR_USE), 22840,
+     COST_SOURCE_FITTED "seed 000's before column (kvmsim compare "
+     "msix-resume-8vf)"},
 
     /* vCPU I/O exits.  A lightweight exit that the kernel completes (an
      * ioeventfd hit) is assumed at 1.2 us.  The extra round trip to
@@ -82,8 +107,10 @@ void cost_model_default(struct cost_model *m)
      * and the measured probe price above; the "after" figure (274k) is
      * left for the model to predict.  A test checks that a refit
      * reproduces it. */
-    m->io_exit_kernel_ns = 1200;         /* assumed */
-    m->io_exit_user_ns = 2446;           /* FITTED, see above */
+    {"io_exit_kernel_ns", AT(io_exit_kernel_ns), 1200, COST_SOURCE_ASSUMED},
+    {"io_exit_user_ns", AT(io_exit_user_ns), 2446,
+     COST_SOURCE_FITTED "seed 004's before figure, 259k exits/s (kvmsim "
+     "compare iobus-200-ioeventfds)"},
 
     /* Seed 002 (ITS LPI translation cache).  FITTED by `kvmsim compare
      * its-lpi-storm` on the kworker and global rows (1 and 10 NICs), with the
@@ -92,13 +119,43 @@ void cost_model_default(struct cost_model *m)
      * the global list's lock saturates at 10 NICs (about 5 transfers per
      * lookup, most under the lock, one MSI every 1.28 us), so that row
      * cannot be reached and the probe price is pulled to about 0 (see
-     * the report).  A test (tests/test_its_lpi_storm.c) checks that a refit
+     * the report).  A test (tests/test_model.c) checks that a refit
      * reproduces them. */
-    m->work_ns[PLAT_WORK_ITS_INJECT] = 1564;     /* FITTED: irqfd wakeup +
-                                                    inject, outside locks */
-    m->work_ns[PLAT_WORK_ITS_TABLE_WALK] = 399;  /* FITTED: kworker walk,
-                                                    under the table lock */
-    m->work_ns[PLAT_WORK_ITS_CACHE_PROBE] = 1;   /* FITTED: one entry, under
-                                                    the cache lock */
-    m->kworker_sched_ns = 5253;                  /* FITTED: wakeup + run */
+    {"its_inject_ns", WORK(PLAT_WORK_ITS_INJECT), 1564,
+     COST_SOURCE_FITTED "seed 002's kworker and global rows (kvmsim "
+     "compare lpi-storm): irqfd wakeup + inject, outside locks"},
+    {"its_table_walk_ns", WORK(PLAT_WORK_ITS_TABLE_WALK), 399,
+     COST_SOURCE_FITTED "seed 002's kworker and global rows (kvmsim "
+     "compare lpi-storm): kworker walk, under the table lock"},
+    {"its_cache_probe_ns", WORK(PLAT_WORK_ITS_CACHE_PROBE), 1,
+     COST_SOURCE_FITTED "seed 002's kworker and global rows (kvmsim "
+     "compare lpi-storm): one entry, under the cache lock"},
+    {"kworker_sched_ns", AT(kworker_sched_ns), 5253,
+     COST_SOURCE_FITTED "seed 002's kworker and global rows (kvmsim "
+     "compare lpi-storm): wakeup + run"},
+    {NULL, 0, 0, NULL},
+};
+
+const struct cost_constant *cost_constant_find(const char *name)
+{
+    for (const struct cost_constant *c = cost_constants; c->name; c++) {
+        if (strcmp(c->name, name) == 0) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+uint64_t *cost_constant_at(struct cost_model *m,
+                           const struct cost_constant *c)
+{
+    return (uint64_t *)(void *)((char *)m + c->off);
+}
+
+void cost_model_default(struct cost_model *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (const struct cost_constant *c = cost_constants; c->name; c++) {
+        *cost_constant_at(m, c) = c->ns;
+    }
 }

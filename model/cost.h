@@ -11,6 +11,7 @@
 #ifndef KVMSIM_MODEL_COST_H
 #define KVMSIM_MODEL_COST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/work.h"
@@ -44,7 +45,33 @@ struct cost_model {
     uint64_t kworker_sched_ns;   /* kworker wakeup + scheduling delay */
 };
 
-/* The defaults documented in model/cost.c. */
+/* Where a constant's default comes from: its source starts with one of
+ * these (fitted on the published figures named, measured by the bench
+ * named on COST_MACHINE, or assumed). */
+#define COST_SOURCE_FITTED "fitted on "
+#define COST_SOURCE_MEASURED "measured by "
+#define COST_SOURCE_ASSUMED "assumed"
+
+/* One constant of struct cost_model: the one place its default is
+ * stated (model/cost.c). */
+struct cost_constant {
+    const char *name;   /* e.g. "line_transfer_ns", "its_inject_ns" */
+    size_t off;         /* byte offset of its uint64_t in cost_model */
+    uint64_t ns;        /* the default */
+    const char *source; /* COST_SOURCE_* and what */
+};
+
+/* Every constant, in struct order; a NULL name ends the table. */
+extern const struct cost_constant cost_constants[];
+
+/* The constant called name, or NULL. */
+const struct cost_constant *cost_constant_find(const char *name);
+
+/* The constant's value in m. */
+uint64_t *cost_constant_at(struct cost_model *m,
+                           const struct cost_constant *c);
+
+/* Every constant at its default (cost_constants). */
 void cost_model_default(struct cost_model *m);
 
 #endif

@@ -497,9 +497,9 @@ swarm_file demo 'vm.cpus = 1..2' 'vm.cpus = 1..3'
 expect swarm_key_twice 2 \
     "^\./sw.ini:5: key 'vm.cpus' set twice \(first at line 4\)" \
     $K run ./sw.ini --swarm --quiet
-swarm_file its-lpi-storm 'cost.kworker_sched_ns = 1..2'
+swarm_file iobus-boot 'workload.devices = 1..2'
 expect swarm_string_key_refused 2 \
-    "^\./sw.ini:4: cost.kworker_sched_ns is a string" \
+    "^\./sw.ini:4: workload.devices is a string" \
     $K run ./sw.ini --swarm --quiet
 swarm_file demo 'workload.items = 1|x'
 expect swarm_bad_choice 2 "^\./sw.ini:4: 'x' is not an integer" \

@@ -583,7 +583,8 @@ static void check_key_value(const struct scn_driver *drv,
                             const struct cfg_key *k, const char *value,
                             bool inside)
 {
-    const struct cfg_key *tables[3] = { cfg_common_keys, drv->keys, NULL };
+    const struct cfg_key *tables[4] = { cfg_common_keys, drv->keys,
+                                        scn_cost_cfg_keys(drv), NULL };
     struct cfg *c = cfg_create(tables);
     char text[256];
     char err[256];
@@ -618,7 +619,8 @@ static void check_swarm_value(const struct scn_driver *drv,
                               const struct cfg_key *k, const char *value,
                               bool inside)
 {
-    const struct cfg_key *tables[3] = { cfg_common_keys, drv->keys, NULL };
+    const struct cfg_key *tables[4] = { cfg_common_keys, drv->keys,
+                                        scn_cost_cfg_keys(drv), NULL };
     struct cfg *c;
     char text[256];
     char err[256];
@@ -718,6 +720,11 @@ static void cfg_keys_every_boundary_loads_as_its_range_says(void **state)
                          &checked);
         check_table_keys(scn_drivers[d], scn_drivers[d]->keys, dict, print,
                          &checked);
+        if (scn_cost_cfg_keys(scn_drivers[d])) {
+            check_table_keys(scn_drivers[d],
+                             scn_cost_cfg_keys(scn_drivers[d]), dict, print,
+                             &checked);
+        }
     }
     print_message("%u key values loaded\n", checked);
     ASSERT_GT(checked, 100);

@@ -7,8 +7,7 @@
  * ioeventfds, coalesced zones, fixed devices, accesses, userspace ring
  * writes, injected allocation faults) through the harness that
  * fuzz/fuzz_iobus.c also drives (model/iobus/iobus_diff.h), every variant
- * against model/iobus_oracle, the refit of seed 004's fitted cost
- * constant (model/cost.c), and the deferred free mode of registrations:
+ * against model/iobus_oracle, and the deferred free mode of registrations:
  * the old bus kept for a reader and freed by plat_call_rcu(), teardown
  * running pending frees, explored schedules with long readers, the
  * platform's callback order and lost-callback and free-under-reader
@@ -1732,28 +1731,6 @@ static void plat_free_of_block_an_open_reader_loaded_is_reported(
     sim_tape_destroy(tape);
 }
 
-/* ---- the cost model's fitted constant ----------------------------------- */
-
-static void cost_model_default_matches_refit_of_seed004(void **state)
-{
-    struct scn_request q;
-    struct cost_model m;
-    double theta;
-
-    (void)state;
-    memset(&q, 0, sizeof(q));
-    q.scenario = "iobus-200-ioeventfds";
-    q.quiet = true;
-    assert_int_equal(scn_iobus_fit(&q, &theta), 0);
-    cost_model_default(&m);
-    /* model/cost.c stores the fit's result, rounded. */
-    if (!(theta > (double)m.io_exit_user_ns - 1.0 &&
-          theta < (double)m.io_exit_user_ns + 1.0)) {
-        fail_msg("refit gives io_exit_user_ns = %.2f, model/cost.c has %"
-                 PRIu64, theta, m.io_exit_user_ns);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1791,7 +1768,6 @@ int main(void)
             reset_faults),
         cmocka_unit_test(iobus_diff_skipped_oracle_update_is_reported),
         cmocka_unit_test(iobus_diff_any_bytes_are_a_valid_program),
-        cmocka_unit_test(cost_model_default_matches_refit_of_seed004),
         cmocka_unit_test(iobus_register_deferred_reader_keeps_old_snapshot),
         cmocka_unit_test(iobus_set_destroy_runs_pending_deferred_frees),
         cmocka_unit_test(iobus_free_names_round_trip),

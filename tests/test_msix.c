@@ -1,8 +1,8 @@
 /*
  * tests/test_msix.c - KVM route cache and VFIO MSI/MSI-X setup: each
  * path, both variants, the nth-call fault loop over every fault site of
- * the enable path, leak checks, the differential between variants, and
- * the model's refit of seed 000.
+ * the enable path, leak checks and the differential between variants (the
+ * refit of seed 000's constants is in tests/test_model.c).
  *
  * Most tests call the core outside a simulated run (one thread, no
  * costs); the simulated kernel still counts what the guest receives.
@@ -870,27 +870,6 @@ static void msix_diff_run_random_streams_variants_agree(void **state)
     }
 }
 
-/* ---- the model ---- */
-
-static void cost_model_default_matches_refit_of_seed000(void **state)
-{
-    struct scn_request q;
-    struct cost_model m;
-    double theta[2];
-
-    (void)state;
-    memset(&q, 0, sizeof(q));
-    q.scenario = "msix-resume-8vf";
-    q.quiet = true;
-    assert_int_equal(scn_msix_fit(&q, theta), 0);
-    cost_model_default(&m);
-    /* The constants in model/cost.c are the fit's results, rounded. */
-    ASSERT_GT(theta[0], m.gsi_routing_per_irqfd_ns - 1.0);
-    ASSERT_LT(theta[0], m.gsi_routing_per_irqfd_ns + 1.0);
-    ASSERT_GT(theta[1], m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] - 1.0);
-    ASSERT_LT(theta[1], m.work_ns[PLAT_WORK_VFIO_VECTOR_USE] + 1.0);
-}
-
 /* The two batchings as parameterised cases, "FUNC/per-vector" and
  * "FUNC/batched". */
 static const enum vfio_irq_batching batching_per_vector = VFIO_IRQ_PER_VECTOR;
@@ -961,7 +940,6 @@ int main(void)
             kvm_routes_add_msi_4097th_route_is_enospc,
             reset_faults, reset_faults),
         cmocka_unit_test(msix_diff_run_random_streams_variants_agree),
-        cmocka_unit_test(cost_model_default_matches_refit_of_seed000),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,21 +70,6 @@ static const struct cfg_key boot_keys[] = {
      "most 16 devices of 1..64 queues)"},
     {"workload", "boot_device", CFG_INT, "1", -1, 15, NULL,
      "the device the firmware drives (index into devices; -1: none)"},
-    {"cost", "rcu_sync_ns", CFG_STRING, "", 0, 0, NULL,
-     "a grace period with no reader in flight (empty: the model's)"},
-    {"cost", "ioctl_ns", CFG_STRING, "", 0, 0, NULL,
-     "one KVM_IOEVENTFD ioctl apart from its grace period (empty: the "
-     "model's)"},
-    {"cost", "firmware_ns", CFG_INT, "150000000", 0, 100000000000.0, NULL,
-     "guest time of the firmware on vCPU 0"},
-    {"cost", "kernel_ns", CFG_INT, "300000000", 0, 100000000000.0, NULL,
-     "guest time of the kernel before the first virtio probe"},
-    {"cost", "probe_ns", CFG_INT, "2000000", 0, 10000000000.0, NULL,
-     "guest time of one virtio device probe"},
-    {"cost", "exit_interval_ns", CFG_INT, "50000", 1000, 1000000000, NULL,
-     "guest time between two exits of a running vCPU"},
-    {"cost", "userspace_ns", CFG_INT, "0", 0, 100000000000.0, NULL,
-     "guest time after the last DRIVER_OK counted in boot time"},
     {"invariants", "buses_exact", CFG_BOOL, "true", 0, 0, NULL,
      "after boot the buses hold exactly the fixed devices, the zones and "
      "one ioeventfd per virtqueue (unless an unregister out of memory "
@@ -99,16 +84,6 @@ static const struct cfg_key boot_keys[] = {
      "teardown leaves no block allocated"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
-
-static int boot_apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"rcu_sync_ns", offsetof(struct cost_model, rcu_sync_ns)},
-        {"ioctl_ns", offsetof(struct cost_model, irqfd_assign_ns)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
 
 /* A kernel device that takes every access in its range. */
 struct boot_fixed {
@@ -548,7 +523,6 @@ static void boot_metrics(struct boot_world *w)
 static int boot_run(struct scn_run *r)
 {
     struct boot_world *w = calloc(1, sizeof(*w));
-    struct cost_model cm;
     uint64_t live_before, live_after;
     bool ok;
 
@@ -561,12 +535,17 @@ static int boot_run(struct scn_run *r)
     w->free_mode = (enum iobus_free)iobus_free_from_name(r->variant);
     w->vcpus = (unsigned)cfg_int(r->cfg, "vm", "vcpus");
     w->boot_dev = (int)cfg_int(r->cfg, "workload", "boot_device");
-    w->firmware_ns = (uint64_t)cfg_int(r->cfg, "cost", "firmware_ns");
-    w->kernel_ns = (uint64_t)cfg_int(r->cfg, "cost", "kernel_ns");
-    w->probe_ns = (uint64_t)cfg_int(r->cfg, "cost", "probe_ns");
-    w->exit_interval_ns = (uint64_t)cfg_int(r->cfg, "cost",
-                                            "exit_interval_ns");
-    w->userspace_ns = (uint64_t)cfg_int(r->cfg, "cost", "userspace_ns");
+    w->firmware_ns = scn_cost_ns(r, "firmware_ns");
+    w->kernel_ns = scn_cost_ns(r, "kernel_ns");
+    w->probe_ns = scn_cost_ns(r, "probe_ns");
+    w->exit_interval_ns = scn_cost_ns(r, "exit_interval_ns");
+    w->userspace_ns = scn_cost_ns(r, "userspace_ns");
+    if (w->exit_interval_ns < 1000) {
+        scn_config_error(r, "cost", "exit_interval_ns",
+                         "at least 1000 ns between two exits");
+        boot_world_free(w);
+        return -EINVAL;
+    }
     if (boot_parse_devices(w) < 0) {
         boot_world_free(w);
         return -EINVAL;
@@ -586,12 +565,6 @@ static int boot_run(struct scn_run *r)
         boot_world_free(w);
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (boot_apply_cost_keys(r, &cm) < 0) {
-        boot_world_free(w);
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
     live_before = sim_alloc_live();
     w->kvm = sim_kvm_create(w->vcpus);
     if (!w->kvm) {
@@ -683,8 +656,7 @@ static void boot_row(const struct scn_request *q, const char *table,
 }
 
 static int boot_compare(const struct scn_request *q,
-                        struct scn_run *const *runs, size_t nruns,
-                        FILE *out)
+                        struct scn_run *const *runs, size_t nruns)
 {
     static const double sweep_ns[] = {5e3, 50e3, 500e3, 2e6};
     static const char *const assumed[] = {"firmware_ns", "kernel_ns",
@@ -701,16 +673,13 @@ static int boot_compare(const struct scn_request *q,
     grace_ns = (double)cm.rcu_sync_ns;
     ioctl_ns = (double)cm.irqfd_assign_ns;
     if (nruns > 0) {
-        const char *g = cfg_str(runs[0]->cfg, "cost", "rcu_sync_ns");
-        const char *i = cfg_str(runs[0]->cfg, "cost", "ioctl_ns");
-
-        grace_ns = g && *g ? strtod(g, NULL) : grace_ns;
-        ioctl_ns = i && *i ? strtod(i, NULL) : ioctl_ns;
+        grace_ns = (double)runs[0]->cost.rcu_sync_ns;
+        ioctl_ns = (double)runs[0]->cost.irqfd_assign_ns;
     }
     code = boot_point(q, "sync", -1, &sy);
     code |= boot_point(q, "deferred", -1, &de);
     if (code) {
-        fprintf(out, "iobus-boot: a run failed (exit %d)\n", code);
+        fprintf(stderr, "iobus-boot: a run failed (exit %d)\n", code);
         return code;
     }
     saved_pct = 100.0 * (sy.boot_ms - de.boot_ms) / sy.boot_ms;
@@ -732,34 +701,6 @@ static int boot_compare(const struct scn_request *q,
     }
     holds = sy.share_pct >= 20.0 && sy.share_pct <= 30.0;
 
-    fprintf(out, "upstream 7d9a0273c459 (2025) - the I/O bus's next step, "
-            "PREDICTED (nothing fitted):\nkvm_io_bus_register_dev() frees "
-            "the replaced bus after a grace period instead of waiting\n"
-            "for one; the commit: the wait \"can account for around 25%% "
-            "of a VM's startup time\"\n");
-    fprintf(out, "  %-9s %10s %14s %16s %8s\n", "variant", "boot ms",
-            "registrations", "reg. grace ms", "share");
-    fprintf(out, "  %-9s %10.3f %14.0f %16.3f %7.2f%%\n", "sync",
-            sy.boot_ms, sy.regs, sy.reg_grace_ms, sy.share_pct);
-    fprintf(out, "  %-9s %10.3f %14.0f %16.3f %7.2f%%\n", "deferred",
-            de.boot_ms, de.regs, de.reg_grace_ms, de.share_pct);
-    fprintf(out, "predicted: register-path grace periods take %.2f%% of "
-            "start-up (sync); deferred frees\n  shorten start-up by "
-            "%.2f%%; the commit says around %.0f%%.  With KVM's two\n  "
-            "registrations per length-0 ioeventfd: %.2f%%.\n",
-            sy.share_pct, saved_pct, BOOT_CLAIM_PCT, kvm_share);
-    fprintf(out, "the 25%% claim %s in the model: a grace period would have "
-            "to last %.0f us\n  (%.0f us with KVM's registration count) "
-            "instead of the assumed %.0f us.\n",
-            holds ? "HOLDS" : "does NOT hold", g_even / 1e3,
-            g_even_kvm / 1e3, grace_ns / 1e3);
-    fprintf(out, "assumed, not fitted (scenarios/iobus-boot.ini): grace "
-            "period, ioctl, firmware,\n  kernel and probe times, exit "
-            "interval, device and queue counts.\n");
-    fprintf(out, "sensitivity (sync variant, same boot): share of "
-            "start-up in register-path grace periods\n");
-    fprintf(out, "  %-14s %10s %10s\n", "grace period", "boot ms", "share");
-
     report_begin(q->report, "004+", "iobus-boot", nruns ? runs[0]->seed : 0,
                  "PREDICTION, nothing fitted: the I/O bus's next upstream "
                  "step (KVM 7d9a0273c459, 2025), registration frees the "
@@ -780,6 +721,15 @@ static int boot_compare(const struct scn_request *q,
              sy.boot_ms, "ms", REPORT_MODEL_ONLY, "boot_ms");
     boot_row(q, "start-up time", "after the commit", "deferred", NAN,
              de.boot_ms, "ms", REPORT_MODEL_ONLY, "boot_ms");
+    boot_row(q, "register-path grace periods", "registrations", "sync", NAN,
+             sy.regs, "", REPORT_MODEL_ONLY, "registrations");
+    boot_row(q, "register-path grace periods", "registrations", "deferred",
+             NAN, de.regs, "", REPORT_MODEL_ONLY, "registrations");
+    boot_row(q, "register-path grace periods", "time waiting, ms", "sync",
+             NAN, sy.reg_grace_ms, "ms", REPORT_MODEL_ONLY, "reg_grace_ms");
+    boot_row(q, "register-path grace periods", "time waiting, ms",
+             "deferred", NAN, de.reg_grace_ms, "ms", REPORT_MODEL_ONLY,
+             "reg_grace_ms");
     boot_row(q, "start-up time saved by the deferred free",
              "after vs before", "deferred", BOOT_CLAIM_PCT, saved_pct, "%",
              REPORT_PREDICTED, NULL);
@@ -791,8 +741,6 @@ static int boot_compare(const struct scn_request *q,
             code = KVMSIM_EXIT_USAGE;
             continue;
         }
-        fprintf(out, "  %11.0f us %10.3f %9.2f%%\n", sweep_ns[i] / 1e3,
-                sp.boot_ms, sp.share_pct);
         snprintf(label, sizeof(label), "grace period %.0f us",
                  sweep_ns[i] / 1e3);
         boot_row(q, "sensitivity: share by grace-period length", label,
@@ -812,7 +760,7 @@ static int boot_compare(const struct scn_request *q,
     for (size_t i = 0; nruns > 0 && i < sizeof(assumed) / sizeof(*assumed);
          i++) {
         report_param(q->report, assumed[i],
-                     (double)cfg_int(runs[0]->cfg, "cost", assumed[i]), "ns",
+                     (double)scn_cost_ns(runs[0], assumed[i]), "ns",
                      "assumed (iobus-boot.ini)");
     }
     report_note(q->report, "grace period needed for the 25%%: %.0f us "
@@ -824,6 +772,27 @@ static int boot_compare(const struct scn_request *q,
     return code;
 }
 
+/* [cost] keys: two model constants and the guest's own times, all
+ * assumed (scenarios/iobus-boot.ini says why). */
+#define BOOT_ASSUMED COST_SOURCE_ASSUMED " (iobus-boot.ini)"
+static const struct scn_cost_key boot_cost[] = {
+    {"rcu_sync_ns", "rcu_sync_ns", "ns", NAN, NULL,
+     "a grace period with no reader in flight"},
+    {"ioctl_ns", "irqfd_assign_ns", "ns", NAN, NULL,
+     "one KVM_IOEVENTFD ioctl apart from its grace period"},
+    {"firmware_ns", NULL, "ns", 150000000, BOOT_ASSUMED,
+     "guest time of the firmware on vCPU 0"},
+    {"kernel_ns", NULL, "ns", 300000000, BOOT_ASSUMED,
+     "guest time of the kernel before the first virtio probe"},
+    {"probe_ns", NULL, "ns", 2000000, BOOT_ASSUMED,
+     "guest time of one virtio device probe"},
+    {"exit_interval_ns", NULL, "ns", 50000, BOOT_ASSUMED,
+     "guest time between two exits of a running vCPU"},
+    {"userspace_ns", NULL, "ns", 0, BOOT_ASSUMED,
+     "guest time after the last DRIVER_OK counted in boot time"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
+
 const struct scn_driver scn_iobus_boot_driver = {
     .name = "iobus-boot",
     .summary = "VM start-up registering devices and ioeventfds as QEMU "
@@ -832,6 +801,7 @@ const struct scn_driver scn_iobus_boot_driver = {
     .keys = boot_keys,
     .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
                    SCN_FAULT(PLAT_FAULT_KVM_IOEVENTFD),
+    .cost = boot_cost,
     .run = boot_run,
     .compare = boot_compare,
 };

@@ -78,12 +78,6 @@ static const struct cfg_key iobus_keys[] = {
     {"workload", "race_alloc_fault", CFG_DOUBLE, "0.05", 0, 1, NULL,
      "race phase: probability that an allocation fails (the larger of "
      "this and faults.alloc), while readers are in flight"},
-    {"cost", "io_exit_kernel_ns", CFG_STRING, "", 0, 0, NULL,
-     "exit completed in the kernel (empty: the model's)"},
-    {"cost", "io_exit_user_ns", CFG_STRING, "", 0, 0, NULL,
-     "extra for an exit completed in userspace (empty: the model's)"},
-    {"cost", "probe_ns", CFG_STRING, "", 0, 0, NULL,
-     "one range comparison of a bus search (empty: the model's)"},
     {"invariants", "user_exits", CFG_BOOL, "true", 0, 0, NULL,
      "every write to the other byte exits to userspace exactly once, in "
      "order, and no in-kernel device handles it"},
@@ -110,20 +104,6 @@ static const struct cfg_key iobus_keys[] = {
      "need by core/iobus.h's rules (retries and the reset path included)"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
-
-/* Apply the [cost] overrides that were given a value. */
-static int iobus_apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"io_exit_kernel_ns", offsetof(struct cost_model, io_exit_kernel_ns)},
-        {"io_exit_user_ns", offsetof(struct cost_model, io_exit_user_ns)},
-        {"probe_ns",
-         offsetof(struct cost_model, work_ns) +
-             PLAT_WORK_IOBUS_PROBE * sizeof(uint64_t)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
 
 struct iobus_world;
 
@@ -1101,7 +1081,6 @@ static void iobus_world_free(struct iobus_world *w)
 static int iobus_run(struct scn_run *r)
 {
     struct iobus_world *w = calloc(1, sizeof(*w));
-    struct cost_model cm;
     uint64_t live_before, live_after;
     int rc;
 
@@ -1163,12 +1142,6 @@ static int iobus_run(struct scn_run *r)
         iobus_world_free(w);
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (iobus_apply_cost_keys(r, &cm) < 0) {
-        iobus_world_free(w);
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
 
     live_before = sim_alloc_live();
     w->kvm = sim_kvm_create(w->vcpus);
@@ -1321,9 +1294,23 @@ static void iobus_report_point(const struct scn_request *q, const char *table,
     report_add(q->report, &row);
 }
 
+/* A figure of the model alone, for the report. */
+static void iobus_report_model(const struct scn_request *q,
+                               const char *table, const char *label,
+                               const char *variant, double v,
+                               const char *unit)
+{
+    struct report_row row = {
+        .table = table, .label = label, .variant = variant,
+        .published = NAN, .model = v, .unit = unit,
+        .role = REPORT_MODEL_ONLY,
+    };
+
+    report_add(q->report, &row);
+}
+
 static int iobus_compare(const struct scn_request *q,
-                         struct scn_run *const *runs, size_t nruns,
-                         FILE *out)
+                         struct scn_run *const *runs, size_t nruns)
 {
     static const unsigned sweep[] = {1, 10, 100, 200, 1000};
     static const char *const what[] = {
@@ -1342,7 +1329,7 @@ static int iobus_compare(const struct scn_request *q,
     probe_ns = (double)cm.work_ns[PLAT_WORK_IOBUS_PROBE];
     code = scn_iobus_fit(q, &theta);
     if (code) {
-        fprintf(out, "iobus-200-ioeventfds: the fit failed (exit %d)\n",
+        fprintf(stderr, "iobus-200-ioeventfds: the fit failed (exit %d)\n",
                 code);
         return code;
     }
@@ -1351,11 +1338,6 @@ static int iobus_compare(const struct scn_request *q,
         code |= iobus_model_point(q, iobus_variants[v], SEED004_IOEVENTFDS,
                                   user_fit, -1, &pt[v]);
     }
-    fprintf(out, "seed 004 - I/O bus device lookup: %u ioeventfds on one "
-            "PIO byte (%#x), the guest\nwriting the byte next to it, so "
-            "every write searches the bus and exits to userspace\n",
-            SEED004_IOEVENTFDS, IOBUS_SCN_PORT);
-    fprintf(out, "exits per second (virtual), one vCPU\n");
     report_begin(q->report, "004", "iobus-200-ioeventfds",
                  nruns ? runs[0]->seed : 0,
                  "I/O bus device lookup: 200 ioeventfds on one PIO byte, "
@@ -1366,22 +1348,7 @@ static int iobus_compare(const struct scn_request *q,
                   "exits/s): 1 constant", SEED004_BEFORE_EXITS_PER_S / 1e3);
     report_predicted(q->report, "the after figure (bsearch, %.0fk exits/s)",
                      SEED004_AFTER_EXITS_PER_S / 1e3);
-    fprintf(out, "  %-10s %-30s %7s %9s %8s %7s %8s\n", "variant",
-            "lookup", "seed", "model", "error", "ns/exit", "probes");
     for (unsigned v = 0; v < 3; v++) {
-        char sfig[16], err[16];
-
-        if (isnan(seed_fig[v])) {
-            snprintf(sfig, sizeof(sfig), "-");
-            snprintf(err, sizeof(err), "-");
-        } else {
-            snprintf(sfig, sizeof(sfig), "%.0fk", seed_fig[v] / 1e3);
-            snprintf(err, sizeof(err), "%+.1f%%",
-                     fit_error_pct(pt[v].exits_per_s, seed_fig[v]));
-        }
-        fprintf(out, "  %-10s %-30s %7s %8.1fk %8s %7.0f %8.1f\n",
-                iobus_variants[v], what[v], sfig, pt[v].exits_per_s / 1e3,
-                err, pt[v].exit_ns, pt[v].probes);
         iobus_report_point(q, "exits per second, 200 ioeventfds, one vCPU",
                            iobus_variants[v], SEED004_IOEVENTFDS, user_fit,
                            seed_fig[v],
@@ -1389,17 +1356,14 @@ static int iobus_compare(const struct scn_request *q,
                                   : (isnan(seed_fig[v]) ? REPORT_MODEL_ONLY
                                                         : REPORT_PREDICTED),
                            pt[v].exits_per_s);
+        iobus_report_model(q, "per exit, 200 ioeventfds, one vCPU",
+                           "ns per exit", iobus_variants[v], pt[v].exit_ns,
+                           "ns");
+        iobus_report_model(q, "per exit, 200 ioeventfds, one vCPU",
+                           "range comparisons per exit", iobus_variants[v],
+                           pt[v].probes, "");
+        report_note(q->report, "%s: %s", iobus_variants[v], what[v]);
     }
-    fprintf(out, "fitted on the seed's before figure only (linear):\n");
-    fprintf(out, "  userspace part of an exit, io_exit_user_ns   %6.0f ns "
-            "(model default %" PRIu64 ")\n", user_fit, cm.io_exit_user_ns);
-    fprintf(out, "from the host benchmark, not fitted:\n");
-    fprintf(out, "  one range comparison, probe_ns               %6.0f ns "
-            "(bench_iobus's per-comparison\n  cost of a linear scan, "
-            "rounded to the nearest whole ns: model/cost.c)\n", probe_ns);
-    fprintf(out, "assumed, not fitted:\n");
-    fprintf(out, "  in-kernel part of an exit, io_exit_kernel_ns %6" PRIu64
-            " ns\n", cm.io_exit_kernel_ns);
     {
         char src[160];
 
@@ -1418,14 +1382,6 @@ static int iobus_compare(const struct scn_request *q,
                 "%+.1f%%", 100.0 * (SEED004_AFTER_EXITS_PER_S /
                                     SEED004_BEFORE_EXITS_PER_S - 1),
                 100.0 * (pt[1].exits_per_s / pt[0].exits_per_s - 1));
-    fprintf(out, "predicted, not fitted: after = %.1fk exits/s against the "
-            "seed's %.0fk (%+.1f%%);\n  gain over before: seed %+.1f%%, "
-            "model %+.1f%%\n", pt[1].exits_per_s / 1e3,
-            SEED004_AFTER_EXITS_PER_S / 1e3,
-            fit_error_pct(pt[1].exits_per_s, SEED004_AFTER_EXITS_PER_S),
-            100.0 * (SEED004_AFTER_EXITS_PER_S / SEED004_BEFORE_EXITS_PER_S -
-                     1),
-            100.0 * (pt[1].exits_per_s / pt[0].exits_per_s - 1));
     /* How much the whole-ns rounding of the probe price matters: refit
      * and predict with the neighbouring whole values. */
     for (int d = -1; d <= 1; d += 2) {
@@ -1437,9 +1393,6 @@ static int iobus_compare(const struct scn_request *q,
                               &alt) != 0) {
             continue;
         }
-        fprintf(out, "rounding check: refitted with %.0f ns per comparison, "
-                "after = %.1fk (%+.1f%%)\n", p, alt.exits_per_s / 1e3,
-                fit_error_pct(alt.exits_per_s, SEED004_AFTER_EXITS_PER_S));
         report_note(q->report, "rounding check: refitted with %.0f ns per "
                     "comparison, after = %.1fk exits/s (%+.1f%%)", p,
                     alt.exits_per_s / 1e3,
@@ -1447,16 +1400,14 @@ static int iobus_compare(const struct scn_request *q,
                                   SEED004_AFTER_EXITS_PER_S));
     }
     if (nruns >= 3) {
-        fprintf(out, "this request as configured (%.0f ioeventfds, "
-                "exits/s): linear %.1fk, bsearch %.1fk, eytzinger %.1fk\n",
+        report_note(q->report, "this request as configured (%.0f "
+                    "ioeventfds, exits/s): linear %.1fk, bsearch %.1fk, "
+                    "eytzinger %.1fk",
                 scn_metric_get(runs[0], "ioeventfds"),
                 scn_metric_get(runs[0], "exits_per_s") / 1e3,
                 scn_metric_get(runs[1], "exits_per_s") / 1e3,
                 scn_metric_get(runs[2], "exits_per_s") / 1e3);
     }
-    fprintf(out, "sweep (fitted model, one vCPU): exits/s vs ioeventfds\n");
-    fprintf(out, "  %-10s %10s %10s %10s   %s\n", "ioeventfds", "linear",
-            "bsearch", "eytzinger", "probes/exit (l/b/e)");
     for (size_t i = 0; i < sizeof(sweep) / sizeof(sweep[0]); i++) {
         struct iobus_point sp[3];
 
@@ -1464,22 +1415,37 @@ static int iobus_compare(const struct scn_request *q,
             code |= iobus_model_point(q, iobus_variants[v], sweep[i],
                                       user_fit, -1, &sp[v]);
         }
-        fprintf(out, "  %-10u %9.1fk %9.1fk %9.1fk   %.0f/%.0f/%.0f\n",
-                sweep[i], sp[0].exits_per_s / 1e3, sp[1].exits_per_s / 1e3,
-                sp[2].exits_per_s / 1e3, sp[0].probes, sp[1].probes,
-                sp[2].probes);
         for (unsigned v = 0; v < 3; v++) {
             iobus_report_point(q, "sweep: exits per second by ioeventfds, "
                                "one vCPU", iobus_variants[v], sweep[i],
                                user_fit, NAN, REPORT_MODEL_ONLY,
                                sp[v].exits_per_s);
         }
+        for (unsigned v = 0; v < 3; v++) {
+            char label[32];
+
+            snprintf(label, sizeof(label), "%u ioeventfds", sweep[i]);
+            iobus_report_model(q, "sweep: range comparisons per exit by "
+                               "ioeventfds", label, iobus_variants[v],
+                               sp[v].probes, "");
+        }
     }
-    fprintf(out, "  linear pays a comparison per range on every exit; the "
-            "sorted variants pay about\n  log2(ranges) + 1, so their exit "
-            "rate stays flat as ioeventfds are added.\n");
+    report_note(q->report, "linear pays a comparison per range on every "
+                "exit; the sorted variants pay about log2(ranges) + 1, so "
+                "their exit rate stays flat as ioeventfds are added");
     return code;
 }
+
+/* [cost] keys: the model constants this world prices. */
+static const struct scn_cost_key iobus_cost[] = {
+    {"io_exit_kernel_ns", "io_exit_kernel_ns", "ns", NAN, NULL,
+     "exit completed in the kernel"},
+    {"io_exit_user_ns", "io_exit_user_ns", "ns", NAN, NULL,
+     "extra for an exit completed in userspace"},
+    {"probe_ns", "iobus_probe_ns", "ns", NAN, NULL,
+     "one range comparison of a bus search"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
 
 const struct scn_driver scn_iobus_driver = {
     .name = "iobus-200-ioeventfds",
@@ -1490,6 +1456,7 @@ const struct scn_driver scn_iobus_driver = {
     .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
                    SCN_FAULT(PLAT_FAULT_THREAD_CREATE) |
                    SCN_FAULT(PLAT_FAULT_KVM_IOEVENTFD),
+    .cost = iobus_cost,
     .run = iobus_run,
     .compare = iobus_compare,
 };

@@ -70,20 +70,6 @@ static const struct cfg_key msix_keys[] = {
     {"workload", "storm_fire_gap_us", CFG_DOUBLE, "200", 0.1, 1e6, NULL,
      "in the concurrent phase each VF's device raises a tape-chosen "
      "vector this often, us, until the updaters are done"},
-    {"cost", "gsi_routing_base_ns", CFG_STRING, "", 0, 0, NULL,
-     "KVM_SET_GSI_ROUTING fixed cost (empty: the model's)"},
-    {"cost", "gsi_routing_per_route_ns", CFG_STRING, "", 0, 0, NULL,
-     "KVM_SET_GSI_ROUTING cost per route (empty: the model's)"},
-    {"cost", "gsi_routing_per_irqfd_ns", CFG_STRING, "", 0, 0, NULL,
-     "KVM_SET_GSI_ROUTING cost per assigned irqfd (empty: the model's)"},
-    {"cost", "irqfd_assign_ns", CFG_STRING, "", 0, 0, NULL,
-     "KVM_IRQFD cost (empty: the model's)"},
-    {"cost", "vfio_set_irqs_base_ns", CFG_STRING, "", 0, 0, NULL,
-     "VFIO_DEVICE_SET_IRQS fixed cost (empty: the model's)"},
-    {"cost", "vfio_set_irqs_per_vector_ns", CFG_STRING, "", 0, 0, NULL,
-     "VFIO_DEVICE_SET_IRQS cost per vector (empty: the model's)"},
-    {"cost", "vector_use_ns", CFG_STRING, "", 0, 0, NULL,
-     "VMM setup of one vector (empty: the model's)"},
     {"invariants", "delivery", CFG_BOOL, "true", 0, 0, NULL,
      "every unmasked vector's firing reaches the guest exactly once"},
     {"invariants", "tables_equal", CFG_BOOL, "true", 0, 0, NULL,
@@ -98,29 +84,6 @@ static const struct cfg_key msix_keys[] = {
      "under faults: no more commits, at most 3 tries per SET_IRQS)"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
-
-/* Apply the [cost] overrides that were given a value. */
-static int apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"gsi_routing_base_ns",
-         offsetof(struct cost_model, gsi_routing_base_ns)},
-        {"gsi_routing_per_route_ns",
-         offsetof(struct cost_model, gsi_routing_per_route_ns)},
-        {"gsi_routing_per_irqfd_ns",
-         offsetof(struct cost_model, gsi_routing_per_irqfd_ns)},
-        {"irqfd_assign_ns", offsetof(struct cost_model, irqfd_assign_ns)},
-        {"vfio_set_irqs_base_ns",
-         offsetof(struct cost_model, vfio_set_irqs_base_ns)},
-        {"vfio_set_irqs_per_vector_ns",
-         offsetof(struct cost_model, vfio_set_irqs_per_vector_ns)},
-        {"vector_use_ns",
-         offsetof(struct cost_model, work_ns) +
-             PLAT_WORK_VFIO_VECTOR_USE * sizeof(uint64_t)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
 
 /* What the concurrent phase checks after every step (storm_check_*). */
 enum msix_storm_inv {
@@ -913,7 +876,6 @@ static void msix_check(struct msix_world *w)
 static int msix_run(struct scn_run *r)
 {
     struct msix_world *w = calloc(1, sizeof(*w));
-    struct cost_model cm;
     int rc = -ENOMEM;
     double total = 0;
     uint64_t commits = 0, set_irqs = 0, fallbacks = 0;
@@ -946,12 +908,6 @@ static int msix_run(struct scn_run *r)
         free(w);
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (apply_cost_keys(r, &cm) < 0) {
-        free(w);
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
     w->kvm = sim_kvm_create(w->vcpus);
     w->vdev = calloc(w->vfs, sizeof(*w->vdev));
     w->dev = calloc(w->vfs, sizeof(*w->dev));
@@ -1263,8 +1219,7 @@ static double scaled_total(const struct scn_request *q, const char *variant,
  * fixes the sum of the two prices and a per-VF constant; the batched
  * commit's dependence on the split is 65 x the per-route price per VF,
  * which that per-VF constant (the VMM's setup per vector) offsets. */
-static void msix_split_check(const struct scn_request *q, double ta,
-                             FILE *out)
+static void msix_split_check(const struct scn_request *q, double ta)
 {
     struct scn_request q0 = *q;
     double theta0[MSIX_NFIT], after0[SEED000_VFS], t0 = 0;
@@ -1282,19 +1237,13 @@ static void msix_split_check(const struct scn_request *q, double ta,
     for (unsigned i = 0; i < SEED000_VFS; i++) {
         t0 += after0[i];
     }
-    fprintf(out, "split check: with the route cost folded into the "
-            "per-irqfd price (per route 0,\n  refitted: %.0f ns per irqfd, "
-            "%.0f ns per vector) the after total is %.2f ms;\n  the split "
-            "moves it by %+.3f ms: the before column fixes the sum and a "
-            "per-VF\n  constant, which absorbs the batched commit's "
-            "per-route share\n", theta0[0], theta0[1], t0, ta - t0);
     report_note(q->report, "split check: with the route cost folded into "
                 "the per-irqfd price (per route 0, refitted) the after total "
                 "is %.2f ms; the split moves it by %+.3f ms", t0, ta - t0);
 }
 
 static int msix_compare(const struct scn_request *q,
-                        struct scn_run *const *runs, size_t nruns, FILE *out)
+                        struct scn_run *const *runs, size_t nruns)
 {
     enum { N = SEED000_VFS };
     static const unsigned scale_vfs[] = {1, 2, 4, 8, 16, 32};
@@ -1305,83 +1254,57 @@ static int msix_compare(const struct scn_request *q,
 
     code = scn_msix_fit(q, theta);
     if (code) {
-        fprintf(out, "msix-resume-8vf: the fit failed (exit %d)\n", code);
+        fprintf(stderr, "msix-resume-8vf: the fit failed (exit %d)\n",
+                code);
         return code;
     }
     code |= run_with_constants(q, "per-vector", theta, before, N);
     code |= run_with_constants(q, "batched", theta, after, N);
     cost_model_default(&cm);
 
-    fprintf(out, "seed 000 - VFIO MSI-X enable at migration resume: %u "
-            "vCPUs, %u VFs x %u vectors\n", SEED000_VCPUS, SEED000_VFS,
-            SEED000_VECTORS);
-    fprintf(out, "vfio_msix_enable per VF, ms\n");
-    fprintf(out, "  %-4s %7s | %25s | %34s\n", "", "",
-            "before (per-vector)", "after (batched)");
-    fprintf(out, "  %-4s %7s | %12s %12s | %12s %12s %8s\n", "VF", "irqfds",
-            "published", "model", "published", "model", "error");
     for (unsigned i = 0; i < N; i++) {
-        double e = fit_error_pct(after[i], seed000_after_ms[i]);
-
-        fprintf(out, "  %-4u %7u | %12.0f %12.2f | %12.0f %12.2f %+7.0f%%\n",
-                i + 1, seed000_irqfds[i], seed000_before_ms[i], before[i],
-                seed000_after_ms[i], after[i], fit_print_zero(e, 0));
         tb += before[i];
         ta += after[i];
         abs_err += fabs(after[i] - seed000_after_ms[i]);
     }
-    fprintf(out, "  %-12s | %12.0f %12.2f | %12.0f %12.2f %+7.0f%%\n",
-            "total", SEED000_BEFORE_TOTAL_MS, tb, SEED000_AFTER_TOTAL_MS, ta,
-            fit_print_zero(fit_error_pct(ta, SEED000_AFTER_TOTAL_MS), 0));
-    fprintf(out, "  reduction: published %.0f%%, model %.0f%%\n",
-            100.0 * (1 - SEED000_AFTER_TOTAL_MS / SEED000_BEFORE_TOTAL_MS),
-            100.0 * (1 - ta / tb));
-    fprintf(out, "fitted on the published before column (least squares, 8 "
-            "points):\n");
-    fprintf(out, "  KVM_SET_GSI_ROUTING per assigned irqfd  %8.0f ns "
-            "(model default %" PRIu64 ")\n", theta[0],
-            cm.gsi_routing_per_irqfd_ns);
-    fprintf(out, "  VMM setup per vector                    %8.0f ns "
-            "(model default %" PRIu64 ")\n", theta[1],
-            cm.work_ns[PLAT_WORK_VFIO_VECTOR_USE]);
-    fprintf(out, "measured, not fitted: KVM_SET_GSI_ROUTING %" PRIu64
-            " ns per route (bench/bench_routes: the per-entry work of\n"
-            "  virt/kvm/irqchip.c kvm_set_irq_routing(), 520 routes)\n",
-            cm.gsi_routing_per_route_ns);
-    fprintf(out, "assumed, not fitted: KVM_SET_GSI_ROUTING %" PRIu64
-            " ns (ioctl + synchronize_srcu_expedited()), KVM_IRQFD %"
-            PRIu64 " ns,\n  VFIO_DEVICE_SET_IRQS %" PRIu64 " ns + %"
-            PRIu64 " ns/vector\n", cm.gsi_routing_base_ns,
-            cm.irqfd_assign_ns, cm.vfio_set_irqs_base_ns,
-            cm.vfio_set_irqs_per_vector_ns);
-    fprintf(out, "predicted, not fitted: the after column (mean absolute "
-            "error %.2f ms per VF, total %+.0f%%)\n", abs_err / N,
-            fit_print_zero(fit_error_pct(ta, SEED000_AFTER_TOTAL_MS), 0));
     msix_report(q, theta, before, after, tb, ta,
                 nruns ? runs[0]->seed : 0);
     report_note(q->report, "mean absolute error of the after column: "
                 "%.2f ms per VF", abs_err / N);
-    msix_split_check(q, ta, out);
-    fprintf(out, "scaling (%u vectors per VF): total enable time, ms\n",
-            SEED000_VECTORS);
-    fprintf(out, "  %-5s %12s %12s %8s\n", "VFs", "per-vector", "batched",
-            "ratio");
+    msix_split_check(q, ta);
     for (size_t i = 0; i < sizeof(scale_vfs) / sizeof(scale_vfs[0]); i++) {
         double pv = scaled_total(q, "per-vector", theta, scale_vfs[i]);
         double bt = scaled_total(q, "batched", theta, scale_vfs[i]);
 
-        fprintf(out, "  %-5u %12.1f %12.1f %7.1fx\n", scale_vfs[i], pv, bt,
-                pv / bt);
         msix_report_scale(q, "per-vector", theta, scale_vfs[i], pv);
         msix_report_scale(q, "batched", theta, scale_vfs[i], bt);
     }
-    fprintf(out, "  per-vector: a commit per vector, each walking every "
-            "irqfd so far, grows with\n  the square of the VF count. "
-            "batched: one commit per VF; the per-vector setup\n  (linear) "
-            "dominates, with a quadratic term %u times smaller.\n",
-            SEED000_VECTORS);
+    report_note(q->report, "scaling: per-vector, a commit per vector, each "
+                "walking every irqfd so far, grows with the square of the "
+                "VF count; batched, one commit per VF: the per-vector setup "
+                "(linear) dominates, with a quadratic term %u times "
+                "smaller", SEED000_VECTORS);
     return code;
 }
+
+/* [cost] keys: the model constants this world prices. */
+static const struct scn_cost_key msix_cost[] = {
+    {"gsi_routing_base_ns", "gsi_routing_base_ns", "ns", NAN, NULL,
+     "KVM_SET_GSI_ROUTING fixed cost"},
+    {"gsi_routing_per_route_ns", "gsi_routing_per_route_ns", "ns", NAN, NULL,
+     "KVM_SET_GSI_ROUTING cost per route"},
+    {"gsi_routing_per_irqfd_ns", "gsi_routing_per_irqfd_ns", "ns", NAN, NULL,
+     "KVM_SET_GSI_ROUTING cost per assigned irqfd"},
+    {"irqfd_assign_ns", "irqfd_assign_ns", "ns", NAN, NULL,
+     "KVM_IRQFD cost"},
+    {"vfio_set_irqs_base_ns", "vfio_set_irqs_base_ns", "ns", NAN, NULL,
+     "VFIO_DEVICE_SET_IRQS fixed cost"},
+    {"vfio_set_irqs_per_vector_ns", "vfio_set_irqs_per_vector_ns", "ns", NAN,
+     NULL, "VFIO_DEVICE_SET_IRQS cost per vector"},
+    {"vector_use_ns", "vfio_vector_use_ns", "ns", NAN, NULL,
+     "VMM setup of one vector"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
 
 const struct scn_driver scn_msix_driver = {
     .name = "msix-resume-8vf",
@@ -1395,6 +1318,7 @@ const struct scn_driver scn_msix_driver = {
                    SCN_FAULT(PLAT_FAULT_KVM_IRQFD) |
                    SCN_FAULT(PLAT_FAULT_VFIO_SET_IRQS) |
                    SCN_FAULT(PLAT_FAULT_GSI_ALLOC),
+    .cost = msix_cost,
     .run = msix_run,
     .compare = msix_compare,
 };

@@ -100,8 +100,6 @@ static const struct cfg_key sw_keys[] = {
      "fixed cost of each set-state ioctl, us"},
     {"vfio", "jitter_pct", CFG_INT, "10", 0, 100, NULL,
      "tape-chosen extra time per arc, up to this percentage"},
-    {"cost", "thread_create_us", CFG_DOUBLE, "-1", -1, 1e6, NULL,
-     "creating a transition thread, us (-1: the cost model's)"},
     {"invariants", "ordering", CFG_BOOL, "true", 0, 0, NULL,
      "prepare transitions end before main callbacks; transitions stay "
      "within their depth; threads are joined within their pass"},
@@ -241,7 +239,6 @@ static int sw_run(struct scn_run *r)
     struct sim_vfio_mig_latency lat;
     struct sw_mig_params mp;
     enum vfio_mig_mode mode = VFIO_MIG_MODE_DEFAULT;
-    double tc_us = cfg_double(r->cfg, "cost", "thread_create_us");
     int rc;
 
     if (!w) {
@@ -272,12 +269,6 @@ static int sw_run(struct scn_run *r)
     if (scn_sim_create(r) < 0) {
         free(w);
         return -ENOMEM;
-    }
-    if (tc_us >= 0) {
-        struct cost_model cm = *sim_cost_model(r->sim);
-
-        cm.thread_create_ns = (uint64_t)(tc_us * 1e3);
-        sim_set_cost_model(r->sim, &cm);
     }
     sw_world_init(w);
     rc = build_vm(&w->vm[0], r->cfg, mode, &lat);
@@ -338,16 +329,17 @@ static struct sw_figures run_point(const struct scn_request *q,
     return f;
 }
 
-/* A model-only downtime figure in q->report. */
-static void sw_report_point(const struct scn_request *q, const char *table,
-                            const char *variant, unsigned devices,
-                            const char *extra_set, double downtime_ms)
+/* A model-only figure (metric, ms) in q->report. */
+static void sw_report_metric(const struct scn_request *q, const char *table,
+                             const char *variant, unsigned devices,
+                             const char *extra_set, const char *metric,
+                             double ms)
 {
     char label[32], sets[128];
     struct report_row row = {
         .table = table, .label = label, .variant = variant,
-        .published = NAN, .model = downtime_ms, .unit = "ms",
-        .role = REPORT_MODEL_ONLY, .metric = "downtime_ms",
+        .published = NAN, .model = ms, .unit = "ms",
+        .role = REPORT_MODEL_ONLY, .metric = metric,
         .key = "workload.devices", .x = devices, .sets = sets,
     };
 
@@ -359,14 +351,22 @@ static void sw_report_point(const struct scn_request *q, const char *table,
     report_add(q->report, &row);
 }
 
+/* A model-only downtime figure in q->report. */
+static void sw_report_point(const struct scn_request *q, const char *table,
+                            const char *variant, unsigned devices,
+                            const char *extra_set, double downtime_ms)
+{
+    sw_report_metric(q, table, variant, devices, extra_set, "downtime_ms",
+                     downtime_ms);
+}
+
 static int sw_compare(const struct scn_request *q,
-                      struct scn_run *const *runs, size_t nruns, FILE *out)
+                      struct scn_run *const *runs, size_t nruns)
 {
     static const unsigned counts[] = {1, 2, 4, 8};
     const struct cfg *c;
-    struct cost_model cm;
     int code = 0;
-    double tc, serial_max = NAN, parallel_max = NAN;
+    double serial_max = NAN, parallel_max = NAN;
     unsigned devices_max = 0;
     char check[160];
 
@@ -379,33 +379,24 @@ static int sw_compare(const struct scn_request *q,
                  "device count, serial (before) vs one thread per device "
                  "(after)");
     c = runs[0]->cfg;
-    cost_model_default(&cm);
-    tc = cfg_double(c, "cost", "thread_create_us");
-    fprintf(out, "seed 003 - VFIO device state transitions at switchover, "
-            "seed %" PRIu64 ", %" PRId64 " CPUs\n", runs[0]->seed,
-            cfg_int(c, "vm", "cpus"));
-    fprintf(out, "downtime (source stop -> destination running), ms; "
-            "stop = source stop pass,\nstart = destination start pass, "
-            "saved = parallel's saving over serial\n");
-    fprintf(out, "  %-7s | %8s %8s %9s | %8s %8s %9s | %7s\n", "devices",
-            "stop", "start", "downtime", "stop", "start", "downtime",
-            "saved");
-    fprintf(out, "  %-7s | %27s | %27s |\n", "", "serial (before)",
-            "parallel (seed)");
     for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
         struct sw_figures s = run_point(q, "serial", counts[i], NULL);
         struct sw_figures p = run_point(q, "parallel", counts[i], NULL);
 
         code = s.code > code ? s.code : code;
         code = p.code > code ? p.code : code;
-        fprintf(out, "  %-7u | %8.2f %8.2f %9.2f | %8.2f %8.2f %9.2f | "
-                "%6.0f%%\n", counts[i], s.stop, s.start, s.downtime, p.stop,
-                p.start, p.downtime,
-                100.0 * (1.0 - p.downtime / s.downtime));
         sw_report_point(q, "downtime by device count", "serial", counts[i],
                         NULL, s.downtime);
         sw_report_point(q, "downtime by device count", "parallel",
                         counts[i], NULL, p.downtime);
+        sw_report_metric(q, "source stop pass by device count", "serial",
+                         counts[i], NULL, "stop_ms", s.stop);
+        sw_report_metric(q, "source stop pass by device count", "parallel",
+                         counts[i], NULL, "stop_ms", p.stop);
+        sw_report_metric(q, "destination start pass by device count",
+                         "serial", counts[i], NULL, "start_ms", s.start);
+        sw_report_metric(q, "destination start pass by device count",
+                         "parallel", counts[i], NULL, "start_ms", p.start);
         serial_max = s.downtime;
         parallel_max = p.downtime;
         devices_max = counts[i];
@@ -414,8 +405,6 @@ static int sw_compare(const struct scn_request *q,
         struct sw_figures p4 = run_point(q, "parallel", 8, "vm.cpus=4");
 
         code = p4.code > code ? p4.code : code;
-        fprintf(out, "  parallel, 8 devices on 4 CPUs instead: downtime "
-                "%.2f ms (threads share CPUs)\n", p4.downtime);
         sw_report_point(q, "downtime with 4 host CPUs instead", "parallel",
                         8, "vm.cpus=4", p4.downtime);
     }
@@ -430,56 +419,51 @@ static int sw_compare(const struct scn_request *q,
     report_predicted(q->report, "the seed's claim, in words (it publishes "
                      "no figure)");
     report_note(q->report, "every constant is assumed (the seed gives no "
-                "table); `kvmsim keys switchover-vfio` lists them");
-    fprintf(out, "model (assumed, not fitted: the seed gives no table):\n");
-    fprintf(out, "  arcs, ms: RUNNING<->RUNNING_P2P %.1f, PRE_COPY<->"
-            "PRE_COPY_P2P %.1f,\n    RUNNING_P2P<->STOP %.1f, RUNNING<->"
-            "STOP %.1f, pre-copy on/off %.1f,\n    ->STOP_COPY %.1f "
-            "(firmware saves the device context), STOP_COPY->STOP %.1f,\n"
-            "    STOP->RESUMING %.1f, RESUMING->STOP %.1f (loads it), "
-            "reset %.1f (FLR wait)\n",
-            cfg_int(c, "vfio", "running_p2p_us") / 1e3,
-            cfg_int(c, "vfio", "precopy_p2p_us") / 1e3,
-            cfg_int(c, "vfio", "p2p_stop_us") / 1e3,
-            cfg_int(c, "vfio", "running_stop_us") / 1e3,
-            cfg_int(c, "vfio", "precopy_us") / 1e3,
-            cfg_int(c, "vfio", "stop_copy_us") / 1e3,
-            cfg_int(c, "vfio", "stop_copy_end_us") / 1e3,
-            cfg_int(c, "vfio", "resuming_us") / 1e3,
-            cfg_int(c, "vfio", "resume_load_us") / 1e3,
-            cfg_int(c, "vfio", "reset_us") / 1e3);
-    fprintf(out, "  + %" PRId64 " us per ioctl, up to %" PRId64 "%% tape "
-            "jitter per arc; an arc is CPU time of the\n    calling thread "
-            "(driver work), so parallel transitions need free CPUs: the\n"
-            "    guest's vCPUs are paused at switchover, leaving the host's "
-            "CPUs to them\n", cfg_int(c, "vfio", "ioctl_us"),
-            cfg_int(c, "vfio", "jitter_pct"));
-    fprintf(out, "  thread creation %.0f us, wakeup %.0f us; ordinary "
-            "handlers %.0f us (prepare %.0f us),\n    %" PRId64 " root "
-            "ports with a bridge each, %" PRId64 " virtio-like devices "
-            "at depths 2 and 3;\n    VFIO devices alternate between "
-            "depths 2 and 3\n",
-            tc >= 0 ? tc : (double)cm.thread_create_ns / 1e3,
-            (double)cm.wakeup_ns / 1e3,
-            cfg_double(c, "workload", "ordinary_us"),
-            cfg_double(c, "workload", "ordinary_prepare_us"),
-            cfg_int(c, "workload", "root_ports"),
-            cfg_int(c, "workload", "ordinary_per_depth"));
-    fprintf(out, "  device state %" PRId64 " KiB each and %" PRId64 " MiB "
-            "of dirty RAM, sent serially at %.0f Gbit/s\n",
-            cfg_int(c, "workload", "device_state_kib"),
-            cfg_int(c, "workload", "final_ram_mib"),
-            cfg_double(c, "workload", "link_gbps"));
-    fprintf(out, "reading: serial pays each device's stop (PRE_COPY -> "
-            "PRE_COPY_P2P -> STOP_COPY)\n  and start (RESUMING -> STOP -> "
-            "RUNNING_P2P -> RUNNING) one after another, so\n  its downtime "
-            "grows with the device count.  Parallel overlaps the devices\n"
-            "  of one depth only (depths stay ordered), so it pays one "
-            "transition per\n  depth: 2 devices, one per depth, gain "
-            "nothing; from 4 on, the saving grows\n  with the device "
-            "count.\n");
+                "table); the table lists them");
+    report_note(q->report, "an arc is CPU time of the calling thread "
+                "(driver work), so parallel transitions need free CPUs: the "
+                "guest's vCPUs are paused at switchover, leaving the host's "
+                "CPUs to them; %" PRId64 " root ports with a bridge each, "
+                "%" PRId64 " virtio-like devices at depths 2 and 3; VFIO "
+                "devices alternate between depths 2 and 3",
+                cfg_int(c, "workload", "root_ports"),
+                cfg_int(c, "workload", "ordinary_per_depth"));
+    report_note(q->report, "reading: serial pays each device's stop "
+                "(PRE_COPY -> PRE_COPY_P2P -> STOP_COPY) and start "
+                "(RESUMING -> STOP -> RUNNING_P2P -> RUNNING) one after "
+                "another, so its downtime grows with the device count.  "
+                "Parallel overlaps the devices of one depth only (depths "
+                "stay ordered), so it pays one transition per depth: 2 "
+                "devices, one per depth, gain nothing; from 4 on, the "
+                "saving grows with the device count");
+    {
+        static const char *const vfio_names[] = {
+            "running_p2p_us", "p2p_stop_us", "running_stop_us", "precopy_us",
+            "precopy_p2p_us", "stop_copy_us", "stop_copy_end_us",
+            "resuming_us", "resume_load_us", "reset_us", "ioctl_us",
+            "jitter_pct", NULL,
+        };
+
+        static const char *const workload_names[] = {
+            "ordinary_us", "ordinary_prepare_us", "device_state_kib",
+            "final_ram_mib", "link_gbps", NULL,
+        };
+
+        scn_report_cost_keys(q->report, runs[0]);
+        scn_report_assumed(q->report, runs[0], "vfio", vfio_names);
+        scn_report_assumed(q->report, runs[0], "workload", workload_names);
+    }
     return code;
 }
+
+/* [cost] keys: the model constant this world prices. */
+static const struct scn_cost_key sw_cost[] = {
+    {"thread_create_us", "thread_create_ns", "us", NAN, NULL,
+     "creating a transition thread"},
+    {"wakeup_us", "wakeup_ns", "us", NAN, NULL,
+     "waking a thread that joins the transition threads"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
 
 const struct scn_driver scn_switchover_driver = {
     .name = "switchover-vfio",
@@ -491,6 +475,7 @@ const struct scn_driver scn_switchover_driver = {
                    SCN_FAULT(PLAT_FAULT_THREAD_CREATE) |
                    SCN_FAULT(PLAT_FAULT_VFIO_SET_STATE) |
                    SCN_FAULT(PLAT_FAULT_VFIO_RESET),
+    .cost = sw_cost,
     .run = sw_run,
     .compare = sw_compare,
 };

@@ -147,7 +147,8 @@ static void failure_key(const struct scn_run *r, int code, char *key,
 }
 
 /* Replay `bytes` (with `mask`, when not NULL) under the request, log its
- * decisions, write the record to fd; never returns. */
+ * decisions, write the record to fd: the outcome and the decision log,
+ * then the tape consumed as scn_tape_write() writes it.  Never returns. */
 static _Noreturn void child_run(const struct scn_request *base,
                                 const uint8_t *bytes, size_t len,
                                 const uint8_t *mask, const char *trace,
@@ -188,9 +189,6 @@ static _Noreturn void child_run(const struct scn_request *base,
     put_u64(out, (uint64_t)(int64_t)code);
     put_str(out, key);
     put_str(out, msg);
-    put_u64(out, r.tape ? sim_tape_used(r.tape) : 0);
-    put(out, r.tape ? sim_tape_consumed(r.tape) : NULL,
-        r.tape ? sim_tape_used(r.tape) : 0);
     ndec = r.tape ? sim_tape_ndecisions(r.tape) : 0;
     put_u64(out, ndec);
     for (size_t i = 0; i < ndec; i++) {
@@ -207,6 +205,8 @@ static _Noreturn void child_run(const struct scn_request *base,
     put_u64(out, (uint64_t)(int64_t)save_rc);
     put_u64(out, r.sim ? sim_trace_hash(r.sim) : 0);
     put_u64(out, EXPLAIN_MAGIC);
+    /* Last, the tape it consumed, in the saved-tape format. */
+    scn_tape_write(out, &v, &r, NULL, 0);
     if (fclose(out) != 0) {
         _exit(KVMSIM_EXIT_HOST);
     }
@@ -272,12 +272,36 @@ static char *get_str(struct rd *r, char *buf, size_t len)
     return s;
 }
 
+/* The tape at the end of the child's record (scn_tape_read() parses it in
+ * place, so it works on a copy) into t->bytes; false when it is not one. */
+static bool parse_tape(const uint8_t *p, size_t len, struct trial *t)
+{
+    struct scn_request q;
+    char *copy = malloc(len + 1);
+    bool ok;
+
+    if (!copy) {
+        return false;
+    }
+    memcpy(copy, p, len);
+    copy[len] = '\0';
+    memset(&q, 0, sizeof(q));
+    ok = scn_tape_read("kvmsim explain: a replay's tape", copy, len,
+                       &q) == 0;
+    t->bytes = ok ? malloc(q.tape_len ? q.tape_len : 1) : NULL;
+    if (t->bytes) {
+        memcpy(t->bytes, q.tape, q.tape_len);
+        t->nbytes = q.tape_len;
+    }
+    free(copy);
+    return t->bytes != NULL;
+}
+
 /* Parse the child's record into t; false when it is incomplete. */
 static bool parse_record(const uint8_t *buf, size_t len, struct trial *t)
 {
     struct rd r = {buf, buf + len, false};
     uint64_t n;
-    const uint8_t *p;
 
     if (get_u64(&r) != EXPLAIN_MAGIC) {
         return false;
@@ -285,19 +309,6 @@ static bool parse_record(const uint8_t *buf, size_t len, struct trial *t)
     t->code = (int)(int64_t)get_u64(&r);
     get_str(&r, t->key, sizeof(t->key));
     get_str(&r, t->msg, sizeof(t->msg));
-    n = get_u64(&r);
-    p = get_bytes(&r, n);
-    if (r.bad) {
-        return false;
-    }
-    t->bytes = malloc(n ? n : 1);
-    if (!t->bytes) {
-        return false;
-    }
-    if (n) {
-        memcpy(t->bytes, p, n);
-    }
-    t->nbytes = n;
     n = get_u64(&r);
     if (r.bad || n > (uint64_t)(r.end - r.p) / 40) {
         return false;
@@ -318,14 +329,20 @@ static bool parse_record(const uint8_t *buf, size_t len, struct trial *t)
         d->kind = (uint8_t)(wk >> 8);
         d->what = get_str(&r, NULL, 0);
         t->ndec = i + 1;
-        if (d->offset + d->width > t->nbytes) {
-            r.bad = true;
-        }
     }
     t->dropped = get_u64(&r);
     t->save_rc = (int)(int64_t)get_u64(&r);
     t->hash = get_u64(&r);
-    return !r.bad && get_u64(&r) == EXPLAIN_MAGIC && !r.bad;
+    if (r.bad || get_u64(&r) != EXPLAIN_MAGIC || r.bad ||
+        !parse_tape(r.p, (size_t)(r.end - r.p), t)) {
+        return false;
+    }
+    for (size_t i = 0; i < t->ndec; i++) {
+        if (t->dec[i].offset + t->dec[i].width > t->nbytes) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Replay bytes in a child; t gets the outcome.  A child that died before

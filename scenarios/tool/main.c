@@ -515,7 +515,7 @@ static int cmd_list(void)
 
 static int cmd_keys(struct cli *c)
 {
-    const struct cfg_key *tables[3] = {cfg_common_keys, NULL, NULL};
+    const struct cfg_key *tables[4] = {cfg_common_keys, NULL, NULL, NULL};
 
     if (c->positional) {
         const struct scn_driver *d = scn_driver_find(c->positional);
@@ -526,6 +526,7 @@ static int cmd_keys(struct cli *c)
             return KVMSIM_EXIT_USAGE;
         }
         tables[1] = d->keys;
+        tables[2] = scn_cost_cfg_keys(d);
         cfg_print_keys(stdout, tables, c->markdown, d->fault_sites);
         return KVMSIM_EXIT_OK;
     }
@@ -543,7 +544,9 @@ static int cmd_keys(struct cli *c)
     }
     cfg_print_keys(stdout, tables, c->markdown, CFG_FAULTS_ALL);
     for (size_t i = 0; scn_drivers[i]; i++) {
-        const struct cfg_key *only[2] = {scn_drivers[i]->keys, NULL};
+        const struct cfg_key *only[3] = {
+            scn_drivers[i]->keys, scn_cost_cfg_keys(scn_drivers[i]), NULL,
+        };
 
         if (c->markdown) {
             printf("\n## Scenario driver `%s`\n\n%s\n\n",

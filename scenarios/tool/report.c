@@ -1,6 +1,7 @@
 /*
  * scenarios/tool/report.c - seed comparisons as structured rows (see
- * report.h), and their JSON, Markdown and HTML renderings.
+ * report.h), and their JSON, Markdown, HTML and plain-text renderings
+ * (the last is what `kvmsim compare` prints).
  *
  * The renderers format every number the same way (four significant
  * digits, no exponent) and compute every error from the row's two
@@ -949,6 +950,184 @@ static bool ends_with(const char *s, const char *suffix)
     size_t n = strlen(s), m = strlen(suffix);
 
     return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* ---- plain text (the terminal table of `kvmsim compare`) ---- */
+
+#define TEXT_COL 10 /* width of a figure column */
+
+/* Variant v (index into vars) of the table starting at row t0: whether
+ * any of its rows has a published figure, and an error. */
+static void text_columns(const struct report_section *s, size_t t0,
+                         const char *variant, bool *pub, bool *err)
+{
+    *pub = *err = false;
+    for (size_t j = t0; j < s->nrows; j++) {
+        const struct report_row *r = &s->rows[j];
+
+        if (strcmp(r->table, s->rows[t0].table) == 0 &&
+            strcmp(r->variant, variant) == 0) {
+            *pub |= !isnan(r->published);
+            *err |= isfinite(report_error_pct(r));
+        }
+    }
+}
+
+/* The row of the table at t0 with this label and variant, or NULL. */
+static const struct report_row *text_cell(const struct report_section *s,
+                                          size_t t0, const char *label,
+                                          const char *variant)
+{
+    for (size_t j = t0; j < s->nrows; j++) {
+        const struct report_row *r = &s->rows[j];
+
+        if (strcmp(r->table, s->rows[t0].table) == 0 &&
+            strcmp(r->label, label) == 0 &&
+            strcmp(r->variant, variant) == 0) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* True when row j is the first row of table t0 with its field (label or
+ * variant) value. */
+static bool text_first(const struct report_section *s, size_t t0, size_t j,
+                       bool by_label)
+{
+    const char *v = by_label ? s->rows[j].label : s->rows[j].variant;
+
+    for (size_t k = t0; k < j; k++) {
+        const char *w = by_label ? s->rows[k].label : s->rows[k].variant;
+
+        if (strcmp(s->rows[k].table, s->rows[t0].table) == 0 &&
+            strcmp(w, v) == 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* One table: a line per label, a column group per variant (published,
+ * model and error where the variant has them). */
+static void text_table(FILE *f, const struct report_section *s, size_t t0)
+{
+    const char *unit = s->rows[t0].unit;
+    int lw = 5;
+    char a[32];
+
+    for (size_t j = t0; j < s->nrows; j++) {
+        const struct report_row *r = &s->rows[j];
+
+        if (strcmp(r->table, s->rows[t0].table) != 0) {
+            continue;
+        }
+        if ((int)strlen(r->label) > lw) {
+            lw = (int)strlen(r->label);
+        }
+        if (strcmp(r->unit, unit) != 0) {
+            unit = "";
+        }
+    }
+    fprintf(f, "%s%s%s\n", s->rows[t0].table, unit[0] ? ", " : "", unit);
+    /* The header: variant names, then what each column holds. */
+    for (int line = 0; line < 2; line++) {
+        fprintf(f, "  %-*s", lw, "");
+        for (size_t j = t0; j < s->nrows; j++) {
+            const struct report_row *r = &s->rows[j];
+            bool pub, err;
+            int w;
+
+            if (strcmp(r->table, s->rows[t0].table) != 0 ||
+                !text_first(s, t0, j, false)) {
+                continue;
+            }
+            text_columns(s, t0, r->variant, &pub, &err);
+            w = (TEXT_COL + 1) * (1 + pub + err);
+            if (line == 0) {
+                fprintf(f, " |%*s", w, r->variant);
+            } else {
+                fputs(" |", f);
+                if (pub) {
+                    fprintf(f, " %*s", TEXT_COL, "published");
+                }
+                fprintf(f, " %*s", TEXT_COL, "model");
+                if (err) {
+                    fprintf(f, " %*s", TEXT_COL, "error");
+                }
+            }
+        }
+        fputc('\n', f);
+    }
+    for (size_t i = t0; i < s->nrows; i++) {
+        if (strcmp(s->rows[i].table, s->rows[t0].table) != 0 ||
+            !text_first(s, t0, i, true)) {
+            continue;
+        }
+        fprintf(f, "  %-*s", lw, s->rows[i].label);
+        for (size_t j = t0; j < s->nrows; j++) {
+            const struct report_row *r = &s->rows[j], *c;
+            bool pub, err;
+
+            if (strcmp(r->table, s->rows[t0].table) != 0 ||
+                !text_first(s, t0, j, false)) {
+                continue;
+            }
+            text_columns(s, t0, r->variant, &pub, &err);
+            c = text_cell(s, t0, s->rows[i].label, r->variant);
+            fputs(" |", f);
+            if (pub) {
+                fprintf(f, " %*s", TEXT_COL,
+                        c ? fmt_num(a, sizeof(a), c->published) : "");
+            }
+            fprintf(f, " %*s", TEXT_COL,
+                    c ? fmt_num(a, sizeof(a), c->model) : "");
+            if (err) {
+                fprintf(f, " %*s", TEXT_COL,
+                        c ? fmt_err(a, sizeof(a), report_error_pct(c)) : "");
+            }
+        }
+        fputc('\n', f);
+    }
+}
+
+int report_write_text(const struct report *rep, size_t first, FILE *f)
+{
+    char a[32];
+
+    if (rep->failed) {
+        return -ENOMEM;
+    }
+    for (size_t k = first; k < rep->nsections; k++) {
+        const struct report_section *s = &rep->sections[k];
+
+        fprintf(f, "seed %s - %s\n", s->seed, s->title);
+        fprintf(f, "fitted on: %s\n", or_text(s->fitted, NOTHING_FITTED));
+        fprintf(f, "predicted: %s\n",
+                or_text(s->predicted, NOTHING_PREDICTED));
+        for (size_t i = 0; i < s->nrows; i++) {
+            if (first_of_table(s, i)) {
+                text_table(f, s, i);
+            }
+        }
+        if (s->nparams) {
+            fputs("model constants\n", f);
+        }
+        for (size_t i = 0; i < s->nparams; i++) {
+            fprintf(f, "  %s: %s %s (%s)\n", s->params[i].name,
+                    fmt_num(a, sizeof(a), s->params[i].value),
+                    s->params[i].unit, s->params[i].source);
+        }
+        for (size_t i = 0; i < s->nclaims; i++) {
+            fprintf(f, "the seed says \"%s\"\n  check: %s: %s\n",
+                    s->claims[i].words, s->claims[i].check,
+                    s->claims[i].holds ? "holds" : "does NOT hold");
+        }
+        for (size_t i = 0; i < s->nnotes; i++) {
+            fprintf(f, "- %s\n", s->notes[i]);
+        }
+    }
+    return ferror(f) ? -EIO : 0;
 }
 
 int report_write_file(const struct report *rep, const char *path)

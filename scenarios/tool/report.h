@@ -1,20 +1,20 @@
 /*
  * scenarios/tool/report.h - the structured record of a seed comparison:
- * what `kvmsim compare` prints as free text, kept as rows a program can
- * read, and rendered as JSON, Markdown or HTML.
+ * what `kvmsim compare` prints, kept as rows a program can read, and
+ * rendered as plain text (the terminal table), JSON, Markdown or HTML.
  *
  * A compare hook opens a section per seed table (report_begin), says in
  * words what was fitted and what is predicted, and adds one row per figure:
  * a label, the variant, the seed's published figure (NAN when the seed
  * publishes none), the model's figure, the unit and its role (a fit
  * target, a prediction, or model only).  The prediction error of a row is
- * never stored: report_error_pct() computes it from the two figures, the
- * same way the terminal tables do (fit_error_pct).
+ * never stored: report_error_pct() computes it from the two figures
+ * (fit_error_pct), for every rendering alike.  A hook prints nothing
+ * itself: `kvmsim compare` prints report_write_text() of its section.
  *
- * Every function accepts rep == NULL and then does nothing, so a hook
- * records its rows unconditionally.  Allocation failures are remembered
- * and make the writers fail with -ENOMEM rather than write a partial
- * report.
+ * Every function accepts rep == NULL and then does nothing.  Allocation
+ * failures are remembered and make the writers fail with -ENOMEM rather
+ * than write a partial report.
  */
 #ifndef KVMSIM_SCN_REPORT_H
 #define KVMSIM_SCN_REPORT_H
@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "model/cost.h"
 
 enum report_role {
     REPORT_FITTED,     /* a published figure the model was fitted on */
@@ -53,11 +55,12 @@ struct report_row {
 /* A model constant and where its value comes from.  The source starts
  * with one of REPORT_SOURCE_FITTED ("fitted on " and the published
  * figures the fit used, listed), REPORT_SOURCE_MEASURED ("measured by "
- * the benchmark, on COST_MACHINE) or REPORT_SOURCE_ASSUMED; tests/
- * test_report.c holds every fitted one to the constant in model/cost.c. */
-#define REPORT_SOURCE_FITTED "fitted on "
-#define REPORT_SOURCE_MEASURED "measured by "
-#define REPORT_SOURCE_ASSUMED "assumed"
+ * the benchmark, on COST_MACHINE) or REPORT_SOURCE_ASSUMED, the kinds of
+ * model/cost.h; tests/test_model.c holds every fitted one to the constant
+ * in model/cost.c. */
+#define REPORT_SOURCE_FITTED COST_SOURCE_FITTED
+#define REPORT_SOURCE_MEASURED COST_SOURCE_MEASURED
+#define REPORT_SOURCE_ASSUMED COST_SOURCE_ASSUMED
 struct report_param {
     char *name;
     double value;
@@ -140,6 +143,11 @@ const struct report_row *report_find(const struct report *rep,
 int report_write_json(const struct report *rep, FILE *f);
 int report_write_markdown(const struct report *rep, FILE *f);
 int report_write_html(const struct report *rep, FILE *f);
+/* Sections first.. as plain text, the terminal table of `kvmsim
+ * compare`: per section its title, what was fitted and predicted, each
+ * table with a line per label and a column group per variant, the
+ * constants, claims and notes.  0, -ENOMEM or -EIO. */
+int report_write_text(const struct report *rep, size_t first, FILE *f);
 /* By the path's ending: .md Markdown, .html HTML, anything else JSON.
  * 0 or -errno; the caller reports the error. */
 int report_write_file(const struct report *rep, const char *path);

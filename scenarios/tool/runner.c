@@ -12,9 +12,12 @@
  * The tape embeds the scenario text it ran, so it replays from any
  * directory and after the scenario file was edited or deleted; a tape of
  * another format is refused with a message.  A file without the first
- * line is a raw tape (a fuzzer input) and needs --scenario.  Replaying a
- * saved tape reads exactly the bytes the original run consumed, so the
- * replay makes the same decisions and ends with the same trace hash.
+ * line is a raw tape (a fuzzer input) and needs --scenario.
+ * scn_tape_write() is its one writer and scn_tape_read() its one reader:
+ * saved files, replays and `kvmsim explain`'s replays all use them.
+ * Replaying a saved tape reads exactly the bytes the original run
+ * consumed, so the replay makes the same decisions and ends with the same
+ * trace hash.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,6 +32,7 @@
 #include "scenarios/tool/crash.h"
 #include "scenarios/tool/input.h"
 #include "scenarios/tool/json_out.h"
+#include "scenarios/tool/report.h"
 #include "scenarios/tool/runner.h"
 #include "scenarios/tool/swarm.h"
 #include "sim/fault.h"
@@ -48,6 +52,7 @@ int scn_sim_create(struct scn_run *r)
         fprintf(stderr, "kvmsim: out of memory creating the simulation\n");
         return -ENOMEM;
     }
+    sim_set_cost_model(r->sim, &r->cost);
     return 0;
 }
 
@@ -271,27 +276,174 @@ void scn_config_error(const struct scn_run *r, const char *section,
     fputc('\n', stderr);
 }
 
-int scn_apply_cost_keys(struct scn_run *r, const struct scn_cost_key *map,
-                        size_t n, struct cost_model *m)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *v = cfg_str(r->cfg, "cost", map[i].key);
-        char *end;
-        unsigned long long ns;
+/* ---- [cost] keys ---- */
 
-        if (!v[0]) {
+#define COST_MAX_DRIVERS 16
+#define COST_MAX_KEYS 16
+
+uint64_t scn_cost_key_default_ns(const struct scn_cost_key *k)
+{
+    const struct cost_constant *c =
+        k->constant ? cost_constant_find(k->constant) : NULL;
+    double scale = strcmp(k->unit, "us") == 0 ? 1e3 : 1.0;
+
+    if (isnan(k->def)) {
+        return c ? c->ns : 0;
+    }
+    return (uint64_t)(k->def * scale);
+}
+
+const char *scn_cost_key_source(const struct scn_cost_key *k)
+{
+    const struct cost_constant *c =
+        k->constant ? cost_constant_find(k->constant) : NULL;
+
+    if (k->source) {
+        return k->source;
+    }
+    return c ? c->source : COST_SOURCE_ASSUMED;
+}
+
+const struct cfg_key *scn_cost_cfg_keys(const struct scn_driver *d)
+{
+    static struct cfg_key keys[COST_MAX_DRIVERS][COST_MAX_KEYS + 1];
+    static char defs[COST_MAX_DRIVERS][COST_MAX_KEYS][32];
+    static char docs[COST_MAX_DRIVERS][COST_MAX_KEYS][400];
+    static bool made[COST_MAX_DRIVERS];
+    size_t di, n = 0;
+
+    if (!d->cost) {
+        return NULL;
+    }
+    for (di = 0; scn_drivers[di] && scn_drivers[di] != d; di++) {
+    }
+    if (!scn_drivers[di] || di >= COST_MAX_DRIVERS) {
+        return NULL;
+    }
+    if (made[di]) {
+        return keys[di];
+    }
+    for (const struct scn_cost_key *k = d->cost; k->key; k++) {
+        uint64_t ns = scn_cost_key_default_ns(k);
+        bool us = strcmp(k->unit, "us") == 0;
+
+        if (n == COST_MAX_KEYS) {
+            break;
+        }
+        if (us) {
+            snprintf(defs[di][n], sizeof(defs[di][n]), "%g",
+                     (double)ns / 1e3);
+        } else {
+            snprintf(defs[di][n], sizeof(defs[di][n]), "%" PRIu64, ns);
+        }
+        snprintf(docs[di][n], sizeof(docs[di][n]), "%s, %s (default %s)",
+                 k->doc, k->unit, scn_cost_key_source(k));
+        keys[di][n] = (struct cfg_key){
+            .section = "cost", .name = k->key,
+            .type = us ? CFG_DOUBLE : CFG_INT, .def = defs[di][n],
+            .min = 0, .max = us ? 1e8 : 1e11, .doc = docs[di][n],
+        };
+        n++;
+    }
+    keys[di][n] = (struct cfg_key){0};
+    made[di] = true;
+    return keys[di];
+}
+
+/* r->cost: the model's defaults with every [cost] key of the driver. */
+static void cost_apply(struct scn_run *r)
+{
+    cost_model_default(&r->cost);
+    for (const struct scn_cost_key *k = r->drv->cost; k && k->key; k++) {
+        const struct cost_constant *c =
+            k->constant ? cost_constant_find(k->constant) : NULL;
+
+        if (c) {
+            *cost_constant_at(&r->cost, c) = scn_cost_ns(r, k->key);
+        }
+    }
+}
+
+uint64_t scn_cost_ns(const struct scn_run *r, const char *key)
+{
+    for (const struct scn_cost_key *k = r->drv->cost; k && k->key; k++) {
+        if (strcmp(k->key, key) != 0) {
             continue;
         }
-        errno = 0;
-        ns = strtoull(v, &end, 0);
-        if (errno || *end || v[0] == '-') {
-            scn_config_error(r, "cost", map[i].key,
-                             "'%s' is not a number of nanoseconds", v);
-            return -EINVAL;
+        if (strcmp(k->unit, "us") == 0) {
+            return (uint64_t)(cfg_double(r->cfg, "cost", key) * 1e3);
         }
-        *(uint64_t *)(void *)((char *)m + map[i].off) = ns;
+        return (uint64_t)cfg_int(r->cfg, "cost", key);
     }
     return 0;
+}
+
+/* A key's unit from its name's ending ("" when it names none). */
+static const char *unit_of(const char *key)
+{
+    static const char *const ends[][2] = {
+        {"_ns", "ns"}, {"_us", "us"}, {"_ms", "ms"}, {"_pct", "%"},
+        {"_gbps", "Gbit/s"}, {"_kib", "KiB"}, {"_mib", "MiB"},
+    };
+    size_t n = strlen(key);
+
+    for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        size_t e = strlen(ends[i][0]);
+
+        if (n > e && strcmp(key + n - e, ends[i][0]) == 0) {
+            return ends[i][1];
+        }
+    }
+    return "";
+}
+
+void scn_report_cost_keys(struct report *rep, const struct scn_run *r)
+{
+    char name[512];
+
+    if (!rep || !r->cfg) {
+        return;
+    }
+    for (const struct scn_cost_key *k = r->drv->cost; k && k->key; k++) {
+        uint64_t ns = scn_cost_ns(r, k->key);
+        double scale = strcmp(k->unit, "us") == 0 ? 1e3 : 1.0;
+
+        snprintf(name, sizeof(name), "%s (cost.%s)", k->doc, k->key);
+        report_param(rep, name, (double)ns / scale, k->unit,
+                     ns == scn_cost_key_default_ns(k)
+                         ? scn_cost_key_source(k)
+                         : COST_SOURCE_ASSUMED " (set for this run)");
+    }
+}
+
+void scn_report_assumed(struct report *rep, const struct scn_run *r,
+                        const char *section, const char *const *names)
+{
+    char name[512];
+
+    if (!rep || !r->cfg) {
+        return;
+    }
+    for (size_t i = 0; names && names[i]; i++) {
+        const struct cfg_key *ck = NULL;
+        double v;
+
+        for (const struct cfg_key *k = r->drv->keys; k && k->name; k++) {
+            if (strcmp(k->section, section) == 0 &&
+                strcmp(k->name, names[i]) == 0) {
+                ck = k;
+            }
+        }
+        if (!ck || (ck->type != CFG_INT && ck->type != CFG_DOUBLE)) {
+            continue;
+        }
+        v = ck->type == CFG_INT ? (double)cfg_int(r->cfg, section, ck->name)
+                                : cfg_double(r->cfg, section, ck->name);
+        snprintf(name, sizeof(name), "%s (%s.%s)", ck->doc, section,
+                 ck->name);
+        report_param(rep, name, v, unit_of(ck->name),
+                     COST_SOURCE_ASSUMED " (the scenario file)");
+    }
 }
 
 const struct scn_driver *scn_driver_find(const char *name)
@@ -375,7 +527,7 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     char origin[512], driver[64], err[512];
     char *owned = NULL;
     const char *text;
-    const struct cfg_key *tables[3];
+    const struct cfg_key *tables[4];
     const char *variant;
 
     text = scenario_text(q, origin, sizeof(origin), &owned);
@@ -397,7 +549,8 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
     }
     tables[0] = cfg_common_keys;
     tables[1] = r->drv->keys;
-    tables[2] = NULL;
+    tables[2] = scn_cost_cfg_keys(r->drv);
+    tables[3] = NULL;
     r->cfg = cfg_create(tables);
     if (!r->cfg) {
         fprintf(stderr, "kvmsim: out of memory\n");
@@ -454,6 +607,7 @@ int scn_prepare(const struct scn_request *q, struct scn_run *r)
         r->variant = r->drv->variants[i];
         r->variant_index = (unsigned)i;
     }
+    cost_apply(r);
     sim_options_default(&r->sim_opt);
     r->sim_opt.ncpus = (unsigned)cfg_int(r->cfg, "vm", "cpus");
     strategy_from_name(cfg_str(r->cfg, "run", "strategy"),
@@ -610,21 +764,13 @@ static void put_line_text(FILE *f, const char *text)
     fputc('\n', f);
 }
 
-int scn_tape_save(const char *path, const struct scn_request *q,
-                  const struct scn_run *r, const char *const *extra,
-                  unsigned nextra)
+void scn_tape_write(FILE *f, const struct scn_request *q,
+                    const struct scn_run *r, const char *const *extra,
+                    unsigned nextra)
 {
-    FILE *f;
-    size_t n = sim_tape_used(r->tape);
+    size_t n = r->tape ? sim_tape_used(r->tape) : 0;
     size_t tn = r->text ? strlen(r->text) : 0;
 
-    if (!sim_tape_log_complete(r->tape)) {
-        return -ENOMEM;
-    }
-    f = fopen(path, "wb");
-    if (!f) {
-        return -errno;
-    }
     fputs(TAPE_MAGIC, f);
     fputs("scenario ", f);
     put_line_text(f, q->scenario);
@@ -641,6 +787,22 @@ int scn_tape_save(const char *path, const struct scn_request *q,
     if (n) {
         fwrite(sim_tape_consumed(r->tape), 1, n, f);
     }
+}
+
+int scn_tape_save(const char *path, const struct scn_request *q,
+                  const struct scn_run *r, const char *const *extra,
+                  unsigned nextra)
+{
+    FILE *f;
+
+    if (r->tape && !sim_tape_log_complete(r->tape)) {
+        return -ENOMEM;
+    }
+    f = fopen(path, "wb");
+    if (!f) {
+        return -errno;
+    }
+    scn_tape_write(f, q, r, extra, nextra);
     return scn_fclose_checked(f);
 }
 
@@ -1082,6 +1244,22 @@ static int parse_tape_header(const char *path, char *buf, size_t len,
     return -EINVAL;
 }
 
+int scn_tape_read(const char *origin, char *buf, size_t len,
+                  struct scn_request *q)
+{
+    const char *nl = memchr(buf, '\n', len);
+
+    if (!nl || (size_t)(nl + 1 - buf) != strlen(TAPE_MAGIC) ||
+        memcmp(buf, TAPE_MAGIC, strlen(TAPE_MAGIC)) != 0) {
+        fprintf(stderr, "%s:1: unsupported tape format '%.*s' (this "
+                "kvmsim reads format 2, which embeds the scenario; "
+                "record the run again to get one)\n", origin,
+                nl ? (int)(nl - buf) : 32, buf);
+        return -EINVAL;
+    }
+    return parse_tape_header(origin, buf, len, q);
+}
+
 int scn_replay_load(const char *path, struct scn_request *q, char **bufp)
 {
     size_t len, ml = strlen(TAPE_MAGIC_ANY);
@@ -1098,20 +1276,10 @@ int scn_replay_load(const char *path, struct scn_request *q, char **bufp)
         /* Header sets go before any given on the command line. */
         const char *cli[SCN_MAX_SETS];
         unsigned ncli = q->nsets;
-        const char *nl = memchr(buf, '\n', len);
 
-        if (!nl || (size_t)(nl + 1 - buf) != strlen(TAPE_MAGIC) ||
-            memcmp(buf, TAPE_MAGIC, strlen(TAPE_MAGIC)) != 0) {
-            fprintf(stderr, "%s:1: unsupported tape format '%.*s' (this "
-                    "kvmsim reads format 2, which embeds the scenario; "
-                    "record the run again to get one)\n", path,
-                    nl ? (int)(nl - buf) : 32, buf);
-            free(buf);
-            return KVMSIM_EXIT_USAGE;
-        }
         memcpy(cli, q->sets, sizeof(cli));
         q->nsets = 0;
-        if (parse_tape_header(path, buf, len, q) < 0) {
+        if (scn_tape_read(path, buf, len, q) < 0) {
             free(buf);
             return KVMSIM_EXIT_USAGE;
         }
@@ -1204,10 +1372,26 @@ int scn_compare_main(const struct scn_request *q)
         runs[nruns++] = r;
     }
     if (first.drv->compare) {
+        /* The hook records rows; the terminal table is their rendering. */
+        struct report *own = q->report ? NULL : report_create();
+        struct report *rep = q->report ? q->report : own;
+        size_t before = rep ? rep->nsections : 0;
+
         vq = *q;
         vq.no_heal = true; /* seed tables are of the timed part alone */
-        code = scn_exit_worst(code,
-                              first.drv->compare(&vq, runs, nruns, stdout));
+        vq.report = rep;
+        if (!rep) {
+            fprintf(stderr, "kvmsim: out of memory\n");
+            code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
+        } else {
+            code = scn_exit_worst(code,
+                                  first.drv->compare(&vq, runs, nruns));
+            if (report_write_text(rep, before, stdout) < 0) {
+                fprintf(stderr, "kvmsim: compare: out of memory\n");
+                code = scn_exit_worst(code, KVMSIM_EXIT_HOST);
+            }
+        }
+        report_destroy(own);
     } else {
         printf("%s: every variant, seed %" PRIu64 "\n", q->scenario,
                first.seed);

@@ -106,12 +106,25 @@ int scn_replay_load(const char *path, struct scn_request *q, char **buf);
 /* `kvmsim compare`: every variant with the same seed, side by side. */
 int scn_compare_main(const struct scn_request *q);
 
-/* Save the tape r consumed, with everything that replays it anywhere: the
- * scenario's name and full text, q's overrides and then `extra` ones (see
- * runner.c for the format).  0, or -errno (nothing reported). */
+/* The one writer and the one reader of the saved tape format (format 2,
+ * see runner.c), for files and for `kvmsim explain`'s replays alike.
+ *
+ * scn_tape_write() writes the tape r consumed, with everything that
+ * replays it anywhere: the scenario's name and full text, q's overrides
+ * and then `extra` ones (f's error flag tells a failed write).
+ * scn_tape_save() writes it to a file: 0, or -errno (nothing reported).
+ * scn_tape_read() parses buf[0..len), which must end with the tape, into
+ * q: the scenario (unless q names one), its text, the overrides appended
+ * to q->sets and the tape bytes, all pointing into buf, which it modifies.
+ * 0, or -EINVAL after printing why at origin:line. */
+void scn_tape_write(FILE *f, const struct scn_request *q,
+                    const struct scn_run *r, const char *const *extra,
+                    unsigned nextra);
 int scn_tape_save(const char *path, const struct scn_request *q,
                   const struct scn_run *r, const char *const *extra,
                   unsigned nextra);
+int scn_tape_read(const char *origin, char *buf, size_t len,
+                  struct scn_request *q);
 
 
 #endif

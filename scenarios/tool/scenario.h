@@ -19,11 +19,13 @@
 #include <stdio.h>
 
 #include "core/fault.h"
+#include "model/cost.h"
 #include "scenarios/tool/config.h"
 #include "sim/sim.h"
 
 struct scn_run;
 struct scn_request;
+struct scn_cost_key;
 
 /* One fault site in a driver's fault_sites. */
 #define SCN_FAULT(site) (1u << (site))
@@ -38,15 +40,20 @@ struct scn_driver {
      * (cfg_fault_reach()), `kvmsim keys` lists them, and
      * tests/test_fault_sites.c holds them to the sites runs do hit. */
     uint32_t fault_sites;
+    const struct scn_cost_key *cost; /* its [cost] keys; NULL key ends the
+                                        table; NULL: none */
     /* Build, simulate, check.  0, or -errno for a setup failure that was
      * already reported. */
     int (*run)(struct scn_run *r);
-    /* Optional: print the comparison table for `kvmsim compare` from the
-     * finished runs of every variant (same order as variants); it may run
-     * more simulations of request q (fits, sweeps).  Returns an exit
-     * code. */
+    /* Optional: the seed comparison for `kvmsim compare`, from the
+     * finished runs of every variant (same order as variants), recorded
+     * in q->report (never NULL here) as one section of rows, constants,
+     * claims and notes; the runner prints their rendering
+     * (report_write_text()).  It may run more simulations of request q
+     * (fits, sweeps), and says why on stderr when one fails.  Returns an
+     * exit code. */
     int (*compare)(const struct scn_request *q, struct scn_run *const *runs,
-                   size_t nruns, FILE *out);
+                   size_t nruns);
 };
 
 #define SCN_MAX_METRICS 64
@@ -69,6 +76,8 @@ struct scn_run {
     unsigned variant_index;
     uint64_t seed;
     struct sim_options sim_opt;
+    struct cost_model cost;   /* the model with the [cost] keys applied;
+                                 scn_sim_create() hands it to the sim */
     uint32_t *surw_events;    /* SURW profile (sim_opt.surw_events) */
     struct sim_tape *tape;
     struct sim *sim;          /* created by scn_simulate() */
@@ -169,19 +178,44 @@ void scn_config_error(const struct scn_run *r, const char *section,
                       const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* A [cost] key of a driver and the cost_model field (byte offset of a
- * uint64_t) it overrides. */
+/* A [cost] key of a mechanism: the one place that states its name, the
+ * model constant it sets, its unit, its default and where the default
+ * comes from.  The runner declares the [cost] keys from the driver's
+ * table (`kvmsim keys` and docs/KEYS.md show them), and before the driver
+ * runs it fills r->cost: the model's defaults with every key applied.  A
+ * driver never reads a [cost] key from the configuration; a key that sets
+ * no model constant (the scenario's own) it reads with scn_cost_ns(). */
 struct scn_cost_key {
-    const char *key;
-    size_t off;
+    const char *key;      /* the name under [cost] */
+    const char *constant; /* the cost_model constant it sets
+                             (cost_constant_find()); NULL: the scenario's */
+    const char *unit;     /* "ns" (an integer) or "us" (a decimal) */
+    double def;           /* the default in unit; NAN: the constant's */
+    const char *source;   /* where def comes from (COST_SOURCE_*); NULL:
+                             the constant's (model/cost.c) */
+    const char *doc;      /* one line: what it prices */
 };
 
-/* Apply every [cost] key of `map` that was given a value (an empty value
- * keeps the model's).  -EINVAL after reporting a value that is not a
- * non-negative number of nanoseconds at the key's origin. */
-struct cost_model;
-int scn_apply_cost_keys(struct scn_run *r, const struct scn_cost_key *map,
-                        size_t n, struct cost_model *m);
+/* A key's default in ns (the constant's when def is NAN) and its source. */
+uint64_t scn_cost_key_default_ns(const struct scn_cost_key *k);
+const char *scn_cost_key_source(const struct scn_cost_key *k);
+
+/* The value of [cost] key `key` of r's driver, in ns; 0 for a key the
+ * driver does not declare. */
+uint64_t scn_cost_ns(const struct scn_run *r, const char *key);
+
+/* Add run r's [cost] keys to the report's last section as model
+ * constants: value in the key's unit, the key's source. */
+struct report;
+void scn_report_cost_keys(struct report *rep, const struct scn_run *r);
+/* Add the number keys `names` of [section] (NULL-terminated) of run r's
+ * driver as assumed constants, their unit from the name's ending. */
+void scn_report_assumed(struct report *rep, const struct scn_run *r,
+                        const char *section, const char *const *names);
+
+/* The [cost] keys of driver d as configuration keys (generated once; a
+ * NULL name ends them), or NULL when d has none. */
+const struct cfg_key *scn_cost_cfg_keys(const struct scn_driver *d);
 
 /* The registry, NULL-terminated, in `kvmsim list` order. */
 extern const struct scn_driver *const scn_drivers[];

@@ -90,19 +90,6 @@ static const char *const transport_choices[] = {"legacy", "modern", NULL};
     {"workload", "race_ioeventfd_fault", CFG_DOUBLE, "0.02", 0, 1, NULL,      \
      "race phase: probability that a KVM_IOEVENTFD assign fails (the "       \
      "larger of this and faults.kvm_ioeventfd)"},                             \
-    {"cost", "io_exit_kernel_ns", CFG_STRING, "", 0, 0, NULL,                 \
-     "exit completed in KVM, an ioeventfd hit (empty: the model's)"},         \
-    {"cost", "io_exit_user_ns", CFG_STRING, "", 0, 0, NULL,                   \
-     "extra for an exit completed in userspace (empty: the model's)"},        \
-    {"cost", "wakeup_ns", CFG_STRING, "", 0, 0, NULL,                         \
-     "waking a sleeping thread: the iothread, a halted vCPU (empty: the "     \
-     "model's)"},                                                             \
-    {"cost", "lock_handoff_ns", CFG_STRING, "", 0, 0, NULL,                   \
-     "handing the big lock to a waiter (empty: the model's)"},                \
-    {"cost", "signal_msi_ns", CFG_STRING, "", 0, 0, NULL,                     \
-     "injecting a completion interrupt (empty: the model's)"},                \
-    {"cost", "irqfd_assign_ns", CFG_STRING, "", 0, 0, NULL,                   \
-     "KVM_IOEVENTFD assign or deassign (empty: the model's)"},                \
     {"invariants", "no_lost_kick", CFG_BOOL, "true", 0, 0, NULL,              \
      "kicks are taken before a stop releases their notifier, and every "      \
      "request completes"},                                                    \
@@ -137,24 +124,30 @@ static const struct cfg_key net_keys[] = {
     VIRTIO_KEYS("256", "128", "20000", "700", "200"),
 };
 
-static int apply_cost_keys(struct scn_run *r, struct cost_model *m)
-{
-    static const struct scn_cost_key map[] = {
-        {"io_exit_kernel_ns", offsetof(struct cost_model, io_exit_kernel_ns)},
-        {"io_exit_user_ns", offsetof(struct cost_model, io_exit_user_ns)},
-        {"wakeup_ns", offsetof(struct cost_model, wakeup_ns)},
-        {"lock_handoff_ns", offsetof(struct cost_model, lock_handoff_ns)},
-        {"signal_msi_ns", offsetof(struct cost_model, signal_msi_ns)},
-        {"irqfd_assign_ns", offsetof(struct cost_model, irqfd_assign_ns)},
-    };
-
-    return scn_apply_cost_keys(r, map, sizeof(map) / sizeof(map[0]), m);
-}
-
 static uint64_t key_u64(struct scn_run *r, const char *name)
 {
     return (uint64_t)cfg_int(r->cfg, "workload", name);
 }
+
+/* [cost] keys: the model constants this world prices. */
+static const struct scn_cost_key virtio_cost[] = {
+    {"io_exit_kernel_ns", "io_exit_kernel_ns", "ns", NAN, NULL,
+     "exit completed in KVM, an ioeventfd hit"},
+    {"io_exit_user_ns", "io_exit_user_ns", "ns", NAN, NULL,
+     "extra for an exit completed in userspace"},
+    {"wakeup_ns", "wakeup_ns", "ns", NAN, NULL,
+     "waking a sleeping thread: the iothread, a halted vCPU"},
+    {"lock_handoff_ns", "lock_handoff_ns", "ns", NAN, NULL,
+     "handing the big lock to a waiter"},
+    {"signal_msi_ns", "signal_msi_ns", "ns", NAN, NULL,
+     "injecting a completion interrupt"},
+    {"irqfd_assign_ns", "irqfd_assign_ns", "ns", NAN, NULL,
+     "KVM_IOEVENTFD assign or deassign"},
+    {"rcu_sync_ns", "rcu_sync_ns", "ns", NAN, NULL,
+     "a grace period, one per ioeventfd deassign"},
+    {"lock_ns", "lock_ns", "ns", NAN, NULL, "taking the big lock"},
+    {NULL, NULL, NULL, 0, NULL, NULL},
+};
 
 static int read_params(struct scn_run *r, enum virtio_pci_kind kind,
                        struct vw_params *p)
@@ -341,7 +334,6 @@ static int virtio_run(struct scn_run *r, enum virtio_pci_kind kind)
 {
     struct vw_params p;
     struct vw_world *w = NULL;
-    struct cost_model cm;
     char msg[160];
     int rc;
 
@@ -352,11 +344,6 @@ static int virtio_run(struct scn_run *r, enum virtio_pci_kind kind)
     if (scn_sim_create(r) < 0) {
         return -ENOMEM;
     }
-    cm = *sim_cost_model(r->sim);
-    if (apply_cost_keys(r, &cm) < 0) {
-        return -EINVAL;
-    }
-    sim_set_cost_model(r->sim, &cm);
     rc = vw_create(&p, r->sim, &w, msg, sizeof(msg));
     if (rc == -EINVAL) {
         scn_config_error(r, "workload", "queue_size", "%s", msg);
@@ -414,10 +401,9 @@ static void virtio_report(const struct scn_request *q, const char *table,
     report_add(q->report, &row);
 }
 
-static void print_row(const struct scn_request *q, FILE *out,
-                      const char *label, const char *metric,
-                      const char *unit, struct scn_run *const *runs,
-                      size_t nruns, double div, const char *fmt)
+static void print_row(const struct scn_request *q, const char *label,
+                      const char *metric, const char *unit,
+                      struct scn_run *const *runs, size_t nruns, double div)
 {
     double a = nruns > 0 ? scn_metric_get(runs[0], metric) / div : NAN;
     double b = nruns > 1 ? scn_metric_get(runs[1], metric) / div : NAN;
@@ -430,83 +416,17 @@ static void print_row(const struct scn_request *q, FILE *out,
                       runs[i]->variant, metric, unit, NULL, NAN, sets,
                       i == 0 ? a : b);
     }
-
-    fprintf(out, "  %-34s ", label);
-    fprintf(out, fmt, a);
-    fputc(' ', out);
-    fprintf(out, fmt, b);
-    if (a != 0 && isfinite(a) && isfinite(b)) {
-        fprintf(out, " %8.2fx", b / a);
-    }
-    fputc('\n', out);
-}
-
-static void print_assumptions(FILE *out, const struct scn_run *r,
-                              enum virtio_pci_kind kind)
-{
-    struct cost_model cm;
-
-    cost_model_default(&cm);
-    if (r && r->sim) {
-        cm = *sim_cost_model(r->sim);
-    }
-    fprintf(out, "model assumptions (the seed gives its gains in words "
-            "only, with no figure: nothing here is fitted to it):\n");
-    fprintf(out, "  vCPU exit completed in KVM (ioeventfd)   %6" PRIu64
-            " ns   model/cost.c, not from seed 001\n", cm.io_exit_kernel_ns);
-    fprintf(out, "  extra for an exit completed in userspace %6" PRIu64
-            " ns   model/cost.c, not from seed 001\n", cm.io_exit_user_ns);
-    fprintf(out, "  KVM_IOEVENTFD assign or deassign         %6" PRIu64
-            " ns, + a %" PRIu64 " ns grace period per deassign   "
-            "assumed\n", cm.irqfd_assign_ns, cm.rcu_sync_ns);
-    fprintf(out, "  waking the iothread or a halted vCPU     %6" PRIu64
-            " ns   assumed\n", cm.wakeup_ns);
-    fprintf(out, "  big lock: acquire %" PRIu64 " ns, hand-off to a "
-            "sleeping waiter %" PRIu64 " + %" PRIu64 " ns wakeup; "
-            "interrupt %" PRIu64 " ns   assumed\n", cm.lock_ns,
-            cm.lock_handoff_ns, cm.wakeup_ns, cm.signal_msi_ns);
-    if (r) {
-        fprintf(out, "  guest: %" PRId64 " ns work + %" PRId64
-                " ns ring add per request, %" PRId64
-                " ns per completion   assumed\n",
-                cfg_int(r->cfg, "workload", "think_ns"),
-                cfg_int(r->cfg, "workload", "guest_add_ns"),
-                cfg_int(r->cfg, "workload", "guest_irq_ns"));
-        fprintf(out, "  iothread: %" PRId64 " ns per wakeup   assumed\n",
-                cfg_int(r->cfg, "workload", "loop_dispatch_ns"));
-        if (kind == VIRTIO_PCI_KIND_BLK) {
-            fprintf(out, "  virtio-blk: submit %" PRId64 " ns, complete %"
-                    PRId64 " ns; disk %" PRId64 " ns + up to %" PRId64
-                    " ns, completing in order   assumed\n",
-                    cfg_int(r->cfg, "workload", "blk_submit_ns"),
-                    cfg_int(r->cfg, "workload", "blk_complete_ns"),
-                    cfg_int(r->cfg, "workload", "disk_latency_ns"),
-                    cfg_int(r->cfg, "workload", "disk_jitter_ns"));
-        } else {
-            fprintf(out, "  virtio-net: %" PRId64 " ns per transmitted "
-                    "packet, one interrupt per batch   assumed\n",
-                    cfg_int(r->cfg, "workload", "net_tx_ns"));
-        }
-    }
-    fprintf(out, "  the device suppresses kicks (VRING_USED_F_NO_NOTIFY) "
-            "while it processes a queue; a userspace exit takes the big "
-            "lock, as the iothread does\n");
 }
 
 /* The vCPU sweep; gain[0] and gain[1] get the ioeventfd/sync ratio with
  * the fewest and the most vCPUs, *most their count. */
-static int blk_sweep(const struct scn_request *q, FILE *out, double *gain,
+static int blk_sweep(const struct scn_request *q, double *gain,
                      unsigned *most)
 {
     static const unsigned vcpus[] = {1, 2, 4, 8};
     const size_t n = sizeof(vcpus) / sizeof(vcpus[0]);
     int code = 0;
 
-    fprintf(out, "vCPU sweep (the seed: \"especially for multithreaded "
-            "scenarios\"): 300 requests per vCPU, 3 host CPUs more than "
-            "vCPUs, requests/s\n");
-    fprintf(out, "  %-6s %12s %12s %8s\n", "vCPUs", "sync", "ioeventfd",
-            "gain");
     for (size_t i = 0; i < sizeof(vcpus) / sizeof(vcpus[0]); i++) {
         double rate[2] = {NAN, NAN};
 
@@ -540,8 +460,6 @@ static int blk_sweep(const struct scn_request *q, FILE *out, double *gain,
                               rate[v]);
             }
         }
-        fprintf(out, "  %-6u %12.0f %12.0f %7.2fx\n", vcpus[i], rate[0],
-                rate[1], rate[1] / rate[0]);
         if (i == 0) {
             gain[0] = rate[1] / rate[0];
         }
@@ -555,7 +473,7 @@ static int blk_sweep(const struct scn_request *q, FILE *out, double *gain,
 
 static int virtio_compare(const struct scn_request *q,
                           struct scn_run *const *runs, size_t nruns,
-                          FILE *out, enum virtio_pci_kind kind)
+                          enum virtio_pci_kind kind)
 {
     bool blk = kind == VIRTIO_PCI_KIND_BLK;
     const struct scn_run *r0 = nruns ? runs[0] : NULL;
@@ -574,51 +492,39 @@ static int virtio_compare(const struct scn_request *q,
                        "stream from one vCPU: synchronous exit (before) vs "
                        "ioeventfd handled by an iothread (after)");
 
-    fprintf(out, "seed 001 - virtio-pci virtqueue notify: %s\n",
-            blk ? "virtio-blk, several vCPUs with a queue each"
-                : "virtio-net transmit stream from one vCPU");
     if (r0 && r0->cfg) {
-        fprintf(out, "%" PRId64 " vCPUs, %s transport, %" PRId64
-                " %s per vCPU, %" PRId64 " in flight\n",
+        report_note(q->report, "as configured: %" PRId64 " vCPUs, %s "
+                    "transport, %" PRId64 " %s per vCPU, %" PRId64
+                    " in flight",
                 cfg_int(r0->cfg, "vm", "vcpus"),
                 cfg_str(r0->cfg, "workload", "transport"),
                 cfg_int(r0->cfg, "workload", "requests"),
                 blk ? "requests" : "packets",
                 cfg_int(r0->cfg, "workload", "iodepth"));
     }
-    fprintf(out, "  %-34s %12s %12s %9s\n", "", "sync", "ioeventfd",
-            "ratio");
-    print_row(q, out, blk ? "requests/s" : "packets/s", rate_metric,
-              blk ? "requests/s" : "packets/s", runs, nruns, 1, "%12.0f");
-    print_row(q, out, "vCPU time in exits, ms", "vcpu_exit_ms", "ms", runs,
-              nruns, 1, "%12.3f");
-    print_row(q, out, "share of vCPU time in exits", "vcpu_exit_share", "",
-              runs, nruns, 1, "%12.3f");
-    print_row(q, out, "exit per kick, us", "exit_us_per_kick", "us", runs,
-              nruns, 1, "%12.2f");
-    print_row(q, out, "kicks", "kicks", "", runs, nruns, 1, "%12.0f");
-    print_row(q, out, "kicks suppressed by the device", "kicks_suppressed",
-              "", runs, nruns, 1, "%12.0f");
-    print_row(q, out, "lightweight exits (in KVM)", "exits_lightweight", "",
-              runs, nruns, 1, "%12.0f");
-    print_row(q, out, "heavyweight exits (userspace)", "exits_heavyweight",
-              "", runs, nruns, 1, "%12.0f");
-    print_row(q, out, "mean request latency, us", "mean_latency_us", "us",
-              runs, nruns, 1, "%12.1f");
-    print_row(q, out, "lost kicks", "lost_kicks", "", runs, nruns, 1,
-              "%12.0f");
-    print_row(q, out, "kicks found after a deassign", "kicks_found_after_"
-              "deassign", "", runs, nruns, 1, "%12.0f");
-    print_row(q, out, "host transitions", "transitions", "", runs, nruns, 1,
-              "%12.0f");
-    fprintf(out, "the seed, in words: \"%s\"\n",
-            blk ? "Virtio-blk throughput increases especially for "
-                  "multithreaded scenarios"
-                : "virtio-net transmit throughput increases "
-                  "substantially");
-    print_assumptions(out, r0, kind);
+    print_row(q, blk ? "requests/s" : "packets/s", rate_metric,
+              blk ? "requests/s" : "packets/s", runs, nruns, 1);
+    print_row(q, "vCPU time in exits, ms", "vcpu_exit_ms", "ms", runs,
+              nruns, 1);
+    print_row(q, "share of vCPU time in exits", "vcpu_exit_share", "",
+              runs, nruns, 1);
+    print_row(q, "exit per kick, us", "exit_us_per_kick", "us", runs,
+              nruns, 1);
+    print_row(q, "kicks", "kicks", "", runs, nruns, 1);
+    print_row(q, "kicks suppressed by the device", "kicks_suppressed",
+              "", runs, nruns, 1);
+    print_row(q, "lightweight exits (in KVM)", "exits_lightweight", "",
+              runs, nruns, 1);
+    print_row(q, "heavyweight exits (userspace)", "exits_heavyweight",
+              "", runs, nruns, 1);
+    print_row(q, "mean request latency, us", "mean_latency_us", "us",
+              runs, nruns, 1);
+    print_row(q, "lost kicks", "lost_kicks", "", runs, nruns, 1);
+    print_row(q, "kicks found after a deassign", "kicks_found_after_"
+              "deassign", "", runs, nruns, 1);
+    print_row(q, "host transitions", "transitions", "", runs, nruns, 1);
     if (blk) {
-        code = blk_sweep(q, out, gain, &most);
+        code = blk_sweep(q, gain, &most);
         snprintf(check, sizeof(check), "ioeventfd/sync requests/s above 1 "
                  "with %u vCPUs and above the 1-vCPU gain: %.2fx vs %.2fx",
                  most, gain[1], gain[0]);
@@ -637,20 +543,38 @@ static int virtio_compare(const struct scn_request *q,
     report_predicted(q->report, "the seed's claim, in words (it publishes "
                      "no figure)");
     report_note(q->report, "every constant is assumed (the seed gives its "
-                "gains in words only); the terminal table lists them");
+                "gains in words only); the table lists them");
+    report_note(q->report, "the device suppresses kicks "
+                "(VRING_USED_F_NO_NOTIFY) while it processes a queue; a "
+                "userspace exit takes the big lock, as the iothread does");
+    if (r0) {
+        static const char *const blk_names[] = {
+            "think_ns", "guest_add_ns", "guest_irq_ns", "loop_dispatch_ns",
+            "blk_submit_ns", "blk_complete_ns", "disk_latency_ns",
+            "disk_jitter_ns", NULL,
+        };
+        static const char *const net_names[] = {
+            "think_ns", "guest_add_ns", "guest_irq_ns", "loop_dispatch_ns",
+            "net_tx_ns", NULL,
+        };
+
+        scn_report_cost_keys(q->report, r0);
+        scn_report_assumed(q->report, r0, "workload",
+                           blk ? blk_names : net_names);
+    }
     return code;
 }
 
 static int blk_compare(const struct scn_request *q,
-                       struct scn_run *const *runs, size_t nruns, FILE *out)
+                       struct scn_run *const *runs, size_t nruns)
 {
-    return virtio_compare(q, runs, nruns, out, VIRTIO_PCI_KIND_BLK);
+    return virtio_compare(q, runs, nruns, VIRTIO_PCI_KIND_BLK);
 }
 
 static int net_compare(const struct scn_request *q,
-                       struct scn_run *const *runs, size_t nruns, FILE *out)
+                       struct scn_run *const *runs, size_t nruns)
 {
-    return virtio_compare(q, runs, nruns, out, VIRTIO_PCI_KIND_NET);
+    return virtio_compare(q, runs, nruns, VIRTIO_PCI_KIND_NET);
 }
 
 const struct scn_driver scn_virtio_blk_driver = {
@@ -661,6 +585,7 @@ const struct scn_driver scn_virtio_blk_driver = {
     .keys = blk_keys,
     .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
                    SCN_FAULT(PLAT_FAULT_KVM_IOEVENTFD),
+    .cost = virtio_cost,
     .run = blk_run,
     .compare = blk_compare,
 };
@@ -673,6 +598,7 @@ const struct scn_driver scn_virtio_net_driver = {
     .keys = net_keys,
     .fault_sites = SCN_FAULT(PLAT_FAULT_ALLOC) |
                    SCN_FAULT(PLAT_FAULT_KVM_IOEVENTFD),
+    .cost = virtio_cost,
     .run = net_run,
     .compare = net_compare,
 };
