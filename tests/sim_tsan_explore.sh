@@ -31,7 +31,7 @@ if [ ! -s variants.txt ]; then
     exit 1
 fi
 while read -r scn variant; do
-    for st in time random pct; do
+    for st in time random pct pos surw portfolio; do
         runs=$((runs + 1))
         "$bin" explore "$scn" --variant "$variant" --strategy "$st" \
             --seeds "$seeds" --jobs 2 > out.txt 2>&1

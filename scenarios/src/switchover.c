@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "scenarios/src/switchover.h"
+#include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"
 #include "sim/tsan.h"
@@ -137,6 +138,154 @@ int sw_arc_distance(enum plat_vfio_mig_state from,
     return -1;
 }
 
+/* A state a device with `flags` can be asked for: one some arc enters. */
+static bool state_supported(enum plat_vfio_mig_state s, unsigned flags)
+{
+    for (unsigned a = 0; a < VFIO_MIG_NSTATES; a++) {
+        if (sw_arc_legal((enum plat_vfio_mig_state)a, s, flags)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Arcs from `from` until the request stopped at `at` (the state it was
+ * in when an arc failed, or its target): a shortest way's prefix is a
+ * shortest way, so its length is the restated distance. */
+static uint64_t arcs_to(enum plat_vfio_mig_state from,
+                        enum plat_vfio_mig_state at, unsigned flags)
+{
+    int d = sw_arc_distance(from, at, flags);
+
+    return d > 0 ? (uint64_t)d : 0;
+}
+
+/* The rule of a set-state operation, restated: a device in ERROR is reset
+ * first (a failed reset ends it); nothing is asked when the device is at
+ * the target; one request for the target; if an arc of it fails, one
+ * request for the recovery state unless the device is there already, in
+ * ERROR, or recovery is by reset; if that fails too, or recovery is by
+ * reset, one reset.  Each failure and reset outcome is taken from what the
+ * kernel reported, in order; a request without a reported failure
+ * reached its target. */
+void sw_op_expect(const struct sw_op *op, unsigned flags,
+                  struct sw_op_cost *c)
+{
+    enum plat_vfio_mig_state at = op->start;
+    unsigned fi = 0, ri = 0;
+    bool failed;
+
+    memset(c, 0, sizeof(*c));
+    if (op->nothing || !state_supported(op->target, flags)) {
+        return;
+    }
+    if (at == ST(ERROR)) {
+        c->resets++;
+        if (ri >= op->nreset || !op->reset_ok[ri++]) {
+            return;
+        }
+        at = ST(RUNNING);
+    }
+    if (at == op->target) {
+        return;
+    }
+    c->requests++;
+    failed = fi < op->nfail;
+    if (!failed) {
+        c->arcs += arcs_to(at, op->target, flags);
+        return;
+    }
+    c->arcs += arcs_to(at, op->fail_from[fi], flags);
+    at = op->fail_to[fi++];
+    if (op->recover != ST(ERROR) && at != ST(ERROR) &&
+        state_supported(op->recover, flags)) {
+        if (at == op->recover) {
+            return;
+        }
+        c->requests++;
+        if (fi >= op->nfail) {
+            c->arcs += arcs_to(at, op->recover, flags);
+            return;
+        }
+        c->arcs += arcs_to(at, op->fail_from[fi], flags);
+        fi++;
+    }
+    c->resets++;
+}
+
+/* ---- the cost checker's operations ---- */
+
+static void op_begin(struct sw_vfio *v, const char *what,
+                     enum plat_vfio_mig_state target,
+                     enum plat_vfio_mig_state recover, bool nothing)
+{
+    struct sw_op *op = &v->op;
+
+    if (op->open) {
+        sw_violation(v->vm->w, SW_INV_COST, "%s device %u: %s began while "
+                     "%s was in progress", v->vm->name, v->index, what,
+                     op->what);
+    }
+    memset(op, 0, sizeof(*op));
+    op->open = true;
+    op->nothing = nothing;
+    op->what = what;
+    op->start = sim_vfio_mig_state(v->dev);
+    op->target = target;
+    op->recover = recover;
+    op->n0 = *sim_vfio_mig_counts(v->dev);
+}
+
+static void op_end(struct sw_vfio *v)
+{
+    struct sw_op *op = &v->op;
+    const struct sim_vfio_mig_counts *n = sim_vfio_mig_counts(v->dev);
+    uint64_t req = n->requests - op->n0.requests;
+    uint64_t arcs = n->arcs - op->n0.arcs;
+    uint64_t resets = n->resets + n->reset_failures - op->n0.resets -
+                      op->n0.reset_failures;
+    struct sw_op_cost c;
+
+    if (!op->open) {
+        return;
+    }
+    op->open = false;
+    sw_op_expect(op, v->m.flags, &c);
+    v->exp_requests += c.requests;
+    v->exp_arcs += c.arcs;
+    v->exp_resets += c.resets;
+    v->ops++;
+    if (req != c.requests || arcs != c.arcs || resets != c.resets ||
+        op->nfail > SW_OP_MAX_EVENTS || op->nreset > SW_OP_MAX_EVENTS) {
+        sw_violation(v->vm->w, SW_INV_COST,
+                     "%s device %u: %s from %s to %s (recovery %s, %u "
+                     "failed arcs, %u resets) took %" PRIu64 " requests, %"
+                     PRIu64 " arcs, %" PRIu64 " resets; the model says %"
+                     PRIu64 ", %" PRIu64 ", %" PRIu64, v->vm->name,
+                     v->index, op->what, vfio_mig_state_name(op->start),
+                     op->nothing ? "(nothing)"
+                                 : vfio_mig_state_name(op->target),
+                     vfio_mig_state_name(op->recover), op->nfail,
+                     op->nreset, req, arcs, resets, c.requests, c.arcs,
+                     c.resets);
+    }
+}
+
+/* A migration step on a device: its operation around the core call. */
+typedef int (*sw_step_fn)(struct vfio_mig_dev *m);
+
+static int op_step(struct sw_vfio *v, const char *what, sw_step_fn fn,
+                   enum plat_vfio_mig_state target,
+                   enum plat_vfio_mig_state recover, bool nothing)
+{
+    int rc;
+
+    op_begin(v, what, target, recover, nothing);
+    rc = fn(&v->m);
+    op_end(v);
+    return rc;
+}
+
 /* ---- event logs ---- */
 
 static void log_event(struct sw_vm *vm, enum sw_ev_kind kind, bool prepare,
@@ -220,6 +369,13 @@ static void mig_observer(void *arg, const struct vfio_mig_dev *m,
         log_event(v->vm, kinds[info->ev], info->prepare, m->depth,
                   (int)v->index);
     }
+    /* A change-state transition is a set-state recovered by reset. */
+    if (info->ev == VFIO_MIG_EV_BEGIN) {
+        op_begin(v, info->prepare ? "a prepare transition" : "a transition",
+                 info->target, PLAT_VFIO_STATE_ERROR, false);
+    } else if (info->ev == VFIO_MIG_EV_END) {
+        op_end(v);
+    }
 }
 
 static void kernel_hook(void *arg, struct plat_vfio_dev *dev,
@@ -228,7 +384,21 @@ static void kernel_hook(void *arg, struct plat_vfio_dev *dev,
                         enum plat_vfio_mig_state to)
 {
     struct sw_vfio *v = arg;
+    struct sw_op *op = &v->op;
 
+    if (op->open && ev == SIM_VFIO_MIG_ARC_FAILED) {
+        if (op->nfail < SW_OP_MAX_EVENTS) {
+            op->fail_from[op->nfail] = from;
+            op->fail_to[op->nfail] = to;
+        }
+        op->nfail++;
+    } else if (op->open && (ev == SIM_VFIO_MIG_RESET ||
+                            ev == SIM_VFIO_MIG_RESET_FAILED)) {
+        if (op->nreset < SW_OP_MAX_EVENTS) {
+            op->reset_ok[op->nreset] = ev == SIM_VFIO_MIG_RESET;
+        }
+        op->nreset++;
+    }
     if (ev == SIM_VFIO_MIG_ARC &&
         !sw_arc_legal(from, to, sim_vfio_mig(dev)->flags)) {
         sw_violation(v->vm->w, SW_INV_LEGAL_ARCS,
@@ -353,6 +523,7 @@ void sw_world_init(struct sw_world *w)
     plat_eventfd_init(&w->to_dst, "to destination");
     plat_eventfd_init(&w->to_src, "to source");
     plat_eventfd_init(&w->heal_go, "heal");
+    plat_eventfd_init(&w->race_go, "race round done");
     plat_lock_init(&w->bql, PLAT_LOCK_MUTEX, "source bql");
 }
 
@@ -384,6 +555,7 @@ void sw_world_fini(struct sw_world *w)
     plat_eventfd_destroy(&w->to_dst);
     plat_eventfd_destroy(&w->to_src);
     plat_eventfd_destroy(&w->heal_go);
+    plat_eventfd_destroy(&w->race_go);
     plat_lock_destroy(&w->bql);
 }
 
@@ -541,6 +713,25 @@ static uint64_t kernel_failures(const struct sw_world *w)
     return n;
 }
 
+/* A device is neither RUNNING nor STOP as the round begins: an earlier
+ * round's failed reset left it where a failure put it (ERROR, or a state
+ * a migration step refuses), a cause the round may fail of without a
+ * failure of its own. */
+static bool round_broken(struct sw_world *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned j = 0; j < w->vm[i].nvfio; j++) {
+            enum plat_vfio_mig_state k =
+                sim_vfio_mig_state(w->vm[i].vfio[j].dev);
+
+            if (k != PLAT_VFIO_STATE_RUNNING && k != PLAT_VFIO_STATE_STOP) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 static void send_cmd(struct sw_world *w, enum sw_cmd c)
 {
     w->cmd = c;
@@ -591,18 +782,55 @@ static int check_multi(const struct sw_vm *vm)
     return vfio_mig_check_multi(devs, vm->nvfio);
 }
 
-/* Every actor of the migration is done: the heal phase may begin. */
-static bool actors_done(const struct sw_world *w)
+/* Every actor of this round is done. */
+static bool round_done(const struct sw_world *w)
 {
     return w->src_finished && w->dst_finished &&
-           (w->mp.cancel_pct == 0 || w->canceller_finished);
+           (w->cancel_pct == 0 || w->canceller_finished);
 }
 
+/* Every actor of the migration is done, the race phase's too: the heal
+ * phase may begin. */
+static bool actors_done(const struct sw_world *w)
+{
+    return round_done(w) && (w->mp.race_rounds == 0 || w->race_finished);
+}
+
+static void race_main(void *arg);
+
+/* An actor finished: the last of the timed round starts the race phase
+ * (a thread spawned only now, so the timed round's schedule is the one a
+ * run without the phase has); the last of a race round wakes it; the last
+ * of all wakes the heal phase. */
 static void heal_kick(struct sw_world *w)
 {
+    if (!round_done(w)) {
+        return;
+    }
+    if (w->mp.race_rounds && w->round == 0 && !w->race_spawned) {
+        w->race_spawned = true;
+        if (!w->sim || !sim_spawn(w->sim, "race", 4, race_main, w)) {
+            w->race_finished = true; /* checked: res.done stays */
+        }
+        return;
+    }
+    if (w->round > 0 && !w->race_finished) {
+        plat_eventfd_signal(&w->race_go);
+        return;
+    }
     if (w->mp.heal_begin && actors_done(w)) {
         plat_eventfd_signal(&w->heal_go);
     }
+}
+
+bool sw_race_faults(const struct sw_mig_params *p)
+{
+    for (unsigned i = 0; p->race_rounds && i < PLAT_FAULT_NR; i++) {
+        if (p->race_fault[i] > 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* The heal phase (sw_mig_params). */
@@ -618,7 +846,7 @@ static void heal_main(void *arg)
         plat_eventfd_wait(&w->heal_go);
         plat_eventfd_test_and_clear(&w->heal_go);
     }
-    deadline = w->mp.heal_begin(w->mp.heal_arg, false);
+    deadline = w->mp.heal_begin(w->mp.heal_arg, sw_race_faults(&w->mp));
     if (!deadline) {
         return;
     }
@@ -628,15 +856,17 @@ static void heal_main(void *arg)
     for (unsigned i = 0; i < 2; i++) {
         struct sw_vm *vm = &w->vm[i];
         enum plat_vfio_mig_state want =
-            w->res.rc == 0 && i == 0 ? PLAT_VFIO_STATE_STOP
-                                     : PLAT_VFIO_STATE_RUNNING;
+            w->res.rc == 0 && i == w->si ? PLAT_VFIO_STATE_STOP
+                                         : PLAT_VFIO_STATE_RUNNING;
 
         for (unsigned j = 0; j < vm->nvfio; j++) {
             struct sw_vfio *v = &vm->vfio[j];
             enum plat_vfio_mig_state k = sim_vfio_mig_state(v->dev);
 
             if (k != want || v->m.state != want) {
+                op_begin(v, "a heal", want, PLAT_VFIO_STATE_ERROR, false);
                 (void)vfio_mig_set_state_or_reset(&v->m, want);
+                op_end(v);
                 k = sim_vfio_mig_state(v->dev);
             }
             if (ok && (k != want || v->m.state != want)) {
@@ -666,9 +896,32 @@ static int release_all(struct sw_vm *vm)
     int rc = 0;
 
     for (unsigned i = 0; i < vm->nvfio; i++) {
-        rc = keep_first(rc, vfio_mig_failed(&vm->vfio[i].m));
+        rc = keep_first(rc, op_step(&vm->vfio[i], "a release",
+                                    vfio_mig_failed, PLAT_VFIO_STATE_RUNNING,
+                                    PLAT_VFIO_STATE_ERROR, false));
     }
     return rc;
+}
+
+/* The migration's steps as operations of the cost checker, each with the
+ * target and recovery the checker expects of it. */
+static int save_setup(struct sw_vfio *v)
+{
+    /* Pre-copy starts from RUNNING only; stopped, or without pre-copy,
+     * the step asks nothing. */
+    bool starts = (v->m.flags & VFIO_MIG_F_PRE_COPY) &&
+                  sim_vfio_mig_state(v->dev) == PLAT_VFIO_STATE_RUNNING;
+
+    return op_step(v, "save setup", vfio_mig_save_setup,
+                   PLAT_VFIO_STATE_PRE_COPY, PLAT_VFIO_STATE_RUNNING,
+                   !starts);
+}
+
+static int load_setup(struct sw_vfio *v)
+{
+    return op_step(v, "load setup", vfio_mig_load_setup,
+                   PLAT_VFIO_STATE_RESUMING, sim_vfio_mig_state(v->dev),
+                   false);
 }
 
 /* The source's lock serialises the migration thread with the canceller;
@@ -677,14 +930,14 @@ static int release_all(struct sw_vm *vm)
  * seed's downtime figures). */
 static void bql_lock(struct sw_world *w)
 {
-    if (w->mp.cancel_pct) {
+    if (w->cancel_pct) {
         plat_lock(&w->bql);
     }
 }
 
 static void bql_unlock(struct sw_world *w)
 {
-    if (w->mp.cancel_pct) {
+    if (w->cancel_pct) {
         plat_unlock(&w->bql);
     }
 }
@@ -692,7 +945,7 @@ static void bql_unlock(struct sw_world *w)
 /* The migration thread polls for a cancel between its steps. */
 static int cancel_point(struct sw_world *w, int rc)
 {
-    if (rc == 0 && w->mp.cancel_pct && plat_atomic_load(&w->cancel_req)) {
+    if (rc == 0 && w->cancel_pct && plat_atomic_load(&w->cancel_req)) {
         return -ECANCELED;
     }
     return rc;
@@ -701,15 +954,16 @@ static int cancel_point(struct sw_world *w, int rc)
 static void src_main(void *arg)
 {
     struct sw_world *w = arg;
-    struct sw_vm *src = &w->vm[0];
+    struct sw_vm *src = &w->vm[w->si];
     struct sw_mig_result *res = &w->res;
     uint64_t failures0 = kernel_failures(w);
+    bool broken = round_broken(w);
     int rc = 0;
 
     res->t_begin = plat_now_ns();
     plat_trace_begin("migration");
     bql_lock(w);
-    rc = keep_first(check_multi(src), check_multi(&w->vm[1]));
+    rc = keep_first(check_multi(src), check_multi(&w->vm[1 - w->si]));
     if (rc < 0) {
         res->blocked = true;
         send_cmd(w, SW_CMD_ABORT);
@@ -720,7 +974,7 @@ static void src_main(void *arg)
     }
     send_cmd(w, SW_CMD_INCOMING);
     for (unsigned i = 0; i < src->nvfio; i++) {
-        rc = keep_first(rc, vfio_mig_save_setup(&src->vfio[i].m));
+        rc = keep_first(rc, save_setup(&src->vfio[i]));
     }
     bql_unlock(w);
     rc = keep_first(rc, wait_reply(w));
@@ -740,12 +994,16 @@ static void src_main(void *arg)
     if (rc == 0) {
         plat_trace_begin("save device state");
         for (unsigned i = 0; rc == 0 && i < src->nvfio; i++) {
-            struct vfio_mig_dev *m = &src->vfio[i].m;
-            int r = vfio_mig_save_complete_begin(m);
+            struct sw_vfio *v = &src->vfio[i];
+            int r = op_step(v, "save complete", vfio_mig_save_complete_begin,
+                            PLAT_VFIO_STATE_STOP_COPY, PLAT_VFIO_STATE_STOP,
+                            false);
 
             if (r == 0) {
                 transfer(w, w->mp.device_state_bytes);
-                r = vfio_mig_save_complete_end(m);
+                r = op_step(v, "save end", vfio_mig_save_complete_end,
+                            PLAT_VFIO_STATE_STOP, PLAT_VFIO_STATE_ERROR,
+                            false);
             }
             rc = cancel_point(w, keep_first(rc, r));
         }
@@ -781,7 +1039,8 @@ decided:
                      "a cancel was accepted, yet the migration completed");
     }
     if (rc != 0 && !res->blocked && kernel_failures(w) == failures0 &&
-        !(rc == -ECANCELED && w->mp.cancel_pct &&
+        !broken &&
+        !(rc == -ECANCELED && w->cancel_pct &&
           plat_atomic_load(&w->cancel_req))) {
         sw_violation(w, SW_INV_ERRORS_ABORT,
                      "the migration failed (%d) without a failed "
@@ -813,7 +1072,7 @@ static void canceller_main(void *arg)
 {
     struct sw_world *w = arg;
 
-    if (sim_jitter(0, 99) >= w->mp.cancel_pct) {
+    if (sim_jitter(0, 99) >= w->cancel_pct) {
         w->canceller_finished = true;
         heal_kick(w);
         return;
@@ -826,7 +1085,7 @@ static void canceller_main(void *arg)
         w->late_cancel = true;
     } else {
         w->cancelled = true;
-        (void)release_all(&w->vm[0]);
+        (void)release_all(&w->vm[w->si]);
     }
     plat_unlock(&w->bql);
     plat_trace_end();
@@ -837,7 +1096,7 @@ static void canceller_main(void *arg)
 static void dst_main(void *arg)
 {
     struct sw_world *w = arg;
-    struct sw_vm *dst = &w->vm[1];
+    struct sw_vm *dst = &w->vm[1 - w->si];
     struct sw_mig_result *res = &w->res;
     enum sw_cmd cmd = wait_cmd(w);
 
@@ -845,7 +1104,7 @@ static void dst_main(void *arg)
         int rc = 0;
 
         for (unsigned i = 0; i < dst->nvfio; i++) {
-            rc = keep_first(rc, vfio_mig_load_setup(&dst->vfio[i].m));
+            rc = keep_first(rc, load_setup(&dst->vfio[i]));
         }
         reply(w, rc);
         cmd = wait_cmd(w);
@@ -874,6 +1133,10 @@ int sw_spawn_migration(struct sw_world *w, struct sim *s,
                        const struct sw_mig_params *p)
 {
     w->mp = *p;
+    w->sim = s;
+    w->round = 0;
+    w->si = 0;
+    w->cancel_pct = p->cancel_pct;
     memset(&w->res, 0, sizeof(w->res));
     if (!sim_spawn(s, "src-migration", 0, src_main, w) ||
         !sim_spawn(s, "dst-main", 1, dst_main, w)) {
@@ -883,10 +1146,124 @@ int sw_spawn_migration(struct sw_world *w, struct sim *s,
         !sim_spawn(s, "src-canceller", 2, canceller_main, w)) {
         return -ENOMEM;
     }
-    if (p->heal_begin && !sim_spawn(s, "heal", 3, heal_main, w)) {
+    /* With a race phase, its thread runs the heal phase after it. */
+    if (p->heal_begin && !p->race_rounds &&
+        !sim_spawn(s, "heal", 3, heal_main, w)) {
         return -ENOMEM;
     }
     return 0;
+}
+
+/* ---- the race phase ---- */
+
+static void freeze_timed(struct sw_world *w)
+{
+    w->timed_res = w->res;
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned j = 0; j < w->vm[i].nvfio; j++) {
+            const struct sw_vfio *v = &w->vm[i].vfio[j];
+            const struct sim_vfio_mig_counts *n =
+                sim_vfio_mig_counts(v->dev);
+
+            w->timed_threads += v->m.st.threads;
+            w->timed_fallbacks += v->m.st.thread_fallbacks;
+            w->timed_resets += v->m.st.resets;
+            w->timed_reset_failures += v->m.st.reset_failures;
+            w->timed_arcs += n->arcs;
+            w->timed_requests += n->requests;
+        }
+    }
+    w->timed_frozen = true;
+}
+
+/* The sites the race phase arms: every one a switchover path reaches. */
+static const enum plat_fault_site race_sites[] = {
+    PLAT_FAULT_VFIO_SET_STATE, PLAT_FAULT_VFIO_RESET,
+    PLAT_FAULT_THREAD_CREATE, PLAT_FAULT_ALLOC,
+};
+#define NRACE_SITES (sizeof(race_sites) / sizeof(race_sites[0]))
+
+static void race_arm(const struct sw_world *w, bool on)
+{
+    for (unsigned i = 0; i < NRACE_SITES; i++) {
+        enum plat_fault_site f = race_sites[i];
+        double p = w->mp.run_fault[f];
+
+        if (on && w->mp.race_fault[f] > p) {
+            p = w->mp.race_fault[f];
+        }
+        sim_fault_set_prob(f, p);
+    }
+}
+
+/* One round: the VM that runs migrates to the other, with the canceller,
+ * under the race rates; then its checks. */
+static void race_round(struct sw_world *w, unsigned round)
+{
+    struct sim *s = w->sim;
+
+    w->round = round;
+    w->si = w->vm[0].running ? 0 : 1;
+    w->cancel_pct = w->mp.race_cancel_pct;
+    memset(&w->res, 0, sizeof(w->res));
+    w->cmd = SW_CMD_NONE;
+    w->reply_rc = 0;
+    w->src_finished = false;
+    w->dst_finished = false;
+    w->canceller_finished = false;
+    w->committed = false;
+    w->cancelled = false;
+    w->late_cancel = false;
+    w->checked = false;
+    plat_atomic_store(&w->cancel_req, 0);
+    plat_trace_begin("race round");
+    if (!sim_spawn(s, "src-migration", 0, src_main, w)) {
+        w->src_finished = true;
+        w->res.rc = -ENOMEM;
+    }
+    if (!sim_spawn(s, "dst-main", 1, dst_main, w)) {
+        /* Out of host memory: the source then waits on a destination
+         * that never answers, and the runner reports the run stuck. */
+        w->dst_finished = true;
+    }
+    if (w->cancel_pct &&
+        !sim_spawn(s, "src-canceller", 2, canceller_main, w)) {
+        w->canceller_finished = true;
+    }
+    /* Armed once every actor exists: their creation is not the subject. */
+    race_arm(w, true);
+    while (!round_done(w)) {
+        plat_eventfd_wait(&w->race_go);
+        plat_eventfd_test_and_clear(&w->race_go);
+    }
+    race_arm(w, false);
+    plat_trace_end();
+    w->race_cancels += w->cancelled;
+    w->race_late_cancels += w->late_cancel;
+    w->race_migrated += w->res.rc == 0;
+    sw_check_migration(w);
+    w->checked = true;
+}
+
+static void race_main(void *arg)
+{
+    struct sw_world *w = arg;
+
+    /* The timed round's checks and figures, as a run without the phase
+     * has them. */
+    sw_check_migration(w);
+    w->checked = true;
+    freeze_timed(w);
+    for (unsigned r = 1; r <= w->mp.race_rounds; r++) {
+        race_round(w, r);
+        if (!w->res.done) {
+            break; /* a round did not finish: the runner reports it */
+        }
+    }
+    w->race_finished = true;
+    if (w->mp.heal_begin) {
+        heal_main(w);
+    }
 }
 
 /* Arcs and set-state requests a device needs to go through `targets`
@@ -970,12 +1347,45 @@ static bool clean_run(struct sw_world *w)
             }
         }
     }
-    return w->mp.cancel_pct == 0 || plat_atomic_load(&w->cancel_req) == 0;
+    return w->cancel_pct == 0 || plat_atomic_load(&w->cancel_req) == 0;
+}
+
+/* Every operation closed, and the kernel did no work outside them. */
+static void check_cost_totals(struct sw_world *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        const struct sw_vm *vm = &w->vm[i];
+
+        for (unsigned j = 0; j < vm->nvfio; j++) {
+            const struct sw_vfio *v = &vm->vfio[j];
+            const struct sim_vfio_mig_counts *n =
+                sim_vfio_mig_counts(v->dev);
+
+            if (v->op.open) {
+                sw_violation(w, SW_INV_COST, "%s device %u: %s still in "
+                             "progress after round %u", vm->name, j,
+                             v->op.what, w->round);
+            }
+            if (n->requests != v->exp_requests || n->arcs != v->exp_arcs ||
+                n->resets + n->reset_failures != v->exp_resets) {
+                sw_violation(w, SW_INV_COST,
+                             "%s device %u: the kernel counted %" PRIu64
+                             " requests, %" PRIu64 " arcs and %" PRIu64
+                             " resets by round %u; its %" PRIu64
+                             " operations account for %" PRIu64 ", %"
+                             PRIu64 ", %" PRIu64, vm->name, j, n->requests,
+                             n->arcs, n->resets + n->reset_failures,
+                             w->round, v->ops, v->exp_requests, v->exp_arcs,
+                             v->exp_resets);
+            }
+        }
+    }
 }
 
 void sw_check_migration(struct sw_world *w)
 {
     struct sw_mig_result *res = &w->res;
+    struct sw_vm *src = &w->vm[w->si], *dst = &w->vm[1 - w->si];
 
     if (w->checked) {
         return; /* the heal phase took the checks before healing */
@@ -985,27 +1395,28 @@ void sw_check_migration(struct sw_world *w)
         return; /* the run was stuck; the runner reports it */
     }
     sw_check_kernel(w);
-    if (res->rc == 0 && !res->blocked && clean_run(w)) {
+    if (w->round == 0 && res->rc == 0 && !res->blocked && clean_run(w)) {
         check_cost(w);
     }
+    check_cost_totals(w);
     if (res->rc == 0) {
-        sw_check_states(w, &w->vm[0], PLAT_VFIO_STATE_STOP,
+        sw_check_states(w, src, PLAT_VFIO_STATE_STOP,
                         "after the migration");
-        sw_check_states(w, &w->vm[1], PLAT_VFIO_STATE_RUNNING,
+        sw_check_states(w, dst, PLAT_VFIO_STATE_RUNNING,
                         "after the migration");
-        if (w->vm[0].running || !w->vm[1].running) {
+        if (src->running || !dst->running) {
             sw_violation(w, SW_INV_FINAL_STATES,
                          "after the migration the source %s and the "
                          "destination %s",
-                         w->vm[0].running ? "runs" : "is stopped",
-                         w->vm[1].running ? "runs" : "is stopped");
+                         src->running ? "runs" : "is stopped",
+                         dst->running ? "runs" : "is stopped");
         }
     } else {
-        sw_check_states(w, &w->vm[0], PLAT_VFIO_STATE_RUNNING,
+        sw_check_states(w, src, PLAT_VFIO_STATE_RUNNING,
                         "after the failed migration");
-        sw_check_states(w, &w->vm[1], PLAT_VFIO_STATE_RUNNING,
+        sw_check_states(w, dst, PLAT_VFIO_STATE_RUNNING,
                         "after the failed migration");
-        if (!w->vm[0].running) {
+        if (!src->running) {
             sw_violation(w, SW_INV_FINAL_STATES,
                          "the source is stopped after a failed migration");
         }

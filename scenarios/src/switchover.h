@@ -27,16 +27,32 @@
  *                 is RUNNING again (ERROR only after a failed reset);
  *   errors_abort  a failed transition aborts the migration, and so does a
  *                 cancel that came before the point of no return;
- *   cost          after a migration with no failed arc and no cancel,
- *                 every device took exactly the arcs its legal path needs
- *                 (the arc rule and the shortest paths are restated here,
- *                 independently of core/vfio_migration.c's table).
+ *   cost          every operation on a device (a step of the migration,
+ *                 a change-state transition, a release after a failure
+ *                 or a cancel, a heal) took exactly the set-state
+ *                 requests, kernel arcs and resets the checker's own
+ *                 model of it predicts from the state it began in, its
+ *                 target and recovery state, and where each failed arc
+ *                 and reset left the device (sw_op_expect); the kernel's
+ *                 totals equal the sum over operations, so no work is
+ *                 done outside one; and after a timed migration with no
+ *                 failed arc and no cancel, every device took exactly the
+ *                 arcs its legal path needs.  The arc rule and shortest
+ *                 paths are restated here, independently of
+ *                 core/vfio_migration.c's table.
  *
  * A canceller thread (sw_mig_params.cancel_pct) is a second updater of
  * the source's devices: it cancels the migration at a tape-chosen moment
  * and brings the source's devices back to RUNNING itself, racing the
  * migration thread and the transition threads it launches; the source's
  * lock (`bql`, as QEMU's global lock) serialises the two updaters.
+ *
+ * The race phase (sw_mig_params.race_rounds) follows the timed migration,
+ * whose figures it leaves alone: each round migrates the VM back the other
+ * way (from whichever VM runs), with a canceller always present and the
+ * fault sites vfio_set_state, vfio_reset, thread_create and alloc armed at
+ * the race rates for the round only; every round is checked when its
+ * actors are done, and the heal phase, if any, follows the last round.
  *
  * Single-threaded by construction: everything here runs in one simulated
  * run (one OS thread).
@@ -104,11 +120,37 @@ struct sw_ordinary {
     uint64_t calls;
 };
 
+/* The cost checker's record of the operation in progress on a device
+ * (one at a time per device: the kernel serialises them, and an overlap is
+ * a legal_arcs violation). */
+#define SW_OP_MAX_EVENTS 8
+struct sw_op {
+    bool open;
+    bool nothing;                      /* the step must do no work */
+    const char *what;
+    enum plat_vfio_mig_state start, target, recover;
+    struct sim_vfio_mig_counts n0;     /* the kernel's counts at begin */
+    /* failed arcs (from, where they left the device) and reset outcomes,
+     * as the kernel hook saw them, in order */
+    unsigned nfail, nreset;
+    enum plat_vfio_mig_state fail_from[SW_OP_MAX_EVENTS];
+    enum plat_vfio_mig_state fail_to[SW_OP_MAX_EVENTS];
+    bool reset_ok[SW_OP_MAX_EVENTS];
+};
+
 struct sw_vfio {
     struct vfio_mig_dev m;
     struct plat_vfio_dev *dev;
     struct sw_vm *vm;
     unsigned index;
+    struct sw_op op;
+    /* the sums of every closed operation's expectation */
+    uint64_t exp_requests, exp_arcs, exp_resets, ops;
+};
+
+/* What the cost model expects of one operation (sw_op_expect). */
+struct sw_op_cost {
+    uint64_t requests, arcs, resets;   /* resets: attempts */
 };
 
 struct sw_vm {
@@ -138,6 +180,13 @@ struct sw_mig_params {
     uint64_t link_bytes_per_s;    /* migration stream bandwidth */
     unsigned cancel_pct;          /* chance of a cancel, percent */
     uint64_t cancel_window_ns;    /* the cancel comes within this */
+    /* the race phase: rounds after the timed migration (0: none), the
+     * chance of a cancel in each, and the fault rates armed during it,
+     * by site (the larger of the run's and the race rate applies) */
+    unsigned race_rounds;
+    unsigned race_cancel_pct;
+    double race_fault[PLAT_FAULT_NR];
+    double run_fault[PLAT_FAULT_NR];
     /* the heal phase (NULL: none): once the migration and the canceller
      * are done, heal_begin stops the faults and gives the deadline (0:
      * no phase); the checks are taken, then every device is asked for
@@ -191,6 +240,21 @@ struct sw_world {
      * done; the checks ran in it (sw_check_migration() is then a no-op) */
     struct plat_eventfd heal_go;
     bool checked;
+    /* rounds: 0 is the timed migration, 1.. the race phase's */
+    struct sim *sim;
+    unsigned round;
+    unsigned si;                  /* the source VM of this round */
+    unsigned cancel_pct;          /* this round's chance of a cancel */
+    bool race_spawned, race_finished;
+    struct plat_eventfd race_go;  /* a race round's actors are done */
+    /* the timed migration's figures, frozen before the race phase */
+    bool timed_frozen;
+    struct sw_mig_result timed_res;
+    /* summed over both VMs' devices: m.st.threads, thread_fallbacks,
+     * resets, reset_failures; the kernel's arcs and requests */
+    uint64_t timed_threads, timed_fallbacks, timed_resets;
+    uint64_t timed_reset_failures, timed_arcs, timed_requests;
+    uint64_t race_ops, race_cancels, race_late_cancels, race_migrated;
 };
 
 /* Whether from -> to is one arc of a device with `flags`, and the number
@@ -249,11 +313,20 @@ void sw_check_states(struct sw_world *w, const struct sw_vm *vm,
  * overlap, no illegal arc. */
 void sw_check_kernel(struct sw_world *w);
 
+/* The cost model of one operation from where it began: target and
+ * recover as vfio_mig_set_state() takes them (recover ERROR: by reset
+ * only), the failed arcs and reset outcomes the kernel reported during it
+ * (op->fail_*, op->reset_ok).  Exported for tests. */
+void sw_op_expect(const struct sw_op *op, unsigned flags,
+                  struct sw_op_cost *c);
+
 /* Spawn the migration's source and destination threads on s (CPUs 0 and
  * 1).  After sim_run(), sw_check_migration() checks the outcome. */
 int sw_spawn_migration(struct sw_world *w, struct sim *s,
                        const struct sw_mig_params *p);
 void sw_check_migration(struct sw_world *w);
+/* The race phase arms faults of its own (the heal phase follows it). */
+bool sw_race_faults(const struct sw_mig_params *p);
 
 /* Total violations. */
 uint64_t sw_violations(const struct sw_world *w);
