@@ -1335,7 +1335,7 @@ static void sw_op_expect_known_operations(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        struct sw_op op;
+        struct sw_cost_op op;
         struct sw_op_cost c;
 
         memset(&op, 0, sizeof(op));

@@ -168,7 +168,7 @@ static uint64_t arcs_to(enum plat_vfio_mig_state from,
  * reset, one reset.  Each failure and reset outcome is taken from what the
  * kernel reported, in order; a request without a reported failure
  * reached its target. */
-void sw_op_expect(const struct sw_op *op, unsigned flags,
+void sw_op_expect(const struct sw_cost_op *op, unsigned flags,
                   struct sw_op_cost *c)
 {
     enum plat_vfio_mig_state at = op->start;
@@ -219,7 +219,7 @@ static void op_begin(struct sw_vfio *v, const char *what,
                      enum plat_vfio_mig_state target,
                      enum plat_vfio_mig_state recover, bool nothing)
 {
-    struct sw_op *op = &v->op;
+    struct sw_cost_op *op = &v->op;
 
     if (op->open) {
         sw_violation(v->vm->w, SW_INV_COST, "%s device %u: %s began while "
@@ -238,7 +238,7 @@ static void op_begin(struct sw_vfio *v, const char *what,
 
 static void op_end(struct sw_vfio *v)
 {
-    struct sw_op *op = &v->op;
+    struct sw_cost_op *op = &v->op;
     const struct sim_vfio_mig_counts *n = sim_vfio_mig_counts(v->dev);
     uint64_t req = n->requests - op->n0.requests;
     uint64_t arcs = n->arcs - op->n0.arcs;
@@ -384,7 +384,7 @@ static void kernel_hook(void *arg, struct plat_vfio_dev *dev,
                         enum plat_vfio_mig_state to)
 {
     struct sw_vfio *v = arg;
-    struct sw_op *op = &v->op;
+    struct sw_cost_op *op = &v->op;
 
     if (op->open && ev == SIM_VFIO_MIG_ARC_FAILED) {
         if (op->nfail < SW_OP_MAX_EVENTS) {

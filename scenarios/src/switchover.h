@@ -124,7 +124,7 @@ struct sw_ordinary {
  * (one at a time per device: the kernel serialises them, and an overlap is
  * a legal_arcs violation). */
 #define SW_OP_MAX_EVENTS 8
-struct sw_op {
+struct sw_cost_op {
     bool open;
     bool nothing;                      /* the step must do no work */
     const char *what;
@@ -143,7 +143,7 @@ struct sw_vfio {
     struct plat_vfio_dev *dev;
     struct sw_vm *vm;
     unsigned index;
-    struct sw_op op;
+    struct sw_cost_op op;
     /* the sums of every closed operation's expectation */
     uint64_t exp_requests, exp_arcs, exp_resets, ops;
 };
@@ -317,7 +317,7 @@ void sw_check_kernel(struct sw_world *w);
  * recover as vfio_mig_set_state() takes them (recover ERROR: by reset
  * only), the failed arcs and reset outcomes the kernel reported during it
  * (op->fail_*, op->reset_ok).  Exported for tests. */
-void sw_op_expect(const struct sw_op *op, unsigned flags,
+void sw_op_expect(const struct sw_cost_op *op, unsigned flags,
                   struct sw_op_cost *c);
 
 /* Spawn the migration's source and destination threads on s (CPUs 0 and
