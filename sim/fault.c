@@ -22,6 +22,7 @@ static struct {
     bool any_persist;
     uint64_t any_hits;
     uint64_t injected;
+    uint64_t injected_at[PLAT_FAULT_NR];
 } F = {.nth_site = -1};
 
 SIM_UNCOVERED
@@ -30,6 +31,7 @@ void sim_fault_reset(void)
     for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
         F.prob[i] = 0;
         F.hits[i] = 0;
+        F.injected_at[i] = 0;
     }
     F.nth_site = -1;
     F.nth = 0;
@@ -76,6 +78,11 @@ uint64_t sim_fault_injected(void)
     return F.injected;
 }
 
+uint64_t sim_fault_injected_at(enum plat_fault_site site)
+{
+    return (unsigned)site < PLAT_FAULT_NR ? F.injected_at[site] : 0;
+}
+
 SIM_UNCOVERED
 bool sim_fault_decide(enum plat_fault_site site)
 {
@@ -101,6 +108,7 @@ bool sim_fault_decide(enum plat_fault_site site)
     }
     if (fail) {
         F.injected++;
+        F.injected_at[site]++;
     }
     return fail;
 }

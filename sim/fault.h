@@ -31,6 +31,8 @@ void sim_fault_fail_nth_any(uint64_t n, bool persist);
 uint64_t sim_fault_hits(enum plat_fault_site site);
 /* Number of faults injected since the last reset. */
 uint64_t sim_fault_injected(void);
+/* ... at one site (cost checks: which calls of an operation failed). */
+uint64_t sim_fault_injected_at(enum plat_fault_site site);
 
 /* Live allocations made through plat_alloc()/plat_zalloc() (leak checks). */
 uint64_t sim_alloc_live(void);

@@ -203,6 +203,7 @@ int main(void)
 {
     static const enum sim_strategy strategies[] = {
         SIM_STRATEGY_TIME, SIM_STRATEGY_RANDOM, SIM_STRATEGY_PCT,
+        SIM_STRATEGY_POS,  SIM_STRATEGY_SURW,   SIM_STRATEGY_PORTFOLIO,
     };
     int failed = 0;
 

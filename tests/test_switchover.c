@@ -12,6 +12,7 @@
  * simulation and assert only after sim_run().
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1302,9 +1303,67 @@ static void sw_arc_distance_known_paths(void **state)
                                      VFIO_MIG_F_P2P), -1);
 }
 
+/* The cost model of one operation, by hand: where it began, its target
+ * and recovery, the failures and resets reported during it. */
+static void sw_op_expect_known_operations(void **state)
+{
+    static const struct {
+        int start, target, recover;
+        unsigned nfail;
+        int fail_from[2], fail_to[2];
+        unsigned nreset;
+        bool reset_ok;
+        uint64_t requests, arcs, resets;
+    } rows[] = {
+        /* clean: one request, the shortest way's arcs */
+        {RUN, SC, STOP, 0, {0}, {0}, 0, false, 1, 3, 0},
+        {RUN, RUN, ERR, 0, {0}, {0}, 0, false, 0, 0, 0},
+        /* failed at its first arc, left where it was == recover */
+        {RUN, PC, RUN, 1, {RUN}, {RUN}, 0, false, 1, 0, 0},
+        /* failed midway (RUNNING_P2P -> STOP), recovery back to RUNNING */
+        {RUN, RES, RUN, 1, {RP}, {RP}, 0, false, 2, 2, 0},
+        /* failed into ERROR: a reset, no recovery request */
+        {RUN, SC, STOP, 1, {RP}, {ERR}, 1, true, 1, 1, 1},
+        /* recovery by reset only */
+        {STOP, RUN, ERR, 1, {STOP}, {STOP}, 1, true, 1, 0, 1},
+        /* the recovery request fails too: a reset */
+        {STOP, RES, RUN, 2, {STOP, RP}, {STOP, RP}, 1, false, 2, 1, 1},
+        /* from ERROR: a reset first; a failed one ends it */
+        {ERR, RUN, ERR, 0, {0}, {0}, 1, false, 0, 0, 1},
+        {ERR, STOP, ERR, 0, {0}, {0}, 1, true, 1, 2, 1},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct sw_cost_op op;
+        struct sw_op_cost c;
+
+        memset(&op, 0, sizeof(op));
+        op.start = (enum plat_vfio_mig_state)rows[i].start;
+        op.target = (enum plat_vfio_mig_state)rows[i].target;
+        op.recover = (enum plat_vfio_mig_state)rows[i].recover;
+        op.nfail = rows[i].nfail;
+        for (unsigned k = 0; k < rows[i].nfail; k++) {
+            op.fail_from[k] = (enum plat_vfio_mig_state)rows[i].fail_from[k];
+            op.fail_to[k] = (enum plat_vfio_mig_state)rows[i].fail_to[k];
+        }
+        op.nreset = rows[i].nreset;
+        op.reset_ok[0] = rows[i].reset_ok;
+        sw_op_expect(&op, VFIO_MIG_F_ALL, &c);
+        if (c.requests != rows[i].requests || c.arcs != rows[i].arcs ||
+            c.resets != rows[i].resets) {
+            fail_msg("row %zu: %" PRIu64 " requests, %" PRIu64 " arcs, %"
+                     PRIu64 " resets, expected %" PRIu64 ", %" PRIu64 ", %"
+                     PRIu64, i, c.requests, c.arcs, c.resets,
+                     rows[i].requests, rows[i].arcs, rows[i].resets);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sw_op_expect_known_operations),
         cmocka_unit_test(vfio_mig_arc_legal_exactly_the_listed_arcs),
         cmocka_unit_test(sw_arc_legal_and_distance_agree_with_kernel_table),
         cmocka_unit_test(sw_arc_distance_known_paths),

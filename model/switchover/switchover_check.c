@@ -1,7 +1,8 @@
 /*
  * model/switchover/switchover_check.c - the switchover checkers (see
- * switchover_check.h): invariant records, the arc rule restated, the pass
- * checker, the state and kernel checks and the migration's outcome.
+ * switchover_check.h): invariant records, the arc rule restated, the
+ * per-operation cost model and its records, the pass checker, the state
+ * and kernel checks and the migration's outcome.
  *
  * Runs inside one simulated run, called by the world's observers and its
  * threads; like the world, it keeps plain fields (sim/tsan.h).
@@ -130,6 +131,160 @@ int sw_arc_distance(enum plat_vfio_mig_state from,
         }
     }
     return -1;
+}
+
+/* A state a device with `flags` can be asked for: one some arc enters. */
+static bool state_supported(enum plat_vfio_mig_state s, unsigned flags)
+{
+    for (unsigned a = 0; a < VFIO_MIG_NSTATES; a++) {
+        if (sw_arc_legal((enum plat_vfio_mig_state)a, s, flags)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Arcs from `from` until the request stopped at `at` (the state it was
+ * in when an arc failed, or its target): a shortest way's prefix is a
+ * shortest way, so its length is the restated distance. */
+static uint64_t arcs_to(enum plat_vfio_mig_state from,
+                        enum plat_vfio_mig_state at, unsigned flags)
+{
+    int d = sw_arc_distance(from, at, flags);
+
+    return d > 0 ? (uint64_t)d : 0;
+}
+
+/* The rule of a set-state operation, restated: a device in ERROR is reset
+ * first (a failed reset ends it); nothing is asked when the device is at
+ * the target; one request for the target; if an arc of it fails, one
+ * request for the recovery state unless the device is there already, in
+ * ERROR, or recovery is by reset; if that fails too, or recovery is by
+ * reset, one reset.  Each failure and reset outcome is taken from what the
+ * kernel reported, in order; a request without a reported failure
+ * reached its target. */
+void sw_op_expect(const struct sw_cost_op *op, unsigned flags,
+                  struct sw_op_cost *c)
+{
+    enum plat_vfio_mig_state at = op->start;
+    unsigned fi = 0, ri = 0;
+    bool failed;
+
+    memset(c, 0, sizeof(*c));
+    if (op->nothing || !state_supported(op->target, flags)) {
+        return;
+    }
+    if (at == ST(ERROR)) {
+        c->resets++;
+        if (ri >= op->nreset || !op->reset_ok[ri++]) {
+            return;
+        }
+        at = ST(RUNNING);
+    }
+    if (at == op->target) {
+        return;
+    }
+    c->requests++;
+    failed = fi < op->nfail;
+    if (!failed) {
+        c->arcs += arcs_to(at, op->target, flags);
+        return;
+    }
+    c->arcs += arcs_to(at, op->fail_from[fi], flags);
+    at = op->fail_to[fi++];
+    if (op->recover != ST(ERROR) && at != ST(ERROR) &&
+        state_supported(op->recover, flags)) {
+        if (at == op->recover) {
+            return;
+        }
+        c->requests++;
+        if (fi >= op->nfail) {
+            c->arcs += arcs_to(at, op->recover, flags);
+            return;
+        }
+        c->arcs += arcs_to(at, op->fail_from[fi], flags);
+        fi++;
+    }
+    c->resets++;
+}
+
+/* ---- the cost checker's operations ---- */
+
+void sw_op_begin(struct sw_vfio *v, const char *what,
+                 enum plat_vfio_mig_state target,
+                 enum plat_vfio_mig_state recover, bool nothing)
+{
+    struct sw_cost_op *op = &v->op;
+
+    if (op->open) {
+        sw_violation(v->vm->w, SW_INV_COST, "%s device %u: %s began while "
+                     "%s was in progress", v->vm->name, v->index, what,
+                     op->what);
+    }
+    memset(op, 0, sizeof(*op));
+    op->open = true;
+    op->nothing = nothing;
+    op->what = what;
+    op->start = sim_vfio_mig_state(v->dev);
+    op->target = target;
+    op->recover = recover;
+    op->n0 = *sim_vfio_mig_counts(v->dev);
+}
+
+void sw_op_end(struct sw_vfio *v)
+{
+    struct sw_cost_op *op = &v->op;
+    const struct sim_vfio_mig_counts *n = sim_vfio_mig_counts(v->dev);
+    uint64_t req = n->requests - op->n0.requests;
+    uint64_t arcs = n->arcs - op->n0.arcs;
+    uint64_t resets = n->resets + n->reset_failures - op->n0.resets -
+                      op->n0.reset_failures;
+    struct sw_op_cost c;
+
+    if (!op->open) {
+        return;
+    }
+    op->open = false;
+    sw_op_expect(op, v->m.flags, &c);
+    v->exp_requests += c.requests;
+    v->exp_arcs += c.arcs;
+    v->exp_resets += c.resets;
+    v->ops++;
+    if (req != c.requests || arcs != c.arcs || resets != c.resets ||
+        op->nfail > SW_OP_MAX_EVENTS || op->nreset > SW_OP_MAX_EVENTS) {
+        sw_violation(v->vm->w, SW_INV_COST,
+                     "%s device %u: %s from %s to %s (recovery %s, %u "
+                     "failed arcs, %u resets) took %" PRIu64 " requests, %"
+                     PRIu64 " arcs, %" PRIu64 " resets; the model says %"
+                     PRIu64 ", %" PRIu64 ", %" PRIu64, v->vm->name,
+                     v->index, op->what, vfio_mig_state_name(op->start),
+                     op->nothing ? "(nothing)"
+                                 : vfio_mig_state_name(op->target),
+                     vfio_mig_state_name(op->recover), op->nfail,
+                     op->nreset, req, arcs, resets, c.requests, c.arcs,
+                     c.resets);
+    }
+}
+
+void sw_op_kernel_event(struct sw_vfio *v, enum sim_vfio_mig_event ev,
+                        enum plat_vfio_mig_state from,
+                        enum plat_vfio_mig_state to)
+{
+    struct sw_cost_op *op = &v->op;
+
+    if (op->open && ev == SIM_VFIO_MIG_ARC_FAILED) {
+        if (op->nfail < SW_OP_MAX_EVENTS) {
+            op->fail_from[op->nfail] = from;
+            op->fail_to[op->nfail] = to;
+        }
+        op->nfail++;
+    } else if (op->open && (ev == SIM_VFIO_MIG_RESET ||
+                            ev == SIM_VFIO_MIG_RESET_FAILED)) {
+        if (op->nreset < SW_OP_MAX_EVENTS) {
+            op->reset_ok[op->nreset] = ev == SIM_VFIO_MIG_RESET;
+        }
+        op->nreset++;
+    }
 }
 
 /* ---- the pass checker ---- */
@@ -352,12 +507,45 @@ static bool clean_run(struct sw_world *w)
             }
         }
     }
-    return w->mp.cancel_pct == 0 || plat_atomic_load(&w->cancel_req) == 0;
+    return w->cancel_pct == 0 || plat_atomic_load(&w->cancel_req) == 0;
+}
+
+/* Every operation closed, and the kernel did no work outside them. */
+static void check_cost_totals(struct sw_world *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        const struct sw_vm *vm = &w->vm[i];
+
+        for (unsigned j = 0; j < vm->nvfio; j++) {
+            const struct sw_vfio *v = &vm->vfio[j];
+            const struct sim_vfio_mig_counts *n =
+                sim_vfio_mig_counts(v->dev);
+
+            if (v->op.open) {
+                sw_violation(w, SW_INV_COST, "%s device %u: %s still in "
+                             "progress after round %u", vm->name, j,
+                             v->op.what, w->round);
+            }
+            if (n->requests != v->exp_requests || n->arcs != v->exp_arcs ||
+                n->resets + n->reset_failures != v->exp_resets) {
+                sw_violation(w, SW_INV_COST,
+                             "%s device %u: the kernel counted %" PRIu64
+                             " requests, %" PRIu64 " arcs and %" PRIu64
+                             " resets by round %u; its %" PRIu64
+                             " operations account for %" PRIu64 ", %"
+                             PRIu64 ", %" PRIu64, vm->name, j, n->requests,
+                             n->arcs, n->resets + n->reset_failures,
+                             w->round, v->ops, v->exp_requests, v->exp_arcs,
+                             v->exp_resets);
+            }
+        }
+    }
 }
 
 void sw_check_migration(struct sw_world *w)
 {
     struct sw_mig_result *res = &w->res;
+    struct sw_vm *src = &w->vm[w->si], *dst = &w->vm[1 - w->si];
 
     if (w->checked) {
         return; /* the heal phase took the checks before healing */
@@ -367,27 +555,28 @@ void sw_check_migration(struct sw_world *w)
         return; /* the run was stuck; the runner reports it */
     }
     sw_check_kernel(w);
-    if (res->rc == 0 && !res->blocked && clean_run(w)) {
+    if (w->round == 0 && res->rc == 0 && !res->blocked && clean_run(w)) {
         check_cost(w);
     }
+    check_cost_totals(w);
     if (res->rc == 0) {
-        sw_check_states(w, &w->vm[0], PLAT_VFIO_STATE_STOP,
+        sw_check_states(w, src, PLAT_VFIO_STATE_STOP,
                         "after the migration");
-        sw_check_states(w, &w->vm[1], PLAT_VFIO_STATE_RUNNING,
+        sw_check_states(w, dst, PLAT_VFIO_STATE_RUNNING,
                         "after the migration");
-        if (w->vm[0].running || !w->vm[1].running) {
+        if (src->running || !dst->running) {
             sw_violation(w, SW_INV_FINAL_STATES,
                          "after the migration the source %s and the "
                          "destination %s",
-                         w->vm[0].running ? "runs" : "is stopped",
-                         w->vm[1].running ? "runs" : "is stopped");
+                         src->running ? "runs" : "is stopped",
+                         dst->running ? "runs" : "is stopped");
         }
     } else {
-        sw_check_states(w, &w->vm[0], PLAT_VFIO_STATE_RUNNING,
+        sw_check_states(w, src, PLAT_VFIO_STATE_RUNNING,
                         "after the failed migration");
-        sw_check_states(w, &w->vm[1], PLAT_VFIO_STATE_RUNNING,
+        sw_check_states(w, dst, PLAT_VFIO_STATE_RUNNING,
                         "after the failed migration");
-        if (!w->vm[0].running) {
+        if (!src->running) {
             sw_violation(w, SW_INV_FINAL_STATES,
                          "the source is stopped after a failed migration");
         }

@@ -25,10 +25,19 @@
  *                 is RUNNING again (ERROR only after a failed reset);
  *   errors_abort  a failed transition aborts the migration, and so does a
  *                 cancel that came before the point of no return;
- *   cost          after a migration with no failed arc and no cancel,
- *                 every device took exactly the arcs its legal path needs
- *                 (the arc rule and the shortest paths are restated here,
- *                 independently of core/vfio_migration.c's table).
+ *   cost          every operation on a device (a step of the migration,
+ *                 a change-state transition, a release after a failure
+ *                 or a cancel, a heal) took exactly the set-state
+ *                 requests, kernel arcs and resets the checker's own
+ *                 model of it predicts from the state it began in, its
+ *                 target and recovery state, and where each failed arc
+ *                 and reset left the device (sw_op_expect); the kernel's
+ *                 totals equal the sum over operations, so no work is
+ *                 done outside one; and after a timed migration with no
+ *                 failed arc and no cancel, every device took exactly the
+ *                 arcs its legal path needs.  The arc rule and shortest
+ *                 paths are restated here, independently of
+ *                 core/vfio_migration.c's table.
  */
 #ifndef KVMSIM_CHECK_SWITCHOVER_H
 #define KVMSIM_CHECK_SWITCHOVER_H
@@ -48,6 +57,31 @@ bool sw_arc_legal(enum plat_vfio_mig_state from, enum plat_vfio_mig_state to,
                   unsigned flags);
 int sw_arc_distance(enum plat_vfio_mig_state from,
                     enum plat_vfio_mig_state to, unsigned flags);
+
+/* What the cost model expects of one operation (sw_op_expect). */
+struct sw_op_cost {
+    uint64_t requests, arcs, resets;   /* resets: attempts */
+};
+
+/* The cost model of one operation from where it began: target and
+ * recover as vfio_mig_set_state() takes them (recover ERROR: by reset
+ * only), the failed arcs and reset outcomes the kernel reported during it
+ * (op->fail_*, op->reset_ok).  Exported for tests. */
+void sw_op_expect(const struct sw_cost_op *op, unsigned flags,
+                  struct sw_op_cost *c);
+
+/* The cost checker's operations (v->op), fed by the world: an operation
+ * begins on v with its target and recovery state (`nothing`: it must do
+ * no work), the kernel hook reports each event of v's device
+ * (sim/vfio_mig.h) during it, and at its end the kernel's work since the
+ * beginning is held to sw_op_expect(). */
+void sw_op_begin(struct sw_vfio *v, const char *what,
+                 enum plat_vfio_mig_state target,
+                 enum plat_vfio_mig_state recover, bool nothing);
+void sw_op_kernel_event(struct sw_vfio *v, enum sim_vfio_mig_event ev,
+                        enum plat_vfio_mig_state from,
+                        enum plat_vfio_mig_state to);
+void sw_op_end(struct sw_vfio *v);
 
 /* Record a violation of inv (first message kept). */
 void sw_violation(struct sw_world *w, enum sw_invariant inv,

@@ -76,6 +76,25 @@ static const struct cfg_key sw_keys[] = {
      "source's devices"},
     {"workload", "cancel_window_ms", CFG_DOUBLE, "300", 0, 1e6, NULL,
      "the cancel comes at a tape-chosen time within this, ms"},
+    {"workload", "race_rounds", CFG_INT, "1", 0, 100, NULL,
+     "race phase after the timed migration: rounds that migrate the VM "
+     "back the other way, each with a canceller racing the migration "
+     "thread (0: no race phase)"},
+    {"workload", "race_cancel_pct", CFG_INT, "80", 0, 100, NULL,
+     "race phase: chance (percent, from the tape) that a round's "
+     "canceller cancels"},
+    {"workload", "race_vfio_set_state_fault", CFG_DOUBLE, "0.03", 0, 1,
+     NULL, "race phase: probability that a kernel arc fails (the larger "
+     "of this and faults.vfio_set_state)"},
+    {"workload", "race_vfio_reset_fault", CFG_DOUBLE, "0.05", 0, 1, NULL,
+     "race phase: probability that a device reset fails (the larger of "
+     "this and faults.vfio_reset)"},
+    {"workload", "race_thread_create_fault", CFG_DOUBLE, "0.05", 0, 1, NULL,
+     "race phase: probability that a transition thread cannot be created "
+     "(the larger of this and faults.thread_create)"},
+    {"workload", "race_alloc_fault", CFG_DOUBLE, "0.02", 0, 1, NULL,
+     "race phase: probability that an allocation fails (the larger of "
+     "this and faults.alloc)"},
     {"vfio", "running_p2p_us", CFG_INT, "1000", 0, 1e9, NULL,
      "arc RUNNING <-> RUNNING_P2P, us"},
     {"vfio", "p2p_stop_us", CFG_INT, "2000", 0, 1e9, NULL,
@@ -113,8 +132,10 @@ static const struct cfg_key sw_keys[] = {
      "a failed transition or an accepted cancel aborts the migration, "
      "nothing else does"},
     {"invariants", "cost", CFG_BOOL, "true", 0, 0, NULL,
-     "after a migration without faults or cancel, every device took "
-     "exactly the arcs and set-state requests of its legal path"},
+     "every operation on a device took exactly the set-state requests, "
+     "arcs and resets the checker's model predicts from where it began "
+     "and where its failures left the device, no work outside one; after "
+     "a clean timed migration, exactly the arcs of each legal path"},
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -193,10 +214,12 @@ static double ms_between(uint64_t a, uint64_t b)
 
 static void report_metrics(struct scn_run *r, const struct sw_world *w)
 {
-    const struct sw_mig_result *res = &w->res;
+    /* The timed migration's figures: the race phase does not count. */
+    const struct sw_mig_result *res = w->timed_frozen ? &w->timed_res
+                                                      : &w->res;
     bool ok = res->done && res->rc == 0;
     uint64_t threads = 0, fallbacks = 0, resets = 0, reset_failures = 0;
-    uint64_t arcs = 0, requests = 0;
+    uint64_t arcs = 0, requests = 0, ops = 0;
 
     for (unsigned i = 0; i < 2; i++) {
         for (unsigned j = 0; j < w->vm[i].nvfio; j++) {
@@ -210,7 +233,16 @@ static void report_metrics(struct scn_run *r, const struct sw_world *w)
             reset_failures += v->m.st.reset_failures;
             arcs += n->arcs;
             requests += n->requests;
+            ops += v->ops;
         }
+    }
+    if (w->timed_frozen) {
+        threads = w->timed_threads;
+        fallbacks = w->timed_fallbacks;
+        resets = w->timed_resets;
+        reset_failures = w->timed_reset_failures;
+        arcs = w->timed_arcs;
+        requests = w->timed_requests;
     }
     scn_metric(r, "downtime_ms",
                ok ? ms_between(res->t_stop_begin, res->t_running) : NAN);
@@ -231,6 +263,13 @@ static void report_metrics(struct scn_run *r, const struct sw_world *w)
     scn_metric(r, "reset_failures", (double)reset_failures);
     scn_metric(r, "kernel_arcs", (double)arcs);
     scn_metric(r, "set_state_ioctls", (double)requests);
+    scn_metric(r, "cost_checked_operations", (double)ops);
+    if (w->mp.race_rounds) {
+        scn_metric(r, "race_rounds_run", (double)(w->round));
+        scn_metric(r, "race_migrated", (double)w->race_migrated);
+        scn_metric(r, "race_cancelled", (double)w->race_cancels);
+        scn_metric(r, "race_late_cancels", (double)w->race_late_cancels);
+    }
 }
 
 static int sw_run(struct scn_run *r)
@@ -261,7 +300,21 @@ static int sw_run(struct scn_run *r)
     mp.cancel_pct = (unsigned)cfg_int(r->cfg, "workload", "cancel_pct");
     mp.cancel_window_ns = (uint64_t)(cfg_double(r->cfg, "workload",
                                                 "cancel_window_ms") * 1e6);
-    if (scn_heal_armed(r, false)) {
+    mp.race_rounds = (unsigned)cfg_int(r->cfg, "workload", "race_rounds");
+    mp.race_cancel_pct = (unsigned)cfg_int(r->cfg, "workload",
+                                           "race_cancel_pct");
+    mp.race_fault[PLAT_FAULT_VFIO_SET_STATE] =
+        cfg_double(r->cfg, "workload", "race_vfio_set_state_fault");
+    mp.race_fault[PLAT_FAULT_VFIO_RESET] =
+        cfg_double(r->cfg, "workload", "race_vfio_reset_fault");
+    mp.race_fault[PLAT_FAULT_THREAD_CREATE] =
+        cfg_double(r->cfg, "workload", "race_thread_create_fault");
+    mp.race_fault[PLAT_FAULT_ALLOC] =
+        cfg_double(r->cfg, "workload", "race_alloc_fault");
+    for (unsigned i = 0; i < PLAT_FAULT_NR; i++) {
+        mp.run_fault[i] = cfg_fault_prob(r->cfg, i);
+    }
+    if (scn_heal_armed(r, sw_race_faults(&mp))) {
         mp.heal_begin = scn_heal_begin_cb;
         mp.heal_end = scn_heal_end_cb;
         mp.heal_arg = r;
@@ -308,7 +361,7 @@ static struct sw_figures run_point(const struct scn_request *q,
                                    const char *extra_set)
 {
     char vbuf[64], dbuf[64];
-    const char *extra[3];
+    const char *extra[4];
     unsigned n = 0;
     struct scn_run r;
     struct sw_figures f;
@@ -317,6 +370,8 @@ static struct sw_figures run_point(const struct scn_request *q,
     snprintf(dbuf, sizeof(dbuf), "workload.devices=%u", devices);
     extra[n++] = vbuf;
     extra[n++] = dbuf;
+    /* The race phase moves no figure of the table: skipped. */
+    extra[n++] = "workload.race_rounds=0";
     if (extra_set) {
         extra[n++] = extra_set;
     }

@@ -17,6 +17,7 @@
 
 #include "model/switchover/switchover_check.h"
 #include "scenarios/switchover/switchover_world.h"
+#include "sim/fault.h"
 #include "sim/kvm.h"
 #include "sim/sim.h"
 #include "sim/tsan.h"
@@ -26,6 +27,21 @@
  * switched out between two platform calls: it is not instrumented
  * (sim/tsan.h); the core code it calls is. */
 SIM_TSAN_ENGINE_BEGIN
+
+/* A migration step on a device: its operation around the core call. */
+typedef int (*sw_step_fn)(struct vfio_mig_dev *m);
+
+static int op_step(struct sw_vfio *v, const char *what, sw_step_fn fn,
+                   enum plat_vfio_mig_state target,
+                   enum plat_vfio_mig_state recover, bool nothing)
+{
+    int rc;
+
+    sw_op_begin(v, what, target, recover, nothing);
+    rc = fn(&v->m);
+    sw_op_end(v);
+    return rc;
+}
 
 /* ---- event logs ---- */
 
@@ -110,6 +126,14 @@ static void mig_observer(void *arg, const struct vfio_mig_dev *m,
         log_event(v->vm, kinds[info->ev], info->prepare, m->depth,
                   (int)v->index);
     }
+    /* A change-state transition is a set-state recovered by reset. */
+    if (info->ev == VFIO_MIG_EV_BEGIN) {
+        sw_op_begin(v,
+                    info->prepare ? "a prepare transition" : "a transition",
+                    info->target, PLAT_VFIO_STATE_ERROR, false);
+    } else if (info->ev == VFIO_MIG_EV_END) {
+        sw_op_end(v);
+    }
 }
 
 static void kernel_hook(void *arg, struct plat_vfio_dev *dev,
@@ -119,6 +143,7 @@ static void kernel_hook(void *arg, struct plat_vfio_dev *dev,
 {
     struct sw_vfio *v = arg;
 
+    sw_op_kernel_event(v, ev, from, to);
     if (ev == SIM_VFIO_MIG_ARC &&
         !sw_arc_legal(from, to, sim_vfio_mig(dev)->flags)) {
         sw_violation(v->vm->w, SW_INV_LEGAL_ARCS,
@@ -148,6 +173,7 @@ void sw_world_init(struct sw_world *w)
     plat_eventfd_init(&w->to_dst, "to destination");
     plat_eventfd_init(&w->to_src, "to source");
     plat_eventfd_init(&w->heal_go, "heal");
+    plat_eventfd_init(&w->race_go, "race round done");
     plat_lock_init(&w->bql, PLAT_LOCK_MUTEX, "source bql");
 }
 
@@ -179,6 +205,7 @@ void sw_world_fini(struct sw_world *w)
     plat_eventfd_destroy(&w->to_dst);
     plat_eventfd_destroy(&w->to_src);
     plat_eventfd_destroy(&w->heal_go);
+    plat_eventfd_destroy(&w->race_go);
     plat_lock_destroy(&w->bql);
 }
 
@@ -292,6 +319,25 @@ static uint64_t kernel_failures(const struct sw_world *w)
     return n;
 }
 
+/* A device is neither RUNNING nor STOP as the round begins: an earlier
+ * round's failed reset left it where a failure put it (ERROR, or a state
+ * a migration step refuses), a cause the round may fail of without a
+ * failure of its own. */
+static bool round_broken(struct sw_world *w)
+{
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned j = 0; j < w->vm[i].nvfio; j++) {
+            enum plat_vfio_mig_state k =
+                sim_vfio_mig_state(w->vm[i].vfio[j].dev);
+
+            if (k != PLAT_VFIO_STATE_RUNNING && k != PLAT_VFIO_STATE_STOP) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 static void send_cmd(struct sw_world *w, enum sw_cmd c)
 {
     w->cmd = c;
@@ -342,18 +388,55 @@ static int check_multi(const struct sw_vm *vm)
     return vfio_mig_check_multi(devs, vm->nvfio);
 }
 
-/* Every actor of the migration is done: the heal phase may begin. */
-static bool actors_done(const struct sw_world *w)
+/* Every actor of this round is done. */
+static bool round_done(const struct sw_world *w)
 {
     return w->src_finished && w->dst_finished &&
-           (w->mp.cancel_pct == 0 || w->canceller_finished);
+           (w->cancel_pct == 0 || w->canceller_finished);
 }
 
+/* Every actor of the migration is done, the race phase's too: the heal
+ * phase may begin. */
+static bool actors_done(const struct sw_world *w)
+{
+    return round_done(w) && (w->mp.race_rounds == 0 || w->race_finished);
+}
+
+static void race_main(void *arg);
+
+/* An actor finished: the last of the timed round starts the race phase
+ * (a thread spawned only now, so the timed round's schedule is the one a
+ * run without the phase has); the last of a race round wakes it; the last
+ * of all wakes the heal phase. */
 static void heal_kick(struct sw_world *w)
 {
+    if (!round_done(w)) {
+        return;
+    }
+    if (w->mp.race_rounds && w->round == 0 && !w->race_spawned) {
+        w->race_spawned = true;
+        if (!w->sim || !sim_spawn(w->sim, "race", 4, race_main, w)) {
+            w->race_finished = true; /* checked: res.done stays */
+        }
+        return;
+    }
+    if (w->round > 0 && !w->race_finished) {
+        plat_eventfd_signal(&w->race_go);
+        return;
+    }
     if (w->mp.heal_begin && actors_done(w)) {
         plat_eventfd_signal(&w->heal_go);
     }
+}
+
+bool sw_race_faults(const struct sw_mig_params *p)
+{
+    for (unsigned i = 0; p->race_rounds && i < PLAT_FAULT_NR; i++) {
+        if (p->race_fault[i] > 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* The heal phase (sw_mig_params). */
@@ -369,7 +452,7 @@ static void heal_main(void *arg)
         plat_eventfd_wait(&w->heal_go);
         plat_eventfd_test_and_clear(&w->heal_go);
     }
-    deadline = w->mp.heal_begin(w->mp.heal_arg, false);
+    deadline = w->mp.heal_begin(w->mp.heal_arg, sw_race_faults(&w->mp));
     if (!deadline) {
         return;
     }
@@ -379,15 +462,18 @@ static void heal_main(void *arg)
     for (unsigned i = 0; i < 2; i++) {
         struct sw_vm *vm = &w->vm[i];
         enum plat_vfio_mig_state want =
-            w->res.rc == 0 && i == 0 ? PLAT_VFIO_STATE_STOP
-                                     : PLAT_VFIO_STATE_RUNNING;
+            w->res.rc == 0 && i == w->si ? PLAT_VFIO_STATE_STOP
+                                         : PLAT_VFIO_STATE_RUNNING;
 
         for (unsigned j = 0; j < vm->nvfio; j++) {
             struct sw_vfio *v = &vm->vfio[j];
             enum plat_vfio_mig_state k = sim_vfio_mig_state(v->dev);
 
             if (k != want || v->m.state != want) {
+                sw_op_begin(v, "a heal", want, PLAT_VFIO_STATE_ERROR,
+                            false);
                 (void)vfio_mig_set_state_or_reset(&v->m, want);
+                sw_op_end(v);
                 k = sim_vfio_mig_state(v->dev);
             }
             if (ok && (k != want || v->m.state != want)) {
@@ -417,9 +503,32 @@ static int release_all(struct sw_vm *vm)
     int rc = 0;
 
     for (unsigned i = 0; i < vm->nvfio; i++) {
-        rc = keep_first(rc, vfio_mig_failed(&vm->vfio[i].m));
+        rc = keep_first(rc, op_step(&vm->vfio[i], "a release",
+                                    vfio_mig_failed, PLAT_VFIO_STATE_RUNNING,
+                                    PLAT_VFIO_STATE_ERROR, false));
     }
     return rc;
+}
+
+/* The migration's steps as operations of the cost checker, each with the
+ * target and recovery the checker expects of it. */
+static int save_setup(struct sw_vfio *v)
+{
+    /* Pre-copy starts from RUNNING only; stopped, or without pre-copy,
+     * the step asks nothing. */
+    bool starts = (v->m.flags & VFIO_MIG_F_PRE_COPY) &&
+                  sim_vfio_mig_state(v->dev) == PLAT_VFIO_STATE_RUNNING;
+
+    return op_step(v, "save setup", vfio_mig_save_setup,
+                   PLAT_VFIO_STATE_PRE_COPY, PLAT_VFIO_STATE_RUNNING,
+                   !starts);
+}
+
+static int load_setup(struct sw_vfio *v)
+{
+    return op_step(v, "load setup", vfio_mig_load_setup,
+                   PLAT_VFIO_STATE_RESUMING, sim_vfio_mig_state(v->dev),
+                   false);
 }
 
 /* The source's lock serialises the migration thread with the canceller;
@@ -428,14 +537,14 @@ static int release_all(struct sw_vm *vm)
  * seed's downtime figures). */
 static void bql_lock(struct sw_world *w)
 {
-    if (w->mp.cancel_pct) {
+    if (w->cancel_pct) {
         plat_lock(&w->bql);
     }
 }
 
 static void bql_unlock(struct sw_world *w)
 {
-    if (w->mp.cancel_pct) {
+    if (w->cancel_pct) {
         plat_unlock(&w->bql);
     }
 }
@@ -443,7 +552,7 @@ static void bql_unlock(struct sw_world *w)
 /* The migration thread polls for a cancel between its steps. */
 static int cancel_point(struct sw_world *w, int rc)
 {
-    if (rc == 0 && w->mp.cancel_pct && plat_atomic_load(&w->cancel_req)) {
+    if (rc == 0 && w->cancel_pct && plat_atomic_load(&w->cancel_req)) {
         return -ECANCELED;
     }
     return rc;
@@ -452,15 +561,16 @@ static int cancel_point(struct sw_world *w, int rc)
 static void src_main(void *arg)
 {
     struct sw_world *w = arg;
-    struct sw_vm *src = &w->vm[0];
+    struct sw_vm *src = &w->vm[w->si];
     struct sw_mig_result *res = &w->res;
     uint64_t failures0 = kernel_failures(w);
+    bool broken = round_broken(w);
     int rc = 0;
 
     res->t_begin = plat_now_ns();
     plat_trace_begin("migration");
     bql_lock(w);
-    rc = keep_first(check_multi(src), check_multi(&w->vm[1]));
+    rc = keep_first(check_multi(src), check_multi(&w->vm[1 - w->si]));
     if (rc < 0) {
         res->blocked = true;
         send_cmd(w, SW_CMD_ABORT);
@@ -471,7 +581,7 @@ static void src_main(void *arg)
     }
     send_cmd(w, SW_CMD_INCOMING);
     for (unsigned i = 0; i < src->nvfio; i++) {
-        rc = keep_first(rc, vfio_mig_save_setup(&src->vfio[i].m));
+        rc = keep_first(rc, save_setup(&src->vfio[i]));
     }
     bql_unlock(w);
     rc = keep_first(rc, wait_reply(w));
@@ -491,12 +601,16 @@ static void src_main(void *arg)
     if (rc == 0) {
         plat_trace_begin("save device state");
         for (unsigned i = 0; rc == 0 && i < src->nvfio; i++) {
-            struct vfio_mig_dev *m = &src->vfio[i].m;
-            int r = vfio_mig_save_complete_begin(m);
+            struct sw_vfio *v = &src->vfio[i];
+            int r = op_step(v, "save complete", vfio_mig_save_complete_begin,
+                            PLAT_VFIO_STATE_STOP_COPY, PLAT_VFIO_STATE_STOP,
+                            false);
 
             if (r == 0) {
                 transfer(w, w->mp.device_state_bytes);
-                r = vfio_mig_save_complete_end(m);
+                r = op_step(v, "save end", vfio_mig_save_complete_end,
+                            PLAT_VFIO_STATE_STOP, PLAT_VFIO_STATE_ERROR,
+                            false);
             }
             rc = cancel_point(w, keep_first(rc, r));
         }
@@ -532,7 +646,8 @@ decided:
                      "a cancel was accepted, yet the migration completed");
     }
     if (rc != 0 && !res->blocked && kernel_failures(w) == failures0 &&
-        !(rc == -ECANCELED && w->mp.cancel_pct &&
+        !broken &&
+        !(rc == -ECANCELED && w->cancel_pct &&
           plat_atomic_load(&w->cancel_req))) {
         sw_violation(w, SW_INV_ERRORS_ABORT,
                      "the migration failed (%d) without a failed "
@@ -564,7 +679,7 @@ static void canceller_main(void *arg)
 {
     struct sw_world *w = arg;
 
-    if (sim_jitter(0, 99) >= w->mp.cancel_pct) {
+    if (sim_jitter(0, 99) >= w->cancel_pct) {
         w->canceller_finished = true;
         heal_kick(w);
         return;
@@ -577,7 +692,7 @@ static void canceller_main(void *arg)
         w->late_cancel = true;
     } else {
         w->cancelled = true;
-        (void)release_all(&w->vm[0]);
+        (void)release_all(&w->vm[w->si]);
     }
     plat_unlock(&w->bql);
     plat_trace_end();
@@ -588,7 +703,7 @@ static void canceller_main(void *arg)
 static void dst_main(void *arg)
 {
     struct sw_world *w = arg;
-    struct sw_vm *dst = &w->vm[1];
+    struct sw_vm *dst = &w->vm[1 - w->si];
     struct sw_mig_result *res = &w->res;
     enum sw_cmd cmd = wait_cmd(w);
 
@@ -596,7 +711,7 @@ static void dst_main(void *arg)
         int rc = 0;
 
         for (unsigned i = 0; i < dst->nvfio; i++) {
-            rc = keep_first(rc, vfio_mig_load_setup(&dst->vfio[i].m));
+            rc = keep_first(rc, load_setup(&dst->vfio[i]));
         }
         reply(w, rc);
         cmd = wait_cmd(w);
@@ -625,6 +740,10 @@ int sw_spawn_migration(struct sw_world *w, struct sim *s,
                        const struct sw_mig_params *p)
 {
     w->mp = *p;
+    w->sim = s;
+    w->round = 0;
+    w->si = 0;
+    w->cancel_pct = p->cancel_pct;
     memset(&w->res, 0, sizeof(w->res));
     if (!sim_spawn(s, "src-migration", 0, src_main, w) ||
         !sim_spawn(s, "dst-main", 1, dst_main, w)) {
@@ -634,10 +753,127 @@ int sw_spawn_migration(struct sw_world *w, struct sim *s,
         !sim_spawn(s, "src-canceller", 2, canceller_main, w)) {
         return -ENOMEM;
     }
-    if (p->heal_begin && !sim_spawn(s, "heal", 3, heal_main, w)) {
+    /* With a race phase, its thread runs the heal phase after it. */
+    if (p->heal_begin && !p->race_rounds &&
+        !sim_spawn(s, "heal", 3, heal_main, w)) {
         return -ENOMEM;
     }
     return 0;
+}
+
+/* ---- the race phase ---- */
+
+static void freeze_timed(struct sw_world *w)
+{
+    w->timed_res = w->res;
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned j = 0; j < w->vm[i].nvfio; j++) {
+            const struct sw_vfio *v = &w->vm[i].vfio[j];
+            const struct sim_vfio_mig_counts *n =
+                sim_vfio_mig_counts(v->dev);
+
+            w->timed_threads += v->m.st.threads;
+            w->timed_fallbacks += v->m.st.thread_fallbacks;
+            w->timed_resets += v->m.st.resets;
+            w->timed_reset_failures += v->m.st.reset_failures;
+            w->timed_arcs += n->arcs;
+            w->timed_requests += n->requests;
+        }
+    }
+    w->timed_frozen = true;
+}
+
+/* The sites the race phase arms: every one a switchover path reaches. */
+static const enum plat_fault_site race_sites[] = {
+    PLAT_FAULT_VFIO_SET_STATE, PLAT_FAULT_VFIO_RESET,
+    PLAT_FAULT_THREAD_CREATE, PLAT_FAULT_ALLOC,
+};
+#define NRACE_SITES (sizeof(race_sites) / sizeof(race_sites[0]))
+
+static void race_arm(const struct sw_world *w, bool on)
+{
+    for (unsigned i = 0; i < NRACE_SITES; i++) {
+        enum plat_fault_site f = race_sites[i];
+        double p = w->mp.run_fault[f];
+
+        if (on && w->mp.race_fault[f] > p) {
+            p = w->mp.race_fault[f];
+        }
+        sim_fault_set_prob(f, p);
+    }
+}
+
+/* One round: the VM that runs migrates to the other, with the canceller,
+ * under the race rates; then its checks. */
+static void race_round(struct sw_world *w, unsigned round)
+{
+    struct sim *s = w->sim;
+
+    w->round = round;
+    w->si = w->vm[0].running ? 0 : 1;
+    w->cancel_pct = w->mp.race_cancel_pct;
+    memset(&w->res, 0, sizeof(w->res));
+    w->cmd = SW_CMD_NONE;
+    w->reply_rc = 0;
+    w->src_finished = false;
+    w->dst_finished = false;
+    w->canceller_finished = false;
+    w->committed = false;
+    w->cancelled = false;
+    w->late_cancel = false;
+    w->checked = false;
+    plat_atomic_store(&w->cancel_req, 0);
+    plat_trace_begin("race round");
+    if (!sim_spawn(s, "src-migration", 0, src_main, w)) {
+        w->src_finished = true;
+        w->res.rc = -ENOMEM;
+    }
+    if (!sim_spawn(s, "dst-main", 1, dst_main, w)) {
+        /* Out of host memory: the source then waits on a destination
+         * that never answers, and the runner reports the run stuck. */
+        w->dst_finished = true;
+    }
+    if (w->cancel_pct &&
+        !sim_spawn(s, "src-canceller", 2, canceller_main, w)) {
+        w->canceller_finished = true;
+    }
+    /* Armed once every actor exists: their creation is not the subject. */
+    race_arm(w, true);
+    while (!round_done(w)) {
+        plat_eventfd_wait(&w->race_go);
+        plat_eventfd_test_and_clear(&w->race_go);
+    }
+    /* A round whose actors were done before this thread first looked
+     * left its signal: consumed, so none is pending at the end. */
+    plat_eventfd_test_and_clear(&w->race_go);
+    race_arm(w, false);
+    plat_trace_end();
+    w->race_cancels += w->cancelled;
+    w->race_late_cancels += w->late_cancel;
+    w->race_migrated += w->res.rc == 0;
+    sw_check_migration(w);
+    w->checked = true;
+}
+
+static void race_main(void *arg)
+{
+    struct sw_world *w = arg;
+
+    /* The timed round's checks and figures, as a run without the phase
+     * has them. */
+    sw_check_migration(w);
+    w->checked = true;
+    freeze_timed(w);
+    for (unsigned r = 1; r <= w->mp.race_rounds; r++) {
+        race_round(w, r);
+        if (!w->res.done) {
+            break; /* a round did not finish: the runner reports it */
+        }
+    }
+    w->race_finished = true;
+    if (w->mp.heal_begin) {
+        heal_main(w);
+    }
 }
 
 SIM_TSAN_ENGINE_END

@@ -14,6 +14,13 @@
  * migration thread and the transition threads it launches; the source's
  * lock (`bql`, as QEMU's global lock) serialises the two updaters.
  *
+ * The race phase (sw_mig_params.race_rounds) follows the timed migration,
+ * whose figures it leaves alone: each round migrates the VM back the other
+ * way (from whichever VM runs), with a canceller always present and the
+ * fault sites vfio_set_state, vfio_reset, thread_create and alloc armed at
+ * the race rates for the round only; every round is checked when its
+ * actors are done, and the heal phase, if any, follows the last round.
+ *
  * Single-threaded by construction: everything here runs in one simulated
  * run (one OS thread).
  */
@@ -77,11 +84,32 @@ struct sw_ordinary {
     uint64_t calls;
 };
 
+/* The cost checker's record of the operation in progress on a device
+ * (one at a time per device: the kernel serialises them, and an overlap is
+ * a legal_arcs violation). */
+#define SW_OP_MAX_EVENTS 8
+struct sw_cost_op {
+    bool open;
+    bool nothing;                      /* the step must do no work */
+    const char *what;
+    enum plat_vfio_mig_state start, target, recover;
+    struct sim_vfio_mig_counts n0;     /* the kernel's counts at begin */
+    /* failed arcs (from, where they left the device) and reset outcomes,
+     * as the kernel hook saw them, in order */
+    unsigned nfail, nreset;
+    enum plat_vfio_mig_state fail_from[SW_OP_MAX_EVENTS];
+    enum plat_vfio_mig_state fail_to[SW_OP_MAX_EVENTS];
+    bool reset_ok[SW_OP_MAX_EVENTS];
+};
+
 struct sw_vfio {
     struct vfio_mig_dev m;
     struct plat_vfio_dev *dev;
     struct sw_vm *vm;
     unsigned index;
+    struct sw_cost_op op;
+    /* the sums of every closed operation's expectation */
+    uint64_t exp_requests, exp_arcs, exp_resets, ops;
 };
 
 struct sw_vm {
@@ -111,6 +139,13 @@ struct sw_mig_params {
     uint64_t link_bytes_per_s;    /* migration stream bandwidth */
     unsigned cancel_pct;          /* chance of a cancel, percent */
     uint64_t cancel_window_ns;    /* the cancel comes within this */
+    /* the race phase: rounds after the timed migration (0: none), the
+     * chance of a cancel in each, and the fault rates armed during it,
+     * by site (the larger of the run's and the race rate applies) */
+    unsigned race_rounds;
+    unsigned race_cancel_pct;
+    double race_fault[PLAT_FAULT_NR];
+    double run_fault[PLAT_FAULT_NR];
     /* the heal phase (NULL: none): once the migration and the canceller
      * are done, heal_begin stops the faults and gives the deadline (0:
      * no phase); the checks are taken, then every device is asked for
@@ -164,6 +199,21 @@ struct sw_world {
      * done; the checks ran in it (sw_check_migration() is then a no-op) */
     struct plat_eventfd heal_go;
     bool checked;
+    /* rounds: 0 is the timed migration, 1.. the race phase's */
+    struct sim *sim;
+    unsigned round;
+    unsigned si;                  /* the source VM of this round */
+    unsigned cancel_pct;          /* this round's chance of a cancel */
+    bool race_spawned, race_finished;
+    struct plat_eventfd race_go;  /* a race round's actors are done */
+    /* the timed migration's figures, frozen before the race phase */
+    bool timed_frozen;
+    struct sw_mig_result timed_res;
+    /* summed over both VMs' devices: m.st.threads, thread_fallbacks,
+     * resets, reset_failures; the kernel's arcs and requests */
+    uint64_t timed_threads, timed_fallbacks, timed_resets;
+    uint64_t timed_reset_failures, timed_arcs, timed_requests;
+    uint64_t race_ops, race_cancels, race_late_cancels, race_migrated;
 };
 
 /* Zero w and set up both VMs (no devices yet). */
@@ -190,5 +240,7 @@ int sw_vm_stop(struct sw_vm *vm, enum vmstate_run_state rs);
  * 1).  After sim_run(), sw_check_migration() checks the outcome. */
 int sw_spawn_migration(struct sw_world *w, struct sim *s,
                        const struct sw_mig_params *p);
+/* The race phase arms faults of its own (the heal phase follows it). */
+bool sw_race_faults(const struct sw_mig_params *p);
 
 #endif
