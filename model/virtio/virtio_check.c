@@ -20,6 +20,7 @@
 #include "model/virtio/virtio_check.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
+#include "sim/liveness.h"
 #include "sim/tsan.h"
 
 /* Touched by several simulated threads on the understanding that none is
@@ -296,6 +297,20 @@ bool vw_check_blk_complete(struct vw_check *c, unsigned q, uint64_t gen,
         return false;
     }
     return true;
+}
+
+void vw_check_handler_installed(struct vw_check *c, struct plat_eventfd *e,
+                                const char *loop)
+{
+    char who[48];
+
+    (void)c;
+    /* For lost-wakeup reports (sim/liveness.h). */
+    snprintf(who, sizeof(who), "a handler in the %s", loop);
+    sim_eventfd_set_consumer(e, who);
+    /* A host notifier's kicks must all be taken, after its handler is gone
+     * too (the final test-and-clear of a deassign). */
+    sim_eventfd_set_bound(e, SIM_LIVENESS_BOUND_NS);
 }
 
 void vw_check_loop_signal(struct vw_check *c, bool notifier)

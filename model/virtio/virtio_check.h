@@ -208,6 +208,11 @@ void vw_check_pushed(struct vw_check *c, unsigned q);
  * now: false (recorded) when a reset came in between. */
 bool vw_check_blk_complete(struct vw_check *c, unsigned q, uint64_t gen,
                            uint64_t now);
+/* Event loop `loop` installed a handler on eventfd e: declared to the
+ * conservation check (sim/liveness.h), which names the handler in
+ * lost-wakeup reports and bounds the consumption of every signal. */
+void vw_check_handler_installed(struct vw_check *c, struct plat_eventfd *e,
+                                const char *loop);
 /* An event loop's eventfd was signalled (notifier: a queue's host
  * notifier). */
 void vw_check_loop_signal(struct vw_check *c, bool notifier);

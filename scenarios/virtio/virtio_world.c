@@ -34,7 +34,6 @@
 #include "scenarios/virtio/virtio_world.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
-#include "sim/liveness.h"
 #include "sim/tape.h"
 #include "sim/tsan.h"
 
@@ -277,16 +276,7 @@ static void loop_set_handler(void *opaque, struct plat_eventfd *e,
         .loop = l, .e = e, .fn = fn, .opaque = arg, .used = true,
     };
     sim_eventfd_set_hook(e, loop_hook, s);
-    {
-        char who[48];
-
-        /* For lost-wakeup reports (sim/liveness.h). */
-        snprintf(who, sizeof(who), "a handler in the %s", l->name);
-        sim_eventfd_set_consumer(e, who);
-        /* A host notifier's kicks must all be taken, after its handler
-         * is gone too (the final test-and-clear of a deassign). */
-        sim_eventfd_set_bound(e, SIM_LIVENESS_BOUND_NS);
-    }
+    vw_check_handler_installed(l->w->ck, e, l->name);
 }
 
 static void loop_init(struct vw_loop *l, struct vw_world *w,
