@@ -4,7 +4,8 @@
  * nth-call fault loop over KVM_IOEVENTFD assigns, migration state, the
  * split ring's guest-input checks; then the simulated world: a short PCT
  * exploration of kicks racing stop/start, the fault loop on the world,
- * random opcode streams of the fuzz harness, and the two scenarios.
+ * random opcode streams of the fuzz harness, and the two scenarios; last
+ * the world's checker (model/virtio/virtio_check.h) fed events by hand.
  *
  * The proxy tests use a rig outside a simulated run: a fake event loop
  * that records handlers and runs them when told, a fake device that takes
@@ -1646,6 +1647,133 @@ static void scn_virtio_net_more_vcpus_is_config_error(void **state)
     scn_run_release(&a);
 }
 
+/* ---- the checker (model/virtio/virtio_check.h), through its interface:
+ * events reported by hand, the world's view from a fixed observation ---- */
+
+struct ck_rig {
+    struct vw_check_obs obs;
+    struct vw_check *c;
+};
+
+static void ck_observe(void *arg, struct vw_check_obs *o)
+{
+    *o = ((const struct ck_rig *)arg)->obs;
+}
+
+/* One blk queue of QSIZE descriptors (chains of 2), the guest's view
+ * enabled, the VM running; nothing taken by the device yet. */
+static void ck_rig_init(struct ck_rig *r)
+{
+    struct vw_check_config cfg = {
+        .nqueues = 1, .queue_size = QSIZE, .blk = true, .ioeventfd = true,
+        .legacy = true, .any_length = true, .observe = ck_observe,
+        .world = r,
+    };
+
+    memset(r, 0, sizeof(*r));
+    r->obs.view = (struct vw_check_view){
+        .driver_ok = true, .bus_master = true, .vm_running = true,
+        .backend_running = true,
+    };
+    r->obs.q[0].has_vq = true;
+    assert_int_equal(vw_check_create(&cfg, &r->c), 0);
+    vw_check_queue_setup(r->c, 0, 2, QSIZE / 2);
+}
+
+static void vw_check_stopped_kicked_request_not_taken_is_lost_kick(
+    void **state)
+{
+    struct ck_rig r;
+    uint64_t t0;
+
+    (void)state;
+    ck_rig_init(&r);
+    vw_check_submitted(r.c, 0, 1, 5, &r.obs.view);
+    vw_check_submit_done(r.c, 0, 1);
+    t0 = vw_check_begin(r.c);
+    /* Kicked after the stop began: not the stop's to deliver. */
+    vw_check_submitted(r.c, 0, 2, 6, &r.obs.view);
+    vw_check_submit_done(r.c, 0, 2);
+    r.obs.q[0].dev_avail = 5; /* the device has not taken index 5 */
+    vw_check_stopped(r.c, t0, "a VM stop");
+    assert_int_equal(vw_check_violations(r.c)->lost_kicks, 1);
+    assert_string_equal(vw_check_first(r.c),
+                        "lost kick: queue 0, request at avail index 5 "
+                        "kicked before a VM stop was not taken by the "
+                        "device");
+    r.obs.q[0].dev_avail = 7; /* both taken */
+    vw_check_stopped(r.c, vw_check_begin(r.c), "a vhost grab");
+    assert_int_equal(vw_check_violations(r.c)->lost_kicks, 1);
+    vw_check_destroy(r.c);
+}
+
+static void vw_check_stopped_request_made_while_disabled_is_not_checked(
+    void **state)
+{
+    struct ck_rig r;
+    struct vw_check_view off;
+
+    (void)state;
+    ck_rig_init(&r);
+    off = r.obs.view;
+    off.bus_master = false;
+    vw_check_submitted(r.c, 0, 0, 0, &off);
+    vw_check_submit_done(r.c, 0, 0);
+    vw_check_stopped(r.c, vw_check_begin(r.c), "a VM stop");
+    vw_check_never_completed(r.c);
+    assert_int_equal(vw_check_violations(r.c)->lost_kicks, 0);
+    assert_int_equal(vw_check_violations(r.c)->never_completed, 0);
+    assert_string_equal(vw_check_first(r.c), "");
+    vw_check_destroy(r.c);
+}
+
+static void vw_check_completed_twice_non_head_and_bad_status(void **state)
+{
+    struct ck_rig r;
+    const struct vw_violations *v;
+
+    (void)state;
+    ck_rig_init(&r);
+    v = vw_check_violations(r.c);
+    vw_check_submitted(r.c, 0, 0, 0, &r.obs.view);
+    vw_check_submitted(r.c, 0, 1, 1, &r.obs.view);
+    vw_check_completed(r.c, 0, 0, 0);
+    assert_int_equal(v->double_completions, 0);
+    vw_check_completed(r.c, 0, 0, 0);
+    assert_int_equal(v->double_completions, 1);
+    assert_string_equal(vw_check_first(r.c),
+                        "queue 0: request in slot 0 completed but not "
+                        "outstanding (twice?)");
+    vw_check_completed(r.c, 0, 1, 0); /* descriptor 1: no chain head */
+    assert_int_equal(v->double_completions, 2);
+    vw_check_completed(r.c, 0, 2, 0xff); /* slot 1, status not OK */
+    assert_int_equal(v->bad_status, 1);
+    vw_check_never_completed(r.c);
+    assert_int_equal(v->never_completed, 0);
+    vw_check_destroy(r.c);
+}
+
+static void vw_check_popped_while_vm_stopped_until_raw_write(void **state)
+{
+    struct ck_rig r;
+    struct vw_check_view stopped;
+
+    (void)state;
+    ck_rig_init(&r);
+    stopped = r.obs.view;
+    stopped.vm_running = false;
+    vw_check_popped(r.c, 0, 0, &r.obs.view);
+    assert_int_equal(vw_check_violations(r.c)->processed_disabled, 0);
+    vw_check_popped(r.c, 0, 0, &stopped);
+    assert_int_equal(vw_check_violations(r.c)->processed_disabled, 1);
+    assert_string_equal(vw_check_first(r.c),
+                        "queue 0 processed while the VM is stopped");
+    vw_check_waive(r.c, true); /* the guest's view is unknown now */
+    vw_check_popped(r.c, 0, 0, &stopped);
+    assert_int_equal(vw_check_violations(r.c)->processed_disabled, 1);
+    vw_check_destroy(r.c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1717,6 +1845,12 @@ int main(void)
             scn_virtio_variants_differ_in_exits_and_hold_invariants),
         cmocka_unit_test(scn_virtio_same_seed_same_trace_hash),
         cmocka_unit_test(scn_virtio_net_more_vcpus_is_config_error),
+        cmocka_unit_test(
+            vw_check_stopped_kicked_request_not_taken_is_lost_kick),
+        cmocka_unit_test(
+            vw_check_stopped_request_made_while_disabled_is_not_checked),
+        cmocka_unit_test(vw_check_completed_twice_non_head_and_bad_status),
+        cmocka_unit_test(vw_check_popped_while_vm_stopped_until_raw_write),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
  * model/virtio/virtio_fuzz.h - an opcode stream of guest kicks and
  * control transitions run against a stepped virtio world
- * (scenarios/virtio/virtio_world.h), with the world's invariants as the
- * oracle.  Shared by fuzz/fuzz_virtio.c and tests/test_virtio.c.
+ * (scenarios/virtio/virtio_world.h), with the world's invariants
+ * (model/virtio/virtio_check.h) as the oracle.  Shared by
+ * fuzz/fuzz_virtio.c and tests/test_virtio.c.
  *
  * Encoding (stable under mutation: a fixed header, then fixed-size
  * operations; a trailing partial operation is ignored): byte 0 configures

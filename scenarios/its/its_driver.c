@@ -55,6 +55,7 @@
 #include "core/its.h"
 #include "model/cost.h"
 #include "model/fit.h"
+#include "model/its/its_check.h"
 #include "model/seeds.h"
 #include "scenarios/tool/refit.h"
 #include "scenarios/tool/report.h"
@@ -152,18 +153,6 @@ struct lpi_kworker {
     uint64_t max_queued;
 };
 
-/* What the guest's command v did to the translation of one key. */
-struct lpi_change {
-    uint32_t v;      /* command number, 1-based */
-    uint32_t intid;  /* translation after it; 0 = none */
-};
-
-struct lpi_key_log {
-    struct lpi_change *c;
-    uint32_t n, cap;
-    bool gone; /* its MAPTI was refused by an allocation fault */
-};
-
 struct lpi_world {
     struct scn_run *run;
     struct its *its;
@@ -197,23 +186,9 @@ struct lpi_world {
 
 static void lpi_storm_done(struct lpi_world *w);
 
-/* The race phase's model and results (lpi_race_thread()). */
-struct lpi_race_key {
-    bool ite;           /* event mapped (ITE present) */
-    uint32_t icid;
-    uint32_t started, completed; /* per-key command numbers */
-    struct lpi_change *c;        /* translation after each command */
-    uint8_t *inv;                /* per command: it invalidated */
-    uint32_t n, cap;
-    uint64_t ok, hook;
-};
-
-struct lpi_race_seen {
-    uint32_t key, c0, s1, got;
-    int rc;
-    bool hit;
-};
-
+/* The race phase's model and results (lpi_race_thread()); the per-key
+ * records (struct lpi_race_key, lpi_race_seen) are model/its/its_check.h's.
+ */
 struct lpi_race {
     struct lpi_world *w;
     uint64_t rounds, reads;
@@ -264,73 +239,6 @@ static void lpi_deliver_hook(void *arg, uint32_t intid, uint32_t vcpu,
     }
 }
 
-static int lpi_log_append(struct lpi_world *w, uint32_t key, uint32_t v,
-                          uint32_t intid)
-{
-    struct lpi_key_log *l = &w->log[key];
-
-    if (l->n == l->cap) {
-        uint32_t cap = l->cap ? 2 * l->cap : 8;
-        struct lpi_change *c;
-
-        SIM_TSAN_IGNORE_BEGIN();  /* world records: not instrumented */
-        c = realloc(l->c, cap * sizeof(*c));
-        SIM_TSAN_IGNORE_END();
-
-        if (!c) {
-            return -ENOMEM;
-        }
-        l->c = c;
-        l->cap = cap;
-    }
-    l->c[l->n].v = v;
-    l->c[l->n].intid = intid;
-    l->n++;
-    return 0;
-}
-
-/* T_v(key) from the log: the intid after command v (0 = no translation). */
-static uint32_t lpi_translation_at(const struct lpi_world *w, uint32_t key,
-                                   uint32_t v)
-{
-    const struct lpi_key_log *l = &w->log[key];
-    uint32_t id = 0;
-
-    for (uint32_t i = 0; i < l->n && l->c[i].v <= v; i++) {
-        id = l->c[i].intid;
-    }
-    return id;
-}
-
-/*
- * The freshness rule of tests/test_its.c, for one injection of `key` that
- * delivered `intid` (0: none): with c0 = commands completed when the
- * lookup began and s1 = commands started when it returned, and lo = the
- * last invalidating command <= c0 for a cache hit (c0 for the kworker,
- * which reads the tables under the table lock), some T_v(key), lo <= v <=
- * s1, must equal it.
- */
-static bool lpi_fresh(const struct lpi_world *w, uint32_t key, bool hit,
-                      uint32_t c0, uint32_t s1, uint32_t intid)
-{
-    uint32_t lo = c0;
-
-    if (hit) {
-        lo = 0;
-        for (uint32_t v = 1; v <= c0; v++) {
-            if (w->invalidates[v]) {
-                lo = v;
-            }
-        }
-    }
-    for (uint32_t v = lo; v <= s1; v++) {
-        if (lpi_translation_at(w, key, v) == intid) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static void lpi_record(struct lpi_world *w, uint32_t key, bool hit,
                        uint32_t c0, int rc, const struct its_inject_result *res,
                        uint64_t arrive_ns)
@@ -346,7 +254,7 @@ static void lpi_record(struct lpi_world *w, uint32_t key, bool hit,
     } else {
         w->refused_other++;
     }
-    if (!lpi_fresh(w, key, hit, c0, s1, got)) {
+    if (!lpi_check_fresh(&w->log[key], w->invalidates, hit, c0, s1, got)) {
         if (!w->stale) {
             w->stale_first_key = key;
         }
@@ -524,7 +432,7 @@ static void lpi_guest_cmd(struct lpi_world *w, const struct its_cmd *c,
     v = ++w->ncmds;
     w->invalidates[v] = invalidates;
     if (key >= 0) {
-        if (lpi_log_append(w, (uint32_t)key, v, new_intid) < 0) {
+        if (lpi_check_log_append(&w->log[key], v, new_intid) < 0) {
             w->oom++;
         } else {
             logged = true;
@@ -697,41 +605,6 @@ static void lpi_race_end(struct lpi_race *rc, uint32_t k, bool inval)
     e->inv[e->n] = inval;
     e->n++;
     e->completed = e->started;
-}
-
-/* The translation of key k after per-key command v (0: setup state). */
-static uint32_t lpi_race_at(const struct lpi_race_key *e, uint32_t v)
-{
-    uint32_t id = 0;
-
-    for (uint32_t i = 0; i < e->n && e->c[i].v <= v; i++) {
-        id = e->c[i].intid;
-    }
-    return id;
-}
-
-/* Freshness, restated: some translation from the last invalidating command
- * completed when the lookup began (a cache hit; the table walk: the last
- * command completed) up to the last command started when it returned. */
-static bool lpi_race_fresh(const struct lpi_race_key *e, bool hit,
-                           uint32_t c0, uint32_t s1, uint32_t got)
-{
-    uint32_t lo = c0;
-
-    if (hit) {
-        lo = 0;
-        for (uint32_t i = 0; i < e->n && e->c[i].v <= c0; i++) {
-            if (e->inv[i]) {
-                lo = e->c[i].v;
-            }
-        }
-    }
-    for (uint32_t v = lo; v <= s1; v++) {
-        if (lpi_race_at(e, v) == got) {
-            return true;
-        }
-    }
-    return false;
 }
 
 /* Whether key k translates now (device, ITE, a mapped collection). */
@@ -967,60 +840,6 @@ static void lpi_race_reader(void *arg)
     plat_eventfd_signal(&rc->done);
 }
 
-/* Judge every injection against the complete per-key logs. */
-static void lpi_race_check_fresh(struct lpi_race *rc)
-{
-    for (size_t i = 0; i < rc->nseen; i++) {
-        const struct lpi_race_seen *v = &rc->seen[i];
-
-        if (lpi_race_fresh(&rc->key[v->key], v->hit, v->c0, v->s1,
-                           v->got)) {
-            continue;
-        }
-        if (v->got) {
-            rc->stale++;
-        } else {
-            rc->lost++;
-        }
-        snprintf(rc->msg, sizeof(rc->msg), "key %u: injection gave %u (%d, "
-                 "%s) between its commands %u and %u", v->key, v->got,
-                 v->rc, v->hit ? "hit" : "miss", v->c0, v->s1);
-    }
-}
-
-/* The end of the phase, quiescent: reference counts and leftovers. */
-static void lpi_race_check_refs(struct lpi_race *rc)
-{
-    uint32_t lists = rc->w->icfg.cache == ITS_CACHE_SHARDED
-                         ? ITS_CACHE_SHARDS : 1;
-
-    for (uint32_t k = 0; k < LPI_RACE_KEYS; k++) {
-        struct its_lpi_info li;
-        bool ite = rc->dev_mapped[k / LPI_RACE_EVENTS] && rc->key[k].ite;
-        int r = its_lpi_info(rc->w->its, LPI_RACE_INTID + k, &li);
-
-        if (!ite && r == 0) {
-            rc->refs_bad++;
-            snprintf(rc->msg, sizeof(rc->msg), "LPI %u lives on with no "
-                     "ITE (refcount %" PRIu64 ")", LPI_RACE_INTID + k,
-                     li.refcount);
-        } else if (ite && (r != 0 || li.refcount < 1 ||
-                           li.refcount > 1 + lists)) {
-            rc->refs_bad++;
-            snprintf(rc->msg, sizeof(rc->msg), "LPI %u: refcount %" PRIu64
-                     " for 1 ITE and %u cache lists (%d)",
-                     LPI_RACE_INTID + k, r == 0 ? li.refcount : 0, lists, r);
-        }
-        rc->delivered += rc->key[k].ok;
-        if (rc->key[k].ok != rc->key[k].hook) {
-            rc->refs_bad++;
-            snprintf(rc->msg, sizeof(rc->msg), "LPI %u: %" PRIu64
-                     " deliveries reported, the guest saw %" PRIu64,
-                     LPI_RACE_INTID + k, rc->key[k].ok, rc->key[k].hook);
-        }
-    }
-}
-
 static void lpi_race_thread(void *arg)
 {
     struct lpi_race *rc = arg;
@@ -1063,8 +882,15 @@ static void lpi_race_thread(void *arg)
     sim_fault_set_prob(PLAT_FAULT_ALLOC, p0);
     its_get_stats(w->its, &st);
     rc->inv0 = st.invalidations - rc->inv0;
-    lpi_race_check_fresh(rc);
-    lpi_race_check_refs(rc);
+    /* Judge every injection against the complete per-key logs, then the
+     * reference counts and leftovers (the phase is quiescent). */
+    lpi_check_race_judge(rc->key, rc->seen, rc->nseen, &rc->stale,
+                         &rc->lost, rc->msg, sizeof(rc->msg));
+    lpi_check_race_refs(w->its, w->icfg.cache == ITS_CACHE_SHARDED
+                                    ? ITS_CACHE_SHARDS : 1,
+                        LPI_RACE_INTID, LPI_RACE_KEYS, LPI_RACE_EVENTS,
+                        rc->dev_mapped, rc->key, &rc->refs_bad,
+                        &rc->delivered, rc->msg, sizeof(rc->msg));
 }
 
 /* A storm actor finished; the last one starts the race phase. */
@@ -1122,7 +948,7 @@ static int lpi_setup(struct lpi_world *w)
         c.intid = lpi_intid(key);
         c.icid = w->collection[key];
         rc |= its_cmd_exec(w->its, &c);
-        if (lpi_log_append(w, key, 0, lpi_intid(key)) < 0) {
+        if (lpi_check_log_append(&w->log[key], 0, lpi_intid(key)) < 0) {
             return -ENOMEM;
         }
     }
@@ -1152,12 +978,8 @@ static void lpi_check(struct lpi_world *w)
     struct scn_run *r = w->run;
     uint64_t twice = 0, lost = 0;
 
-    for (uint32_t k = 0; k < w->nkeys; k++) {
-        twice += w->hook_per_key[k] > w->ok_per_key[k]
-                     ? w->hook_per_key[k] - w->ok_per_key[k] : 0;
-        lost += w->hook_per_key[k] < w->ok_per_key[k]
-                    ? w->ok_per_key[k] - w->hook_per_key[k] : 0;
-    }
+    lpi_check_exactly_once(w->hook_per_key, w->ok_per_key, w->nkeys, &twice,
+                           &lost);
     if (cfg_bool(r->cfg, "invariants", "freshness")) {
         scn_check(r, w->stale == 0, "freshness",
                   "%" PRIu64 " injections handed out a translation older "

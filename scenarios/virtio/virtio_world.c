@@ -1,7 +1,9 @@
 /*
  * scenarios/virtio/virtio_world.c - the simulated VM around core/virtio_pci:
- * guest driver, big lock, event loops, blk and net backends, disk, host
- * transitions and the invariant checker (see virtio_world.h).
+ * guest driver, big lock, event loops, blk and net backends, disk and host
+ * transitions (see virtio_world.h).  The invariants are judged by
+ * model/virtio/virtio_check.c: the world reports to it what it does and
+ * what it sees (vw_check_*, world_observe()).
  *
  * Guest memory layout: queue q owns an area at 0x1000 + q * area holding
  * its rings (legacy layout at the area's page frame, also used for the
@@ -24,20 +26,18 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/iobus.h"
+#include "model/virtio/virtio_check.h"
 #include "scenarios/virtio/virtio_world.h"
 #include "sim/fault.h"
 #include "sim/kvm.h"
-#include "sim/liveness.h"
 #include "sim/tape.h"
 #include "sim/tsan.h"
 
-/* The world's own state (guest, devices, oracle records) is read and
+/* The world's own state (guest, devices) is read and
  * written by several simulated threads on the understanding that none is
  * switched out between two platform calls: it is not instrumented
  * (sim/tsan.h); the core code it calls is. */
@@ -62,11 +62,7 @@ SIM_TSAN_ENGINE_BEGIN
 
 struct vw_slot {
     bool outstanding;
-    bool eligible;
-    uint16_t pos;      /* its available-ring index */
-    uint64_t seq_done; /* w->seq once add + kick finished, 0 before */
     uint64_t submit_ns;
-    bool taken;        /* the checker saw the device pop it */
 };
 
 struct vw_gq {
@@ -79,8 +75,6 @@ struct vw_gq {
     unsigned outstanding;
     unsigned next_slot;
     struct vw_slot *slot;  /* queue_size entries */
-    uint16_t taken_n;      /* the checker's count of pops (mod 2^16) */
-    uint16_t pushed_n;     /* and of pushes to the used ring */
     struct plat_eventfd irq; /* the device interrupted this queue */
 };
 
@@ -135,22 +129,12 @@ struct vw_vcpu {
     struct plat_eventfd resume;
 };
 
-/* The race phase (virtio_world.h): actors, the checker's model of the
- * notify path, figures.  Counters that several simulated threads update
- * are atomics; the model is touched with the big lock held. */
+/* The race phase's actors (virtio_world.h); the checker keeps its model
+ * of the notify path and its figures. */
 struct vw_race {
-    bool running;           /* between its start and its end checks */
     unsigned live;          /* actors not finished (atomic) */
     struct plat_lock pause_lock; /* one updater pauses the vCPUs at once */
     struct plat_eventfd done;    /* an actor finished */
-    /* model, big lock held */
-    bool m_fallen;          /* ioeventfd fell back to synchronous notify */
-    bool m_dirty;           /* a bus reset may have left notifiers stuck */
-    unsigned m_grabs;       /* vhost-style grabs held */
-    uint64_t starts;        /* start phases the model expected */
-    /* baselines at the start */
-    uint64_t user0, kernel0, wake0, faults0;
-    struct vw_race_stats st;
 };
 
 struct vw_world {
@@ -166,12 +150,9 @@ struct vw_world {
     struct vw_vcpu vcpu[VW_MAX_VCPUS];
     /* the guest's view of the device */
     bool g_driver_ok, g_bus_master, g_unplugged;
-    bool waived;          /* the guest wrote garbage: request checks off */
-    bool raw;             /* raw register writes: the view is unknown */
     /* host */
     bool vm_running;
     unsigned vhost_grabs;
-    uint64_t seq;
     /* threaded control */
     bool pause_req;
     unsigned pause_gen; /* one per pause_vcpus() */
@@ -186,14 +167,11 @@ struct vw_world {
     uint64_t post_stop_carry; /* from proxies replaced by migration */
     uint64_t fallback_carry;
     bool finished;
-    /* results */
-    struct vw_violations v;
+    /* results: the checker's, the figures */
+    struct vw_check *ck;
     struct vw_stats st;
-    char first[256];
     /* guest memory layout: per-queue area and offsets inside it */
     uint64_t area, rec_off, data_off;
-    /* from KVMs that migration replaced */
-    uint64_t io_user_carry, io_kernel_carry, resets_carry;
     /* the timed part: its actors still running, its frozen figures */
     unsigned timed_live;
     bool timed_frozen;
@@ -207,30 +185,13 @@ static uint64_t page_up(uint64_t n)
 }
 
 static const struct virtio_dev_ops vw_dev_ops;
+static void world_observe(void *arg, struct vw_check_obs *o);
 
 /* ---- reporting ---- */
 
-static void violation(struct vw_world *w, uint64_t *counter, const char *fmt,
-                      ...) __attribute__((format(printf, 3, 4)));
-
-static void violation(struct vw_world *w, uint64_t *counter, const char *fmt,
-                      ...)
-{
-    va_list ap;
-
-    (*counter)++;
-    if (w->first[0]) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(w->first, sizeof(w->first), fmt, ap);
-    va_end(ap);
-    plat_trace_instant("virtio invariant violated", (int64_t)*counter);
-}
-
 const struct vw_violations *vw_violations(const struct vw_world *w)
 {
-    return &w->v;
+    return vw_check_violations(w->ck);
 }
 
 const struct vw_stats *vw_stats(struct vw_world *w)
@@ -247,12 +208,12 @@ const struct vw_stats *vw_stats(struct vw_world *w)
 
 const struct vw_race_stats *vw_race_stats(const struct vw_world *w)
 {
-    return &w->race.st;
+    return vw_check_race_stats(w->ck);
 }
 
 const char *vw_first_violation(const struct vw_world *w)
 {
-    return w->first;
+    return vw_check_first(w->ck);
 }
 
 struct virtio_pci *vw_proxy(struct vw_world *w)
@@ -273,16 +234,12 @@ static void loop_hook(void *arg, struct plat_eventfd *e)
 {
     struct vw_loop_slot *s = arg;
     struct vw_world *w = s->loop->w;
+    bool notifier = false;
 
-    if (w->race.running) {
-        __atomic_fetch_add(&w->race.st.loop_signals, 1, __ATOMIC_RELAXED);
-        for (unsigned n = 0; n < w->p.nqueues; n++) {
-            if (e == &w->proxy->q[n].notifier) {
-                __atomic_fetch_add(&w->race.st.notifier_signals, 1,
-                                   __ATOMIC_RELAXED);
-            }
-        }
+    for (unsigned n = 0; n < w->p.nqueues; n++) {
+        notifier = notifier || e == &w->proxy->q[n].notifier;
     }
+    vw_check_loop_signal(w->ck, notifier);
     s->ready = true;
     plat_eventfd_signal(&s->loop->wake);
 }
@@ -312,24 +269,14 @@ static void loop_set_handler(void *opaque, struct plat_eventfd *e,
         }
     }
     if (!s) {
-        violation(l->w, &l->w->v.harness, "%s: no free handler slot",
-                  l->name);
+        vw_check_harness(l->w->ck, "%s: no free handler slot", l->name);
         return;
     }
     *s = (struct vw_loop_slot){
         .loop = l, .e = e, .fn = fn, .opaque = arg, .used = true,
     };
     sim_eventfd_set_hook(e, loop_hook, s);
-    {
-        char who[48];
-
-        /* For lost-wakeup reports (sim/liveness.h). */
-        snprintf(who, sizeof(who), "a handler in the %s", l->name);
-        sim_eventfd_set_consumer(e, who);
-        /* A host notifier's kicks must all be taken, after its handler
-         * is gone too (the final test-and-clear of a deassign). */
-        sim_eventfd_set_bound(e, SIM_LIVENESS_BOUND_NS);
-    }
+    vw_check_handler_installed(l->w->ck, e, l->name);
 }
 
 static void loop_init(struct vw_loop *l, struct vw_world *w,
@@ -396,9 +343,14 @@ static void loop_thread(void *arg)
 
 /* ---- the guest driver ---- */
 
-static bool guest_enabled(const struct vw_world *w)
+/* The guest's view and the VMM's run state, for the checker. */
+static struct vw_check_view world_view(const struct vw_world *w)
 {
-    return w->g_driver_ok && w->g_bus_master && !w->g_unplugged;
+    return (struct vw_check_view){
+        .driver_ok = w->g_driver_ok, .bus_master = w->g_bus_master,
+        .unplugged = w->g_unplugged, .vm_running = w->vm_running,
+        .backend_running = w->dev.running,
+    };
 }
 
 static uint64_t slot_rec(const struct vw_gq *g, unsigned s)
@@ -502,54 +454,24 @@ static void status_write(struct vw_world *w, uint8_t s)
     }
 }
 
-/* Is the request at available index pos taken by the device? */
-static bool popped(struct vw_world *w, unsigned q, uint16_t pos)
-{
-    struct virtqueue *vq = virtio_pci_vq(w->proxy, q);
-    uint16_t behind;
-
-    if (!vq) {
-        return false;
-    }
-    behind = (uint16_t)(vq->last_avail_idx - pos);
-    return behind != 0 && behind <= 0x8000u;
-}
-
+/* The guest reaps used entry id: the checker judges it, the guest takes
+ * it if it is one of its requests in flight. */
 static void complete_slot(struct vw_world *w, struct vw_gq *g, uint32_t id)
 {
     struct vw_slot *s;
     uint64_t now = plat_now_ns();
+    bool head = !(id % g->chain) && id / g->chain < g->nslots;
+    uint8_t st = 0xff;
 
-    if (id % g->chain || id / g->chain >= g->nslots) {
-        if (!w->waived) {
-            violation(w, &w->v.double_completions,
-                      "queue %u: used entry %" PRIu32 " is no request head",
-                      g->index, id);
-        }
+    if (head && virtio_mem_range_ok(&w->mem,
+                                    slot_rec(g, id / g->chain) + 16, 1)) {
+        st = w->mem.base[slot_rec(g, id / g->chain) + 16];
+    }
+    vw_check_completed(w->ck, g->index, id, st);
+    if (!head || !g->slot[id / g->chain].outstanding) {
         return;
     }
     s = &g->slot[id / g->chain];
-    if (!s->outstanding) {
-        if (!w->waived) {
-            violation(w, &w->v.double_completions,
-                      "queue %u: request in slot %" PRIu32 " completed but "
-                      "not outstanding (twice?)", g->index, id / g->chain);
-        }
-        return;
-    }
-    if (w->p.kind == VIRTIO_PCI_KIND_BLK && !w->waived) {
-        uint8_t st = 0xff;
-
-        if (virtio_mem_range_ok(&w->mem, slot_rec(g, id / g->chain) + 16,
-                                1)) {
-            st = w->mem.base[slot_rec(g, id / g->chain) + 16];
-        }
-        if (st != VW_BLK_STATUS_OK) {
-            violation(w, &w->v.bad_status,
-                      "queue %u: request completed with status %u",
-                      g->index, st);
-        }
-    }
     s->outstanding = false;
     g->outstanding--;
     w->st.completed++;
@@ -590,6 +512,7 @@ static void guest_device_gone(struct vw_world *w)
                 w->st.discarded++;
             }
         }
+        vw_check_queue_gone(w->ck, q);
         g->outstanding = 0;
         g->ready = false;
         g->avail_idx = 0;
@@ -598,39 +521,17 @@ static void guest_device_gone(struct vw_world *w)
     w->g_driver_ok = false;
 }
 
-/* Checkpoint of a transition that began at seq t0 and stopped ioeventfd
- * while the device stays usable (see virtio_world.h). */
+/* A transition that began at t0 stopped ioeventfd while the device stays
+ * usable: the checker's lost-kick checkpoint (virtio_check.h). */
 static void checkpoint(struct vw_world *w, uint64_t t0, const char *what)
 {
     w->st.checkpoints++;
-    if (w->waived) {
-        return;
-    }
-    for (unsigned q = 0; q < w->p.nqueues; q++) {
-        struct vw_gq *g = &w->gq[q];
-
-        for (unsigned s = 0; s < g->nslots; s++) {
-            struct vw_slot *r = &g->slot[s];
-
-            if (r->outstanding && r->eligible && r->seq_done &&
-                r->seq_done < t0 && !popped(w, q, r->pos)) {
-                violation(w, &w->v.lost_kicks,
-                          "lost kick: queue %u, request at avail index %u "
-                          "kicked before %s was not taken by the device",
-                          q, r->pos, what);
-            }
-        }
-    }
+    vw_check_stopped(w->ck, t0, what);
 }
 
 static void check_no_ioeventfd(struct vw_world *w, const char *what)
 {
-    uint32_t n = sim_kvm_nioeventfds(w->kvm);
-
-    if (n) {
-        violation(w, &w->v.ioeventfd_left,
-                  "%" PRIu32 " ioeventfds still assigned after %s", n, what);
-    }
+    vw_check_no_ioeventfd(w->ck, w->kvm, what);
 }
 
 /* Lay out and zero queue q's rings; the guest's driver state restarts. */
@@ -655,8 +556,7 @@ static void guest_setup_queue(struct vw_world *w, unsigned q, uint16_t num)
     for (i = 0; i < g->nslots; i++) {
         g->slot[i].outstanding = false;
     }
-    g->taken_n = 0;
-    g->pushed_n = 0;
+    vw_check_queue_setup(w->ck, q, g->chain, g->nslots);
 }
 
 int vw_guest_init(struct vw_world *w)
@@ -783,13 +683,12 @@ int vw_guest_submit(struct vw_world *w, unsigned q)
     g->next_slot = (s + 1) % g->nslots;
     guest_fill(w, g, s);
     r = &g->slot[s];
-    *r = (struct vw_slot){
-        .outstanding = true,
-        /* A net rx buffer waits for a packet, which never comes here. */
-        .eligible = guest_enabled(w) && (w->p.kind == VIRTIO_PCI_KIND_BLK ||
-                                         g->index == VW_NET_TX),
-        .pos = g->avail_idx, .submit_ns = plat_now_ns(), .taken = false,
-    };
+    *r = (struct vw_slot){.outstanding = true, .submit_ns = plat_now_ns()};
+    {
+        struct vw_check_view view = world_view(w);
+
+        vw_check_submitted(w->ck, g->index, s, g->avail_idx, &view);
+    }
     g->outstanding++;
     if (!w->st.submitted) {
         w->st.first_submit_ns = r->submit_ns;
@@ -818,15 +717,10 @@ int vw_guest_submit(struct vw_world *w, unsigned q)
         } else if (rc == 1) {
             w->st.exits_heavy++;
         }
-        if (w->race.running) {
-            __atomic_fetch_add(&w->race.st.kicks, 1, __ATOMIC_RELAXED);
-            __atomic_fetch_add(rc == 0 ? &w->race.st.exits_light
-                                       : &w->race.st.exits_heavy,
-                               1, __ATOMIC_RELAXED);
-        }
+        vw_check_kick_exit(w->ck, rc == 0);
         w->st.exit_ns += plat_now_ns() - t;
     }
-    r->seq_done = ++w->seq;
+    vw_check_submit_done(w->ck, g->index, s);
     return 0;
 }
 
@@ -840,7 +734,7 @@ void vw_guest_status(struct vw_world *w, uint8_t status)
     if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
         w->g_driver_ok = true;
     }
-    t0 = ++w->seq;
+    t0 = vw_check_begin(w->ck);
     status_write(w, status);
     if (status == 0) {
         check_no_ioeventfd(w, "a reset (status 0)");
@@ -866,7 +760,7 @@ void vw_guest_bus_master(struct vw_world *w, bool on)
         reg_write(w, true, VW_PCI_CFG_PORT, 2, 0x7);
         return;
     }
-    t0 = ++w->seq;
+    t0 = vw_check_begin(w->ck);
     reg_write(w, true, VW_PCI_CFG_PORT, 2, 0x3);
     checkpoint(w, t0, "clearing bus master");
     check_no_ioeventfd(w, "clearing bus master");
@@ -888,7 +782,7 @@ void vw_guest_corrupt(struct vw_world *w, uint32_t where, uint8_t value)
 {
     uint64_t a = VW_MEM_BASE + (where % (w->p.nqueues * w->area));
 
-    w->waived = true;
+    vw_check_waive(w->ck, false);
     w->mem.base[a] = value;
 }
 
@@ -904,8 +798,7 @@ void vw_guest_raw_write(struct vw_world *w, uint8_t reg, uint32_t val)
     if (!w->vm_running) {
         return;
     }
-    w->waived = true;
-    w->raw = true;
+    vw_check_waive(w->ck, true);
     if (reg & 0x80) {
         /* The natural width, so the write usually lands. */
         len = legacy(w) ? legacy_len[reg % VIRTIO_PCI_LEGACY_SIZE]
@@ -954,7 +847,7 @@ void vw_host_unplug(struct vw_world *w)
 
 static void vm_stop_locked(struct vw_world *w, const char *what)
 {
-    uint64_t t0 = ++w->seq;
+    uint64_t t0 = vw_check_begin(w->ck);
 
     virtio_pci_vm_state_change_locked(w->proxy, false);
     w->vm_running = false;
@@ -989,7 +882,7 @@ int vw_vhost_grab(struct vw_world *w)
     int rc;
 
     plat_lock(&w->bql);
-    t0 = ++w->seq;
+    t0 = vw_check_begin(w->ck);
     rc = virtio_pci_grab_notifiers_locked(w->proxy, &w->loop[1].ops);
     if (rc == 0 && w->vhost_grabs++ == 0) {
         /* The first grab stopped ioeventfd in the iothread's loop. */
@@ -1005,7 +898,7 @@ int vw_vhost_release(struct vw_world *w)
     int rc;
 
     plat_lock(&w->bql);
-    t0 = ++w->seq;
+    t0 = vw_check_begin(w->ck);
     rc = virtio_pci_release_notifiers_locked(w->proxy);
     if (rc == 0 && --w->vhost_grabs == 0) {
         /* The last release stopped ioeventfd in the worker's loop. */
@@ -1018,6 +911,7 @@ int vw_vhost_release(struct vw_world *w)
 void vw_set_any_length(struct vw_world *w, bool on)
 {
     w->p.any_length = on;
+    vw_check_set_any_length(w->ck, on);
     sim_kvm_set_ioeventfd_any_length(w->kvm, on);
 }
 
@@ -1043,20 +937,6 @@ static void proxy_config(struct vw_world *w, struct virtio_pci_config *c,
     c->dev_ops = &vw_dev_ops;
     c->dev = &w->dev;
     c->mem = &w->mem;
-}
-
-/* Unregisters that ran out of memory and emptied a bus of kvm. */
-static uint64_t kvm_bus_resets(struct plat_kvm *kvm)
-{
-    struct iobus_set *s = sim_kvm_iobus(kvm);
-    uint64_t n = 0;
-
-    plat_lock(&s->lock);
-    for (unsigned b = 0; b < IOBUS_NR; b++) {
-        n += s->bus_resets[b];
-    }
-    plat_unlock(&s->lock);
-    return n;
 }
 
 /* Migration to a new VMM and KVM on the same guest memory: stop, save,
@@ -1090,32 +970,18 @@ static int migrate_locked(struct vw_world *w)
     sim_kvm_set_ioeventfd_any_length(kvm, w->p.any_length);
     proxy_config(w, &c, kvm, true);
     if (virtio_pci_init(dst, &c) < 0 || virtio_pci_load_locked(dst, &s) < 0) {
-        violation(w, &w->v.harness, "migration: the state did not load");
+        vw_check_harness(w->ck, "migration: the state did not load");
         sim_kvm_destroy(kvm);
         free(dst);
         return -EINVAL;
     }
-    /* Ask the source's KVM, not its proxy: a notifier whose deassign KVM
-     * refused (-ENOENT: an unregister that ran out of memory emptied the
-     * bus) stays marked assigned in the proxy, which keeps it in case KVM
-     * still signals it, while KVM holds nothing. */
-    if (sim_kvm_nioeventfds(w->kvm) != 0) {
-        violation(w, &w->v.ioeventfd_left,
-                  "migration: the source's KVM still holds %" PRIu32
-                  " ioeventfds", sim_kvm_nioeventfds(w->kvm));
-    }
+    vw_check_migration_source(w->ck, w->kvm);
     for (unsigned i = 0; i < w->vhost_grabs; i++) {
         virtio_pci_grab_notifiers_locked(dst, &w->loop[1].ops);
     }
     w->post_stop_carry += w->proxy->stats.post_stop_kicks;
     w->fallback_carry += w->proxy->stats.fallbacks;
-    w->io_user_carry += sim_kvm_io_exits(w->kvm, true);
-    w->io_kernel_carry += sim_kvm_io_exits(w->kvm, false);
-    if (w->race.running) {
-        /* Only the race phase reads it (a lock: a scheduling point the
-         * timed part does not have). */
-        w->resets_carry += kvm_bus_resets(w->kvm);
-    }
+    vw_check_kvm_retired(w->ck, w->kvm);
     sim_kvm_destroy(w->kvm);
     free(w->proxy);
     w->kvm = kvm;
@@ -1137,43 +1003,6 @@ int vw_migrate(struct vw_world *w)
 
 /* ---- the devices ---- */
 
-static void check_may_process(struct vw_world *w, unsigned n)
-{
-    if (w->raw) {
-        return; /* the guest's view is not known any more */
-    }
-    if (!guest_enabled(w) || !w->vm_running || !w->dev.running) {
-        violation(w, &w->v.processed_disabled,
-                  "queue %u processed while %s", n,
-                  !w->dev.running        ? "the backend is stopped"
-                  : !w->vm_running       ? "the VM is stopped"
-                  : w->g_unplugged       ? "unplugged"
-                  : !w->g_bus_master     ? "bus master is off"
-                                         : "DRIVER_OK is clear");
-    }
-}
-
-/* The checker sees the device take the request whose chain starts at
- * head: once per submission. */
-static void model_taken(struct vw_world *w, unsigned n, uint16_t head)
-{
-    struct vw_gq *g = &w->gq[n];
-    struct vw_slot *s;
-
-    g->taken_n++;
-    if (!w->race.running || w->waived || !g->chain ||
-        head % g->chain || head / g->chain >= g->nslots) {
-        return;
-    }
-    s = &g->slot[head / g->chain];
-    if (!s->outstanding || s->taken) {
-        violation(w, &w->v.race_twice, "queue %u: the device took the "
-                  "request in slot %u %s", n, head / g->chain,
-                  s->taken ? "twice" : "though it is not outstanding");
-    }
-    s->taken = true;
-}
-
 static void guest_interrupt(struct vw_world *w, unsigned q)
 {
     plat_kvm_signal_msi(w->kvm, VW_MSI_ADDR, 0x30 + q, 0);
@@ -1185,10 +1014,7 @@ static void blk_complete(struct vw_world *w, const struct vw_io *io)
 {
     struct virtqueue *vq = virtio_pci_vq(w->proxy, io->q);
 
-    if (io->gen != w->dev.gen) {
-        violation(w, &w->v.completed_after_reset,
-                  "queue %u: a request popped before a reset completed "
-                  "after it", io->q);
+    if (!vw_check_blk_complete(w->ck, io->q, io->gen, w->dev.gen)) {
         return;
     }
     plat_spend_ns(w->p.cost.blk_complete_ns);
@@ -1197,7 +1023,7 @@ static void blk_complete(struct vw_world *w, const struct vw_io *io)
     }
     if (vq) {
         virtqueue_push(vq, io->head, 1);
-        w->gq[io->q].pushed_n++;
+        vw_check_pushed(w->ck, io->q);
     }
 }
 
@@ -1268,7 +1094,7 @@ static void blk_take(struct vw_world *w, unsigned n,
             w->mem.base[e->sg[e->nsg - 1].addr] = VW_BLK_STATUS_UNSUPP;
         }
         virtqueue_push(vq, e->head, 1);
-        w->gq[n].pushed_n++;
+        vw_check_pushed(w->ck, n);
         guest_interrupt(w, n);
         return;
     }
@@ -1290,7 +1116,7 @@ static void net_take(struct vw_world *w, unsigned n,
     (void)e;
     plat_spend_ns(w->p.cost.net_tx_ns);
     virtqueue_push(vq, e->head, 0);
-    w->gq[n].pushed_n++;
+    vw_check_pushed(w->ck, n);
 }
 
 /* handle_output: take everything available, with kicks suppressed while
@@ -1311,8 +1137,9 @@ static void dev_handle_output(void *opaque, unsigned n, struct virtqueue *vq)
 
         virtqueue_set_notification(vq, false);
         while ((r = virtqueue_pop(vq, &e)) == 1) {
-            check_may_process(w, n);
-            model_taken(w, n, e.head);
+            struct vw_check_view view = world_view(w);
+
+            vw_check_popped(w->ck, n, e.head, &view);
             if (net) {
                 net_take(w, n, &e, vq);
             } else {
@@ -1487,6 +1314,20 @@ int vw_create(const struct vw_params *p, struct sim *sim,
             oom = true;
         }
     }
+    {
+        struct vw_check_config cc = {
+            .nqueues = p->nqueues, .queue_size = p->queue_size,
+            .blk = p->kind == VIRTIO_PCI_KIND_BLK, .net_tx = VW_NET_TX,
+            .ioeventfd = p->ioeventfd,
+            .legacy = p->transport == VIRTIO_PCI_LEGACY,
+            .any_length = p->any_length,
+            .observe = world_observe, .world = w,
+        };
+
+        if (vw_check_create(&cc, &w->ck) < 0) {
+            oom = true;
+        }
+    }
     w->mem.base = calloc(1, w->mem.size);
     w->dev.cap = (uint64_t)p->nqueues * p->queue_size + 1;
     w->dev.fifo = calloc(w->dev.cap, sizeof(*w->dev.fifo));
@@ -1500,6 +1341,7 @@ int vw_create(const struct vw_params *p, struct sim *sim,
         for (unsigned q = 0; q < p->nqueues; q++) {
             free(w->gq[q].slot);
         }
+        vw_check_destroy(w->ck);
         free(w);
         return -ENOMEM;
     }
@@ -1562,6 +1404,7 @@ void vw_destroy(struct vw_world *w)
     for (unsigned q = 0; q < w->p.nqueues; q++) {
         free(w->gq[q].slot);
     }
+    vw_check_destroy(w->ck);
     free(w);
 }
 
@@ -1743,30 +1586,7 @@ static void control_thread(void *arg)
     timed_actor_done(w);
 }
 
-/* ---- the race phase (virtio_world.h) ---- */
-
-static unsigned race_objs(const struct vw_world *w)
-{
-    /* A length-0 notifier has a FAST_MMIO twin in KVM. */
-    return !legacy(w) && w->p.any_length ? 2 : 1;
-}
-
-static unsigned race_ready(const struct vw_world *w)
-{
-    unsigned r = 0;
-
-    for (unsigned q = 0; q < w->p.nqueues; q++) {
-        r += w->gq[q].ready;
-    }
-    return r;
-}
-
-/* Should ioeventfd be on, by the checker's model? */
-static bool race_model_on(const struct vw_world *w)
-{
-    return w->p.ioeventfd && !w->race.m_fallen && w->vm_running &&
-           guest_enabled(w);
-}
+/* ---- what the checker sees ---- */
 
 /* The slot of loop l serving eventfd e, or NULL. */
 static struct vw_loop_slot *loop_slot_of(struct vw_loop *l,
@@ -1780,6 +1600,7 @@ static struct vw_loop_slot *loop_slot_of(struct vw_loop *l,
     return NULL;
 }
 
+/* Queues whose notifier has a handler in a loop (ioeventfd is on). */
 static unsigned race_handlers(struct vw_world *w)
 {
     unsigned h = 0;
@@ -1792,263 +1613,91 @@ static unsigned race_handlers(struct vw_world *w)
     return h;
 }
 
-/* Ownership of every queue's notifier.  Big lock held. */
-static void race_check_owner(struct vw_world *w, const char *when)
+/* The checker's observation (vw_check_config.observe): reads only. */
+static void world_observe(void *arg, struct vw_check_obs *o)
 {
-    struct vw_race *rc = &w->race;
-    bool on = race_model_on(w);
-    unsigned h = 0, in_owner = 0, objs = race_objs(w);
-    uint32_t k = sim_kvm_nioeventfds(w->kvm);
+    struct vw_world *w = arg;
 
+    memset(o, 0, sizeof(*o));
+    o->view = world_view(w);
+    o->kvm = w->kvm;
+    o->vhost_grabs = w->vhost_grabs;
+    o->loop_wakeups = __atomic_load_n(&w->loop[0].wakeups, __ATOMIC_RELAXED) +
+                      __atomic_load_n(&w->loop[1].wakeups, __ATOMIC_RELAXED);
     for (unsigned q = 0; q < w->p.nqueues; q++) {
-        const struct plat_eventfd *e = &w->proxy->q[q].notifier;
-        bool h0 = loop_slot_of(&w->loop[0], e) != NULL;
-        bool h1 = loop_slot_of(&w->loop[1], e) != NULL;
-
-        if (h0 && h1) {
-            violation(w, &w->v.race_ownership, "after %s: queue %u's "
-                      "notifier has a handler in both loops", when, q);
-        }
-        h += h0 || h1;
-        in_owner += rc->m_grabs ? h1 : h0;
-    }
-    if (k > objs * h) {
-        violation(w, &w->v.race_ownership, "after %s: KVM holds %" PRIu32
-                  " notifier objects, only %u notifiers have a handler "
-                  "(%u objects each)", when, k, h, objs);
-    } else if (!on && h) {
-        violation(w, &w->v.race_ownership, "after %s: ioeventfd is off "
-                  "(VM %s, %s) but %u notifiers have a handler", when,
-                  w->vm_running ? "running" : "stopped",
-                  rc->m_fallen ? "fallen back" : "not fallen back", h);
-    } else if (on && !rc->m_dirty && in_owner != race_ready(w)) {
-        violation(w, &w->v.race_ownership, "after %s: ioeventfd is on "
-                  "and %s; %u of %u queues have their handler there",
-                  when, rc->m_grabs ? "grabbed: the vhost worker serves"
-                                    : "not grabbed: the iothread serves",
-                  in_owner, race_ready(w));
-    } else if (!rc->m_dirty && k != objs * h) {
-        violation(w, &w->v.race_ownership, "after %s: KVM holds %" PRIu32
-                  " notifier objects, %u handlers need %u", when, k, h,
-                  objs * h);
-    }
-}
-
-/* No kick lost; ring indices agree with the model.  Big lock held, so no
- * handler is half way. */
-static void race_check_queues(struct vw_world *w, const char *when)
-{
-    for (unsigned q = 0; q < w->p.nqueues; q++) {
-        struct vw_gq *g = &w->gq[q];
+        struct vw_check_queue_obs *oq = &o->q[q];
+        const struct vw_gq *g = &w->gq[q];
         struct virtqueue *vq = virtio_pci_vq(w->proxy, q);
         struct vw_loop_slot *s0, *s1;
-        bool pending;
-        uint16_t used = 0;
-        unsigned out = 0;
 
-        if (!g->ready || w->waived) {
-            continue;
-        }
         s0 = loop_slot_of(&w->loop[0], &w->proxy->q[q].notifier);
         s1 = loop_slot_of(&w->loop[1], &w->proxy->q[q].notifier);
-        pending = (s0 && s0->ready) || (s1 && s1->ready);
-        for (unsigned i = 0; i < g->nslots; i++) {
-            const struct vw_slot *r = &g->slot[i];
-
-            out += r->outstanding;
-            if (r->outstanding && r->eligible && r->seq_done &&
-                !r->taken && !pending) {
-                violation(w, &w->v.race_lost_kicks, "after %s: queue %u, "
-                          "request at avail index %u: kicked, not taken, "
-                          "and no handler is about to run", when, q,
-                          r->pos);
-            }
+        oq->ready = g->ready;
+        oq->handler[0] = s0 != NULL;
+        oq->handler[1] = s1 != NULL;
+        oq->pending = (s0 && s0->ready) || (s1 && s1->ready);
+        oq->avail_idx = g->avail_idx;
+        oq->last_used = g->last_used;
+        oq->outstanding = g->outstanding;
+        if (g->ready) {
+            virtio_mem_read16(&w->mem, g->used + 2, &oq->used_idx);
         }
-        virtio_mem_read16(&w->mem, g->used + 2, &used);
-        if (out != g->outstanding ||
-            (uint16_t)(g->avail_idx - g->last_used) != g->outstanding ||
-            (uint16_t)(g->avail_idx - g->taken_n) > g->nslots ||
-            (uint16_t)(g->taken_n - g->pushed_n) > g->nslots ||
-            used != g->pushed_n ||
-            (uint16_t)(g->pushed_n - g->last_used) > g->nslots ||
-            (vq && vq->last_avail_idx != g->taken_n)) {
-            violation(w, &w->v.race_rings, "after %s: queue %u: published "
-                      "%u, taken %u (device's index %u), pushed %u (used "
-                      "ring %u), reaped %u, outstanding %u (%u slots)",
-                      when, q, g->avail_idx, g->taken_n,
-                      vq ? vq->last_avail_idx : 0, g->pushed_n, used,
-                      g->last_used, g->outstanding, out);
-        }
+        oq->has_vq = vq != NULL;
+        oq->dev_avail = vq ? vq->last_avail_idx : 0;
     }
 }
 
-static void race_check_state(struct vw_world *w, const char *when)
-{
-    __atomic_fetch_add(&w->race.st.checkpoints, 1, __ATOMIC_RELAXED);
-    race_check_owner(w, when);
-    race_check_queues(w, when);
-}
+/* ---- the race phase (virtio_world.h) ---- */
 
-/* What a transition costs, read around it (big lock held). */
-struct race_obs {
-    uint64_t assigns, graces, injected, resets;
+static const enum vw_check_op race_check_op[] = {
+    VW_CHECK_STOP, VW_CHECK_RESUME, VW_CHECK_GRAB, VW_CHECK_RELEASE,
+    VW_CHECK_MIGRATE,
 };
-
-static void race_observe(struct vw_world *w, struct race_obs *o)
-{
-    o->assigns = sim_fault_hits(PLAT_FAULT_KVM_IOEVENTFD);
-    o->graces = sim_rcu_synchronize_calls();
-    o->injected = sim_fault_injected();
-    o->resets = w->resets_carry + kvm_bus_resets(w->kvm);
-}
-
-/* Compare a transition's KVM_IOEVENTFD assigns and grace periods with what
- * its nstop stop and nstart start phases need over r queues: a stop
- * deassigns each notifier (one grace period per KVM object), a start
- * assigns each (one grace period per assign); an assign that fails ends
- * the start after undoing the ones before it; a bus reset leaves stuck
- * notifiers, which cost less, never more.  Returns the assign failures. */
-static uint64_t race_cost(struct vw_world *w, const char *what,
-                          const struct race_obs *a, const struct race_obs *b,
-                          unsigned nstop, unsigned nstart, bool clean)
-{
-    struct vw_race_stats *st = &w->race.st;
-    uint64_t r = race_ready(w), objs = race_objs(w);
-    uint64_t na = b->assigns - a->assigns, ng = b->graces - a->graces;
-    uint64_t nf = b->injected - a->injected, nx = b->resets - a->resets;
-    uint64_t ea = nstart * r, eg = nstop * r * objs + nstart * r;
-
-    st->assigns += na;
-    st->grace_periods += ng;
-    st->faults += nf;
-    st->bus_resets += nx;
-    if (clean && nf == 0) {
-        st->exact_checks++;
-        st->expected_assigns += ea;
-        st->expected_grace_periods += eg;
-        if (na != ea || ng != eg) {
-            violation(w, &w->v.race_cost, "%s (%u stop, %u start phases, "
-                      "%" PRIu64 " queues): %" PRIu64 " KVM_IOEVENTFD "
-                      "assigns and %" PRIu64 " grace periods, the model "
-                      "needs %" PRIu64 " and %" PRIu64, what, nstop, nstart,
-                      r, na, ng, ea, eg);
-        }
-        return 0;
-    }
-    if (clean && nx == 0 && nf == 1 && nstart == 1 && na >= 1 && na <= r) {
-        /* One assign failed: the ones before it were undone. */
-        eg = nstop * r * objs + (na - 1) * (1 + objs);
-        st->exact_checks++;
-        st->expected_assigns += na;
-        st->expected_grace_periods += eg;
-        if (ng != eg) {
-            violation(w, &w->v.race_cost, "%s: assign %" PRIu64 " of %"
-                      PRIu64 " failed: %" PRIu64 " grace periods, the "
-                      "model needs %" PRIu64, what, na, r, ng, eg);
-        }
-        return 1;
-    }
-    st->bound_checks++;
-    eg = nstop * r * objs + nstart * r * (1 + objs);
-    if (na > ea || ng > eg) {
-        violation(w, &w->v.race_cost, "%s (%" PRIu64 " faults, %" PRIu64
-                  " bus resets): %" PRIu64 " assigns and %" PRIu64
-                  " grace periods, at most %" PRIu64 " and %" PRIu64
-                  " may be needed", what, nf, nx, na, ng, ea, eg);
-    }
-    return nf > nx ? nf - nx : 0;
-}
 
 enum race_op { RACE_STOP, RACE_RESUME, RACE_GRAB, RACE_RELEASE,
                RACE_MIGRATE };
 
-/* One transition of the notify path, with the big lock held throughout:
- * the model says which phases it needs, the cost is compared, the model
- * follows, and the state is checked.  Returns the core's result. */
+/* One transition of the notify path, with the big lock held throughout;
+ * the checker looks before and after it.  Returns the core's result. */
 static int race_transition(struct vw_world *w, enum race_op op)
 {
-    static const char *const names[] = {
-        "a VM stop", "a VM resume", "a vhost grab", "a vhost release",
-        "a migration",
-    };
-    struct vw_race *rc = &w->race;
-    struct race_obs a, b;
-    unsigned nstop = 0, nstart = 0;
-    bool on0, clean, started_over = false;
-    uint64_t failed, t0;
+    bool resumed = false;
+    uint64_t t0;
     int r = 0;
 
     plat_lock(&w->bql);
-    on0 = race_model_on(w);
-    clean = !rc->m_dirty;
-    race_observe(w, &a);
-    t0 = ++w->seq;
+    vw_check_race_before(w->ck);
+    t0 = vw_check_begin(w->ck);
     switch (op) {
     case RACE_STOP:
-        nstop = on0;
         vm_stop_locked(w, "a VM stop (race phase)");
         break;
     case RACE_RESUME:
-        nstart = w->p.ioeventfd && !rc->m_fallen;
         w->vm_running = true;
         virtio_pci_vm_state_change_locked(w->proxy, true);
         break;
     case RACE_GRAB:
         r = virtio_pci_grab_notifiers_locked(w->proxy, &w->loop[1].ops);
-        if (r == 0 && rc->m_grabs++ == 0) {
-            nstop = nstart = on0;
-        } else if (r == 0) {
-            rc->st.nested_grabs++;
-        }
         if (r == 0 && w->vhost_grabs++ == 0) {
             checkpoint(w, t0, "a vhost grab (race phase)");
         }
         break;
     case RACE_RELEASE:
         r = virtio_pci_release_notifiers_locked(w->proxy);
-        if (r == 0 && --rc->m_grabs == 0) {
-            nstop = nstart = on0;
-        }
         if (r == 0 && --w->vhost_grabs == 0) {
             checkpoint(w, t0, "a vhost release (race phase)");
         }
         break;
     default:
-        nstop = on0;
         r = migrate_locked(w);
-        if (r == 0) {
-            /* A new proxy and KVM: nothing fallen back, nothing stuck. */
-            rc->st.migrations++;
-            started_over = true;
-            nstart = w->p.ioeventfd;
-        } else if (!w->vm_running) {
+        if (r != 0 && !w->vm_running) {
             w->vm_running = true; /* the source runs on */
             virtio_pci_vm_state_change_locked(w->proxy, true);
-            nstart = w->p.ioeventfd && !rc->m_fallen;
+            resumed = true;
         }
         break;
     }
-    race_observe(w, &b);
-    failed = race_cost(w, names[op], &a, &b, nstop, nstart, clean);
-    rc->starts += nstart;
-    if (started_over) {
-        rc->m_fallen = false;
-        rc->m_dirty = false;
-    }
-    if (nstart && failed) {
-        rc->m_fallen = true;
-    }
-    if (b.resets != a.resets) {
-        rc->m_dirty = true;
-    }
-    if (nstart && rc->m_dirty && !rc->m_fallen && !race_handlers(w) &&
-        !sim_kvm_nioeventfds(w->kvm)) {
-        /* A stuck notifier refused the start: seen, not predicted. */
-        rc->m_fallen = true;
-    }
-    rc->st.fallbacks += nstart && rc->m_fallen;
-    rc->st.transitions++;
-    race_check_state(w, names[op]);
+    vw_check_race_after(w->ck, race_check_op[op], r, resumed);
     plat_unlock(&w->bql);
     return r;
 }
@@ -2173,7 +1822,7 @@ static void heal_phase(struct vw_world *w)
     for (unsigned i = 0; i < w->p.nvcpus; i++) {
         if (!sim_spawn(w->sim, "heal-vcpu", i, heal_vcpu_thread,
                        &w->vcpu[i])) {
-            violation(w, &w->v.harness, "heal phase: no thread");
+            vw_check_harness(w->ck, "heal phase: no thread");
             w->heal_vcpus = i;
             break;
         }
@@ -2200,25 +1849,14 @@ static void race_thread(void *arg)
 {
     struct vw_world *w = arg;
     struct vw_race *rc = &w->race;
-    struct vw_race_stats *st = &rc->st;
     double pa = w->p.run_alloc_fault;
     double pk = w->p.run_ioeventfd_fault;
     unsigned nv = w->p.nvcpus;
-    uint64_t user, kernel, wake;
 
     /* Let the loops finish what the timed part left them. */
     sim_sleep_ns(100000);
     plat_lock(&w->bql);
-    rc->m_grabs = w->vhost_grabs;
-    rc->m_fallen = w->p.ioeventfd && guest_enabled(w) && w->vm_running &&
-                   race_handlers(w) == 0;
-    rc->m_dirty = w->resets_carry + kvm_bus_resets(w->kvm) > 0;
-    rc->user0 = w->io_user_carry + sim_kvm_io_exits(w->kvm, true);
-    rc->kernel0 = w->io_kernel_carry + sim_kvm_io_exits(w->kvm, false);
-    rc->wake0 = w->loop[0].wakeups + w->loop[1].wakeups;
-    st->ran = true;
-    rc->running = true;
-    race_check_state(w, "the start of the race phase");
+    vw_check_race_start(w->ck);
     plat_unlock(&w->bql);
     w->giving_up = false;
     __atomic_store_n(&w->ndone, 0, __ATOMIC_RELAXED);
@@ -2231,7 +1869,7 @@ static void race_thread(void *arg)
                                race_updater_thread, w);
 
         if (!t) {
-            violation(w, &w->v.harness, "race phase: no thread");
+            vw_check_harness(w->ck, "race phase: no thread");
             if (i < nv) {
                 __atomic_fetch_add(&w->ndone, 1, __ATOMIC_RELAXED);
             }
@@ -2253,34 +1891,7 @@ static void race_thread(void *arg)
     sim_fault_set_prob(PLAT_FAULT_ALLOC, pa);
     sim_fault_set_prob(PLAT_FAULT_KVM_IOEVENTFD, pk);
     plat_lock(&w->bql);
-    race_check_state(w, "the end of the race phase");
-    user = w->io_user_carry + sim_kvm_io_exits(w->kvm, true) - rc->user0;
-    kernel = w->io_kernel_carry + sim_kvm_io_exits(w->kvm, false) -
-             rc->kernel0;
-    wake = __atomic_load_n(&w->loop[0].wakeups, __ATOMIC_RELAXED) +
-           __atomic_load_n(&w->loop[1].wakeups, __ATOMIC_RELAXED) -
-           rc->wake0;
-    st->wakeups = wake;
-    if (user != st->exits_heavy || kernel != st->exits_light ||
-        st->kicks != st->exits_light + st->exits_heavy ||
-        (!w->p.ioeventfd && kernel)) {
-        violation(w, &w->v.race_cost, "race phase: %" PRIu64 " kicks; the "
-                  "vCPUs saw %" PRIu64 " lightweight and %" PRIu64
-                  " heavyweight exits, KVM counted %" PRIu64 " and %"
-                  PRIu64, st->kicks, st->exits_light, st->exits_heavy,
-                  kernel, user);
-    }
-    if (wake > st->loop_signals ||
-        st->notifier_signals >
-            st->exits_light + rc->starts * race_ready(w)) {
-        violation(w, &w->v.race_cost, "race phase: %" PRIu64 " loop "
-                  "wakeups for %" PRIu64 " signals; %" PRIu64 " notifier "
-                  "signals for %" PRIu64 " lightweight kicks and %" PRIu64
-                  " starts of %u queues", wake, st->loop_signals,
-                  st->notifier_signals, st->exits_light, rc->starts,
-                  race_ready(w));
-    }
-    rc->running = false;
+    vw_check_race_end(w->ck);
     plat_unlock(&w->bql);
     heal_phase(w);
 }
@@ -2297,7 +1908,7 @@ static void timed_actor_done(struct vw_world *w)
     w->st_timed = *vw_stats(w);
     w->timed_frozen = true;
     if (!sim_spawn(w->sim, "race", w->p.nvcpus + 1, race_thread, w)) {
-        violation(w, &w->v.harness, "race phase: no thread");
+        vw_check_harness(w->ck, "race phase: no thread");
     }
 }
 
@@ -2336,31 +1947,13 @@ int vw_spawn(struct vw_world *w)
     return 0;
 }
 
-static void count_never_completed(struct vw_world *w)
-{
-    if (w->waived) {
-        return;
-    }
-    for (unsigned q = 0; q < w->p.nqueues; q++) {
-        struct vw_gq *g = &w->gq[q];
-
-        for (unsigned s = 0; s < g->nslots; s++) {
-            if (g->slot[s].outstanding && g->slot[s].eligible) {
-                violation(w, &w->v.never_completed,
-                          "queue %u: request at avail index %u never "
-                          "completed", q, g->slot[s].pos);
-            }
-        }
-    }
-}
-
 void vw_finish(struct vw_world *w)
 {
     if (w->finished) {
         return;
     }
     w->finished = true;
-    count_never_completed(w);
+    vw_check_never_completed(w->ck);
 }
 
 /* ---- stepped: quiesce ---- */
@@ -2385,7 +1978,7 @@ void vw_quiesce_and_check(struct vw_world *w)
         }
     } while (before != w->st.completed + w->dev.head + w->dev.disk &&
              ++rounds < 64);
-    count_never_completed(w);
+    vw_check_never_completed(w->ck);
 }
 
 /* ---- the start/stop race exploration ---- */
@@ -2441,9 +2034,10 @@ int vw_race_run(uint64_t seed, struct vw_race_result *res)
         res->result = sim_run(s);
         res->steps = sim_steps(s);
         vw_finish(w);
-        res->v = w->v;
+        res->v = *vw_violations(w);
         res->post_stop_kicks = vw_stats(w)->post_stop_kicks;
-        snprintf(res->first, sizeof(res->first), "%s", w->first);
+        snprintf(res->first, sizeof(res->first), "%s",
+                 vw_first_violation(w));
     }
     vw_destroy(w);
     sim_fault_reset();

@@ -3,7 +3,7 @@
  * (core/virtio_pci) for seed 001: a guest virtio driver with its rings in
  * guest memory, the VMM's big lock, an iothread event loop, a vhost-style
  * worker loop, a virtio-blk backend with a modelled disk and a virtio-net
- * transmit path, and the invariant checker.
+ * transmit path; its invariant checker is model/virtio/virtio_check.h.
  *
  * Two ways to drive it:
  *   threaded  vw_spawn() starts simulated threads in a sim: vCPUs issuing
@@ -19,28 +19,9 @@
  *             (the fuzzer and the unit tests).
  *
  * The guest's view of the device (driver_ok, bus master, unplugged) is what
- * the invariants measure the VMM against: a request is *eligible* when the
- * guest made it available while its view said the device was enabled.
- * Invariants (vw_violations):
- *   lost_kicks        at every transition that stops ioeventfd while the
- *                     device stays usable (VM stop, vhost grab or release,
- *                     status without DRIVER_OK, bus master clear), every
- *                     eligible request whose submission (add + kick, or a
- *                     kick skipped because the device asked for none)
- *                     finished before the transition began has been taken
- *                     by the device: a kick KVM delivered to a notifier is
- *                     acted on before that notifier is released;
- *   never_completed   at the end, every eligible request that no guest
- *                     reset or unplug discarded has completed;
- *   processed_disabled  the backend never takes a request while the guest
- *                     has the device disabled, the VM is stopped or the
- *                     backend is stopped;
- *   completed_after_reset  no request popped before a reset completes
- *                     after it;
- *   double_completions  no request completes twice (nor one that was never
- *                     made available);
- *   ioeventfd_left    KVM holds no ioeventfd after a stop, reset, unplug or
- *                     VM stop.
+ * the invariants measure the VMM against; the world reports what it does
+ * and sees to the checker (model/virtio/virtio_check.h), which keeps its
+ * own records and states the invariants (vw_violations).
  *
  * The race phase (threaded, race_rounds > 0).  When the timed part ends
  * (its figures are frozen then: vw_stats() keeps returning them), new
@@ -49,31 +30,10 @@
  * stop/resume (one updater at a time pauses the vCPUs), vhost-style
  * grab/release (nested when both hold it) and migration; the iothread
  * and the vhost worker drain the queues.  KVM_IOEVENTFD and allocation
- * faults are armed once every actor exists.  The checker keeps its own
- * model: per request whether the device took it (seen in the backend),
- * per queue the pops and pushes, and per transition whether ioeventfd
- * should be on, through which loop, and whether a fault made it fall
- * back or left notifiers stuck (a bus reset).  After every transition,
- * with the big lock held, and at the end:
- *   race_lost_kicks   a request whose kick finished was taken by the
- *                     device or has its notifier's handler marked ready;
- *   race_twice        the device takes each request once;
- *   race_ownership    every notifier's handler is in at most one loop,
- *                     the owner (the vhost worker while grabbed); with
- *                     ioeventfd on every queue has one, with it off none;
- *                     KVM holds no notifier object without a handler, and
- *                     exactly one per handler (two for length 0) unless a
- *                     bus reset left notifiers stuck;
- *   race_rings        avail, pop, push and reap counts agree with the
- *                     guest's ring and the device's indices;
- *   race_cost         KVM_IOEVENTFD assigns and grace periods of each
- *                     transition equal what its stop and start phases
- *                     need (an assign failure: the assigns before it, their
- *                     undo, nothing after; a bus reset: at most that);
- *                     KVM's exits by kind equal the kicks the vCPUs saw
- *                     by kind; loop wakeups <= signals and notifier
- *                     signals <= lightweight kicks + one per queue and
- *                     start.
+ * faults are armed once every actor exists.  The checker models the
+ * notify path and checks the phase's invariants (race_lost_kicks,
+ * race_twice, race_ownership, race_rings, race_cost: virtio_check.h)
+ * after every transition, with the big lock held, and at the end.
  *
  * The heal phase (threaded, after the race phase, when heal_begin gives a
  * deadline: the scenario armed a fault or the race phase did).  Every
@@ -95,6 +55,7 @@
 #include <stdint.h>
 
 #include "core/virtio_pci.h"
+#include "model/virtio/virtio_check.h"
 #include "sim/sim.h"
 
 /* Costs of the simulated guest and device (virtual ns).  None is from the
@@ -143,36 +104,6 @@ struct vw_params {
     void (*heal_end)(void *arg, int outcome, const char *msg);
     void *heal_arg;
     uint64_t heal_reads;      /* requests per heal vCPU */
-};
-
-struct vw_violations {
-    uint64_t lost_kicks;
-    uint64_t never_completed;
-    uint64_t processed_disabled;
-    uint64_t completed_after_reset;
-    uint64_t double_completions;
-    uint64_t ioeventfd_left;
-    uint64_t bad_status;     /* a block request completed with an error */
-    uint64_t harness;        /* the harness itself misbehaved */
-    /* the race phase (see "the race phase" above) */
-    uint64_t race_lost_kicks;  /* kicked, neither taken nor kick pending */
-    uint64_t race_twice;       /* a request taken twice */
-    uint64_t race_ownership;   /* a notifier not owned by one of proxy/KVM */
-    uint64_t race_rings;       /* ring indices disagree with the model */
-    uint64_t race_cost;        /* expensive operations != the expectation */
-};
-
-/* Figures of the race phase. */
-struct vw_race_stats {
-    uint64_t kicks, exits_light, exits_heavy;
-    uint64_t transitions, nested_grabs, migrations;
-    uint64_t assigns, grace_periods;          /* KVM_IOEVENTFD assigns */
-    uint64_t expected_assigns, expected_grace_periods; /* exact cases */
-    uint64_t exact_checks, bound_checks;      /* cost checks of each kind */
-    uint64_t faults, bus_resets, fallbacks;   /* injected; seen by model */
-    uint64_t wakeups, loop_signals, notifier_signals;
-    uint64_t checkpoints;     /* state checks during the phase */
-    bool ran;                 /* the phase started */
 };
 
 /* Figures of a run. */
