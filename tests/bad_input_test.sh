@@ -428,6 +428,22 @@ if ! grep -q -a -e __asan_init -e __tsan_init "$K"; then
         pass=$((pass + 1))
         echo "ok   out_of_memory_mid_run_exits_5 ($mid part-way)"
     fi
+    # --trace streams: a trace of about 120 MB is written under a 40 MB
+    # address-space limit (a trace held in memory would run out: exit 5).
+    sh -c "ulimit -v 40000; exec $K run demo --set items=300000 \
+        --trace big.json --quiet" > out.txt 2> err.txt < /dev/null
+    rc=$?
+    size=$(wc -c < big.json 2> /dev/null || echo 0)
+    if [ "$rc" -ne 0 ] || [ "$size" -lt 100000000 ]; then
+        fail=$((fail + 1))
+        echo "FAIL trace_streams_120mb_under_40mb_limit: exit $rc," \
+             "$size bytes"
+        sed 's/^/     | /' err.txt | head -8
+    else
+        pass=$((pass + 1))
+        echo "ok   trace_streams_120mb_under_40mb_limit ($size bytes)"
+    fi
+    rm -f big.json
 fi
 # ---- fault sites a scenario never reaches: exit 2, file:line ----
 # Arming one (a probability above 0, nth_site) is an error; 0 arms nothing
