@@ -176,7 +176,9 @@ static void usage_run(FILE *out)
 "  4  crash: a fatal signal, a sanitizer report or an engine panic\n"
 "     (the run and its replay command are printed)\n"
 "  5  host error: out of memory, or an output (stdout, --metrics,\n"
-"     --trace, a tape) that could not be written\n"
+"     --trace, a tape) that could not be written; a run during which\n"
+"     the host refused memory is 5 unless it crashed (4), whatever its\n"
+"     checks said\n"
 "  6  liveness: a lost wakeup (a signal nobody consumed within its bound)\n"
 "     or a heal phase that did not converge (tape and replay as for 1)\n",
         out);
@@ -668,7 +670,9 @@ static int cmd_report(struct cli *c)
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-    return "exitcode=4";
+    /* A refused allocation returns NULL, as without ASan, so running
+     * out of memory stays a host error (5), not a crash. */
+    return "exitcode=4:allocator_may_return_null=1";
 }
 #endif
 #if __has_feature(thread_sanitizer)

@@ -194,6 +194,17 @@ int scn_exit_rank(int code)
 
 uint64_t scn_host_alloc_refused;
 
+/* Host allocations refused so far.  In the kvmsim program the wrapped
+ * malloc() counts every refusal, plat_alloc()'s included; elsewhere only
+ * the simulator's own count (plat_alloc()) is there.  The larger of the
+ * two never counts a refusal twice. */
+static uint64_t host_refusals(void)
+{
+    uint64_t sim = sim_alloc_host_failures();
+
+    return scn_host_alloc_refused > sim ? scn_host_alloc_refused : sim;
+}
+
 int scn_exit_worst(int a, int b)
 {
     return scn_exit_rank(b) < scn_exit_rank(a) ? b : a;
@@ -967,12 +978,12 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
     const char *tape;
     bool reported;
 
+    host_oom = host_refusals();
     if (surw_profile(q, r) < 0) {
         fprintf(stderr, "kvmsim: out of memory\n");
         return KVMSIM_EXIT_HOST;
     }
     reports = scn_crash_reports();
-    host_oom = sim_alloc_host_failures() + scn_host_alloc_refused;
 
     if (q->trace_path && open_trace(r, q->trace_path) < 0) {
         return KVMSIM_EXIT_HOST;
@@ -1071,11 +1082,13 @@ int scn_execute(const struct scn_request *q, struct scn_run *r)
     /* Real memory ran out: failed invariants, stuck threads or a missed
      * deadline may be its effects, so the run is a host error (not a
      * crash, which stays one). */
-    host_oom = sim_alloc_host_failures() + scn_host_alloc_refused - host_oom;
+    host_oom = host_refusals() - host_oom;
     if (host_oom && code != KVMSIM_EXIT_CRASH) {
-        fprintf(stderr, "kvmsim: %s: the host ran out of memory during the "
-                "run (%" PRIu64 " allocations refused); its outcome is not "
-                "a result\n", r->scenario, host_oom);
+        if (!q->silent) {
+            fprintf(stderr, "kvmsim: %s: the host ran out of memory "
+                    "during the run (%" PRIu64 " allocations refused); its "
+                    "outcome is not a result\n", r->scenario, host_oom);
+        }
         code = KVMSIM_EXIT_HOST;
     }
     if (code == KVMSIM_EXIT_OK || code == KVMSIM_EXIT_HOST || q->silent) {

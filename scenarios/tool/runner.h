@@ -6,7 +6,9 @@
  * Exit codes, one per way a run ends (never ORed together; when several
  * apply, the first of CRASH, INVARIANT, LIVENESS, STUCK, HOST, USAGE
  * wins: a broken safety property outranks a lost wakeup, which names its
- * cause more precisely than the deadlock or deadline it may lead to):
+ * cause more precisely than the deadlock or deadline it may lead to.  One
+ * exception: a run during which the host refused memory is HOST unless
+ * it crashed, since a failure then may be the shortage's effect):
  *   KVMSIM_EXIT_OK         every invariant held;
  *   KVMSIM_EXIT_INVARIANT  an invariant failed (the tape is saved and a
  *                          replay command printed);
@@ -51,8 +53,9 @@ int scn_exit_worst(int a, int b);
 
 /* Host allocations refused since the process started: the kvmsim program
  * counts every malloc/calloc/realloc of its own code that returned NULL
- * (main.c); other programs leave it at 0.  plat_alloc() refusals are
- * counted by the simulator (sim_alloc_host_failures()). */
+ * (main.c), plat_alloc()'s included; other programs leave it at 0, and
+ * the runner then uses the simulator's count of plat_alloc() refusals
+ * (sim_alloc_host_failures()). */
 extern uint64_t scn_host_alloc_refused;
 
 #define SCN_MAX_SETS 64
