@@ -19,7 +19,6 @@
  * the seed.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <math.h>
@@ -31,6 +30,7 @@
 #include "core/vfio_pci_irq.h"
 #include "model/cost.h"
 #include "model/fit.h"
+#include "model/msix/msix_check.h"
 #include "model/seeds.h"
 #include "scenarios/tool/refit.h"
 #include "scenarios/tool/report.h"
@@ -106,15 +106,6 @@ static const struct cfg_key msix_keys[] = {
 };
 
 /* What the concurrent phase checks after every step (storm_check_*). */
-enum msix_storm_inv {
-    MSIX_STORM_BIND = 0,  /* commit_before_bind */
-    MSIX_STORM_TABLES,    /* tables_equal, and kernel route == guest msg */
-    MSIX_STORM_EXTRA,     /* delivery: never more MSIs than firings */
-    MSIX_STORM_LEAK,      /* no_leak: a disabled VF holds no route/irqfd */
-    MSIX_STORM_COST,      /* cost: commits and SET_IRQS per operation */
-    MSIX_STORM_NR
-};
-
 struct storm_actor;
 
 struct msix_world {
@@ -127,9 +118,8 @@ struct msix_world {
     struct vfio_pci_irq *dev;
     double *enable_ms;
     /* results */
-    uint64_t expected, missing, extra, enable_errors;
-    uint64_t tables_differ, leaked_gsis, leaked_irqfds, leaked_routes;
-    uint64_t cycle_leaks;
+    uint64_t enable_errors;
+    struct msix_check ck;          /* the checker's view and counts */
     /* the concurrent phase (storm_*): see storm_run() */
     unsigned storm_rounds, storm_vcpus, storm_vectors;
     struct plat_lock bql;          /* the VMM's global lock */
@@ -137,7 +127,6 @@ struct msix_world {
     bool *enabled;                 /* [vf]: the guest's MSI-X enable bit */
     unsigned *hi;                  /* [vf]: vectors the host has enabled */
     uint64_t *herr;                /* [vf]: host errors at its last enable */
-    uint64_t delivery_skipped;     /* VF checks skipped: host gave up */
     plat_atomic64 *fired;          /* [vf * vectors + j]: device firings */
     uint64_t *delivered0;          /* guest MSIs before the phase */
     plat_atomic64 storm_stop;      /* the event loop ends */
@@ -147,10 +136,7 @@ struct msix_world {
     double storm_fault[PLAT_FAULT_NR];   /* armed during the phase */
     double run_fault[PLAT_FAULT_NR];     /* the run's, restored after */
     uint64_t storm_faults;               /* injected during the phase */
-    uint64_t cost_exact, cost_bound;     /* operations checked either way */
     uint64_t storm_threads_refused, storm_recovered;
-    uint64_t storm_fail[MSIX_STORM_NR];
-    char storm_first[MSIX_STORM_NR][200];
     /* the phase's threads (owned here: a run stopped mid-phase frees
      * them with the world) */
     struct storm_actor *actors;
@@ -158,17 +144,17 @@ struct msix_world {
 
 static uint64_t vector_address(const struct msix_world *w, unsigned j)
 {
-    return 0xfee00000ull | ((uint64_t)(j % w->vcpus) << 12);
+    return msix_check_vector_address(&w->ck, j);
 }
 
 static uint32_t vector_data(unsigned vf, unsigned j)
 {
-    return (uint32_t)(vf << 11 | j);
+    return msix_check_vector_data(vf, j);
 }
 
 static bool vector_masked(const struct msix_world *w, unsigned j)
 {
-    return w->mask_every && j % w->mask_every == w->mask_every - 1;
+    return msix_check_vector_masked(&w->ck, j);
 }
 
 static void program_table(struct msix_world *w, unsigned vf)
@@ -180,97 +166,6 @@ static void program_table(struct msix_world *w, unsigned vf)
     }
 }
 
-/* The kernel's route for gsi (its table is sorted by GSI), or NULL. */
-static const struct plat_msi_route *kernel_route(const struct msix_world *w,
-                                                 int gsi)
-{
-    const struct plat_msi_route *k;
-    unsigned lo = 0, hi = sim_kvm_routes(w->kvm, &k);
-
-    while (lo < hi) {
-        unsigned mid = lo + (hi - lo) / 2;
-
-        if ((int)k[mid].gsi == gsi) {
-            return &k[mid];
-        }
-        if ((int)k[mid].gsi < gsi) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return NULL;
-}
-
-static bool routes_equal(struct msix_world *w)
-{
-    const struct plat_msi_route *k;
-    unsigned nk = sim_kvm_routes(w->kvm, &k);
-    struct kvm_routes *c = &w->routes;
-
-    if (nk != c->n) {
-        return false;
-    }
-    for (unsigned i = 0; i < c->n; i++) {
-        const struct plat_msi_route *e = &c->table[i];
-        const struct plat_msi_route *r = kernel_route(w, (int)e->gsi);
-
-        if (!r || r->address != e->address || r->data != e->data ||
-            r->devid != e->devid) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Every vector of every VF fires and must reach the guest exactly once
- * per firing.  A VF whose host refused a trigger three times since its
- * last enable is skipped: that vector is never signalled, by design,
- * until the VF is enabled again. */
-static void check_delivery(struct msix_world *w)
-{
-    for (unsigned vf = 0; vf < w->vfs; vf++) {
-        for (unsigned j = 0; j < w->vectors; j++) {
-            uint64_t before = sim_kvm_delivered(w->kvm, vector_address(w, j),
-                                                vector_data(vf, j));
-            bool masked = vector_masked(w, j);
-            uint64_t want = masked ? (w->fires ? 1 : 0) : w->fires;
-            uint64_t got;
-
-            if (w->dev[vf].host_errors != w->herr[vf]) {
-                break;
-            }
-            if (masked) {
-                /* The guest sets the vector up, masks it, the device
-                 * fires: pending, delivered once on unmask.  (A device
-                 * only raises vectors the guest has set up.) */
-                vfio_msix_mask(&w->dev[vf], j, false);
-                vfio_msix_mask(&w->dev[vf], j, true);
-                before = sim_kvm_delivered(w->kvm, vector_address(w, j),
-                                           vector_data(vf, j));
-            }
-            for (unsigned f = 0; f < w->fires; f++) {
-                sim_vfio_fire(w->vdev[vf], PLAT_VFIO_IRQ_MSIX, j);
-                vfio_pci_irq_service(&w->dev[vf]);
-            }
-            if (masked) {
-                vfio_msix_mask(&w->dev[vf], j, false);
-            }
-            got = sim_kvm_delivered(w->kvm, vector_address(w, j),
-                                    vector_data(vf, j)) - before;
-            if (masked) {
-                vfio_msix_mask(&w->dev[vf], j, true);
-            }
-            if (w->dev[vf].host_errors != w->herr[vf]) {
-                break; /* the host gave up on a trigger meanwhile */
-            }
-            w->expected += want;
-            w->missing += got < want ? want - got : 0;
-            w->extra += got > want ? got - want : 0;
-        }
-        w->delivery_skipped += w->dev[vf].host_errors != w->herr[vf];
-    }
-}
 
 /* ---- the concurrent phase and the per-operation checks ----
  *
@@ -282,280 +177,16 @@ static void check_delivery(struct msix_world *w)
  * After every update the checks below run for every VF and vector; each
  * operation's KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS calls are
  * counted (attempts, failed ones included) and compared with what the
- * operation needs, worked out here from the guest's table. */
+ * operation needs, worked out from the guest's table
+ * (model/msix/msix_check.c). */
 
 #define VEC(w, vf, j) ((size_t)(vf) * (w)->vectors + (j))
 
-static void storm_fail(struct msix_world *w, enum msix_storm_inv inv,
-                       const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void storm_fail(struct msix_world *w, enum msix_storm_inv inv,
-                       const char *fmt, ...)
-{
-    va_list ap;
-
-    if (w->storm_fail[inv]++ == 0) {
-        va_start(ap, fmt);
-        vsnprintf(w->storm_first[inv], sizeof(w->storm_first[inv]), fmt,
-                  ap);
-        va_end(ap);
-    }
-    plat_trace_instant("msix check failed", (int64_t)inv);
-}
-
-/* GSI of the irqfd on vector j of VF vf in the kernel, or -1. */
-static int kernel_irqfd(const struct msix_world *w, unsigned vf, unsigned j)
-{
-    return sim_kvm_irqfd_gsi(w->kvm, &w->dev[vf].vectors[j].kvm_interrupt);
-}
-
-/* Every check, every VF, every vector; `what` names the step.  After a
- * step that changes no route or irqfd (the event loop's), routes and
- * irqfds are not walked again. */
-static void check_step_locked(struct msix_world *w, const char *what,
-                              bool routing)
-{
-    bool clean = !kvm_routes_dirty(&w->routes);
-
-    if (sim_kvm_bound_before_route(w->kvm) || sim_kvm_dropped(w->kvm)) {
-        storm_fail(w, MSIX_STORM_BIND, "after %s: %" PRIu64 " irqfds bound "
-                   "before their route, %" PRIu64 " MSIs dropped", what,
-                   sim_kvm_bound_before_route(w->kvm),
-                   sim_kvm_dropped(w->kvm));
-    }
-    if (routing && clean && !routes_equal(w)) {
-        storm_fail(w, MSIX_STORM_TABLES, "after %s: the kernel's routing "
-                   "table differs from the VMM's cache", what);
-    }
-    for (unsigned vf = 0; vf < w->vfs; vf++) {
-        for (unsigned j = 0; j < w->vectors; j++) {
-            uint64_t addr = vector_address(w, j);
-            uint32_t data = vector_data(vf, j);
-            uint64_t got = sim_kvm_delivered(w->kvm, addr, data) -
-                           w->delivered0[VEC(w, vf, j)];
-            uint64_t fired = atomic_load(&w->fired[VEC(w, vf, j)].v);
-            int gsi;
-            const struct plat_msi_route *r;
-
-            if (got > fired) {
-                storm_fail(w, MSIX_STORM_EXTRA, "after %s: VF %u vector %u "
-                           "delivered %" PRIu64 " times, fired %" PRIu64,
-                           what, vf, j, got, fired);
-            }
-            if (!routing) {
-                continue;
-            }
-            gsi = kernel_irqfd(w, vf, j);
-            if (gsi >= 0 && !w->enabled[vf]) {
-                storm_fail(w, MSIX_STORM_LEAK, "after %s: VF %u is "
-                           "disabled but vector %u keeps an irqfd on GSI "
-                           "%d", what, vf, j, gsi);
-            }
-            if (gsi < 0 || !clean) {
-                continue;
-            }
-            r = kernel_route(w, gsi);
-            if (!r || r->address != addr || r->data != data ||
-                r->devid != vf + 1) {
-                storm_fail(w, MSIX_STORM_TABLES, "after %s: VF %u vector "
-                           "%u's irqfd is on GSI %d, whose route %s the "
-                           "guest's message", what, vf, j, gsi,
-                           r ? "is not" : "is missing, not");
-            }
-        }
-    }
-}
-
-/* The expensive calls so far: attempts, failed ones included, and the
- * faults injected at the sites that decide an operation's cost. */
-struct msix_cost {
-    uint64_t commits, set_irqs;
-    uint64_t gsi_refused, irqs_failed;
-    bool staged;  /* route changes not yet committed (a failed commit, a
-                   * release after the last commit) */
-};
-
-static struct msix_cost cost_now(struct msix_world *w)
-{
-    struct msix_cost c = {
-        sim_fault_hits(PLAT_FAULT_KVM_SET_GSI_ROUTING),
-        sim_fault_hits(PLAT_FAULT_VFIO_SET_IRQS),
-        sim_fault_injected_at(PLAT_FAULT_GSI_ALLOC),
-        sim_fault_injected_at(PLAT_FAULT_VFIO_SET_IRQS),
-        /* staged: the core's flag, or the checker's own view (the
-         * kernel's table differs from the VMM's), so a flag the core lost
-         * still expects its commit.  A flag raised without cause would
-         * make an extra commit look expected: tables_equal and the
-         * differential cost model (msix_diff) judge that case. */
-        kvm_routes_dirty(&w->routes) || !routes_equal(w),
-    };
-
-    return c;
-}
-
-/* How an operation's KVM_SET_GSI_ROUTING calls follow from what happened
- * in it.  A commit call is made only when there is something to commit;
- * a change staged before the operation (`staged`) rides on its first
- * call, or makes one where the operation calls commit with nothing of its
- * own.  g is the GSI allocations refused during the operation: such a
- * vector stays on the userspace path and adds no route.  A failed commit
- * or irqfd assign changes no count here (the vector falls back after the
- * call was made; the route it releases is staged for the next). */
-enum msix_commit_rule {
-    COMMITS_NONE = 0,   /* masking; any change of a disabled VF */
-    COMMITS_PER_ADD,    /* a commit after each route added: adds - g */
-    COMMITS_BATCH,      /* one batch over `adds` vectors: 1 if a route
-                         * was added or one was staged, 0 when no vector
-                         * asked (the batch is not committed at all) */
-    COMMITS_RELEASE,    /* disable: 1 if it released a route (`adds`) or
-                         * one was staged */
-    COMMITS_FLUSH,      /* a routed vector's unmask: 1 if staged */
-};
-
-/* What one operation needs: its commit rule and the VFIO_DEVICE_SET_IRQS
- * calls, which no fault of this scenario changes in number. */
-struct msix_need {
-    enum msix_commit_rule rule;
-    uint64_t adds, set_irqs;
-};
-
-static uint64_t need_commits(struct msix_need n, bool staged, uint64_t g)
-{
-    uint64_t added = n.adds > g ? n.adds - g : 0;
-
-    switch (n.rule) {
-    case COMMITS_PER_ADD:
-        return added;
-    case COMMITS_BATCH:
-        return n.adds && (added || staged) ? 1 : 0;
-    case COMMITS_RELEASE:
-        return n.adds || staged ? 1 : 0;
-    case COMMITS_FLUSH:
-        return staged ? 1 : 0;
-    default:
-        return 0;
-    }
-}
-
-/* Commits are compared exactly.  SET_IRQS: each call is tried until it
- * succeeds, at most three times, so with f failed attempts and no call
- * that gave up the attempts are calls + f exactly.  A call gives up only
- * after three failed attempts, and which attempts belong to which call is
- * not visible from the counts the simulator keeps (only their totals per
- * operation), so once f >= 3 up to f / 3 calls may have given up, each
- * one attempt fewer: calls + f - f / 3 .. calls + f is then the strongest
- * statement the totals support. */
-static void cost_check(struct msix_world *w, const char *what,
-                       struct msix_cost before, struct msix_need need)
-{
-    struct msix_cost now = cost_now(w);
-    uint64_t commits = now.commits - before.commits;
-    uint64_t irqs = now.set_irqs - before.set_irqs;
-    uint64_t g = now.gsi_refused - before.gsi_refused;
-    uint64_t f = now.irqs_failed - before.irqs_failed;
-    uint64_t want = need_commits(need, before.staged, g);
-    uint64_t hi = need.set_irqs + f, lo = hi - f / 3;
-    bool ok = commits == want && irqs >= lo && irqs <= hi;
-
-    if (f >= 3) {
-        w->cost_bound++;
-    } else {
-        w->cost_exact++;
-    }
-    if (!ok) {
-        storm_fail(w, MSIX_STORM_COST, "%s: %" PRIu64 " KVM_SET_GSI_ROUTING"
-                   " and %" PRIu64 " VFIO_DEVICE_SET_IRQS attempts; the "
-                   "model needs %" PRIu64 " and %" PRIu64 "..%" PRIu64
-                   " (%" PRIu64 " GSIs refused, %" PRIu64 " SET_IRQS "
-                   "attempts failed, changes %sstaged before)", what,
-                   commits, irqs, want, lo, hi, g, f,
-                   before.staged ? "" : "not ");
-    }
-}
-
-/* Enabling MSI-X of a disabled VF: the host's MSI-X index is enabled up
- * to each unmasked vector.  Per vector: a commit per vector, and the host
- * index re-enabled (disable + enable) whenever it must grow, else one
- * trigger change; first vector 0 on the userspace path (disable +
- * enable).  Batched: one commit, one enable of the index (or vector 0
- * alone when nothing is unmasked). */
-static struct msix_need need_enable(struct msix_world *w, unsigned vf)
-{
-    struct msix_need n = {COMMITS_NONE, 0, 0};
-    unsigned u = 0, hi = 1;
-
-    for (unsigned j = 0; j < w->vectors; j++) {
-        if (w->masked[VEC(w, vf, j)]) {
-            continue;
-        }
-        u++;
-        if (j < hi) {
-            n.set_irqs += 1;
-        } else {
-            n.set_irqs += 2;
-            hi = j + 1;
-        }
-    }
-    w->hi[vf] = hi;
-    n.adds = u;
-    if (w->batched) {
-        n.rule = COMMITS_BATCH;
-        n.set_irqs = u ? 1 : 2;
-    } else {
-        n.rule = COMMITS_PER_ADD;
-        n.set_irqs += 2;
-    }
-    return n;
-}
-
-/* Disabling: the host index off once, every unmasked vector with a route
- * moved to the userspace path first (the notifiers' release), one commit
- * when any route goes. */
-static struct msix_need need_disable(struct msix_world *w, unsigned vf)
-{
-    struct msix_need n = {COMMITS_RELEASE, 0, 1};
-
-    for (unsigned j = 0; j < w->vectors; j++) {
-        if (kernel_irqfd(w, vf, j) < 0) {
-            continue;
-        }
-        n.adds++;
-        n.set_irqs += w->masked[VEC(w, vf, j)] ? 0 : 1;
-    }
-    return n;
-}
-
-/* Masking a vector with a route moves its trigger (one SET_IRQS); its
- * route stays.  Unmasking a routed vector moves it back (the message did
- * not change: no commit); one without a route gets one (a commit) and
- * the host index grows when it must. */
-static struct msix_need need_mask(struct msix_world *w, unsigned vf,
-                                  unsigned j, bool mask)
-{
-    struct msix_need n = {COMMITS_NONE, 0, 0};
-    bool routed = kernel_irqfd(w, vf, j) >= 0;
-
-    if (!w->enabled[vf]) {
-        return n;
-    }
-    if (mask) {
-        n.set_irqs = routed ? 1 : 0;
-        return n;
-    }
-    n.rule = routed ? COMMITS_FLUSH : COMMITS_PER_ADD;
-    n.adds = routed ? 0 : 1;
-    n.set_irqs = j < w->hi[vf] ? 1 : 2;
-    if (j >= w->hi[vf]) {
-        w->hi[vf] = j + 1;
-    }
-    return n;
-}
 
 static int op_enable_locked(struct msix_world *w, unsigned vf)
 {
-    struct msix_cost c = cost_now(w);
-    struct msix_need need = need_enable(w, vf);
+    struct msix_cost c = msix_check_cost_now(&w->ck);
+    struct msix_need need = msix_check_need_enable(&w->ck, vf);
     char what[48];
     int rc;
 
@@ -563,35 +194,35 @@ static int op_enable_locked(struct msix_world *w, unsigned vf)
     rc = vfio_msix_enable(&w->dev[vf]);
     w->enabled[vf] = true;
     snprintf(what, sizeof(what), "enabling VF %u", vf);
-    cost_check(w, what, c, need);
+    msix_check_cost(&w->ck, what, c, need);
     return rc;
 }
 
 static void op_disable_locked(struct msix_world *w, unsigned vf)
 {
-    struct msix_cost c = cost_now(w);
-    struct msix_need need = need_disable(w, vf);
+    struct msix_cost c = msix_check_cost_now(&w->ck);
+    struct msix_need need = msix_check_need_disable(&w->ck, vf);
     char what[48];
 
     vfio_msix_disable(&w->dev[vf]);
     w->enabled[vf] = false;
     snprintf(what, sizeof(what), "disabling VF %u", vf);
-    cost_check(w, what, c, need);
+    msix_check_cost(&w->ck, what, c, need);
 }
 
 static void op_mask_locked(struct msix_world *w, unsigned vf, unsigned j,
                            bool mask)
 {
-    struct msix_cost c = cost_now(w);
-    struct msix_need need = need_mask(w, vf, j, mask);
+    struct msix_cost c = msix_check_cost_now(&w->ck);
+    struct msix_need need = msix_check_need_mask(&w->ck, vf, j, mask);
     char what[64];
 
     vfio_msix_mask(&w->dev[vf], j, mask);
     w->masked[VEC(w, vf, j)] = mask;
     snprintf(what, sizeof(what), "%s VF %u vector %u",
              mask ? "masking" : "unmasking", vf, j);
-    cost_check(w, what, c, need);
-    check_step_locked(w, what, true);
+    msix_check_cost(&w->ck, what, c, need);
+    msix_check_step_locked(&w->ck, what, true);
 }
 
 struct storm_actor {
@@ -659,13 +290,13 @@ static void storm_reset(void *arg)
             plat_lock(&w->bql);
             op_disable_locked(w, vf);
             snprintf(what, sizeof(what), "disabling VF %u", vf);
-            check_step_locked(w, what, true);
+            msix_check_step_locked(&w->ck, what, true);
             plat_unlock(&w->bql);
             plat_yield();
             plat_lock(&w->bql);
             (void)op_enable_locked(w, vf);
             snprintf(what, sizeof(what), "enabling VF %u", vf);
-            check_step_locked(w, what, true);
+            msix_check_step_locked(&w->ck, what, true);
             plat_unlock(&w->bql);
         }
     }
@@ -690,7 +321,7 @@ static void storm_event_loop(void *arg)
             n += vfio_pci_irq_service(&w->dev[vf]);
         }
         if (n) {
-            check_step_locked(w, "the event loop's pass", false);
+            msix_check_step_locked(&w->ck, "the event loop's pass", false);
         }
         plat_unlock(&w->bql);
     }
@@ -747,7 +378,8 @@ static void storm_run(struct msix_world *w)
         for (unsigned j = 0; j < w->vectors; j++) {
             w->masked[VEC(w, vf, j)] = vector_masked(w, j);
         }
-        (void)need_enable(w, vf); /* the host index as enabled */
+        /* the host index as enabled */
+        (void)msix_check_need_enable(&w->ck, vf);
     }
     storm_baseline(w);
     /* Armed before the actors are created: a refused thread is one of
@@ -794,7 +426,7 @@ static void storm_run(struct msix_world *w)
             w->storm_recovered++;
         }
     }
-    check_step_locked(w, "the concurrent phase", true);
+    msix_check_step_locked(&w->ck, "the concurrent phase", true);
     plat_unlock(&w->bql);
     plat_trace_end();
 }
@@ -857,7 +489,8 @@ static void msix_heal(struct msix_world *w)
     }
     /* Changes a failed commit left staged wait for the next commit, as
      * in QEMU; with none staged the tables must agree. */
-    if (!msg[0] && !kvm_routes_dirty(&w->routes) && !routes_equal(w)) {
+    if (!msg[0] && !kvm_routes_dirty(&w->routes) &&
+        !msix_check_routes_equal(&w->ck)) {
         snprintf(msg, sizeof(msg), "the kernel's routing table differs "
                  "from the VMM's");
     }
@@ -881,12 +514,12 @@ static void migration_thread(void *arg)
     /* The timed part: nothing else runs, and the checks around it read
      * counters only (no scheduling point, no virtual time). */
     for (unsigned vf = 0; vf < w->vfs; vf++) {
-        struct msix_cost c = cost_now(w);
+        struct msix_cost c = msix_check_cost_now(&w->ck);
         struct msix_need need;
         uint64_t t0;
 
         program_table(w, vf);
-        need = need_enable(w, vf);
+        need = msix_check_need_enable(&w->ck, vf);
         w->herr[vf] = w->dev[vf].host_errors;
         t0 = plat_now_ns();
         if (vfio_msix_enable(&w->dev[vf]) < 0) {
@@ -895,16 +528,14 @@ static void migration_thread(void *arg)
         w->enable_ms[vf] = (double)(plat_now_ns() - t0) / 1e6;
         w->enabled[vf] = true;
         snprintf(what, sizeof(what), "enabling VF %u", vf);
-        cost_check(w, what, c, need);
-        check_step_locked(w, what, true);
+        msix_check_cost(&w->ck, what, c, need);
+        msix_check_step_locked(&w->ck, what, true);
     }
-    check_delivery(w);
-    if (!kvm_routes_dirty(&w->routes) && !routes_equal(w)) {
-        w->tables_differ++;
-    }
+    msix_check_delivery(&w->ck);
+    msix_check_tables(&w->ck);
     storm_run(w);
     if (w->storm_rounds) {
-        check_delivery(w);
+        msix_check_delivery(&w->ck);
     }
     msix_heal(w);
     storm_baseline(w);
@@ -912,68 +543,34 @@ static void migration_thread(void *arg)
     for (unsigned vf = 0; vf < w->vfs; vf++) {
         op_disable_locked(w, vf);
         snprintf(what, sizeof(what), "disabling VF %u", vf);
-        check_step_locked(w, what, true);
+        msix_check_step_locked(&w->ck, what, true);
     }
-    if (!kvm_routes_dirty(&w->routes) && !routes_equal(w)) {
-        w->tables_differ++;
-    }
-    w->leaked_gsis = kvm_routes_allocated(&w->routes);
-    w->leaked_irqfds = sim_kvm_nirqfds(w->kvm);
-    w->leaked_routes = w->routes.n;
+    msix_check_tables(&w->ck);
+    msix_check_leaks(&w->ck);
     for (unsigned c = 0; c < w->cycles; c++) {
         if (op_enable_locked(w, 0) < 0) {
             w->enable_errors++;
         }
-        check_step_locked(w, "enabling VF 0 (cycle)", true);
+        msix_check_step_locked(&w->ck, "enabling VF 0 (cycle)", true);
         op_disable_locked(w, 0);
-        check_step_locked(w, "disabling VF 0 (cycle)", true);
-        if (kvm_routes_allocated(&w->routes) != 0) {
-            w->cycle_leaks++;
-        }
+        msix_check_step_locked(&w->ck, "disabling VF 0 (cycle)", true);
+        msix_check_cycle(&w->ck);
     }
     plat_unlock(&w->bql);
 }
 
-static void msix_check(struct msix_world *w)
+/* The checker's verdicts, as the run's checks, each when its invariant
+ * is on. */
+static void msix_report_verdicts(struct msix_world *w)
 {
     struct scn_run *r = w->run;
-    static const char *const inv[MSIX_STORM_NR] = {
-        "commit_before_bind", "tables_equal", "delivery", "no_leak", "cost",
-    };
+    struct msix_check_verdict v[MSIX_CHECK_VERDICTS];
 
-    for (unsigned i = 0; i < MSIX_STORM_NR; i++) {
-        if (cfg_bool(r->cfg, "invariants", inv[i])) {
-            scn_check(r, w->storm_fail[i] == 0, inv[i], "%s (%" PRIu64
-                      " failed checks)", w->storm_first[i],
-                      w->storm_fail[i]);
+    msix_check_verdicts(&w->ck, v);
+    for (unsigned i = 0; i < MSIX_CHECK_VERDICTS; i++) {
+        if (cfg_bool(r->cfg, "invariants", v[i].inv)) {
+            scn_check(r, v[i].ok, v[i].inv, "%s", v[i].msg);
         }
-    }
-
-    if (cfg_bool(r->cfg, "invariants", "delivery")) {
-        scn_check(r, w->missing == 0 && w->extra == 0, "delivery",
-                  "%" PRIu64 " firings lost, %" PRIu64 " delivered twice, "
-                  "of %" PRIu64, w->missing, w->extra, w->expected);
-    }
-    if (cfg_bool(r->cfg, "invariants", "tables_equal")) {
-        scn_check(r, w->tables_differ == 0, "tables_equal",
-                  "kernel routing table differs from the VMM's cache");
-    }
-    if (cfg_bool(r->cfg, "invariants", "commit_before_bind")) {
-        scn_check(r, sim_kvm_bound_before_route(w->kvm) == 0 &&
-                         sim_kvm_dropped(w->kvm) == 0,
-                  "commit_before_bind",
-                  "%" PRIu64 " irqfds bound before their route, %" PRIu64
-                  " interrupts dropped for want of a route",
-                  sim_kvm_bound_before_route(w->kvm), sim_kvm_dropped(w->kvm));
-    }
-    if (cfg_bool(r->cfg, "invariants", "no_leak")) {
-        scn_check(r, w->leaked_gsis == 0 && w->leaked_irqfds == 0 &&
-                         w->leaked_routes == 0 && w->cycle_leaks == 0,
-                  "no_leak",
-                  "after disable: %" PRIu64 " GSIs, %" PRIu64 " irqfds, %"
-                  PRIu64 " routes; %" PRIu64 " leaking cycles",
-                  w->leaked_gsis, w->leaked_irqfds, w->leaked_routes,
-                  w->cycle_leaks);
     }
 }
 
@@ -1045,6 +642,13 @@ static int msix_run(struct scn_run *r)
     w->hi = calloc(w->vfs, sizeof(*w->hi));
     w->herr = calloc(w->vfs, sizeof(*w->herr));
     w->actors = calloc(STORM_ACTORS(w->vfs), sizeof(*w->actors));
+    w->ck = (struct msix_check){
+        .batched = w->batched, .vfs = w->vfs, .vectors = w->vectors,
+        .fires = w->fires, .mask_every = w->mask_every, .vcpus = w->vcpus,
+        .kvm = w->kvm, .routes = &w->routes, .vdev = w->vdev, .dev = w->dev,
+        .masked = w->masked, .enabled = w->enabled, .hi = w->hi,
+        .herr = w->herr, .fired = w->fired, .delivered0 = w->delivered0,
+    };
     plat_lock_init(&w->bql, PLAT_LOCK_MUTEX, "bql");
     plat_eventfd_init(&w->doorbell, "event loop doorbell");
     if (!w->kvm || !w->vdev || !w->dev || !w->enable_ms || !w->masked ||
@@ -1071,7 +675,7 @@ static int msix_run(struct scn_run *r)
     }
     scn_simulate(r);
     if (r->result == SIM_OK) {
-        msix_check(w);
+        msix_report_verdicts(w);
     }
     for (unsigned vf = 0; vf < w->vfs; vf++) {
         total += w->enable_ms[vf];
@@ -1089,9 +693,9 @@ static int msix_run(struct scn_run *r)
                (double)w->storm_threads_refused);
     scn_metric(r, "storm_vfs_reset", (double)w->storm_recovered);
     scn_metric(r, "storm_faults", (double)w->storm_faults);
-    scn_metric(r, "cost_checks_exact", (double)w->cost_exact);
-    scn_metric(r, "cost_checks_bound", (double)w->cost_bound);
-    scn_metric(r, "delivery_checks_skipped", (double)w->delivery_skipped);
+    scn_metric(r, "cost_checks_exact", (double)w->ck.cost_exact);
+    scn_metric(r, "cost_checks_bound", (double)w->ck.cost_bound);
+    scn_metric(r, "delivery_checks_skipped", (double)w->ck.delivery_skipped);
     scn_metric(r, "interrupts_delivered",
                (double)sim_kvm_delivered_total(w->kvm));
     rc = 0;
