@@ -31,6 +31,7 @@
 #include "core/iodev_fixed.h"
 #include "model/cost.h"
 #include "model/fit.h"
+#include "model/iobus/iobus_check.h"
 #include "model/seeds.h"
 #include "scenarios/tool/refit.h"
 #include "scenarios/tool/report.h"
@@ -46,12 +47,6 @@
  * switched out between two platform calls: it is not instrumented
  * (sim/tsan.h); the core code it calls is. */
 SIM_TSAN_ENGINE_BEGIN
-
-/* The ioeventfds' port (a legacy virtio-pci BAR would sit here); the guest
- * writes the byte after it.  Clear of every fixed device. */
-#define IOBUS_SCN_PORT 0xc050u
-#define IOBUS_SCN_FIXED_TAG 0x100u
-#define IOBUS_SCN_RETRIES 1000 /* attempts per setup call under faults */
 
 /* deferred: bsearch lookup, and registrations free the snapshot they
  * replace after a grace period instead of waiting for one (upstream KVM
@@ -105,24 +100,6 @@ static const struct cfg_key iobus_keys[] = {
     {NULL, NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
-struct iobus_world;
-
-/* One guest vCPU and the userspace device that emulates its exits. */
-struct iobus_vcpu {
-    struct iobus_world *w;
-    unsigned id;
-    uint64_t t0_ns, t1_ns;
-    uint64_t user_exits, kernel_exits, probes;
-    /* userspace: the one register at IOBUS_SCN_PORT + 1 */
-    uint64_t user_writes;
-    uint8_t user_expect;    /* low byte of the next write's sequence */
-    uint64_t user_misorder; /* writes that arrived out of sequence */
-    uint64_t handled_in_kernel; /* other-byte writes some device took */
-    uint64_t wrong_hit;     /* notify writes not taken by an ioeventfd */
-    uint64_t missed_signal; /* notify writes whose eventfd stayed clear */
-    uint64_t errors;        /* sim_kvm_vcpu_io() failures */
-};
-
 struct iobus_world {
     struct scn_run *run;
     struct plat_kvm *kvm;
@@ -144,10 +121,8 @@ struct iobus_world {
     uint64_t spurious_signals;    /* eventfds set after the loop */
     uint64_t deassign_wrong_rc;
     uint64_t bus_resets;
-    uint64_t range_mismatch;  /* buses differ from the expected ranges */
     uint64_t kvm_user_exits, kvm_kernel_exits; /* KVM's own counts */
-    uint64_t count_mismatch;  /* ioeventfd count differs */
-    char mismatch[160];
+    struct iobus_buses_result buses_res; /* iobus_check_buses() */
     size_t pio_ranges;        /* after the timed phase's checks */
     struct iobus_race *race;  /* NULL: no race phase */
 };
@@ -352,99 +327,6 @@ static void iobus_deassign_half(struct iobus_world *w)
     }
 }
 
-/* The ranges the VMM expects on bus, in canonical order (addr, len; the
- * ioeventfds all look alike).  Returns the count. */
-static size_t iobus_expected(const struct iobus_world *w, enum iobus_id bus,
-                             struct iobus_range_info *out)
-{
-    struct iobus_range_info tmp;
-    size_t n = 0;
-
-    for (unsigned k = 0; k < IODEV_FIXED_NR; k++) {
-        const struct iodev_fixed_desc *d =
-            iodev_fixed_desc((enum iodev_fixed_kind)k);
-        bool alive = d->bus == IOBUS_PIO ? w->fixed_pio_alive
-                                         : w->fixed_mmio_alive;
-
-        if (d->bus == bus && alive) {
-            out[n++] = (struct iobus_range_info){
-                .addr = d->addr, .len = d->len,
-                .tag = IOBUS_SCN_FIXED_TAG + k,
-            };
-        }
-    }
-    for (unsigned i = 0; bus == IOBUS_PIO && i < w->n; i++) {
-        if (w->alive[i]) {
-            /* sim/kvm.c labels an ioeventfd with its address. */
-            out[n++] = (struct iobus_range_info){
-                .addr = IOBUS_SCN_PORT, .len = 1, .tag = IOBUS_SCN_PORT,
-            };
-        }
-    }
-    /* Insertion sort by (addr, len): few distinct entries. */
-    for (size_t i = 1; i < n; i++) {
-        size_t j = i;
-
-        tmp = out[i];
-        while (j > 0 && (out[j - 1].addr > tmp.addr ||
-                         (out[j - 1].addr == tmp.addr &&
-                          out[j - 1].len > tmp.len))) {
-            out[j] = out[j - 1];
-            j--;
-        }
-        out[j] = tmp;
-    }
-    return n;
-}
-
-static void iobus_check_buses(struct iobus_world *w)
-{
-    size_t cap = (size_t)w->n + IODEV_FIXED_NR + 1;
-    struct iobus_range_info *got = calloc(cap, sizeof(*got));
-    struct iobus_range_info *want = calloc(cap, sizeof(*want));
-    uint32_t alive = 0;
-
-    if (!got || !want) {
-        w->range_mismatch++;
-        snprintf(w->mismatch, sizeof(w->mismatch), "out of memory");
-        goto out;
-    }
-    for (unsigned b = 0; b < IOBUS_NR; b++) {
-        size_t nw = iobus_expected(w, (enum iobus_id)b, want);
-        size_t ng;
-
-        plat_lock(&w->buses->lock);
-        ng = iobus_ranges_locked(w->buses, (enum iobus_id)b, got, cap);
-        plat_unlock(&w->buses->lock);
-        if (ng != nw) {
-            w->range_mismatch++;
-            snprintf(w->mismatch, sizeof(w->mismatch),
-                     "bus %u holds %zu ranges, %zu registered", b, ng, nw);
-            continue;
-        }
-        for (size_t i = 0; i < ng; i++) {
-            if (got[i].addr != want[i].addr || got[i].len != want[i].len ||
-                got[i].tag != want[i].tag) {
-                w->range_mismatch++;
-                snprintf(w->mismatch, sizeof(w->mismatch),
-                         "bus %u range %zu is %#" PRIx64 "/%" PRIu64
-                         " tag %#" PRIx64 ", registered %#" PRIx64
-                         "/%" PRIu64 " tag %#" PRIx64, b, i, got[i].addr,
-                         got[i].len, got[i].tag, want[i].addr, want[i].len,
-                         want[i].tag);
-                break;
-            }
-        }
-    }
-    for (unsigned i = 0; i < w->n; i++) {
-        alive += w->alive[i];
-    }
-    w->count_mismatch += sim_kvm_nioeventfds(w->kvm) != alive;
-out:
-    free(got);
-    free(want);
-}
-
 /* ---- the race phase: updaters against readers, faults armed ----
  *
  * After the timed loop and its checks (so the seed's figure and the
@@ -474,15 +356,11 @@ out:
  * waited equal what the updaters' successful operations need, counted
  * here from the rules of core/iobus.h (race_cost). */
 
-#define IOBUS_RACE_DEV_BASE 0xfe000000ull
-#define IOBUS_RACE_DEV_LEN 0x100u
 #define IOBUS_RACE_ZONE 0xfd000000ull
 #define IOBUS_RACE_EFD 0xfc000000ull
 #define IOBUS_RACE_NOBODY 0xfb000000ull
-#define IOBUS_RACE_DEVS 4
 #define IOBUS_RACE_LIVE 2
 #define IOBUS_RACE_MAGIC 0x52616365446576ull /* "RaceDev" */
-#define IOBUS_RACE_TAG 0x200u
 #define IOBUS_RACE_DWELL_NS 300 /* a slow device's time in its write */
 
 struct iobus_race_dev {
@@ -491,11 +369,6 @@ struct iobus_race_dev {
     struct iobus_world *w;
     unsigned slot;
     uint64_t writes;
-};
-
-struct iobus_race_slot {
-    struct iobus_race_dev *d; /* NULL: not allocated (or destroyed) */
-    bool registered;          /* the updater's belief, under the bus lock */
 };
 
 struct iobus_race {
@@ -780,37 +653,6 @@ static void iobus_race_dev_updater(void *arg)
     rc->updaters_live--;
 }
 
-/* The bus against the updater's belief: exactly the registered slots. */
-static void iobus_race_check_bus(struct iobus_race *rc)
-{
-    struct iobus_set *set = rc->w->buses;
-    struct iobus_range_info got[16];
-    size_t n, want = 0, seen = 0;
-
-    plat_lock(&set->lock);
-    n = iobus_ranges_locked(set, IOBUS_MMIO, got, 16);
-    for (unsigned i = 0; i < IOBUS_RACE_DEVS; i++) {
-        want += rc->slot[i].registered;
-    }
-    for (size_t i = 0; i < n && i < 16; i++) {
-        uint64_t t = got[i].tag - IOBUS_RACE_TAG;
-
-        if (got[i].tag >= IOBUS_RACE_TAG && t < IOBUS_RACE_DEVS) {
-            seen++;
-            if (!rc->slot[t].registered ||
-                got[i].addr != IOBUS_RACE_DEV_BASE + t * IOBUS_RACE_DEV_LEN) {
-                rc->missing_wrong++;
-            }
-        }
-    }
-    plat_unlock(&set->lock);
-    if (seen != want) {
-        rc->missing_wrong++;
-        snprintf(rc->msg, sizeof(rc->msg), "MMIO bus holds %zu race "
-                 "devices, the updater registered %zu", seen, want);
-    }
-}
-
 /* Create a race actor, retrying injected thread-creation failures as the
  * timed phase does; *t is NULL when it could not be created. */
 static int iobus_race_spawn(struct plat_thread **t, const char *name,
@@ -872,7 +714,8 @@ static void iobus_race_phase(struct iobus_world *w)
             plat_thread_join(rd[i]);
         }
     }
-    iobus_race_check_bus(rc);
+    iobus_race_check_bus(w->buses, rc->slot, &rc->missing_wrong, rc->msg,
+                         sizeof(rc->msg));
     /* A device allocated but never registered (its registration failed)
      * is still the updater's; the bus releases the registered ones. */
     plat_lock(&w->buses->lock);
@@ -903,7 +746,15 @@ static void iobus_vmm_thread(void *arg)
     if (w->deassign) {
         iobus_deassign_half(w);
     }
-    iobus_check_buses(w);
+    {
+        struct iobus_registered reg = {
+            .buses = w->buses, .kvm = w->kvm, .n = w->n, .alive = w->alive,
+            .fixed_pio_alive = w->fixed_pio_alive,
+            .fixed_mmio_alive = w->fixed_mmio_alive,
+        };
+
+        iobus_check_buses(&reg, &w->buses_res);
+    }
     /* What the timed phase left: the race phase below must not move it. */
     w->kvm_user_exits = sim_kvm_io_exits(w->kvm, true);
     w->kvm_kernel_exits = sim_kvm_io_exits(w->kvm, false);
@@ -913,114 +764,59 @@ static void iobus_vmm_thread(void *arg)
     }
 }
 
+/* The run's verdicts, as its checks, each when its invariant is on. */
+static void iobus_report(struct scn_run *r,
+                         const struct iobus_check_verdict *v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (v[i].always || cfg_bool(r->cfg, "invariants", v[i].inv)) {
+            scn_check(r, v[i].ok, v[i].inv, "%s", v[i].msg);
+        }
+    }
+}
+
 /* The race phase's invariants (see iobus_race_phase()). */
-static void iobus_race_check(struct iobus_world *w)
+static void iobus_race_report(struct iobus_world *w)
 {
     struct iobus_race *rc = w->race;
-    struct scn_run *r = w->run;
+    struct iobus_check_verdict v[IOBUS_RACE_CHECK_VERDICTS];
+    struct iobus_race_check_in in;
 
     if (!rc) {
         return;
     }
-    if (cfg_bool(r->cfg, "invariants", "race_no_uaf")) {
-        scn_check(r, rc->uaf == 0, "race_no_uaf",
-                  "%" PRIu64 " device writes ran on a freed device",
-                  rc->uaf);
-    }
-    if (cfg_bool(r->cfg, "invariants", "race_exits")) {
-        scn_check(r, rc->kvm_kernel0 == rc->reads_kernel &&
-                         rc->kvm_user0 == rc->reads_user &&
-                         rc->nobody_kernel == 0 && rc->bad_tag == 0,
-                  "race_exits",
-                  "readers saw %" PRIu64 " kernel and %" PRIu64 " user "
-                  "exits, KVM counted %" PRIu64 " and %" PRIu64 "; %" PRIu64
-                  " writes to the unclaimed address handled in the kernel, "
-                  "%" PRIu64 " handled by the wrong device",
-                  rc->reads_kernel, rc->reads_user, rc->kvm_kernel0,
-                  rc->kvm_user0, rc->nobody_kernel, rc->bad_tag);
-    }
-    if (cfg_bool(r->cfg, "invariants", "race_buses")) {
-        scn_check(r, rc->missing_wrong == 0 && rc->other_errors == 0,
-                  "race_buses", "%" PRIu64 " objects missing or misplaced, "
-                  "%" PRIu64 " unexpected errors (last: %s)",
-                  rc->missing_wrong, rc->other_errors,
-                  rc->msg[0] ? rc->msg : "none");
-    }
-    if (cfg_bool(r->cfg, "invariants", "race_cost")) {
-        scn_check(r, rc->syncs0 >= rc->syncs_lo && rc->syncs0 <= rc->syncs_hi,
-                  "race_cost",
-                  "%" PRIu64 " grace periods waited; the updaters' %" PRIu64
-                  " operations need %" PRIu64 "..%" PRIu64,
-                  rc->syncs0, rc->ops, rc->syncs_lo, rc->syncs_hi);
-    }
+    in = (struct iobus_race_check_in){
+        .uaf = rc->uaf, .reads_kernel = rc->reads_kernel,
+        .reads_user = rc->reads_user, .nobody_kernel = rc->nobody_kernel,
+        .bad_tag = rc->bad_tag, .kvm_kernel0 = rc->kvm_kernel0,
+        .kvm_user0 = rc->kvm_user0, .missing_wrong = rc->missing_wrong,
+        .other_errors = rc->other_errors, .msg = rc->msg,
+        .syncs0 = rc->syncs0, .ops = rc->ops, .syncs_lo = rc->syncs_lo,
+        .syncs_hi = rc->syncs_hi,
+    };
+    iobus_race_check(&in, v);
+    iobus_report(w->run, v, IOBUS_RACE_CHECK_VERDICTS);
 }
 
-static void iobus_check(struct iobus_world *w, uint64_t live_after,
-                        uint64_t live_before)
+static void iobus_timed_report(struct iobus_world *w, uint64_t live_after,
+                               uint64_t live_before)
 {
-    struct scn_run *r = w->run;
-    uint64_t writes = 0, user = 0, kernel = 0, misorder = 0, in_kernel = 0;
-    uint64_t wrong = 0, missed = 0, errors = 0, notify = 0;
+    struct iobus_check_verdict v[IOBUS_CHECK_VERDICTS];
+    struct iobus_check_in in = {
+        .vcpu = w->vcpu, .vcpus = w->vcpus, .accesses = w->accesses,
+        .notify_every = w->notify_every,
+        .setup_failures = w->setup_failures,
+        .collisions_accepted = w->collisions_accepted,
+        .spurious_signals = w->spurious_signals,
+        .deassign_wrong_rc = w->deassign_wrong_rc,
+        .kvm_user_exits = w->kvm_user_exits,
+        .kvm_kernel_exits = w->kvm_kernel_exits,
+        .buses = &w->buses_res,
+        .live_after = live_after, .live_before = live_before,
+    };
 
-    for (unsigned i = 0; i < w->vcpus; i++) {
-        const struct iobus_vcpu *v = &w->vcpu[i];
-
-        writes += v->user_writes;
-        user += v->user_exits;
-        kernel += v->kernel_exits;
-        misorder += v->user_misorder;
-        in_kernel += v->handled_in_kernel;
-        wrong += v->wrong_hit;
-        missed += v->missed_signal;
-        errors += v->errors;
-    }
-    /* iobus_is_notify() holds for k = ne - 1, 2 * ne - 1, ... */
-    notify = w->notify_every ? w->accesses / w->notify_every * w->vcpus : 0;
-    scn_check(r, w->setup_failures == 0, "setup",
-              "%" PRIu64 " setup calls failed after %u attempts",
-              w->setup_failures, IOBUS_SCN_RETRIES);
-    if (cfg_bool(r->cfg, "invariants", "user_exits")) {
-        uint64_t other = w->accesses * w->vcpus - notify;
-
-        scn_check(r, writes == other && user == other &&
-                         w->kvm_user_exits == other &&
-                         misorder == 0 && in_kernel == 0 && errors == 0,
-                  "user_exits",
-                  "%" PRIu64 " writes to the other byte: %" PRIu64
-                  " reached userspace (KVM counted %" PRIu64 "), %" PRIu64
-                  " out of order, %" PRIu64 " taken in the kernel, %" PRIu64
-                  " errors", other, writes, w->kvm_user_exits,
-                  misorder, in_kernel, errors);
-    }
-    if (cfg_bool(r->cfg, "invariants", "ioeventfd_signals")) {
-        scn_check(r, kernel == notify &&
-                         w->kvm_kernel_exits == notify &&
-                         wrong == 0 && missed == 0 &&
-                         w->spurious_signals == 0,
-                  "ioeventfd_signals",
-                  "%" PRIu64 " notify writes: %" PRIu64 " completed in the "
-                  "kernel, %" PRIu64 " not by their ioeventfd, %" PRIu64
-                  " left their eventfd clear; %" PRIu64 " eventfds set "
-                  "with no write for them", notify, kernel, wrong, missed,
-                  w->spurious_signals);
-    }
-    if (cfg_bool(r->cfg, "invariants", "buses_exact")) {
-        scn_check(r, w->range_mismatch == 0 && w->count_mismatch == 0 &&
-                         w->collisions_accepted == 0 &&
-                         w->deassign_wrong_rc == 0,
-                  "buses_exact",
-                  "%s; %" PRIu64 " ioeventfd count mismatches, %" PRIu64
-                  " colliding assignments accepted, %" PRIu64 " deassigns "
-                  "with the wrong result",
-                  w->range_mismatch ? w->mismatch : "ranges as registered",
-                  w->count_mismatch, w->collisions_accepted,
-                  w->deassign_wrong_rc);
-    }
-    if (cfg_bool(r->cfg, "invariants", "teardown")) {
-        scn_check(r, live_after == live_before, "teardown",
-                  "%" PRIu64 " allocations live after teardown, %" PRIu64
-                  " before setup", live_after, live_before);
-    }
+    iobus_check(&in, v);
+    iobus_report(w->run, v, IOBUS_CHECK_VERDICTS);
 }
 
 static void iobus_metrics(struct iobus_world *w)
@@ -1176,8 +972,8 @@ static int iobus_run(struct scn_run *r)
     sim_kvm_destroy(w->kvm);
     w->kvm = NULL;
     live_after = sim_alloc_live();
-    iobus_check(w, live_after, live_before);
-    iobus_race_check(w);
+    iobus_timed_report(w, live_after, live_before);
+    iobus_race_report(w);
     iobus_world_free(w);
     return 0;
 }
