@@ -174,11 +174,11 @@ static void program_table(struct msix_world *w, unsigned vf)
  * every VF's device fires every vector (readers, without the VMM's lock:
  * the hardware does not take it) and the VMM's event loop services the
  * userspace path.  Updaters and the event loop hold `bql`, as QEMU's do.
- * After every update the checks below run for every VF and vector; each
- * operation's KVM_SET_GSI_ROUTING and VFIO_DEVICE_SET_IRQS calls are
- * counted (attempts, failed ones included) and compared with what the
- * operation needs, worked out from the guest's table
- * (model/msix/msix_check.c). */
+ * After every update the checks (model/msix/msix_check.c) run for every
+ * VF and vector; each operation's KVM_SET_GSI_ROUTING and
+ * VFIO_DEVICE_SET_IRQS calls are counted (attempts, failed ones included)
+ * and compared with what the operation needs, worked out from the guest's
+ * table. */
 
 #define VEC(w, vf, j) ((size_t)(vf) * (w)->vectors + (j))
 
